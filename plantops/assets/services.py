@@ -1,0 +1,53 @@
+"""Writes for the plant model."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from plantops.assets import demo_plant
+from plantops.assets.models import Area, Asset, Line, Signal, Site
+
+
+@transaction.atomic
+def demo_plant_seed() -> Site:
+    """Create or update the demo plant; running it twice changes nothing the second time."""
+    site_slug, site_name, tz = demo_plant.SITE
+    site, _ = Site.objects.update_or_create(
+        slug=site_slug, defaults={"name": site_name, "timezone": tz}
+    )
+    line_position = 0
+    for area_slug, area_name, lines in demo_plant.AREAS:
+        area, _ = Area.objects.update_or_create(
+            site=site, slug=area_slug, defaults={"name": area_name}
+        )
+        for line_slug, line_name, assets in lines:
+            line_position += 1
+            line, _ = Line.objects.update_or_create(
+                area=area, slug=line_slug, defaults={"name": line_name, "position": line_position}
+            )
+            for asset_position, spec in enumerate(assets, start=1):
+                asset, _ = Asset.objects.update_or_create(
+                    line=line,
+                    slug=spec.slug,
+                    defaults={
+                        "name": spec.name,
+                        "asset_type": spec.asset_type,
+                        "position": asset_position,
+                        "ideal_cycle_time_s": spec.ideal_cycle_time_s,
+                    },
+                )
+                for slug, name, unit, low, high, interval in demo_plant.SIGNALS_BY_TYPE[
+                    spec.asset_type
+                ]:
+                    Signal.objects.update_or_create(
+                        asset=asset,
+                        slug=slug,
+                        defaults={
+                            "name": name,
+                            "unit": unit,
+                            "expected_min": low,
+                            "expected_max": high,
+                            "sampling_interval_s": interval,
+                        },
+                    )
+    return site

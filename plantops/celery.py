@@ -1,0 +1,15 @@
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plantops.settings")
+
+app = Celery("plantops")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Tiles must turn to "no data" when an asset stops reporting; no batch would tell them.
+    "floor-refresh": {"task": "floor.push_floor_tiles", "schedule": 10.0},
+    "dead-letter-retention": {"task": "telemetry.purge_dead_letters", "schedule": 3600.0},
+}

@@ -1,0 +1,98 @@
+"""WebSocket consumers for the tablets. Thin: check the user, join a group, relay messages.
+
+Every socket sends a full snapshot on connect, so a tablet that was offline catches up by
+reconnecting; the asset socket also replays the readings after the last one the page has.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import timezone
+
+from plantops.assets.models import Asset
+from plantops.core import realtime
+from plantops.floor import selectors
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_NOT_FOUND = 4404
+MAX_CATCH_UP = timedelta(hours=1)
+
+
+class _LoggedInConsumer(AsyncJsonWebsocketConsumer):
+    group: str = ""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if not await self.resolve():
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send_json(await self.snapshot())
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def resolve(self) -> bool:
+        return True
+
+    async def snapshot(self) -> dict:
+        raise NotImplementedError
+
+
+class FloorConsumer(_LoggedInConsumer):
+    group = realtime.FLOOR_GROUP
+
+    async def snapshot(self) -> dict:
+        return {
+            "type": "floor.snapshot",
+            "tiles": await database_sync_to_async(selectors.asset_tiles)(),
+        }
+
+    async def floor_update(self, event: dict) -> None:
+        await self.send_json({"type": "floor.update", "tiles": event["tiles"]})
+
+
+class AssetConsumer(_LoggedInConsumer):
+    async def resolve(self) -> bool:
+        self.asset_id = self.scope["url_route"]["kwargs"]["asset_id"]
+        if not await Asset.objects.filter(pk=self.asset_id).aexists():
+            return False
+        self.group = realtime.asset_group(self.asset_id)
+        return True
+
+    async def snapshot(self) -> dict:
+        tiles = await database_sync_to_async(selectors.asset_tiles)(asset_ids=[self.asset_id])
+        return {"type": "asset.snapshot", "tile": tiles[0] if tiles else None}
+
+    async def receive_json(self, content: dict, **kwargs) -> None:
+        # {"type": "resume", "since_ms": <last point the page has>} → the points after it.
+        if content.get("type") != "resume":
+            return
+        since_ms = content.get("since_ms")
+        if isinstance(since_ms, bool) or not isinstance(since_ms, int | float):
+            await self.send_json({"type": "error", "detail": "resume needs since_ms as a number"})
+            return
+        points = await database_sync_to_async(selectors.asset_points_since)(
+            asset_id=self.asset_id, since_ms=int(since_ms), not_before=timezone.now() - MAX_CATCH_UP
+        )
+        await self.send_json(
+            {"type": "asset.update", "asset": self.asset_id, "points": points, "catch_up": True}
+        )
+
+    async def asset_update(self, event: dict) -> None:
+        await self.send_json(
+            {
+                "type": "asset.update",
+                "asset": event["asset"],
+                "points": event["points"],
+                "tile": event.get("tile"),
+            }
+        )

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from plantops.floor import consumers
+
+websocket_urlpatterns = [
+    path("ws/floor/", consumers.FloorConsumer.as_asgi()),
+    path("ws/assets/<int:asset_id>/", consumers.AssetConsumer.as_asgi()),
+]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from plantops.floor import views
+
+app_name = "floor"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("assets/<int:asset_id>/", views.asset_detail, name="asset"),
+]

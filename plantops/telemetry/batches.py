@@ -1,0 +1,99 @@
+"""The unit of work between ingest and worker: one Celery message per batch. Pure: no Django.
+
+Ingest accumulates parsed messages into a `BatchBuilder` and hands the batch on when it is
+full or old enough; only then are the MQTT messages in it acknowledged.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from plantops.telemetry.payloads import ParseResult
+
+
+@dataclass(slots=True)
+class Batch:
+    batch_id: str
+    readings: list[tuple[int, int, float]] = field(default_factory=list)
+    states: list[tuple[int, int, str, str]] = field(default_factory=list)
+    counts: list[tuple[int, int, int, int]] = field(default_factory=list)
+    # (topic, payload excerpt, reason, detail, received at in µs)
+    dead_letters: list[tuple[str, str, str, str, int]] = field(default_factory=list)
+
+    def to_message(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "readings": self.readings,
+            "states": self.states,
+            "counts": self.counts,
+            "dead_letters": self.dead_letters,
+        }
+
+    @classmethod
+    def from_message(cls, message: dict[str, Any]) -> Batch:
+        return cls(
+            batch_id=str(message["batch_id"]),
+            readings=[(int(s), int(t), float(v)) for s, t, v in message.get("readings", ())],
+            states=[(int(a), int(t), str(s), str(r)) for a, t, s, r in message.get("states", ())],
+            counts=[(int(a), int(t), int(g), int(b)) for a, t, g, b in message.get("counts", ())],
+            dead_letters=[tuple(d) for d in message.get("dead_letters", ())],
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.readings) + len(self.states) + len(self.counts) + len(self.dead_letters)
+
+
+class BatchBuilder:
+    """Collects parsed messages and the MQTT message ids to acknowledge once handed on."""
+
+    def __init__(self, *, max_items: int, max_age_s: float, clock=time.monotonic) -> None:
+        self.max_items = max_items
+        self.max_age_s = max_age_s
+        self._clock = clock
+        self._reset()
+
+    def _reset(self) -> None:
+        self.batch = Batch(batch_id=uuid.uuid4().hex)
+        self.pending_acks: list[int] = []
+        self.started_at: float | None = None
+
+    def add(self, *, topic: str, result: ParseResult, received_us: int, ack_id: int | None) -> None:
+        if self.started_at is None:
+            self.started_at = self._clock()
+        batch = self.batch
+        batch.readings.extend(result.readings)
+        batch.states.extend(result.states)
+        batch.counts.extend(result.counts)
+        for rejection in result.rejections:
+            batch.dead_letters.append(
+                (
+                    topic[:512],
+                    rejection.excerpt,
+                    rejection.reason.value,
+                    rejection.detail[:300],
+                    received_us,
+                )
+            )
+        if ack_id is not None:
+            self.pending_acks.append(ack_id)
+
+    @property
+    def empty(self) -> bool:
+        return self.started_at is None
+
+    def due(self) -> bool:
+        if self.started_at is None:
+            return False
+        return (
+            self.batch.size >= self.max_items or self._clock() - self.started_at >= self.max_age_s
+        )
+
+    def take(self) -> tuple[Batch, list[int]]:
+        """Return the batch and the ack ids it covers, and start a new one."""
+        taken = (self.batch, self.pending_acks)
+        self._reset()
+        return taken

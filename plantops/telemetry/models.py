@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from django.db import models
+
+from plantops.assets.models import Signal
+from plantops.telemetry.payloads import Reason
+
+
+class Reading(models.Model):
+    """One value of one signal at one instant.
+
+    Unique per (signal, ts), so a redelivered batch stores nothing twice.
+    """
+
+    pk = models.CompositePrimaryKey("signal", "ts")
+    signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="+")
+    ts = models.DateTimeField()
+    value = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"{self.signal_id}@{self.ts.isoformat()}={self.value}"
+
+
+class LatestReading(models.Model):
+    """The newest value of each signal, kept on every stored batch so screens need no scan."""
+
+    signal = models.OneToOneField(
+        Signal, on_delete=models.CASCADE, primary_key=True, related_name="latest"
+    )
+    ts = models.DateTimeField()
+    value = models.FloatField()
+
+    def __str__(self) -> str:
+        return f"{self.signal_id}={self.value} at {self.ts.isoformat()}"
+
+
+class DeadLetter(models.Model):
+    """A message, or one item of a batch message, that ingest refused, with the reason."""
+
+    batch_id = models.UUIDField(editable=False)
+    position = models.PositiveIntegerField(editable=False)
+    received_at = models.DateTimeField(db_index=True)
+    topic = models.CharField(max_length=512)
+    payload = models.TextField(help_text="The first 1,000 characters of what was received.")
+    reason = models.CharField(max_length=32, choices=[(r.value, r.value) for r in Reason])
+    detail = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-received_at", "position"]
+        constraints = [
+            # A redelivered batch must not record its dead letters twice.
+            models.UniqueConstraint(
+                fields=["batch_id", "position"], name="dead_letter_once_per_batch"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reason} on {self.topic}"

@@ -1,0 +1,277 @@
+"""Parse and validate the v1 MQTT wire contract. Pure: no Django, no database.
+
+Every message either yields readings, state changes and counts, or rejections with a reason
+code; nothing raises past `parse_message`. A batch keeps its good readings and rejects only
+its bad items, so one bad reading never costs the others.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+MAX_PAYLOAD_BYTES = 1024 * 1024
+MAX_BATCH_READINGS = 10_000
+EXCERPT_CHARS = 1000
+MACHINE_STATES = frozenset({"running", "idle", "down", "planned_stop", "changeover"})
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_US = timedelta(microseconds=1)
+
+
+class Reason(StrEnum):
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    INVALID_JSON = "invalid_json"
+    NOT_AN_OBJECT = "not_an_object"
+    BAD_TOPIC = "bad_topic"
+    UNKNOWN_ASSET = "unknown_asset"
+    UNKNOWN_SIGNAL = "unknown_signal"
+    MISSING_FIELD = "missing_field"
+    WRONG_TYPE = "wrong_type"
+    NOT_FINITE = "not_finite"
+    BAD_TIMESTAMP = "bad_timestamp"
+    TIMESTAMP_IN_FUTURE = "timestamp_in_future"
+    TIMESTAMP_TOO_OLD = "timestamp_too_old"
+    BAD_STATE = "bad_state"
+    BATCH_TOO_LARGE = "batch_too_large"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    reason: Reason
+    detail: str
+    excerpt: str
+
+
+@dataclass(slots=True)
+class ParseResult:
+    """What one MQTT message contributed: rows to store and reasons for what was refused.
+
+    Readings are `(signal_id, ts_us, value)`, states `(asset_id, ts_us, state, reason)`,
+    counts `(asset_id, ts_us, good, scrap)`; `ts_us` is microseconds since the Unix epoch, UTC.
+    """
+
+    readings: list[tuple[int, int, float]] = field(default_factory=list)
+    states: list[tuple[int, int, str, str]] = field(default_factory=list)
+    counts: list[tuple[int, int, int, int]] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRegistry:
+    """Slugs known to the plant model: asset paths `(site, area, line, asset)` → asset id,
+    and `(asset id, signal slug)` → signal id."""
+
+    assets: dict[tuple[str, str, str, str], int]
+    signals: dict[tuple[int, str], int]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    now_us: int
+    max_future_us: int = 300 * 1_000_000
+    max_age_us: int = 400 * 86_400 * 1_000_000
+
+
+class _Invalid(Exception):
+    def __init__(self, reason: Reason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def excerpt_of(payload: bytes) -> str:
+    return payload[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")[:EXCERPT_CHARS]
+
+
+def now_us() -> int:
+    return (datetime.now(UTC) - _EPOCH) // _ONE_US
+
+
+def us_to_datetime(ts_us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=ts_us)
+
+
+def datetime_to_us(value: datetime) -> int:
+    return (value - _EPOCH) // _ONE_US
+
+
+def parse_message(
+    topic: str, payload: bytes, *, registry: TopicRegistry, limits: Limits
+) -> ParseResult:
+    """Parse one MQTT message into a ParseResult; never raises for bad input."""
+    result = ParseResult()
+    try:
+        _parse_into(result, topic, payload, registry, limits)
+    except _Invalid as invalid:
+        result.rejections.append(Rejection(invalid.reason, invalid.detail, excerpt_of(payload)))
+    except Exception as error:  # pragma: no cover - a bug here must not stop ingest
+        result.rejections.append(
+            Rejection(
+                Reason.WRONG_TYPE, f"unparseable: {type(error).__name__}", excerpt_of(payload)
+            )
+        )
+    return result
+
+
+def _parse_into(
+    result: ParseResult, topic: str, payload: bytes, registry: TopicRegistry, limits: Limits
+) -> None:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise _Invalid(Reason.PAYLOAD_TOO_LARGE, f"{len(payload)} bytes; the limit is 1 MiB")
+    parts = topic.split("/")
+    # plantops/<site>/<area>/<line>/<asset>/<kind>[/<signal>]
+    if len(parts) not in (6, 7) or parts[0] != "plantops" or not all(parts):
+        raise _Invalid(Reason.BAD_TOPIC, "expected plantops/<site>/<area>/<line>/<asset>/<kind>")
+    kind = parts[5]
+    if len(parts) == 7 and kind != "telemetry":
+        raise _Invalid(Reason.BAD_TOPIC, f"unexpected topic level after {kind!r}")
+    if kind not in ("telemetry", "state", "count"):
+        raise _Invalid(Reason.BAD_TOPIC, f"unknown message kind {kind!r}")
+    asset_id = registry.assets.get((parts[1], parts[2], parts[3], parts[4]))
+    if asset_id is None:
+        raise _Invalid(Reason.UNKNOWN_ASSET, "no asset at " + "/".join(parts[1:5]))
+    body = _decode_object(payload)
+
+    if kind == "state":
+        ts_us = _timestamp(body, limits)
+        state = body.get("state")
+        if not isinstance(state, str) or state not in MACHINE_STATES:
+            raise _Invalid(
+                Reason.BAD_STATE, f"state must be one of {', '.join(sorted(MACHINE_STATES))}"
+            )
+        reason = body.get("reason", "")
+        if reason is None:
+            reason = ""
+        if not isinstance(reason, str) or len(reason) > 64:
+            raise _Invalid(Reason.WRONG_TYPE, "reason must be a string of at most 64 characters")
+        result.states.append((asset_id, ts_us, state, reason))
+    elif kind == "count":
+        ts_us = _timestamp(body, limits)
+        result.counts.append((asset_id, ts_us, _count(body, "good"), _count(body, "scrap")))
+    elif len(parts) == 7:
+        signal_id = registry.signals.get((asset_id, parts[6]))
+        if signal_id is None:
+            raise _Invalid(Reason.UNKNOWN_SIGNAL, f"asset has no signal {parts[6]!r}")
+        result.readings.append((signal_id, _timestamp(body, limits), _value(body)))
+    else:
+        _parse_batch(result, asset_id, body, registry, limits)
+
+
+def _parse_batch(
+    result: ParseResult, asset_id: int, body: dict, registry: TopicRegistry, limits: Limits
+) -> None:
+    items = body.get("readings")
+    if items is None:
+        raise _Invalid(Reason.MISSING_FIELD, "missing 'readings'")
+    if not isinstance(items, list):
+        raise _Invalid(Reason.WRONG_TYPE, "'readings' must be a list")
+    if len(items) > MAX_BATCH_READINGS:
+        raise _Invalid(Reason.BATCH_TOO_LARGE, f"{len(items)} readings; the limit is 10,000")
+    signals = registry.signals
+    for index, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise _Invalid(Reason.NOT_AN_OBJECT, "reading must be an object")
+            slug = item.get("signal")
+            if not isinstance(slug, str):
+                raise _Invalid(
+                    Reason.MISSING_FIELD if slug is None else Reason.WRONG_TYPE,
+                    "'signal' must be a string",
+                )
+            signal_id = signals.get((asset_id, slug))
+            if signal_id is None:
+                raise _Invalid(Reason.UNKNOWN_SIGNAL, f"asset has no signal {slug!r}")
+            result.readings.append((signal_id, _timestamp(item, limits), _value(item)))
+        except _Invalid as invalid:
+            result.rejections.append(
+                Rejection(
+                    invalid.reason, f"readings[{index}]: {invalid.detail}", _item_excerpt(item)
+                )
+            )
+
+
+def _item_excerpt(item: object) -> str:
+    try:
+        return json.dumps(item, allow_nan=True)[:EXCERPT_CHARS]
+    except (TypeError, ValueError):
+        return repr(item)[:EXCERPT_CHARS]
+
+
+def _decode_object(payload: bytes) -> dict:
+    try:
+        body = json.loads(payload)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise _Invalid(Reason.INVALID_JSON, "payload is not valid UTF-8 JSON") from None
+    if not isinstance(body, dict):
+        raise _Invalid(Reason.NOT_AN_OBJECT, "payload must be a JSON object")
+    return body
+
+
+def _timestamp(body: dict, limits: Limits) -> int:
+    raw = body.get("ts")
+    if raw is None:
+        raise _Invalid(Reason.MISSING_FIELD, "missing 'ts'")
+    if isinstance(raw, bool):
+        raise _Invalid(Reason.WRONG_TYPE, "'ts' must be an RFC 3339 string or epoch seconds")
+    if isinstance(raw, int | float):
+        if not math.isfinite(raw):
+            raise _Invalid(Reason.NOT_FINITE, "'ts' must be finite")
+        try:
+            ts_us = round(raw * 1_000_000)
+        except OverflowError:
+            raise _Invalid(Reason.BAD_TIMESTAMP, "'ts' is out of range") from None
+    elif isinstance(raw, str):
+        ts_us = _rfc3339_us(raw)
+    else:
+        raise _Invalid(Reason.WRONG_TYPE, "'ts' must be an RFC 3339 string or epoch seconds")
+    if ts_us > limits.now_us + limits.max_future_us:
+        raise _Invalid(Reason.TIMESTAMP_IN_FUTURE, "'ts' is more than 5 minutes in the future")
+    if ts_us < limits.now_us - limits.max_age_us:
+        raise _Invalid(Reason.TIMESTAMP_TOO_OLD, "'ts' is older than the retention window")
+    return ts_us
+
+
+def _rfc3339_us(raw: str) -> int:
+    # RFC 3339 needs a date, a time and an offset; fromisoformat alone accepts a bare date.
+    if len(raw) < 20 or raw[10] not in "Tt ":
+        raise _Invalid(Reason.BAD_TIMESTAMP, f"'ts' {raw[:40]!r} is not RFC 3339 date-time")
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise _Invalid(Reason.BAD_TIMESTAMP, f"'ts' {raw[:40]!r} is not RFC 3339") from None
+    if parsed.tzinfo is None:
+        raise _Invalid(Reason.BAD_TIMESTAMP, "'ts' needs an offset such as Z or +01:00")
+    try:
+        return (parsed - _EPOCH) // _ONE_US
+    except OverflowError:  # pragma: no cover - year 1 or 9999 with an offset
+        raise _Invalid(Reason.BAD_TIMESTAMP, "'ts' is out of range") from None
+
+
+def _value(body: dict) -> float:
+    raw = body.get("value")
+    if raw is None:
+        raise _Invalid(Reason.MISSING_FIELD, "missing 'value'")
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise _Invalid(Reason.WRONG_TYPE, "'value' must be a number")
+    try:
+        value = float(raw)
+    except OverflowError:
+        raise _Invalid(Reason.NOT_FINITE, "'value' is too large") from None
+    if not math.isfinite(value):
+        raise _Invalid(Reason.NOT_FINITE, "'value' must be finite (no NaN or Infinity)")
+    return value
+
+
+def _count(body: dict, name: str) -> int:
+    raw = body.get(name)
+    if raw is None:
+        raise _Invalid(Reason.MISSING_FIELD, f"missing {name!r}")
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise _Invalid(Reason.WRONG_TYPE, f"{name!r} must be an integer")
+    if raw < 0 or raw > 2**31 - 1:
+        raise _Invalid(Reason.WRONG_TYPE, f"{name!r} must be between 0 and 2^31-1")
+    return raw

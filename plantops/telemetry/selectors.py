@@ -1,0 +1,59 @@
+"""Reads for the telemetry pipeline: the topic registry, trends and pipeline counters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Max
+
+from plantops.assets.models import Asset, Signal
+from plantops.oee.models import CountEvent, StateEvent
+from plantops.telemetry.models import DeadLetter, LatestReading, Reading
+from plantops.telemetry.payloads import TopicRegistry
+
+
+def topic_registry() -> TopicRegistry:
+    """Return every configured asset path and signal slug, for ingest to resolve topics."""
+    assets = {
+        (site, area, line, asset): pk
+        for pk, site, area, line, asset in Asset.objects.values_list(
+            "pk", "line__area__site__slug", "line__area__slug", "line__slug", "slug"
+        )
+    }
+    signals = {
+        (asset_id, slug): pk
+        for pk, asset_id, slug in Signal.objects.values_list("pk", "asset_id", "slug")
+    }
+    return TopicRegistry(assets=assets, signals=signals)
+
+
+def signal_trend(
+    *, signal_id: int, since: datetime, limit: int = 20_000
+) -> list[tuple[datetime, float]]:
+    """Return `(ts, value)` of one signal since a time, oldest first."""
+    rows = (
+        Reading.objects.filter(signal_id=signal_id, ts__gt=since)
+        .order_by("-ts")
+        .values_list("ts", "value")[:limit]
+    )
+    return list(reversed(rows))
+
+
+def pipeline_stats() -> dict[str, Any]:
+    """Return the counters that show whether data flows, as one JSON-ready object."""
+    by_reason = dict(
+        DeadLetter.objects.values_list("reason").annotate(n=Count("pk")).order_by("reason")
+    )
+    latest = LatestReading.objects.aggregate(at=Max("ts"))["at"]
+    last_dead = DeadLetter.objects.aggregate(at=Max("received_at"))["at"]
+    return {
+        "readings_stored": Reading.objects.count(),
+        "signals_reporting": LatestReading.objects.count(),
+        "latest_reading_at": latest.isoformat() if latest else None,
+        "state_events": StateEvent.objects.count(),
+        "count_events": CountEvent.objects.count(),
+        "dead_letters": sum(by_reason.values()),
+        "dead_letters_by_reason": by_reason,
+        "latest_dead_letter_at": last_dead.isoformat() if last_dead else None,
+    }

@@ -1,0 +1,175 @@
+"""Writes for the telemetry pipeline."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from plantops.assets.models import Asset, Signal
+from plantops.core import realtime
+from plantops.floor.selectors import asset_tiles
+from plantops.oee.models import CountEvent, StateEvent
+from plantops.telemetry.batches import Batch
+from plantops.telemetry.models import DeadLetter, LatestReading, Reading
+from plantops.telemetry.payloads import us_to_datetime
+
+LIVE_POINTS_PER_SIGNAL = 300
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    readings: int
+    states: int
+    counts: int
+    dead_letters: int
+
+
+def batch_store(*, batch: Batch) -> StoreOutcome:
+    """Store a batch in one transaction, idempotently, and push live updates after commit.
+
+    Readings go in with one INSERT … ON CONFLICT DO NOTHING on PostgreSQL, so a redelivered
+    batch stores nothing twice; dead letters are keyed by (batch id, position) for the same reason.
+    """
+    with transaction.atomic():
+        if batch.readings:
+            Reading.objects.bulk_create(
+                [Reading(signal_id=s, ts=us_to_datetime(t), value=v) for s, t, v in batch.readings],
+                ignore_conflicts=True,
+            )
+            _keep_latest(batch.readings)
+        if batch.states:
+            StateEvent.objects.bulk_create(
+                [
+                    StateEvent(asset_id=a, ts=us_to_datetime(t), state=s, reason=r)
+                    for a, t, s, r in batch.states
+                ],
+                ignore_conflicts=True,
+            )
+            _keep_current_state(batch.states)
+        if batch.counts:
+            CountEvent.objects.bulk_create(
+                [
+                    CountEvent(asset_id=a, ts=us_to_datetime(t), good=g, scrap=b)
+                    for a, t, g, b in batch.counts
+                ],
+                ignore_conflicts=True,
+            )
+        if batch.dead_letters:
+            batch_uuid = uuid.UUID(hex=batch.batch_id)
+            DeadLetter.objects.bulk_create(
+                [
+                    DeadLetter(
+                        batch_id=batch_uuid,
+                        position=position,
+                        topic=topic,
+                        payload=excerpt,
+                        reason=reason,
+                        detail=detail,
+                        received_at=us_to_datetime(received_us),
+                    )
+                    for position, (topic, excerpt, reason, detail, received_us) in enumerate(
+                        batch.dead_letters
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+        realtime.send_on_commit(_live_messages(batch))
+    return StoreOutcome(
+        readings=len(batch.readings),
+        states=len(batch.states),
+        counts=len(batch.counts),
+        dead_letters=len(batch.dead_letters),
+    )
+
+
+def _keep_latest(readings: list[tuple[int, int, float]]) -> None:
+    newest: dict[int, tuple[int, float]] = {}
+    for signal_id, ts_us, value in readings:
+        known = newest.get(signal_id)
+        if known is None or ts_us > known[0]:
+            newest[signal_id] = (ts_us, value)
+    table = connection.ops.quote_name(LatestReading._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = list(newest.items())
+    # SQLite allows 999 parameters per statement; PostgreSQL takes a batch's signals in one.
+    for start in range(0, len(rows), 300):
+        chunk = rows[start : start + 300]
+        params: list = []
+        for signal_id, (ts_us, value) in chunk:
+            params.extend((signal_id, adapt(us_to_datetime(ts_us)), value))
+        # Only a newer reading replaces the latest: late or redelivered data must not turn it back.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (signal_id, ts, value) VALUES "
+                + ", ".join(["(%s, %s, %s)"] * len(chunk))
+                + f" ON CONFLICT (signal_id) DO UPDATE SET ts = excluded.ts, value = excluded.value"
+                f" WHERE {table}.ts < excluded.ts",
+                params,
+            )
+
+
+def _keep_current_state(states: list[tuple[int, int, str, str]]) -> None:
+    newest: dict[int, tuple[int, str, str]] = {}
+    for asset_id, ts_us, state, reason in states:
+        known = newest.get(asset_id)
+        if known is None or ts_us > known[0]:
+            newest[asset_id] = (ts_us, state, reason)
+    # State changes are rare (seconds to hours apart), so one UPDATE per asset is fine here.
+    for asset_id, (ts_us, state, reason) in newest.items():
+        since = us_to_datetime(ts_us)
+        Asset.objects.filter(
+            Q(state_since__isnull=True) | Q(state_since__lt=since), pk=asset_id
+        ).update(state=state, state_reason=reason, state_since=since)
+
+
+def _live_messages(batch: Batch) -> list[tuple[str, dict]]:
+    """One message per asset touched by the batch, plus one floor message with their tiles."""
+    signal_ids = {signal_id for signal_id, _, _ in batch.readings}
+    signal_meta = {
+        pk: (asset_id, slug)
+        for pk, asset_id, slug in Signal.objects.filter(pk__in=signal_ids).values_list(
+            "pk", "asset_id", "slug"
+        )
+    }
+    points: dict[int, dict[str, list]] = {}
+    for signal_id, ts_us, value in batch.readings:
+        meta = signal_meta.get(signal_id)
+        if meta is None:
+            continue
+        asset_id, slug = meta
+        points.setdefault(asset_id, {}).setdefault(slug, []).append((ts_us // 1000, value))
+    asset_ids = set(points) | {asset_id for asset_id, _, _, _ in batch.states}
+    if not asset_ids:
+        return []
+    tiles = {tile["id"]: tile for tile in asset_tiles(asset_ids=asset_ids)}
+    messages: list[tuple[str, dict]] = []
+    for asset_id in sorted(asset_ids):
+        series = {
+            slug: sorted(values)[-LIVE_POINTS_PER_SIGNAL:]
+            for slug, values in points.get(asset_id, {}).items()
+        }
+        messages.append(
+            (
+                realtime.asset_group(asset_id),
+                {
+                    "type": "asset.update",
+                    "asset": asset_id,
+                    "points": series,
+                    "tile": tiles.get(asset_id),
+                },
+            )
+        )
+    messages.append((realtime.FLOOR_GROUP, {"type": "floor.update", "tiles": list(tiles.values())}))
+    return messages
+
+
+def dead_letters_purge(*, older_than_days: int) -> int:
+    """Delete dead letters older than the retention window; return how many went."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = DeadLetter.objects.filter(received_at__lt=cutoff).delete()
+    return deleted

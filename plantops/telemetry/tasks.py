@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError
+
+from plantops.telemetry import services
+from plantops.telemetry.batches import Batch
+
+
+@shared_task(
+    name="telemetry.store_batch",
+    autoretry_for=(DatabaseError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=30,
+    max_retries=None,
+)
+def store_batch(message: dict) -> dict:
+    """Store one ingest batch; retried with backoff while the database is unreachable."""
+    outcome = services.batch_store(batch=Batch.from_message(message))
+    return {"readings": outcome.readings, "dead_letters": outcome.dead_letters}
+
+
+@shared_task(name="telemetry.purge_dead_letters")
+def purge_dead_letters() -> int:
+    return services.dead_letters_purge(older_than_days=settings.DEAD_LETTER_RETENTION_DAYS)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
-
 import plotly
+from django.core.exceptions import ImproperlyConfigured
 
 from plantops.env import (
     check_redis_url,

@@ -6,6 +6,7 @@ message naming the variable.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import plotly
@@ -88,6 +89,9 @@ DATABASES = {
         env_str("DATABASE_URL", "sqlite:///var/plantops.sqlite3"), base_dir=BASE_DIR
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not memory, so tests that start real ingest and worker processes share it.
+    DATABASES["default"]["TEST"] = {"NAME": VAR_DIR / "test.sqlite3"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -111,6 +115,8 @@ STATICFILES_DIRS = [
     # Plotly's own bundle, shipped inside the plotly wheel: served locally, never from a CDN.
     ("vendor/plotly", Path(plotly.__file__).parent / "package_data"),
 ]
+# WhiteNoise warns when STATIC_ROOT is missing; it is made only by collectstatic (Docker image).
+warnings.filterwarnings("ignore", message="No directory at")
 # Serve straight from the finders so the demo and tests need no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

@@ -94,9 +94,10 @@ def asset_points_since(
     *, asset_id: int, since_ms: int, not_before: datetime, limit: int = 50_000
 ) -> dict[str, list[tuple[int, float]]]:
     """Return each signal's `(epoch ms, value)` points after a moment, oldest first, for charts."""
-    since = max(us_to_datetime(since_ms * 1000), not_before)
+    # The page holds points to the millisecond; resume strictly after the one it has.
+    since = max(us_to_datetime((since_ms + 1) * 1000), not_before)
     rows = (
-        Reading.objects.filter(signal__asset_id=asset_id, ts__gt=since)
+        Reading.objects.filter(signal__asset_id=asset_id, ts__gte=since)
         .order_by("ts")
         .values_list("signal__slug", "ts", "value")[:limit]
     )

@@ -1,0 +1,51 @@
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from plantops.telemetry import selectors
+from plantops.telemetry.batches import Batch
+from plantops.telemetry.ingest import Ingest, IngestConfig
+from plantops.telemetry.tasks import store_batch
+
+
+def _load_registry():
+    close_old_connections()
+    return selectors.topic_registry()
+
+
+def _hand_off(batch: Batch) -> None:
+    # Returns once Redis holds the task; only then may the MQTT messages be acknowledged.
+    store_batch.apply_async(args=[batch.to_message()], retry=False)
+
+
+class Command(BaseCommand):
+    help = (
+        "Receive telemetry over MQTT (shared subscription, QoS 1) and hand batches to the workers."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--client-id",
+            default=settings.MQTT_CLIENT_ID,
+            help="Fixed MQTT client id; each ingest process needs its own.",
+        )
+        parser.add_argument("--share-group", default=settings.MQTT_SHARE_GROUP)
+
+    def handle(self, *args, **options) -> None:
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        config = IngestConfig(
+            mqtt=settings.MQTT,
+            client_id=options["client_id"],
+            share_group=options["share_group"],
+            session_expiry_s=settings.MQTT_SESSION_EXPIRY_S,
+            max_batch_items=settings.INGEST_BATCH_MAX_READINGS,
+            max_batch_age_s=settings.INGEST_BATCH_MAX_AGE_S,
+            max_age_s=settings.TELEMETRY_RETENTION_DAYS * 86_400,
+            max_future_s=settings.TELEMETRY_MAX_FUTURE_S,
+        )
+        Ingest(config, hand_off=_hand_off, load_registry=_load_registry, stop=stop).run()

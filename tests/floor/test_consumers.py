@@ -1,0 +1,129 @@
+"""The tablets' WebSockets through the real ASGI stack: origin check, login, live updates."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.test import Client
+
+from plantops.asgi import application
+from plantops.telemetry.batches import Batch
+from plantops.telemetry.models import Reading
+from plantops.telemetry.payloads import now_us, us_to_datetime
+from plantops.telemetry.services import batch_store
+from tests.factories import make_asset
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def session_cookie(username: str = "alice") -> str:
+    user = User.objects.create_user(username, password="a-long-password-1")
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def communicator(
+    path: str, *, cookie: str | None, origin: str = "http://localhost"
+) -> WebsocketCommunicator:
+    headers = [(b"origin", origin.encode()), (b"host", b"localhost")]
+    if cookie:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+def test_it_refuses_an_anonymous_socket():
+    async def scenario():
+        ws = communicator("/ws/floor/", cookie=None)
+        connected, code = await ws.connect()
+        await ws.disconnect()
+        return connected, code
+
+    assert asyncio.run(scenario()) == (False, 4401)
+
+
+def test_it_refuses_a_socket_from_another_origin():
+    cookie = session_cookie()
+
+    async def scenario():
+        ws = communicator("/ws/floor/", cookie=cookie, origin="http://evil.example")
+        connected, _ = await ws.connect()
+        await ws.disconnect()
+        return connected
+
+    assert asyncio.run(scenario()) is False
+
+
+def test_it_sends_a_snapshot_then_the_update_after_a_batch_is_stored():
+    asset = make_asset()
+    signal = asset.signals.get(slug="vibration")
+    cookie = session_cookie()
+    t = now_us()
+
+    async def scenario():
+        asset_ws = communicator(f"/ws/assets/{asset.pk}/", cookie=cookie)
+        floor_ws = communicator("/ws/floor/", cookie=cookie)
+        assert (await asset_ws.connect())[0]
+        assert (await floor_ws.connect())[0]
+        asset_snapshot = await asset_ws.receive_json_from(timeout=5)
+        floor_snapshot = await floor_ws.receive_json_from(timeout=5)
+        await asyncio.to_thread(
+            batch_store, batch=Batch(batch_id=uuid.uuid4().hex, readings=[(signal.pk, t, 4.25)])
+        )
+        asset_update = await asset_ws.receive_json_from(timeout=5)
+        floor_update = await floor_ws.receive_json_from(timeout=5)
+        await asset_ws.disconnect()
+        await floor_ws.disconnect()
+        return asset_snapshot, floor_snapshot, asset_update, floor_update
+
+    asset_snapshot, floor_snapshot, asset_update, floor_update = asyncio.run(scenario())
+    assert asset_snapshot["type"] == "asset.snapshot"
+    assert asset_snapshot["tile"]["status"] == "no_data"
+    assert floor_snapshot["type"] == "floor.snapshot"
+    assert asset_update["points"] == {"vibration": [[t // 1000, 4.25]]}
+    assert asset_update["tile"]["status"] == "running"
+    assert [tile["id"] for tile in floor_update["tiles"]] == [asset.pk]
+
+
+def test_it_replays_the_points_a_reconnecting_tablet_missed():
+    asset = make_asset()
+    signal = asset.signals.get(slug="vibration")
+    cookie = session_cookie()
+    t = now_us()
+    Reading.objects.bulk_create(
+        [
+            Reading(signal=signal, ts=us_to_datetime(t - i * 1_000_000), value=float(i))
+            for i in range(5)
+        ]
+    )
+    seen_ms = (t - 3_000_000) // 1000  # the page has points up to 3 s ago
+
+    async def scenario():
+        ws = communicator(f"/ws/assets/{asset.pk}/", cookie=cookie)
+        assert (await ws.connect())[0]
+        await ws.receive_json_from(timeout=5)  # snapshot
+        await ws.send_json_to({"type": "resume", "since_ms": seen_ms})
+        reply = await ws.receive_json_from(timeout=5)
+        await ws.disconnect()
+        return reply
+
+    reply = asyncio.run(scenario())
+    assert reply["catch_up"] is True
+    assert [value for _, value in reply["points"]["vibration"]] == [2.0, 1.0, 0.0]
+
+
+def test_it_closes_a_socket_for_an_unknown_asset():
+    cookie = session_cookie()
+
+    async def scenario():
+        ws = communicator("/ws/assets/999999/", cookie=cookie)
+        result = await ws.connect()
+        await ws.disconnect()
+        return result
+
+    assert asyncio.run(scenario()) == (False, 4404)

@@ -1,0 +1,104 @@
+"""Storing a batch: bulk, idempotent, latest value kept, live update pushed after commit."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from plantops.core import realtime
+from plantops.oee.models import CountEvent, StateEvent
+from plantops.telemetry.batches import Batch
+from plantops.telemetry.models import DeadLetter, LatestReading, Reading
+from plantops.telemetry.payloads import now_us
+from plantops.telemetry.services import batch_store
+from tests.factories import make_asset
+
+pytestmark = pytest.mark.django_db
+
+
+def a_batch(**parts) -> Batch:
+    return Batch(batch_id=uuid.uuid4().hex, **parts)
+
+
+def test_it_stores_a_redelivered_batch_once():
+    asset = make_asset()
+    signal = asset.signals.get(slug="vibration")
+    t = now_us()
+    batch = a_batch(
+        readings=[(signal.pk, t - 1_000_000, 1.0), (signal.pk, t, 2.0)],
+        dead_letters=[("plantops/x", "{", "invalid_json", "payload is not valid UTF-8 JSON", t)],
+        states=[(asset.pk, t, "running", "")],
+        counts=[(asset.pk, t, 10, 1)],
+    )
+    batch_store(batch=batch)
+    batch_store(batch=Batch.from_message(batch.to_message()))
+    assert Reading.objects.filter(signal=signal).count() == 2
+    assert DeadLetter.objects.count() == 1
+    assert StateEvent.objects.count() == 1
+    assert CountEvent.objects.count() == 1
+
+
+def test_it_inserts_all_readings_of_a_batch_in_one_statement():
+    asset = make_asset(signals=("vibration", "temperature", "current", "speed"))
+    signal_ids = list(asset.signals.values_list("pk", flat=True))
+    t = now_us()
+    readings = [(signal_ids[i % 4], t - i * 1000, float(i)) for i in range(2000)]
+    with CaptureQueriesContext(connection) as queries:
+        batch_store(batch=a_batch(readings=readings))
+    inserts = [q["sql"] for q in queries if 'INSERT INTO "telemetry_reading"' in q["sql"]]
+    if connection.vendor == "postgresql":
+        assert len(inserts) == 1
+    assert Reading.objects.count() == 2000
+    # Whatever the batch size, the statements stay few: no query per reading.
+    assert len(queries) < 20
+
+
+def test_it_keeps_the_newest_value_and_ignores_late_ones():
+    asset = make_asset()
+    signal = asset.signals.get(slug="vibration")
+    t = now_us()
+    batch_store(batch=a_batch(readings=[(signal.pk, t, 5.0), (signal.pk, t - 2_000_000, 4.0)]))
+    batch_store(batch=a_batch(readings=[(signal.pk, t - 1_000_000, 3.0)]))
+    latest = LatestReading.objects.get(signal=signal)
+    assert latest.value == 5.0
+    batch_store(batch=a_batch(readings=[(signal.pk, t + 1_000_000, 6.0)]))
+    latest.refresh_from_db()
+    assert latest.value == 6.0
+
+
+def test_it_keeps_the_newest_machine_state_on_the_asset():
+    asset = make_asset()
+    t = now_us()
+    batch_store(
+        batch=a_batch(
+            states=[(asset.pk, t - 5_000_000, "running", ""), (asset.pk, t, "down", "jam")]
+        )
+    )
+    batch_store(batch=a_batch(states=[(asset.pk, t - 1_000_000, "idle", "starved")]))
+    asset.refresh_from_db()
+    assert (asset.state, asset.state_reason) == ("down", "jam")
+    assert StateEvent.objects.filter(asset=asset).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_pushes_one_update_per_asset_after_commit():
+    asset = make_asset()
+    signal = asset.signals.get(slug="vibration")
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(realtime.asset_group(asset.pk), channel)
+    t = now_us()
+    try:
+        batch_store(batch=a_batch(readings=[(signal.pk, t - 1000, 1.0), (signal.pk, t, 2.0)]))
+        message = async_to_sync(layer.receive)(channel)
+    finally:
+        async_to_sync(layer.group_discard)(realtime.asset_group(asset.pk), channel)
+    assert message["type"] == "asset.update"
+    assert message["points"] == {"vibration": [[(t - 1000) // 1000, 1.0], [t // 1000, 2.0]]}
+    shown = {s["slug"]: s["value"] for s in message["tile"]["signals"]}
+    assert shown == {"temperature": None, "vibration": 2.0}

@@ -1,0 +1,186 @@
+"""The v1 wire contract parser: every rejection reason, both timestamp forms, batches."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from plantops.telemetry.payloads import (
+    MAX_PAYLOAD_BYTES,
+    Limits,
+    Reason,
+    TopicRegistry,
+    datetime_to_us,
+    parse_message,
+)
+
+NOW = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
+NOW_US = datetime_to_us(NOW)
+ASSET = "plantops/riverside/press-shop/press-line-1/press-1"
+REGISTRY = TopicRegistry(
+    assets={("riverside", "press-shop", "press-line-1", "press-1"): 7},
+    signals={(7, "vibration"): 70, (7, "speed"): 71},
+)
+LIMITS = Limits(now_us=NOW_US, max_future_us=300_000_000, max_age_us=30 * 86_400_000_000)
+
+
+def parse(topic: str, payload: object):
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return parse_message(topic, body, registry=REGISTRY, limits=LIMITS)
+
+
+def only_rejection(result) -> Reason:
+    assert (result.readings, result.states, result.counts) == ([], [], [])
+    assert len(result.rejections) == 1
+    return result.rejections[0].reason
+
+
+def test_it_reads_a_single_reading_with_an_rfc3339_timestamp():
+    result = parse(
+        f"{ASSET}/telemetry/vibration", {"ts": "2026-11-22T10:00:00.250Z", "value": 2.5, "seq": 4}
+    )
+    assert result.readings == [(70, NOW_US + 250_000, 2.5)]
+    assert result.rejections == []
+
+
+def test_it_reads_an_offset_timestamp_as_the_same_instant():
+    result = parse(f"{ASSET}/telemetry/vibration", {"ts": "2026-11-22T11:00:00+01:00", "value": 1})
+    assert result.readings == [(70, NOW_US, 1.0)]
+
+
+def test_it_reads_epoch_seconds_integer_and_fractional():
+    epoch = NOW.timestamp()
+    assert parse(f"{ASSET}/telemetry/speed", {"ts": int(epoch), "value": 3}).readings == [
+        (71, NOW_US, 3.0)
+    ]
+    assert parse(f"{ASSET}/telemetry/speed", {"ts": epoch - 0.5, "value": 3}).readings == [
+        (71, NOW_US - 500_000, 3.0)
+    ]
+
+
+def test_it_reads_a_batch_and_keeps_good_items_when_some_are_bad():
+    result = parse(
+        f"{ASSET}/telemetry",
+        {
+            "readings": [
+                {"signal": "vibration", "ts": "2026-11-22T10:00:00Z", "value": 1.5},
+                {"signal": "nope", "ts": "2026-11-22T10:00:00Z", "value": 1.5},
+                {"signal": "speed", "ts": "2026-11-22T10:00:01Z", "value": 900},
+                {"signal": "speed", "ts": "2026-11-22T10:00:02Z"},
+                "not an object",
+            ]
+        },
+    )
+    assert result.readings == [(70, NOW_US, 1.5), (71, NOW_US + 1_000_000, 900.0)]
+    assert [(r.reason, r.detail.split(":")[0]) for r in result.rejections] == [
+        (Reason.UNKNOWN_SIGNAL, "readings[1]"),
+        (Reason.MISSING_FIELD, "readings[3]"),
+        (Reason.NOT_AN_OBJECT, "readings[4]"),
+    ]
+    assert '"nope"' in result.rejections[0].excerpt
+
+
+def test_it_reads_state_and_count_messages():
+    state = parse(
+        f"{ASSET}/state", {"ts": "2026-11-22T10:00:00Z", "state": "down", "reason": "jam"}
+    )
+    count = parse(f"{ASSET}/count", {"ts": "2026-11-22T10:00:00Z", "good": 12, "scrap": 1})
+    assert state.states == [(7, NOW_US, "down", "jam")]
+    assert count.counts == [(7, NOW_US, 12, 1)]
+    assert parse(f"{ASSET}/state", {"ts": "2026-11-22T10:00:00Z", "state": "idle"}).states == [
+        (7, NOW_US, "idle", "")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload", "reason"),
+    [
+        (f"{ASSET}/telemetry/vibration", b"{not json", Reason.INVALID_JSON),
+        (f"{ASSET}/telemetry/vibration", b"\xff\xfe\x00", Reason.INVALID_JSON),
+        (f"{ASSET}/telemetry/vibration", [1, 2], Reason.NOT_AN_OBJECT),
+        (f"{ASSET}/telemetry/vibration", {"value": 1}, Reason.MISSING_FIELD),
+        (f"{ASSET}/telemetry/vibration", {"ts": NOW.timestamp()}, Reason.MISSING_FIELD),
+        (
+            f"{ASSET}/telemetry/vibration",
+            {"ts": NOW.timestamp(), "value": "1.0"},
+            Reason.WRONG_TYPE,
+        ),
+        (f"{ASSET}/telemetry/vibration", {"ts": NOW.timestamp(), "value": True}, Reason.WRONG_TYPE),
+        (f"{ASSET}/telemetry/vibration", {"ts": [1], "value": 1}, Reason.WRONG_TYPE),
+        (f"{ASSET}/telemetry/vibration", b'{"ts": 1795341600, "value": NaN}', Reason.NOT_FINITE),
+        (
+            f"{ASSET}/telemetry/vibration",
+            b'{"ts": 1795341600, "value": -Infinity}',
+            Reason.NOT_FINITE,
+        ),
+        (f"{ASSET}/telemetry/vibration", b'{"ts": 1795341600, "value": 1e999}', Reason.NOT_FINITE),
+        (f"{ASSET}/telemetry/vibration", {"ts": "2026-11-22", "value": 1}, Reason.BAD_TIMESTAMP),
+        (
+            f"{ASSET}/telemetry/vibration",
+            {"ts": "2026-11-22T10:00:00", "value": 1},
+            Reason.BAD_TIMESTAMP,
+        ),
+        (
+            f"{ASSET}/telemetry/vibration",
+            {"ts": "yesterday at noon!!", "value": 1},
+            Reason.BAD_TIMESTAMP,
+        ),
+        (
+            f"{ASSET}/telemetry/vibration",
+            {"ts": "2026-11-22T10:05:01Z", "value": 1},
+            Reason.TIMESTAMP_IN_FUTURE,
+        ),
+        (
+            f"{ASSET}/telemetry/vibration",
+            {"ts": "2026-10-01T10:00:00Z", "value": 1},
+            Reason.TIMESTAMP_TOO_OLD,
+        ),
+        (f"{ASSET}/telemetry/vibration", {"ts": 0, "value": 1}, Reason.TIMESTAMP_TOO_OLD),
+        (
+            "plantops/riverside/press-shop/press-line-1/press-9/telemetry/vibration",
+            {"ts": 1, "value": 1},
+            Reason.UNKNOWN_ASSET,
+        ),
+        (f"{ASSET}/telemetry/pressure", {"ts": NOW.timestamp(), "value": 1}, Reason.UNKNOWN_SIGNAL),
+        ("plantops/riverside/press-shop/press-1/telemetry", {"readings": []}, Reason.BAD_TOPIC),
+        ("factory/riverside/press-shop/press-line-1/press-1/state", {}, Reason.BAD_TOPIC),
+        (f"{ASSET}/alarms", {}, Reason.BAD_TOPIC),
+        (f"{ASSET}/state/extra", {}, Reason.BAD_TOPIC),
+        (f"{ASSET}/state", {"ts": NOW.timestamp(), "state": "exploded"}, Reason.BAD_STATE),
+        (
+            f"{ASSET}/state",
+            {"ts": NOW.timestamp(), "state": "down", "reason": 3},
+            Reason.WRONG_TYPE,
+        ),
+        (f"{ASSET}/count", {"ts": NOW.timestamp(), "good": -1, "scrap": 0}, Reason.WRONG_TYPE),
+        (f"{ASSET}/count", {"ts": NOW.timestamp(), "good": 1.5, "scrap": 0}, Reason.WRONG_TYPE),
+        (f"{ASSET}/count", {"ts": NOW.timestamp(), "good": 3}, Reason.MISSING_FIELD),
+        (f"{ASSET}/telemetry", {"values": []}, Reason.MISSING_FIELD),
+        (f"{ASSET}/telemetry", {"readings": {"signal": "speed"}}, Reason.WRONG_TYPE),
+    ],
+)
+def test_it_rejects_with_the_reason(topic, payload, reason):
+    assert only_rejection(parse(topic, payload)) == reason
+
+
+def test_it_rejects_payloads_over_one_mebibyte_before_decoding():
+    payload = b'{"ts": 1, "value": 1, "pad": "' + b"x" * MAX_PAYLOAD_BYTES + b'"}'
+    assert (
+        only_rejection(parse(f"{ASSET}/telemetry/vibration", payload)) == Reason.PAYLOAD_TOO_LARGE
+    )
+
+
+def test_it_rejects_batches_over_ten_thousand_readings():
+    item = {"signal": "speed", "ts": NOW.timestamp(), "value": 1}
+    assert (
+        only_rejection(parse(f"{ASSET}/telemetry", {"readings": [item] * 10_001}))
+        == Reason.BATCH_TOO_LARGE
+    )
+
+
+def test_it_keeps_a_truncated_copy_of_what_it_rejected():
+    rejection = parse(f"{ASSET}/telemetry/vibration", b"[" + b"1," * 5000 + b"1]").rejections[0]
+    assert rejection.excerpt.startswith("[1,1,")
+    assert len(rejection.excerpt) == 1000

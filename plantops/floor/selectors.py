@@ -12,7 +12,7 @@ from django.utils import timezone
 from plantops.assets.models import Asset, Line, Signal
 from plantops.floor.status import SignalValue, tile_status
 from plantops.telemetry.models import Reading
-from plantops.telemetry.payloads import us_to_datetime
+from plantops.telemetry.payloads import datetime_to_us, us_to_datetime
 
 
 def asset_tiles(
@@ -103,5 +103,5 @@ def asset_points_since(
     )
     points: dict[str, list[tuple[int, float]]] = {}
     for slug, ts, value in rows:
-        points.setdefault(slug, []).append((int(ts.timestamp() * 1000), value))
+        points.setdefault(slug, []).append((datetime_to_us(ts) // 1000, value))
     return points

@@ -1,0 +1,39 @@
+"""`create_demo_users` makes the demo's two users once and prints working passwords."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def var_dir(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
+def printed_passwords(capsys) -> dict[str, str]:
+    return dict(re.findall(r"user (\w+)\s+password (\S+)", capsys.readouterr().out))
+
+
+def test_it_creates_an_admin_and_an_operator_whose_printed_passwords_work(capsys):
+    call_command("create_demo_users")
+    passwords = printed_passwords(capsys)
+    admin = authenticate(username="admin", password=passwords["admin"])
+    operator = authenticate(username="operator", password=passwords["operator"])
+    assert admin.is_superuser
+    assert not operator.is_staff
+    assert list(operator.groups.values_list("name", flat=True)) == ["Operators"]
+
+
+def test_it_keeps_the_passwords_on_a_second_run(capsys, var_dir):
+    call_command("create_demo_users")
+    first = printed_passwords(capsys)
+    call_command("create_demo_users")
+    assert printed_passwords(capsys) == first
+    assert oct((var_dir / "demo-users.txt").stat().st_mode & 0o777) == "0o600"

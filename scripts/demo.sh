@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Run the whole PlantOps demo on this machine: `make demo`.
+#
+# Prepares .venv, Redis and Mosquitto, migrates the embedded SQLite database (var/), seeds the
+# demo plant and its users, then runs web, ingest, worker, beat and the plant simulator together
+# through scripts/procs.py until Ctrl-C (or until one of them dies).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+PORT="${PORT:-8000}"
+PY="$ROOT/.venv/bin/python"
+
+say() { printf '==> %s\n' "$*"; }
+
+# This machine's own addresses (IPv4 and IPv6), so a tablet on the LAN can connect.
+own_addresses() {
+    hostname -I 2>/dev/null | tr ' ' '\n' | grep -v '^$' || true
+}
+
+configure_environment() {
+    # The demo keeps its data in the embedded SQLite database under var/.
+    unset DATABASE_URL
+    export DEBUG=1
+    local hosts="localhost,127.0.0.1,[::1]" name address
+    name="$(hostname 2>/dev/null || true)"
+    if [[ -n $name ]]; then
+        hosts+=",$name,$name.local" # .local: the name mDNS gives this machine on the LAN
+    fi
+    while read -r address; do
+        [[ -z $address ]] && continue
+        if [[ $address == *:* ]]; then
+            hosts+=",[$address]"
+        else
+            hosts+=",$address"
+        fi
+    done < <(own_addresses)
+    export ALLOWED_HOSTS="${ALLOWED_HOSTS:+$ALLOWED_HOSTS,}$hosts"
+    say "ALLOWED_HOSTS=$ALLOWED_HOSTS"
+}
+
+prepare_database() {
+    mkdir -p var
+    say "migrating the demo database (var/plantops.sqlite3)"
+    "$PY" manage.py migrate --noinput
+    say "seeding the demo plant"
+    "$PY" manage.py seed_demo_plant
+    say "creating the demo users"
+    DEMO_USERS="$("$PY" manage.py create_demo_users)"
+    printf '%s\n' "$DEMO_USERS"
+}
+
+banner() {
+    local address
+    echo "PlantOps demo: http://localhost:$PORT/"
+    while read -r address; do
+        [[ -n $address && $address != *:* ]] && echo "  on the LAN:  http://$address:$PORT/"
+    done < <(own_addresses)
+    printf '%s\n' "$DEMO_USERS"
+    echo "Ctrl-C stops everything."
+}
+
+main() {
+    scripts/bootstrap.sh
+    configure_environment
+    scripts/services.sh redis mosquitto
+    prepare_database
+    say "starting web, ingest, worker, beat and the simulator"
+    # The venv first on PATH: the commands below, and anything they start, use its tools.
+    export VIRTUAL_ENV="$ROOT/.venv" PATH="$ROOT/.venv/bin:$PATH"
+    # exec: procs.py receives Ctrl-C and SIGTERM itself and stops every process cleanly.
+    PROCS_BANNER="$(banner)" exec python scripts/procs.py \
+        web="daphne -b 0.0.0.0 -p $PORT plantops.asgi:application" \
+        ingest="python manage.py ingest_mqtt" \
+        worker="celery -A plantops worker -l info --concurrency 2" \
+        beat="celery -A plantops beat -l info -s var/celerybeat-schedule" \
+        simulator="python manage.py simulate_plant --speedup 120 --fault transfer-conveyor-1:bearing:5"
+}
+
+main "$@"

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# `make test` and `make bench`: prepare the real services and run the checks against them.
+#
+# Usage: scripts/test.sh          ruff check, ruff format --check, makemigrations --check, pytest
+#        scripts/test.sh bench    every bench/*.py, in the same environment
+#
+# The tests run against PostgreSQL, Redis database 15 and Mosquitto (started if missing, see
+# scripts/services.sh) under names of their own (plantops-test), so they never disturb a demo
+# running on the same machine. The exit status is non-zero if any step failed; pytest's own
+# status when pytest failed (5 when it collected no tests).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+say() { printf '==> %s\n' "$*"; }
+
+# Every variable plantops/settings.py reads, so nothing from the caller's shell leaks into a run.
+SETTINGS_VARIABLES=(
+    DATABASE_URL REDIS_URL MQTT_URL SECRET_KEY DEBUG ALLOWED_HOSTS CSRF_TRUSTED_ORIGINS
+    CHANNELS_PREFIX CELERY_QUEUE MQTT_SHARE_GROUP MQTT_CLIENT_ID MQTT_SESSION_EXPIRY_S
+    INGEST_BATCH_MAX_READINGS INGEST_BATCH_MAX_AGE_S TELEMETRY_RETENTION_DAYS
+    DEAD_LETTER_RETENTION_DAYS SESSION_COOKIE_AGE SECURE_COOKIES LOG_LEVEL DB_CONN_MAX_AGE
+)
+
+test_environment() {
+    unset "${SETTINGS_VARIABLES[@]}"
+    # The password is ignored where PostgreSQL trusts local connections.
+    export DATABASE_URL=postgres://postgres:postgres@127.0.0.1:5432/test
+    export REDIS_URL=redis://127.0.0.1:6379/15
+    export MQTT_URL=mqtt://127.0.0.1:1883
+    export CHANNELS_PREFIX=plantops-test
+    export CELERY_QUEUE=plantops-test
+    export MQTT_SHARE_GROUP=plantops-test
+    export SECRET_KEY=plantops-test-secret-key-not-for-production
+    # Threads of the socket tests must not keep connections open: the test database is dropped.
+    export DB_CONN_MAX_AGE=0
+    export DJANGO_SETTINGS_MODULE=plantops.settings
+    export VIRTUAL_ENV="$ROOT/.venv" PATH="$ROOT/.venv/bin:$PATH"
+}
+
+FAILED=()
+PYTEST_STATUS=0
+
+# Run one step, remember whether it failed, and carry on with the next.
+step() {
+    local title=$1
+    shift
+    say "$title"
+    local status=0
+    "$@" || status=$?
+    if ((status != 0)); then
+        FAILED+=("$title (exit $status)")
+    fi
+    return 0
+}
+
+run_tests() {
+    scripts/services.sh redis mosquitto postgres chromium
+    step "ruff check ." ruff check .
+    step "ruff format --check ." ruff format --check .
+    step "makemigrations --check" python manage.py makemigrations --check --dry-run
+    say "pytest"
+    # pytest last, so its summary line closes the output; exit 5 (no tests collected) fails too.
+    pytest || PYTEST_STATUS=$?
+    if ((PYTEST_STATUS != 0)); then
+        FAILED+=("pytest (exit $PYTEST_STATUS)")
+    fi
+    if ((${#FAILED[@]} > 0)); then
+        printf 'FAILED: %s\n' "${FAILED[@]}" >&2
+        ((PYTEST_STATUS != 0)) && exit "$PYTEST_STATUS"
+        exit 1
+    fi
+}
+
+run_benches() {
+    shopt -s nullglob
+    local benches=(bench/*.py) bench
+    if ((${#benches[@]} == 0)); then
+        say "no benchmarks in bench/ yet: nothing to run"
+        return
+    fi
+    scripts/services.sh redis mosquitto postgres
+    for bench in "${benches[@]}"; do
+        step "$bench" python "$bench"
+    done
+    if ((${#FAILED[@]} > 0)); then
+        printf 'FAILED: %s\n' "${FAILED[@]}" >&2
+        exit 1
+    fi
+}
+
+main() {
+    scripts/bootstrap.sh
+    test_environment
+    case "${1:-test}" in
+        test) run_tests ;;
+        bench) run_benches ;;
+        *)
+            echo "usage: scripts/test.sh [test|bench]" >&2
+            exit 2
+            ;;
+    esac
+}
+
+main "$@"

@@ -102,3 +102,4 @@ def test_it_pushes_one_update_per_asset_after_commit():
     assert message["points"] == {"vibration": [[(t - 1000) // 1000, 1.0], [t // 1000, 2.0]]}
     shown = {s["slug"]: s["value"] for s in message["tile"]["signals"]}
     assert shown == {"temperature": None, "vibration": 2.0}
+    assert message["tile"]["signals"][1]["expected_max"] == 7.1

@@ -1,0 +1,225 @@
+/*
+ * Live data for the floor screens: one self-healing WebSocket per page, and the few
+ * renderers the floor and asset pages share. A plain script (no modules, no build step);
+ * everything hangs off window.PlantOps.
+ */
+"use strict";
+
+window.PlantOps = window.PlantOps || {};
+
+(() => {
+  const MIN_DELAY_MS = 1000;
+  const MAX_DELAY_MS = 30000;
+  const CLOSE_UNAUTHENTICATED = 4401;
+  const CLOSE_NOT_FOUND = 4404;
+
+  const indicator = document.getElementById("connection");
+  const banner = document.getElementById("offline-banner");
+  const bannerTitle = banner.querySelector("strong");
+  const bannerDetail = banner.querySelector(".offline-detail");
+  const retryButton = banner.querySelector('[data-action="reconnect"]');
+
+  function showConnection(state, text) {
+    indicator.hidden = false;
+    indicator.dataset.state = state;
+    indicator.querySelector(".conn-text").textContent = text;
+    document.body.classList.toggle("is-offline", state !== "live" && state !== "connecting");
+  }
+
+  function showBanner(title, detail, canRetry) {
+    bannerTitle.textContent = title;
+    bannerDetail.textContent = detail;
+    retryButton.hidden = !canRetry;
+    banner.hidden = false;
+  }
+
+  /**
+   * Open a WebSocket to `path` and keep it open until the page goes away.
+   *
+   * Reconnects with exponential backoff, 1 s doubling to 30 s, with "equal jitter" (half the
+   * delay fixed, half random) so a hall of tablets does not reconnect in step after an access
+   * point comes back. `onOpen(send)` runs on every (re)connect: the place to ask for what was
+   * missed. `onMessage(message)` gets each parsed message. With `silenceMs`, a socket that
+   * has been quiet that long is presumed dead (Wi-Fi can drop without the browser noticing)
+   * and replaced.
+   */
+  PlantOps.live = function live(path, { onOpen = () => {}, onMessage, silenceMs = 0 }) {
+    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
+    let socket = null;
+    let attempt = 0;
+    let retryAt = 0;
+    let retryTimer = 0;
+    let countdownTimer = 0;
+    let silenceTimer = 0;
+    let leaving = false;
+    let gone = false;
+
+    function send(message) {
+      if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+    }
+
+    function connect() {
+      clearTimeout(retryTimer);
+      if (gone || leaving || socket) return;
+      if (!attempt) showConnection("connecting", "Connecting");
+      socket = new WebSocket(url);
+      socket.onopen = () => {
+        attempt = 0;
+        clearInterval(countdownTimer);
+        banner.hidden = true;
+        showConnection("live", "Live");
+        expectTraffic();
+        onOpen(send);
+      };
+      socket.onmessage = (event) => {
+        expectTraffic();
+        onMessage(JSON.parse(event.data));
+      };
+      socket.onclose = (event) => closed(event.code);
+    }
+
+    function expectTraffic() {
+      if (!silenceMs) return;
+      clearTimeout(silenceTimer);
+      silenceTimer = setTimeout(abandon, silenceMs);
+    }
+
+    // A half-open socket may take minutes to report its close, so stop listening to it now.
+    function abandon() {
+      if (!socket) return;
+      const dead = socket;
+      dead.onopen = dead.onmessage = dead.onclose = null;
+      dead.close();
+      closed(1006);
+    }
+
+    function closed(code) {
+      socket = null;
+      clearTimeout(silenceTimer);
+      if (leaving) return;
+      if (code === CLOSE_UNAUTHENTICATED) {
+        const next = encodeURIComponent(location.pathname + location.search);
+        location.assign(`${document.body.dataset.loginUrl}?next=${next}`);
+        return;
+      }
+      if (code === CLOSE_NOT_FOUND) {
+        gone = true;
+        showConnection("gone", "Not found");
+        showBanner("Not found", "This asset no longer exists. Go back to the floor view.", false);
+        return;
+      }
+      const base = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** attempt);
+      const delay = base / 2 + (Math.random() * base) / 2;
+      attempt += 1;
+      retryAt = Date.now() + delay;
+      retryTimer = setTimeout(connect, delay);
+      showConnection("offline", "Offline");
+      showBanner("Offline — reconnecting…", "", true);
+      countdown();
+      clearInterval(countdownTimer);
+      countdownTimer = setInterval(countdown, 1000);
+    }
+
+    function countdown() {
+      if (socket) {
+        bannerDetail.textContent = "Values on this screen may be out of date. Trying now…";
+        return;
+      }
+      const seconds = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
+      bannerDetail.textContent = `Values on this screen may be out of date. Next try in ${seconds} s.`;
+    }
+
+    function reconnectNow() {
+      if (!socket && !gone) connect();
+    }
+
+    retryButton.addEventListener("click", reconnectNow);
+    window.addEventListener("online", reconnectNow);
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden) reconnectNow();
+    });
+    // Leaving the page closes the socket too; that is not "offline" and needs no banner.
+    window.addEventListener("pagehide", () => {
+      leaving = true;
+    });
+    window.addEventListener("pageshow", (event) => {
+      if (event.persisted) {
+        leaving = false;
+        reconnectNow();
+      }
+    });
+
+    connect();
+    return { send };
+  };
+
+  // --- Renderers shared by the floor and asset pages ------------------------------------
+
+  const STATE_LABELS = {
+    running: "Running",
+    idle: "Idle",
+    down: "Down",
+    planned_stop: "Planned stop",
+    changeover: "Changeover",
+  };
+
+  // One decimal everywhere, matching the server's floatformat:1 so the first update does not jump.
+  PlantOps.formatValue = (value) => (value === null || value === undefined ? "—" : value.toFixed(1));
+
+  PlantOps.formatClock = (date) =>
+    date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+
+  function formatDuration(ms) {
+    const minutes = Math.floor(Math.max(0, ms) / 60000);
+    if (minutes < 1) return "<1 min";
+    if (minutes < 60) return `${minutes} min`;
+    const hours = Math.floor(minutes / 60);
+    if (hours < 48) return `${hours} h ${minutes % 60} min`;
+    return `${Math.floor(hours / 24)} days`;
+  }
+
+  PlantOps.renderStatus = (element, tile) => {
+    for (const name of [...element.classList]) {
+      if (name.startsWith("status-")) element.classList.remove(name);
+    }
+    element.classList.add(`status-${tile.status}`);
+    element.dataset.status = tile.status;
+    element.textContent = tile.status_label;
+  };
+
+  PlantOps.renderReading = (element, signal) => {
+    element.textContent = PlantOps.formatValue(signal.value);
+    element.dataset.inRange = String(signal.in_range);
+    element.dataset.stale = String(signal.stale);
+    element.classList.toggle("out-of-range", !signal.in_range);
+    element.classList.toggle("stale", signal.stale);
+  };
+
+  /** Fill the state label, reason and "for 12 min" inside `root` from a tile. */
+  PlantOps.renderState = (root, tile) => {
+    root.querySelector('[data-role="state-label"]').textContent =
+      STATE_LABELS[tile.state] || tile.state || "No state reported";
+    const reason = root.querySelector('[data-role="state-reason"]');
+    reason.textContent = tile.state_reason;
+    reason.hidden = !tile.state_reason;
+    const since = root.querySelector('[data-role="state-since"]');
+    since.setAttribute("datetime", tile.state_since || "");
+    PlantOps.renderSince(since);
+  };
+
+  PlantOps.renderSince = (element) => {
+    const iso = element.getAttribute("datetime");
+    if (!iso) {
+      element.textContent = "";
+      return;
+    }
+    const since = new Date(iso);
+    element.textContent = `for ${formatDuration(Date.now() - since.getTime())}`;
+    element.title = `Since ${since.toLocaleString()}`;
+  };
+
+  /** Keep every "for 12 min" on the page current. */
+  PlantOps.tickDurations = () => {
+    document.querySelectorAll('[data-role="state-since"]').forEach(PlantOps.renderSince);
+  };
+})();

@@ -1,0 +1,127 @@
+"""End to end in a real headless Chromium: log in, open an asset, publish, watch it update."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import User
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.conftest import VENV_BIN, wait_for
+from tests.factories import make_asset, topic
+
+pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def browser():
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.fail("Chromium is not installed: `make test` installs chromium and chromium-driver.")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,800",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def web(processes):
+    port = free_port()
+    processes.env["ALLOWED_HOSTS"] = "127.0.0.1,localhost"
+    processes.start(
+        "web",
+        str(VENV_BIN / "daphne"),
+        "-b",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "plantops.asgi:application",
+    )
+
+    def listening() -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(listening, timeout=30, what="daphne to listen")
+    return f"http://127.0.0.1:{port}"
+
+
+def chart_points(browser, slug: str) -> list:
+    return browser.execute_script(
+        "const el = document.getElementById(arguments[0]);"
+        "return el && el.data ? el.data[0].y.slice() : null;",
+        f"chart-{slug}",
+    )
+
+
+def test_an_operator_sees_a_published_reading_arrive_without_reloading(
+    browser, web, processes, publisher
+):
+    asset = make_asset(signals=("vibration", "temperature"))
+    User.objects.create_user("dana", password="a-long-password-1")
+    processes.worker()
+    processes.ingest()
+
+    browser.get(f"{web}/assets/{asset.pk}/")
+    assert "/login/" in browser.current_url
+    browser.find_element(By.NAME, "username").send_keys("dana")
+    browser.find_element(By.NAME, "password").send_keys("a-long-password-1")
+    browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
+    WebDriverWait(browser, 15).until(lambda d: d.current_url.endswith(f"/assets/{asset.pk}/"))
+    WebDriverWait(browser, 15).until(lambda d: chart_points(d, "vibration") is not None)
+    # The page marks itself live once its socket is open; publish only then.
+    WebDriverWait(browser, 15).until(
+        lambda d: d.find_element(By.ID, "connection").get_attribute("data-state") == "live"
+    )
+    page_marker = browser.execute_script(
+        "window.__notReloaded = true; return window.__notReloaded;"
+    )
+    assert page_marker is True
+    assert chart_points(browser, "vibration") == []
+
+    value = browser.find_element(By.CSS_SELECTOR, '[data-signal="vibration"][data-role="value"]')
+    deadline = time.monotonic() + 30
+    published = 0
+    # Ingest may still be subscribing: publish until the first reading shows, then one more.
+    while value.text.strip() != "6.5":
+        if time.monotonic() > deadline:
+            pytest.fail(f"value never updated; ingest log:\n{processes.log('ingest')[-2000:]}")
+        publisher.publish(topic(asset, "telemetry/vibration"), {"ts": time.time(), "value": 6.54})
+        published += 1
+        time.sleep(0.5)
+    WebDriverWait(browser, 10).until(lambda d: chart_points(d, "vibration")[-1:] == [6.54])
+    before = len(chart_points(browser, "vibration"))
+    publisher.publish(topic(asset, "telemetry/vibration"), {"ts": time.time(), "value": 7.25})
+    WebDriverWait(browser, 10).until(lambda d: chart_points(d, "vibration")[-1:] == [7.25])
+    assert len(chart_points(browser, "vibration")) == before + 1
+    assert value.text.strip() == "7.3"  # above the 7.1 limit: shown as out of range
+    assert "out-of-range" in value.get_attribute("class")
+    assert browser.execute_script("return window.__notReloaded === true")
+    assert published >= 1

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -51,11 +54,18 @@ class Processes:
         self.running: list[tuple[str, subprocess.Popen]] = []
 
     def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-        log = open(self.tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
+        """Start a process logging to <name>.log (<name>-2.log for the second of that name, …)."""
+        taken = {started for started, _ in self.running}
+        unique, n = name, 1
+        while unique in taken:
+            n += 1
+            unique = f"{name}-{n}"
+        log = open(self.tmp_path / f"{unique}.log", "wb")  # noqa: SIM115 - closed with the process
         proc = subprocess.Popen(
             args, cwd=ROOT, env=env or self.env, stdout=log, stderr=subprocess.STDOUT
         )
-        self.running.append((name, proc))
+        proc.log_name = unique  # type: ignore[attr-defined]
+        self.running.append((unique, proc))
         return proc
 
     def ingest(self, client_id: str | None = None) -> subprocess.Popen:
@@ -111,14 +121,27 @@ def processes(process_env, tmp_path) -> Iterator[Processes]:
 class Publisher:
     """A paho MQTT v5 client that publishes at QoS 1 and waits for the broker's ack."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str | None = None, port: int | None = None) -> None:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
-        self.client.connect(settings.MQTT.host, settings.MQTT.port)
+        self.client.max_inflight_messages_set(1000)
+        self.client.connect(host or settings.MQTT.host, port or settings.MQTT.port)
         self.client.loop_start()
 
     def publish(self, topic: str, payload: dict | bytes) -> None:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.client.publish(topic, body, qos=1).wait_for_publish(timeout=10)
+
+    def publish_many(self, messages: list[tuple[str, dict]]) -> None:
+        """Publish all, at most 5,000 unacknowledged at a time (paho's message ids are 16-bit)."""
+        pending = []
+        for topic, payload in messages:
+            pending.append(self.client.publish(topic, json.dumps(payload).encode(), qos=1))
+            if len(pending) >= 5000:
+                for info in pending:
+                    info.wait_for_publish(timeout=30)
+                pending.clear()
+        for info in pending:
+            info.wait_for_publish(timeout=30)
 
     def close(self) -> None:
         self.client.loop_stop()
@@ -144,3 +167,37 @@ def wait_for(
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def project_broker(tmp_path_factory) -> Iterator[tuple[str, int]]:
+    """A Mosquitto of our own, started with scripts/mosquitto.conf as `make demo` would.
+
+    Delivery tests need the queue limits we ship: a stock broker drops QoS-1 messages past
+    1,000 queued for a client that is away.
+    """
+    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    workdir = tmp_path_factory.mktemp("mosquitto")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    conf = (ROOT / "scripts" / "mosquitto.conf").read_text()
+    conf = re.sub(r"(?m)^listener 1883 ", f"listener {port} ", conf)
+    conf = re.sub(r"(?m)^persistence_location var/.*$", f"persistence_location {workdir}/", conf)
+    conf = re.sub(r"(?m)^log_dest file .*$", f"log_dest file {workdir}/mosquitto.log", conf)
+    conf = re.sub(r"(?m)^user .*$", "user root", conf)  # the pytest tmp dir is closed to others
+    (workdir / "mosquitto.conf").write_text(conf)
+    proc = subprocess.Popen(
+        [binary, "-c", str(workdir / "mosquitto.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+
+    def listening() -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(listening, timeout=10, what="the project's Mosquitto to listen")
+    yield "127.0.0.1", port
+    proc.terminate()
+    proc.wait(timeout=10)

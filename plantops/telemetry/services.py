@@ -16,7 +16,7 @@ from plantops.floor.selectors import asset_tiles
 from plantops.oee.models import CountEvent, StateEvent
 from plantops.telemetry.batches import Batch
 from plantops.telemetry.models import DeadLetter, LatestReading, Reading
-from plantops.telemetry.payloads import us_to_datetime
+from plantops.telemetry.payloads import Reason, datetime_to_us, us_to_datetime
 
 LIVE_POINTS_PER_SIGNAL = 300
 
@@ -36,6 +36,8 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
     batch stores nothing twice; dead letters are keyed by (batch id, position) for the same reason.
     """
     with transaction.atomic():
+        signal_meta = _existing_signals(batch)
+        _drop_rows_of_deleted_config(batch, signal_meta)
         if batch.readings:
             Reading.objects.bulk_create(
                 [Reading(signal_id=s, ts=us_to_datetime(t), value=v) for s, t, v in batch.readings],
@@ -78,7 +80,7 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
                 ],
                 ignore_conflicts=True,
             )
-        realtime.send_on_commit(_live_messages(batch))
+        realtime.send_on_commit(_live_messages(batch, signal_meta))
     return StoreOutcome(
         readings=len(batch.readings),
         states=len(batch.states),
@@ -127,15 +129,44 @@ def _keep_current_state(states: list[tuple[int, int, str, str]]) -> None:
         ).update(state=state, state_reason=reason, state_since=since)
 
 
-def _live_messages(batch: Batch) -> list[tuple[str, dict]]:
-    """One message per asset touched by the batch, plus one floor message with their tiles."""
+def _existing_signals(batch: Batch) -> dict[int, tuple[int, str]]:
+    """Return signal id → (asset id, slug) for the batch's signals that still exist."""
     signal_ids = {signal_id for signal_id, _, _ in batch.readings}
-    signal_meta = {
-        pk: (asset_id, slug)
-        for pk, asset_id, slug in Signal.objects.filter(pk__in=signal_ids).values_list(
-            "pk", "asset_id", "slug"
+    if not signal_ids:
+        return {}
+    rows = Signal.objects.filter(pk__in=signal_ids).values_list("pk", "asset_id", "slug")
+    return {pk: (asset_id, slug) for pk, asset_id, slug in rows}
+
+
+def _drop_rows_of_deleted_config(batch: Batch, signal_meta: dict[int, tuple[int, str]]) -> None:
+    """Drop rows whose signal or asset was deleted after ingest resolved the topic.
+
+    Their foreign keys would fail the whole batch on every retry; they become dead letters.
+    """
+    gone = [row for row in batch.readings if row[0] not in signal_meta]
+    if gone:
+        now_us = datetime_to_us(timezone.now())
+        batch.readings = [row for row in batch.readings if row[0] in signal_meta]
+        batch.dead_letters.extend(
+            (
+                f"signal {signal_id}",
+                f"{value}",
+                Reason.UNKNOWN_SIGNAL.value,
+                "signal deleted before its reading was stored",
+                now_us,
+            )
+            for signal_id, _, value in gone
         )
-    }
+    asset_ids = {row[0] for row in batch.states} | {row[0] for row in batch.counts}
+    if asset_ids:
+        existing = set(Asset.objects.filter(pk__in=asset_ids).values_list("pk", flat=True))
+        if existing != asset_ids:
+            batch.states = [row for row in batch.states if row[0] in existing]
+            batch.counts = [row for row in batch.counts if row[0] in existing]
+
+
+def _live_messages(batch: Batch, signal_meta: dict[int, tuple[int, str]]) -> list[tuple[str, dict]]:
+    """One message per asset touched by the batch, plus one floor message with their tiles."""
     points: dict[int, dict[str, list]] = {}
     for signal_id, ts_us, value in batch.readings:
         meta = signal_meta.get(signal_id)

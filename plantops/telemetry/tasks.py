@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError
+from django.db import InterfaceError, OperationalError
 
 from plantops.telemetry import services
 from plantops.telemetry.batches import Batch
@@ -10,7 +10,9 @@ from plantops.telemetry.batches import Batch
 
 @shared_task(
     name="telemetry.store_batch",
-    autoretry_for=(DatabaseError, InterfaceError),
+    # Only connection trouble is worth waiting out; any other error would fail the same way
+    # on every retry and must not hold the batch for ever.
+    autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     retry_backoff_max=30,
     max_retries=None,

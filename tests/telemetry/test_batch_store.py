@@ -103,3 +103,17 @@ def test_it_pushes_one_update_per_asset_after_commit():
     shown = {s["slug"]: s["value"] for s in message["tile"]["signals"]}
     assert shown == {"temperature": None, "vibration": 2.0}
     assert message["tile"]["signals"][1]["expected_max"] == 7.1
+
+
+def test_it_stores_the_rest_when_a_signal_was_deleted_after_ingest_resolved_it():
+    asset = make_asset()
+    vibration = asset.signals.get(slug="vibration")
+    temperature = asset.signals.get(slug="temperature")
+    gone_id = temperature.pk
+    temperature.delete()
+    t = now_us()
+    batch_store(batch=a_batch(readings=[(vibration.pk, t, 1.0), (gone_id, t, 2.0)]))
+    assert Reading.objects.filter(signal=vibration).count() == 1
+    letter = DeadLetter.objects.get()
+    assert letter.reason == "unknown_signal"
+    assert "deleted" in letter.detail

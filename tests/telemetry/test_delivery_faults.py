@@ -16,6 +16,7 @@ import pytest
 from plantops.telemetry.models import Reading
 from tests.conftest import Publisher, wait_for
 from tests.factories import make_asset, topic
+from tests.tcp_proxy import CuttableProxy
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -150,3 +151,39 @@ def _messages_received(processes, name: str) -> int:
     match = re.search(r"ingest stopped: IngestCounters\(messages=(\d+)", processes.log(name))
     assert match, processes.log(name)[-1000:]
     return int(match.group(1))
+
+
+@pytest.fixture
+def database_proxy():
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        pytest.fail("the database outage test needs PostgreSQL (make test uses it)")
+    proxy = CuttableProxy(db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432))
+    yield proxy
+    proxy.close()
+
+
+def test_a_database_outage_of_ten_seconds_loses_nothing(processes, fault_publisher, database_proxy):
+    asset = make_asset()
+    direct = processes.env["DATABASE_URL"]
+    # Only the worker goes through the proxy: it is the one that must wait the outage out.
+    processes.env["DATABASE_URL"] = re.sub(r"@[^/]+/", f"@127.0.0.1:{database_proxy.port}/", direct)
+    processes.worker()
+    processes.env["DATABASE_URL"] = direct
+    processes.ingest()
+    wait_subscribed(fault_publisher, asset)
+
+    start = time.time() - 60
+    messages = readings(asset, 3000, start=start)
+    fault_publisher.publish_many(messages[:1000])
+    wait_for(lambda: stored(asset) >= 1000, timeout=30, what="the first 1000 readings")
+    database_proxy.cut()
+    fault_publisher.publish_many(messages[1000:2000])
+    time.sleep(10)
+    assert stored(asset) == 1000  # nothing got through the cut
+    database_proxy.restore()
+    fault_publisher.publish_many(messages[2000:])
+
+    assert settle(asset, 3000, timeout=90) == 3000

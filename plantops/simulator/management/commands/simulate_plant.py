@@ -1,186 +1,24 @@
 """`manage.py simulate_plant`: publish a simulated plant over MQTT in the v1 wire contract.
 
-The physics lives in `plantops.simulator.physics`; this command reads the plant from the
-database, steps one `SimulatedAsset` per asset on a fixed tick and publishes what they report.
-Simulated time runs `--speedup` times faster than wall time, but every published timestamp is
-the real wall-clock time, because ingest refuses timestamps more than 5 minutes ahead.
+`plantops.simulator.runner` reads the plant and publishes it, stepping the machine models of
+`plantops.simulator.physics`; this command checks the options, turns SIGTERM and SIGINT into a
+clean stop and reports.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import math
 import random
 import signal
-import ssl
 import threading
-import time
-import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-import paho.mqtt.client as mqtt
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
-from plantops.assets.models import Asset
-from plantops.simulator.physics import AssetSpec, SignalSpec, SimulatedAsset, parse_fault
-
-logger = logging.getLogger(__name__)
-
-MIN_INTERVAL_S = 0.01
-# Ticks never exceed a second, so counts, summaries and stop requests are handled promptly.
-MAX_TICK_S = 1.0
-COUNT_EVERY_S = 10.0
-SUMMARY_EVERY_S = 30.0
-# paho numbers QoS-1 messages with a 16-bit id and overwrites its own queue past 65,535
-# unacknowledged; stay far below that, and below what a broker outage should pile up.
-MAX_UNACKED = 2000
-CONNECT_TIMEOUT_S = 15.0
-DRAIN_TIMEOUT_S = 15.0
-# The most missed ticks whose physics one late tick makes up for.
-MAX_CATCH_UP_TICKS = 10
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def rfc3339_ms(ms: int) -> str:
-    """Return epoch milliseconds as RFC 3339 UTC with millisecond precision and a Z."""
-    moment = _EPOCH + timedelta(milliseconds=ms)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-
-
-def simulated_duration(seconds: float) -> str:
-    """Return a simulated span as `2d 03:04:05`."""
-    whole = int(seconds)
-    days, rest = divmod(whole, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    clock = f"{hours:02d}:{minutes:02d}:{secs:02d}"
-    return f"{days}d {clock}" if days else clock
-
-
-@dataclass(slots=True)
-class SimulatedAssetLink:
-    """One asset as the publisher sees it: the model, its topic prefix and its schedule."""
-
-    path: str
-    topic: str
-    machine: SimulatedAsset
-    # signal slug → seconds between readings, and → when the next reading is due (tick clock)
-    intervals: dict[str, float]
-    next_due: dict[str, float] = field(default_factory=dict)
-    counts_parts: bool = False
-    good: int = 0
-    scrap: int = 0
-    last_state_ms: int = 0
-    last_count_ms: int = 0
-
-
-class Publisher:
-    """A paho MQTT v5 client that reconnects on its own and throttles on unacked QoS-1 messages."""
-
-    def __init__(self, *, qos: int, stop: threading.Event) -> None:
-        self.qos = qos
-        self.stop = stop
-        self.published = 0
-        self.refused = 0
-        self._unacked = 0
-        self._room = threading.Condition()
-        self._connected = threading.Event()
-        self._refusal: str | None = None
-        config = settings.MQTT
-        self.address = f"{config.host}:{config.port}"
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"plantops-simulator-{uuid.uuid4().hex[:8]}",
-            protocol=mqtt.MQTTv5,
-        )
-        if config.username:
-            self.client.username_pw_set(config.username, config.password)
-        if config.tls:
-            self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_publish = self._on_publish
-
-    def connect(self) -> None:
-        """Connect, retrying in the background; raise CommandError if the broker stays away."""
-        config = settings.MQTT
-        self.client.connect_async(config.host, config.port, keepalive=30)
-        # The network thread also reconnects after a drop, resending unacked QoS-1 messages.
-        self.client.loop_start()
-        deadline = time.monotonic() + CONNECT_TIMEOUT_S
-        while not self._connected.wait(0.2):
-            if self.stop.is_set():
-                return
-            if time.monotonic() < deadline:
-                continue
-            self.client.loop_stop()
-            why = f" ({self._refusal})" if self._refusal else ""
-            raise CommandError(
-                f"Could not connect to the MQTT broker at {self.address} within "
-                f"{CONNECT_TIMEOUT_S:.0f} s{why}. Is it running, and is MQTT_URL right?"
-            )
-
-    def publish(self, topic: str, body: dict[str, Any]) -> None:
-        """Publish one JSON message, first waiting while too many are unacknowledged."""
-        payload = json.dumps(body, separators=(",", ":"))
-        if self.qos:
-            with self._room:
-                while self._unacked >= MAX_UNACKED and not self.stop.is_set():
-                    self._room.wait(0.5)
-        info = self.client.publish(topic, payload, qos=self.qos)
-        if info.rc in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
-            # Without a connection paho keeps a QoS-1 message and sends it after reconnecting;
-            # a QoS-0 message is simply lost, as QoS 0 allows.
-            self.published += 1
-            if self.qos:
-                with self._room:
-                    self._unacked += 1
-        else:
-            logger.warning("could not queue a message for %s: %s", topic, info.rc)
-
-    def drain(self, timeout_s: float = DRAIN_TIMEOUT_S) -> int:
-        """Wait until the broker has acknowledged every QoS-1 message; return how many were not."""
-        deadline = time.monotonic() + timeout_s
-        with self._room:
-            while self.qos and self._unacked > 0 and time.monotonic() < deadline:
-                self._room.wait(0.1)
-            return max(self._unacked, 0) if self.qos else 0
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
-        if reason_code.is_failure:
-            self._refusal = str(reason_code)
-            logger.error("MQTT connection to %s refused: %s", self.address, reason_code)
-            return
-        logger.info("simulator connected to MQTT %s", self.address)
-        self._connected.set()
-
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        if reason_code.is_failure:
-            logger.warning("MQTT connection lost (%s); reconnecting", reason_code)
-
-    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
-        if not self.qos:
-            return
-        if reason_code.is_failure:
-            # The broker answered but refused the message, e.g. an ACL denies the topic.
-            self.refused += 1
-        with self._room:
-            # An ack can land before `publish` counted its message; the count then dips to -1
-            # for an instant, which the throttle and `drain` both tolerate.
-            self._unacked -= 1
-            self._room.notify_all()
+from plantops.simulator.physics import parse_fault
+from plantops.simulator.runner import MIN_INTERVAL_S, PlantRunner, SimulationError
 
 
 class Command(BaseCommand):
@@ -249,44 +87,27 @@ class Command(BaseCommand):
         if seed is None:
             seed = random.SystemRandom().randrange(2**32)
 
-        links = self._build_links(seed=seed, interval=interval, only=options["assets"])
-        self._inject_faults(links, faults)
-
+        runner = PlantRunner(
+            seed=seed,
+            speedup=speedup,
+            interval=interval,
+            duration=duration,
+            batch=options["batch"],
+            qos=options["qos"],
+            assets=options["assets"],
+            faults=faults,
+            report=self.stdout.write,
+            warn=self.stderr.write,
+        )
         stop = threading.Event()
-        publisher = Publisher(qos=options["qos"], stop=stop)
-        restore = _stop_on_signals(stop)
         try:
-            publisher.connect()
-            if stop.is_set():  # asked to stop while still connecting
-                return
-            tick_s = min(
-                [MAX_TICK_S, *(s for link in links for s in link.intervals.values())],
-            )
-            tick_s = max(tick_s, MIN_INTERVAL_S)
-            self.stdout.write(
-                f"Simulating {len(links)} assets on {publisher.address} (seed {seed}, "
-                f"speedup {speedup:g}, tick {tick_s:g} s, QoS {publisher.qos}"
-                f"{', batches' if options['batch'] else ''})."
-            )
-            self._run(
-                links,
-                publisher,
-                stop=stop,
-                tick_s=tick_s,
-                speedup=speedup,
-                duration=duration,
-                batch=options["batch"],
-            )
-        finally:
-            restore()
-            unacked = publisher.drain()
-            publisher.close()
-        if unacked:
-            self.stderr.write(f"{unacked} messages were not acknowledged by the broker.")
-        if publisher.refused:
-            self.stderr.write(f"The broker refused {publisher.refused} messages.")
-
-    # --- setup ------------------------------------------------------------------------------
+            outcome = runner.run(stop=stop, while_publishing=_stopping_on_signals(stop))
+        except SimulationError as error:
+            raise CommandError(str(error)) from None
+        if outcome.unacked:
+            self.stderr.write(f"{outcome.unacked} messages were not acknowledged by the broker.")
+        if outcome.refused:
+            self.stderr.write(f"The broker refused {outcome.refused} messages.")
 
     @staticmethod
     def _parse_faults(texts: Iterable[str]) -> list[tuple[str, str, float]]:
@@ -298,243 +119,10 @@ class Command(BaseCommand):
                 raise CommandError(f"--fault {text!r}: {error}") from None
         return faults
 
-    def _build_links(
-        self, *, seed: int, interval: float | None, only: str | None
-    ) -> list[SimulatedAssetLink]:
-        assets = list(
-            Asset.objects.select_related("line__area__site")
-            .prefetch_related("signals")
-            .order_by("line__area__site__slug", "line__area__slug", "line__slug", "slug")
-        )
-        if not assets:
-            raise CommandError("There are no assets to simulate; run `manage.py seed_demo_plant`.")
-        if only:
-            names = [name.strip() for name in only.split(",") if name.strip()]
-            wanted = [_find_asset(assets, name, option="--assets") for name in names]
-            if not wanted:
-                raise CommandError("--assets names no asset.")
-            assets = list(dict.fromkeys(wanted))
-        links = []
-        for asset in assets:
-            path = asset.topic_path
-            signals = list(asset.signals.all())
-            spec = AssetSpec(
-                slug=asset.slug,
-                ideal_cycle_time_s=asset.ideal_cycle_time_s,
-                signals=tuple(
-                    SignalSpec(s.slug, expected_min=s.expected_min, expected_max=s.expected_max)
-                    for s in signals
-                ),
-            )
-            # A per-asset stream seeded by the asset's path: leaving some assets out with
-            # --assets does not change what the others do.
-            machine = SimulatedAsset(spec, random.Random(f"{seed}:{path}"))
-            links.append(
-                SimulatedAssetLink(
-                    path=path,
-                    topic=f"{settings.MQTT_TOPIC_ROOT}/{path}",
-                    machine=machine,
-                    intervals={s.slug: interval or s.sampling_interval_s for s in signals},
-                    counts_parts=bool(asset.ideal_cycle_time_s),
-                )
-            )
-        return links
 
-    @staticmethod
-    def _inject_faults(
-        links: list[SimulatedAssetLink], faults: list[tuple[str, str, float]]
-    ) -> None:
-        by_asset = {link.path: link for link in links}
-        all_assets = list(Asset.objects.select_related("line__area__site"))
-        for name, _mode, days in faults:
-            asset = _find_asset(all_assets, name, option="--fault")
-            link = by_asset.get(asset.topic_path)
-            if link is None:
-                raise CommandError(f"--fault: asset {name!r} is not among --assets.")
-            link.machine.inject_bearing_fault(days)
-
-    # --- the loop ---------------------------------------------------------------------------
-
-    def _run(
-        self,
-        links: list[SimulatedAssetLink],
-        publisher: Publisher,
-        *,
-        stop: threading.Event,
-        tick_s: float,
-        speedup: float,
-        duration: float | None,
-        batch: bool,
-    ) -> None:
-        sim_step_s = tick_s * speedup
-        started = time.monotonic()
-        tick_ms = time.time_ns() // 1_000_000
-        for link in links:
-            link.last_state_ms = tick_ms
-            machine = link.machine
-            self._publish_state(publisher, link, tick_ms, machine.state, machine.reason)
-        next_count_s = COUNT_EVERY_S
-        next_summary_s = SUMMARY_EVERY_S
-        tick = 0
-        warned_behind = False
-        while not stop.is_set():
-            tick += 1
-            clock_s = tick * tick_s
-            if duration is not None and clock_s > duration + 1e-9:
-                break
-            delay = started + clock_s - time.monotonic()
-            if delay > 0 and stop.wait(delay):
-                break
-            # Behind schedule (a slow broker, a busy machine): run the physics of the missed
-            # ticks too, so simulated time and fault growth keep pace, but publish only once.
-            behind = max(int((time.monotonic() - started) / tick_s) - tick, 0)
-            if behind > 2 and not warned_behind:
-                warned_behind = True
-                self.stderr.write(
-                    f"Falling behind at --speedup {speedup:g}: the physics of one tick takes "
-                    "longer than the tick; simulated time may run slower than asked."
-                )
-            if duration is not None:
-                behind = min(behind, int(duration / tick_s) - tick)
-            # Catching up on everything would only fall further behind: past a few ticks,
-            # let simulated time lag instead.
-            steps = 1 + min(behind, MAX_CATCH_UP_TICKS)
-            tick += behind
-            clock_s = tick * tick_s
-
-            previous_ms = tick_ms
-            tick_ms = max(time.time_ns() // 1_000_000, previous_ms + 1)
-            ts = rfc3339_ms(tick_ms)
-            for link in links:
-                self._tick_asset(
-                    publisher,
-                    link,
-                    steps=steps,
-                    sim_step_s=sim_step_s,
-                    span_ms=(previous_ms, tick_ms),
-                    clock_s=clock_s,
-                    ts=ts,
-                    batch=batch,
-                )
-            if clock_s >= next_count_s:
-                next_count_s += COUNT_EVERY_S
-                self._publish_counts(publisher, links, tick_ms)
-            if clock_s >= next_summary_s:
-                next_summary_s += SUMMARY_EVERY_S
-                self.stdout.write(self._summary(links, publisher))
-        self._publish_counts(publisher, links, max(time.time_ns() // 1_000_000, tick_ms + 1))
-        self.stdout.write(self._summary(links, publisher) + " Stopped.")
-
-    def _tick_asset(
-        self,
-        publisher: Publisher,
-        link: SimulatedAssetLink,
-        *,
-        steps: int,
-        sim_step_s: float,
-        span_ms: tuple[int, int],
-        clock_s: float,
-        ts: str,
-        batch: bool,
-    ) -> None:
-        machine = link.machine
-        sim_start_s = machine.time_s
-        for _ in range(steps):
-            result = machine.step(sim_step_s)
-            link.good += result.good
-            link.scrap += result.scrap
-            for change in result.state_changes:
-                # Place each change where it fell within this tick's wall-clock span; keep
-                # them strictly increasing, as an asset has one state per instant.
-                start_ms, end_ms = span_ms
-                share = (change.at_s - sim_start_s) / (sim_step_s * steps)
-                at_ms = max(round(start_ms + share * (end_ms - start_ms)), link.last_state_ms + 1)
-                link.last_state_ms = at_ms
-                self._publish_state(publisher, link, at_ms, change.state, change.reason)
-
-        due = [slug for slug in link.intervals if clock_s + 1e-9 >= link.next_due.get(slug, 0.0)]
-        for slug in due:
-            following = link.next_due.get(slug, 0.0) + link.intervals[slug]
-            # After a stall, resume the rhythm from now instead of bursting to catch up.
-            link.next_due[slug] = (
-                following if following > clock_s else clock_s + link.intervals[slug]
-            )
-        if not due:
-            return
-        readings = result.readings
-        if batch:
-            publisher.publish(
-                f"{link.topic}/telemetry",
-                {
-                    "readings": [
-                        {"signal": slug, "ts": ts, "value": round(readings[slug], 3)}
-                        for slug in due
-                    ]
-                },
-            )
-        else:
-            for slug in due:
-                publisher.publish(
-                    f"{link.topic}/telemetry/{slug}",
-                    {"ts": ts, "value": round(readings[slug], 3)},
-                )
-
-    @staticmethod
-    def _publish_state(
-        publisher: Publisher, link: SimulatedAssetLink, at_ms: int, state: str, reason: str
-    ) -> None:
-        body: dict[str, Any] = {"ts": rfc3339_ms(at_ms), "state": state}
-        if reason:
-            body["reason"] = reason
-        publisher.publish(f"{link.topic}/state", body)
-
-    @staticmethod
-    def _publish_counts(publisher: Publisher, links: list[SimulatedAssetLink], now_ms: int) -> None:
-        for link in links:
-            if not link.counts_parts or link.good + link.scrap == 0:
-                continue
-            at_ms = max(now_ms, link.last_count_ms + 1)
-            link.last_count_ms = at_ms
-            publisher.publish(
-                f"{link.topic}/count",
-                {"ts": rfc3339_ms(at_ms), "good": link.good, "scrap": link.scrap},
-            )
-            link.good = link.scrap = 0
-
-    @staticmethod
-    def _summary(links: list[SimulatedAssetLink], publisher: Publisher) -> str:
-        simulated = max((link.machine.time_s for link in links), default=0.0)
-        faults = [
-            f"{link.machine.spec.slug} bearing {link.machine.fault_severity:.2f}"
-            + (" FAILED" if link.machine.failed else "")
-            for link in links
-            if link.machine.bearing_fault is not None
-        ]
-        running = sum(1 for link in links if link.machine.state == "running")
-        return (
-            f"{publisher.published} messages published, {simulated_duration(simulated)} "
-            f"simulated, {running}/{len(links)} running"
-            + (f"; faults: {', '.join(faults)}" if faults else "")
-            + "."
-        )
-
-
-def _find_asset(assets: list[Asset], name: str, *, option: str) -> Asset:
-    """Return the asset named by slug or by `site/area/line/asset` path; CommandError if none
-    or several match."""
-    matches = [a for a in assets if name in (a.slug, a.topic_path)]
-    if len(matches) == 1:
-        return matches[0]
-    if not matches:
-        raise CommandError(
-            f"{option}: no asset {name!r}; give an asset slug or a site/area/line/asset path."
-        )
-    paths = ", ".join(a.topic_path for a in matches)
-    raise CommandError(f"{option}: asset slug {name!r} is ambiguous ({paths}); give the path.")
-
-
-def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
-    """Make SIGTERM and SIGINT set `stop`; return a function that puts the old handlers back."""
+@contextmanager
+def _stopping_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Make SIGTERM and SIGINT set `stop` inside the block; put the old handlers back after."""
     previous = {}
     for signum in (signal.SIGTERM, signal.SIGINT):
         try:
@@ -542,9 +130,8 @@ def _stop_on_signals(stop: threading.Event) -> Callable[[], None]:
         except ValueError:
             # Not the main thread (e.g. called from a test's worker thread): nothing to install.
             break
-
-    def restore() -> None:
+    try:
+        yield
+    finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-
-    return restore

@@ -64,9 +64,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def redacted(url: str) -> str:
+    """Return the URL with its password replaced, for error messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
 def parse_database_url(url: str, *, base_dir: Path) -> dict:
     """Return a Django DATABASES entry for a `sqlite:///path` or `postgres://…` URL."""
     parts = urlsplit(url)
+    url = redacted(url)  # from here on `url` is only quoted in messages
     if parts.scheme == "sqlite":
         # sqlite:///var/x.sqlite3 is relative to the project; sqlite:////abs/path is absolute.
         raw_path = parts.path[1:] if parts.path.startswith("/") else parts.path
@@ -123,6 +132,7 @@ class MqttSettings:
 def parse_mqtt_url(url: str) -> MqttSettings:
     """Parse `mqtt://user:pass@host:port` (or `mqtts://` for TLS) into connection settings."""
     parts = urlsplit(url)
+    url = redacted(url)  # from here on `url` is only quoted in messages
     if parts.scheme not in {"mqtt", "mqtts"}:
         raise ImproperlyConfigured(
             f"MQTT_URL={url!r} must start with mqtt:// or mqtts:// (e.g. mqtt://127.0.0.1:1883)."
@@ -147,7 +157,7 @@ def check_redis_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in {"redis", "rediss", "unix"}:
         raise ImproperlyConfigured(
-            f"REDIS_URL={url!r} must start with redis://, rediss:// or unix:// "
+            f"REDIS_URL={redacted(url)!r} must start with redis://, rediss:// or unix:// "
             "(e.g. redis://127.0.0.1:6379/0)."
         )
     return url

@@ -5,13 +5,17 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 
 class CuttableProxy:
     """Forwards 127.0.0.1:<port> to a target; `cut()` drops every connection and refuses new ones."""
 
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, *, reply_delay_s: float = 0.0) -> None:
         self.target = (target_host, target_port)
+        # Holds back the server's first reply on each connection, like a slow or distant server.
+        self.reply_delay_s = reply_delay_s
+        self.connections = 0
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._open = threading.Event()
@@ -55,12 +59,20 @@ class CuttableProxy:
                 continue
             with self._lock:
                 self._sockets.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+                self.connections += 1
+            for source, sink, delay in (
+                (client, upstream, 0.0),
+                (upstream, client, self.reply_delay_s),
+            ):
+                threading.Thread(target=self._pipe, args=(source, sink, delay), daemon=True).start()
 
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket, delay_s: float) -> None:
         try:
+            first = True
             while data := source.recv(65536):
+                if first and delay_s:
+                    time.sleep(delay_s)
+                first = False
                 sink.sendall(data)
         except OSError:
             pass

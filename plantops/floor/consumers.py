@@ -6,6 +6,8 @@ reconnecting; the asset socket also replays the readings after the last one the 
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import timedelta
 
 from channels.db import database_sync_to_async
@@ -72,16 +74,35 @@ class AssetConsumer(_LoggedInConsumer):
         tiles = await database_sync_to_async(selectors.asset_tiles)(asset_ids=[self.asset_id])
         return {"type": "asset.snapshot", "tile": tiles[0] if tiles else None}
 
-    async def receive_json(self, content: dict, **kwargs) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs
+    ) -> None:
+        # A tablet's bad frame gets an error reply; it must not take the socket down.
+        try:
+            content = json.loads(text_data or "")
+        except ValueError:
+            await self.send_json({"type": "error", "detail": "messages must be JSON text"})
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs) -> None:
         # {"type": "resume", "since_ms": <last point the page has>} → the points after it.
-        if content.get("type") != "resume":
+        if not isinstance(content, dict) or content.get("type") != "resume":
+            await self.send_json({"type": "error", "detail": "unknown message"})
             return
         since_ms = content.get("since_ms")
-        if isinstance(since_ms, bool) or not isinstance(since_ms, int | float):
+        if (
+            isinstance(since_ms, bool)
+            or not isinstance(since_ms, int | float)
+            or not math.isfinite(since_ms)
+        ):
             await self.send_json({"type": "error", "detail": "resume needs since_ms as a number"})
             return
+        not_before = timezone.now() - MAX_CATCH_UP
+        since_ms = max(int(since_ms), int(not_before.timestamp() * 1000))
+        since_ms = min(since_ms, int(timezone.now().timestamp() * 1000))
         points = await database_sync_to_async(selectors.asset_points_since)(
-            asset_id=self.asset_id, since_ms=int(since_ms), not_before=timezone.now() - MAX_CATCH_UP
+            asset_id=self.asset_id, since_ms=since_ms, not_before=not_before
         )
         await self.send_json(
             {"type": "asset.update", "asset": self.asset_id, "points": points, "catch_up": True}

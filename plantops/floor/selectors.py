@@ -101,10 +101,11 @@ def asset_points_since(
     since = max(us_to_datetime((since_ms + 1) * 1000), not_before)
     rows = (
         Reading.objects.filter(signal__asset_id=asset_id, ts__gte=since)
-        .order_by("ts")
+        # Newest first under the cap, so a busy asset's chart never stops short of now.
+        .order_by("-ts")
         .values_list("signal__slug", "ts", "value")[:limit]
     )
     points: dict[str, list[tuple[int, float]]] = {}
-    for slug, ts, value in rows:
+    for slug, ts, value in reversed(rows):
         points.setdefault(slug, []).append((datetime_to_us(ts) // 1000, value))
     return points

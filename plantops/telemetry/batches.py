@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from plantops.telemetry.payloads import ParseResult
+from plantops.telemetry.payloads import ParseResult, storable
 
 
 @dataclass(slots=True)
@@ -22,6 +22,9 @@ class Batch:
     counts: list[tuple[int, int, int, int]] = field(default_factory=list)
     # (topic, payload excerpt, reason, detail, received at in µs)
     dead_letters: list[tuple[str, str, str, str, int]] = field(default_factory=list)
+    # Position of the first dead letter within the batch as ingest built it; halves keep
+    # their dead letters' original positions, so storing them stays idempotent.
+    dead_letter_offset: int = 0
 
     def to_message(self) -> dict[str, Any]:
         return {
@@ -41,6 +44,24 @@ class Batch:
             counts=[(int(a), int(t), int(g), int(b)) for a, t, g, b in message.get("counts", ())],
             dead_letters=[tuple(d) for d in message.get("dead_letters", ())],
         )
+
+    def halves(self) -> tuple[Batch, Batch]:
+        """Split into two smaller batches with the same id: rows in order, cut at the middle."""
+        rows = (
+            [("readings", row) for row in self.readings]
+            + [("states", row) for row in self.states]
+            + [("counts", row) for row in self.counts]
+            + [("dead_letters", row) for row in self.dead_letters]
+        )
+        middle = max(1, len(rows) // 2)
+        first = Batch(self.batch_id, dead_letter_offset=self.dead_letter_offset)
+        second = Batch(self.batch_id)
+        for kind, row in rows[:middle]:
+            getattr(first, kind).append(row)
+        for kind, row in rows[middle:]:
+            getattr(second, kind).append(row)
+        second.dead_letter_offset = self.dead_letter_offset + len(first.dead_letters)
+        return first, second
 
     @property
     def size(self) -> int:
@@ -71,10 +92,10 @@ class BatchBuilder:
         for rejection in result.rejections:
             batch.dead_letters.append(
                 (
-                    topic[:512],
+                    storable(topic[:512]),
                     rejection.excerpt,
                     rejection.reason.value,
-                    rejection.detail[:300],
+                    storable(rejection.detail[:300]),
                     received_us,
                 )
             )

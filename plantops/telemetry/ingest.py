@@ -32,6 +32,7 @@ from plantops.telemetry.payloads import Limits, Reason, TopicRegistry, now_us, p
 logger = logging.getLogger(__name__)
 
 UNKNOWN = (Reason.UNKNOWN_ASSET, Reason.UNKNOWN_SIGNAL)
+CONNACK_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,10 @@ class Ingest:
         self.registry = load_registry()
         self.registry_loaded_at = time.monotonic()
         self.connected = False
+        # When the last connect() was sent: until CONNACK arrives (TLS, a remote cluster, a
+        # broker restoring a large session) a second connect() would tear the first one down.
+        self.connecting_since: float | None = None
+        self.connect_backoff = 1.0
         self.client = self._make_client()
 
     # --- MQTT ---------------------------------------------------------------------------------
@@ -117,6 +122,8 @@ class Ingest:
             logger.error("MQTT connection refused: %s", reason_code)
             return
         self.connected = True
+        self.connecting_since = None
+        self.connect_backoff = 1.0
         logger.info(
             "connected to MQTT %s:%s as %s (session present: %s)",
             self.config.mqtt.host,
@@ -129,6 +136,7 @@ class Ingest:
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self.connected = False
+        self.connecting_since = None
         if not self.stop.is_set():
             logger.warning("MQTT disconnected: %s", reason_code)
         # Message ids are per connection: acks for the old one must never be sent on the new.
@@ -203,10 +211,13 @@ class Ingest:
     def run(self) -> None:
         """Connect and process messages until `stop` is set; then flush, ack and disconnect."""
         config = self.config
-        backoff = 1.0
         next_report = time.monotonic() + 30
         while not self.stop.is_set():
-            if not self.connected:
+            waiting_for_connack = (
+                self.connecting_since is not None
+                and time.monotonic() - self.connecting_since < CONNACK_TIMEOUT_S
+            )
+            if not self.connected and not waiting_for_connack:
                 try:
                     self.client.connect(
                         config.mqtt.host,
@@ -215,19 +226,23 @@ class Ingest:
                         clean_start=False,
                         properties=self._connect_properties(),
                     )
-                    backoff = 1.0
+                    self.connecting_since = time.monotonic()
                 except OSError as error:
                     logger.warning(
-                        "cannot reach MQTT broker (%s); retrying in %.0fs", error, backoff
+                        "cannot reach MQTT broker (%s); retrying in %.0fs",
+                        error,
+                        self.connect_backoff,
                     )
-                    self.stop.wait(backoff)
-                    backoff = min(backoff * 2, 30.0)
+                    self.stop.wait(self.connect_backoff)
+                    self.connect_backoff = min(self.connect_backoff * 2, 30.0)
                     continue
             rc = self.client.loop(timeout=0.05)
             if rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_AGAIN):
                 self.connected = False
+                self.connecting_since = None
                 self._flush(ack=False)
-                self.stop.wait(min(backoff, 5.0))
+                self.stop.wait(min(self.connect_backoff, 5.0))
+                self.connect_backoff = min(self.connect_backoff * 2, 30.0)
                 continue
             if self.builder.due():
                 self._flush()

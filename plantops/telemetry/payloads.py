@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -83,8 +84,18 @@ class _Invalid(Exception):
         self.detail = detail
 
 
+# Text databases refuse NUL, and UTF-8 cannot encode a lone surrogate: either would make the
+# worker fail on a whole batch, so neither may reach a stored string.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """Return text with NUL and lone surrogates replaced, safe for any text column."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
 def excerpt_of(payload: bytes) -> str:
-    return payload[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")[:EXCERPT_CHARS]
+    return storable(payload[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")[:EXCERPT_CHARS])
 
 
 def now_us() -> int:
@@ -146,8 +157,8 @@ def _parse_into(
         reason = body.get("reason", "")
         if reason is None:
             reason = ""
-        if not isinstance(reason, str) or len(reason) > 64:
-            raise _Invalid(Reason.WRONG_TYPE, "reason must be a string of at most 64 characters")
+        if not isinstance(reason, str) or len(reason) > 64 or _UNSTORABLE.search(reason):
+            raise _Invalid(Reason.WRONG_TYPE, "reason must be text of at most 64 characters")
         result.states.append((asset_id, ts_us, state, reason))
     elif kind == "count":
         ts_us = _timestamp(body, limits)
@@ -196,9 +207,9 @@ def _parse_batch(
 
 def _item_excerpt(item: object) -> str:
     try:
-        return json.dumps(item, allow_nan=True)[:EXCERPT_CHARS]
+        return storable(json.dumps(item, allow_nan=True)[:EXCERPT_CHARS])
     except (TypeError, ValueError):
-        return repr(item)[:EXCERPT_CHARS]
+        return storable(repr(item)[:EXCERPT_CHARS])
 
 
 def _decode_object(payload: bytes) -> dict:

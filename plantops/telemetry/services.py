@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -17,6 +18,8 @@ from plantops.oee.models import CountEvent, StateEvent
 from plantops.telemetry.batches import Batch
 from plantops.telemetry.models import DeadLetter, LatestReading, Reading
 from plantops.telemetry.payloads import Reason, datetime_to_us, us_to_datetime
+
+logger = logging.getLogger(__name__)
 
 LIVE_POINTS_PER_SIGNAL = 300
 
@@ -75,7 +78,7 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
                         received_at=us_to_datetime(received_us),
                     )
                     for position, (topic, excerpt, reason, detail, received_us) in enumerate(
-                        batch.dead_letters
+                        batch.dead_letters, start=batch.dead_letter_offset
                     )
                 ],
                 ignore_conflicts=True,
@@ -97,10 +100,12 @@ def _keep_latest(readings: list[tuple[int, int, float]]) -> None:
             newest[signal_id] = (ts_us, value)
     table = connection.ops.quote_name(LatestReading._meta.db_table)
     adapt = connection.ops.adapt_datetimefield_value
-    rows = list(newest.items())
+    # Sorted, so concurrent workers lock the same rows in the same order and cannot deadlock.
+    rows = sorted(newest.items())
     # SQLite allows 999 parameters per statement; PostgreSQL takes a batch's signals in one.
-    for start in range(0, len(rows), 300):
-        chunk = rows[start : start + 300]
+    chunk_size = 300 if connection.vendor == "sqlite" else 10_000
+    for start in range(0, len(rows), chunk_size):
+        chunk = rows[start : start + chunk_size]
         params: list = []
         for signal_id, (ts_us, value) in chunk:
             params.extend((signal_id, adapt(us_to_datetime(ts_us)), value))
@@ -122,11 +127,36 @@ def _keep_current_state(states: list[tuple[int, int, str, str]]) -> None:
         if known is None or ts_us > known[0]:
             newest[asset_id] = (ts_us, state, reason)
     # State changes are rare (seconds to hours apart), so one UPDATE per asset is fine here.
-    for asset_id, (ts_us, state, reason) in newest.items():
+    for asset_id, (ts_us, state, reason) in sorted(newest.items()):
         since = us_to_datetime(ts_us)
         Asset.objects.filter(
             Q(state_since__isnull=True) | Q(state_since__lt=since), pk=asset_id
         ).update(state=state, state_reason=reason, state_since=since)
+
+
+def batch_store_salvaging(*, batch: Batch) -> StoreOutcome:
+    """Store a batch; if the database refuses one of its rows, store the rest, halving around it.
+
+    Connection errors propagate so the task retries the whole batch. Any other refusal would
+    fail the same way on every retry; without this, one unstorable row would cost thousands.
+    """
+    try:
+        return batch_store(batch=batch)
+    except (OperationalError, InterfaceError):
+        raise
+    except (DatabaseError, ValueError) as error:
+        if batch.size <= 1:
+            logger.error("dropped a row the database refuses (%s): %s", error, batch.to_message())
+            return StoreOutcome(readings=0, states=0, counts=0, dead_letters=0)
+        logger.warning("batch %s refused (%s); storing it in halves", batch.batch_id, error)
+        first, second = batch.halves()
+        stored = [batch_store_salvaging(batch=first), batch_store_salvaging(batch=second)]
+        return StoreOutcome(
+            readings=sum(o.readings for o in stored),
+            states=sum(o.states for o in stored),
+            counts=sum(o.counts for o in stored),
+            dead_letters=sum(o.dead_letters for o in stored),
+        )
 
 
 def _existing_signals(batch: Batch) -> dict[int, tuple[int, str]]:

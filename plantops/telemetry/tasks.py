@@ -19,7 +19,7 @@ from plantops.telemetry.batches import Batch
 )
 def store_batch(message: dict) -> dict:
     """Store one ingest batch; retried with backoff while the database is unreachable."""
-    outcome = services.batch_store(batch=Batch.from_message(message))
+    outcome = services.batch_store_salvaging(batch=Batch.from_message(message))
     return {"readings": outcome.readings, "dead_letters": outcome.dead_letters}
 
 

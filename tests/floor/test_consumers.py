@@ -127,3 +127,35 @@ def test_it_closes_a_socket_for_an_unknown_asset():
         return result
 
     assert asyncio.run(scenario()) == (False, 4404)
+
+
+def test_it_answers_bad_frames_with_an_error_and_stays_open():
+    asset = make_asset()
+    cookie = session_cookie()
+
+    async def scenario():
+        ws = communicator(f"/ws/assets/{asset.pk}/", cookie=cookie)
+        assert (await ws.connect())[0]
+        await ws.receive_json_from(timeout=5)  # snapshot
+        replies = []
+        for frame in (
+            "not json",
+            "[1, 2]",
+            '{"type": "resume", "since_ms": 1e999}',
+            '{"type": "resume"}',
+        ):
+            await ws.send_to(text_data=frame)
+            replies.append(await ws.receive_json_from(timeout=5))
+        await ws.send_json_to({"type": "resume", "since_ms": 0})
+        replies.append(await ws.receive_json_from(timeout=5))
+        await ws.disconnect()
+        return replies
+
+    replies = asyncio.run(scenario())
+    assert [reply["type"] for reply in replies] == [
+        "error",
+        "error",
+        "error",
+        "error",
+        "asset.update",
+    ]

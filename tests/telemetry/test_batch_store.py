@@ -117,3 +117,32 @@ def test_it_stores_the_rest_when_a_signal_was_deleted_after_ingest_resolved_it()
     letter = DeadLetter.objects.get()
     assert letter.reason == "unknown_signal"
     assert "deleted" in letter.detail
+
+
+def test_one_row_the_database_refuses_does_not_cost_the_rest_of_the_batch():
+    from plantops.telemetry.services import batch_store_salvaging
+
+    asset = make_asset()
+    signal = asset.signals.get(slug="vibration")
+    t = now_us()
+    batch = a_batch(
+        readings=[(signal.pk, t - i * 1000, float(i)) for i in range(100)],
+        # A lone surrogate cannot be encoded for any database: this row must be the only loss.
+        dead_letters=[
+            ("plantops/x", "ok", "invalid_json", "fine", t),
+            ("plantops/\ud800", "bad", "invalid_json", "unstorable", t),
+        ],
+    )
+    outcome = batch_store_salvaging(batch=batch)
+    assert Reading.objects.filter(signal=signal).count() == 100
+    assert list(DeadLetter.objects.values_list("detail", "position")) == [("fine", 0)]
+    assert outcome.readings == 100
+
+
+def test_halving_a_batch_always_makes_it_smaller_and_keeps_dead_letter_positions():
+    batch = a_batch(readings=[(1, 1, 1.0)], dead_letters=[("t", "p", "invalid_json", "d", 1)] * 3)
+    first, second = batch.halves()
+    assert (first.size, second.size) == (2, 2)
+    assert (first.dead_letter_offset, second.dead_letter_offset) == (0, 1)
+    tiny_first, tiny_second = a_batch(readings=[(1, 1, 1.0)], states=[(1, 1, "idle", "")]).halves()
+    assert (tiny_first.size, tiny_second.size) == (1, 1)

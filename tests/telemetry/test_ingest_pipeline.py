@@ -152,3 +152,29 @@ def test_a_bad_setting_stops_the_process_with_a_clear_message(process_env):
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_it_connects_once_to_a_broker_that_is_slow_to_answer(processes, publisher):
+    from django.conf import settings
+
+    from tests.tcp_proxy import CuttableProxy
+
+    slow = CuttableProxy(settings.MQTT.host, settings.MQTT.port, reply_delay_s=0.3)
+    try:
+        asset = make_asset()
+        processes.worker()
+        processes.env["MQTT_URL"] = f"mqtt://127.0.0.1:{slow.port}"
+        processes.ingest()
+        wait_until_subscribed(processes, publisher, asset)
+        assert slow.connections == 1
+    finally:
+        slow.close()
+
+
+def test_a_bad_url_is_reported_without_its_password(process_env):
+    env = {**process_env, "DATABASE_URL": "postgres://plant:s3cret@db:5432/"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert "names no database" in result.stderr
+    assert "s3cret" not in result.stderr

@@ -184,3 +184,13 @@ def test_it_keeps_a_truncated_copy_of_what_it_rejected():
     rejection = parse(f"{ASSET}/telemetry/vibration", b"[" + b"1," * 5000 + b"1]").rejections[0]
     assert rejection.excerpt.startswith("[1,1,")
     assert len(rejection.excerpt) == 1000
+
+
+def test_it_keeps_nul_and_lone_surrogates_out_of_what_it_stores():
+    rejection = parse(f"{ASSET}/telemetry/vibration", b'{"ts": 1, "value": 1}\x00').rejections[0]
+    assert "\x00" not in rejection.excerpt
+    assert rejection.excerpt.endswith("\ufffd")
+    state = parse(f"{ASSET}/state", b'{"ts": 1795341600, "state": "down", "reason": "jam\\u0000"}')
+    assert only_rejection(state) == Reason.WRONG_TYPE
+    lone = parse(f"{ASSET}/state", b'{"ts": 1795341600, "state": "down", "reason": "\\ud800"}')
+    assert only_rejection(lone) == Reason.WRONG_TYPE

@@ -201,3 +201,18 @@ def project_broker(tmp_path_factory) -> Iterator[tuple[str, int]]:
     yield "127.0.0.1", port
     proc.terminate()
     proc.wait(timeout=10)
+
+
+def wait_until_flowing(publisher: Publisher, asset) -> None:
+    """Publish a temperature probe until one is stored: ingest is subscribed, the worker is up."""
+    from plantops.telemetry.models import Reading
+
+    probe = asset.signals.get(slug="temperature")
+    topic = f"plantops/{asset.topic_path}/telemetry/temperature"
+
+    def stored() -> bool:
+        publisher.publish(topic, {"ts": time.time(), "value": 21.0})
+        time.sleep(0.3)
+        return Reading.objects.filter(signal=probe).exists()
+
+    wait_for(stored, timeout=30, what="the pipeline to store a probe reading")

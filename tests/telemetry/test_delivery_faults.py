@@ -14,7 +14,7 @@ import time
 import pytest
 
 from plantops.telemetry.models import Reading
-from tests.conftest import Publisher, wait_for
+from tests.conftest import Publisher, wait_for, wait_until_flowing
 from tests.factories import make_asset, topic
 from tests.tcp_proxy import CuttableProxy
 
@@ -45,17 +45,6 @@ def readings(asset, n: int, *, start: float | None = None) -> list[tuple[str, di
     ]
 
 
-def wait_subscribed(publisher: Publisher, asset) -> None:
-    probe = asset.signals.get(slug="temperature")
-
-    def stored() -> bool:
-        publisher.publish(topic(asset, "telemetry/temperature"), {"ts": time.time(), "value": 20.0})
-        time.sleep(0.3)
-        return Reading.objects.filter(signal=probe).exists()
-
-    wait_for(stored, timeout=30, what="the pipeline to store a probe")
-
-
 def stored(asset) -> int:
     return Reading.objects.filter(signal__asset=asset, signal__slug="vibration").count()
 
@@ -70,7 +59,7 @@ def test_killing_ingest_mid_stream_loses_and_duplicates_nothing(processes, fault
     asset = make_asset()
     processes.worker()
     ingest = processes.ingest(client_id="fault-ingest-kill")
-    wait_subscribed(fault_publisher, asset)
+    wait_until_flowing(fault_publisher, asset)
 
     stream = threading.Thread(target=fault_publisher.publish_many, args=(readings(asset, 5000),))
     stream.start()
@@ -91,7 +80,7 @@ def test_messages_published_while_ingest_is_stopped_arrive_when_it_starts(
     asset = make_asset()
     processes.worker()
     ingest = processes.ingest(client_id="fault-ingest-away")
-    wait_subscribed(fault_publisher, asset)
+    wait_until_flowing(fault_publisher, asset)
     ingest.send_signal(signals.SIGTERM)
     assert ingest.wait(timeout=15) == 0
 
@@ -107,7 +96,7 @@ def test_a_batch_held_by_a_killed_worker_is_redone_and_stored_once(processes, fa
     asset = make_asset()
     worker = processes.worker()
     processes.ingest()
-    wait_subscribed(fault_publisher, asset)
+    wait_until_flowing(fault_publisher, asset)
     # Stop the worker so batches queue up in Redis, then kill the next one mid-task.
     worker.send_signal(signals.SIGTERM)
     worker.wait(timeout=15)
@@ -133,7 +122,7 @@ def test_two_ingest_processes_share_the_load_without_duplicates(processes, fault
     first = processes.ingest(client_id="fault-share-a")
     second = processes.ingest(client_id="fault-share-b")
     processes.worker()
-    wait_subscribed(fault_publisher, asset)
+    wait_until_flowing(fault_publisher, asset)
     time.sleep(1)
 
     fault_publisher.publish_many(readings(asset, 4000))
@@ -173,7 +162,7 @@ def test_a_database_outage_of_ten_seconds_loses_nothing(processes, fault_publish
     processes.worker()
     processes.env["DATABASE_URL"] = direct
     processes.ingest()
-    wait_subscribed(fault_publisher, asset)
+    wait_until_flowing(fault_publisher, asset)
 
     start = time.time() - 60
     messages = readings(asset, 3000, start=start)

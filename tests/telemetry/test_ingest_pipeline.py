@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from plantops.telemetry.models import DeadLetter, LatestReading, Reading
-from tests.conftest import ROOT, wait_for
+from tests.conftest import ROOT, wait_for, wait_until_flowing
 from tests.factories import make_asset, topic
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -23,23 +23,11 @@ def iso(seconds_ago: float = 0.0) -> str:
     return datetime.fromtimestamp(time.time() - seconds_ago, UTC).isoformat().replace("+00:00", "Z")
 
 
-def wait_until_subscribed(processes, publisher, asset) -> None:
-    """Publish a probe until one is stored: then ingest is subscribed and the worker is up."""
-    probe = asset.signals.get(slug="temperature")
-
-    def stored() -> bool:
-        publisher.publish(topic(asset, "telemetry/temperature"), {"ts": time.time(), "value": 21.0})
-        time.sleep(0.3)
-        return Reading.objects.filter(signal=probe).exists()
-
-    wait_for(stored, timeout=30, what="the pipeline to store a probe reading")
-
-
 def test_it_stores_published_readings_once_and_dead_letters_the_bad_ones(processes, publisher):
     asset = make_asset()
     processes.worker()
     processes.ingest()
-    wait_until_subscribed(processes, publisher, asset)
+    wait_until_flowing(publisher, asset)
     vibration = asset.signals.get(slug="vibration")
 
     good = [{"ts": iso(10 - i), "value": 1.0 + i} for i in range(10)]
@@ -87,7 +75,7 @@ def test_it_picks_up_a_signal_configured_while_ingest_runs(processes, publisher)
     asset = make_asset(signals=("temperature",))
     processes.worker()
     processes.ingest()
-    wait_until_subscribed(processes, publisher, asset)
+    wait_until_flowing(publisher, asset)
     speed = asset.signals.create(slug="speed", name="Speed", unit="rpm")
     time.sleep(5.5)  # ingest reloads its registry on a miss at most every 5 s
     publisher.publish(topic(asset, "telemetry/speed"), {"ts": time.time(), "value": 1450})
@@ -98,7 +86,7 @@ def test_it_stops_cleanly_on_sigterm(processes, publisher):
     asset = make_asset()
     processes.worker()
     ingest = processes.ingest()
-    wait_until_subscribed(processes, publisher, asset)
+    wait_until_flowing(publisher, asset)
     ingest.send_signal(signals.SIGTERM)
     assert ingest.wait(timeout=10) == 0
     assert "ingest stopped" in processes.log("ingest")
@@ -165,7 +153,7 @@ def test_it_connects_once_to_a_broker_that_is_slow_to_answer(processes, publishe
         processes.worker()
         processes.env["MQTT_URL"] = f"mqtt://127.0.0.1:{slow.port}"
         processes.ingest()
-        wait_until_subscribed(processes, publisher, asset)
+        wait_until_flowing(publisher, asset)
         assert slow.connections == 1
     finally:
         slow.close()

@@ -6,6 +6,7 @@ full or old enough; only then are the MQTT messages in it acknowledged.
 
 from __future__ import annotations
 
+import base64
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -20,8 +21,8 @@ class Batch:
     readings: list[tuple[int, int, float]] = field(default_factory=list)
     states: list[tuple[int, int, str, str]] = field(default_factory=list)
     counts: list[tuple[int, int, int, int]] = field(default_factory=list)
-    # (topic, payload excerpt, reason, detail, received at in µs)
-    dead_letters: list[tuple[str, str, str, str, int]] = field(default_factory=list)
+    # (topic, payload excerpt, reason, detail, received at in µs, replayable message in base64)
+    dead_letters: list[tuple[str, str, str, str, int, str]] = field(default_factory=list)
     # Position of the first dead letter within the batch as ingest built it; halves keep
     # their dead letters' original positions, so storing them stays idempotent.
     dead_letter_offset: int = 0
@@ -42,7 +43,7 @@ class Batch:
             readings=[(int(s), int(t), float(v)) for s, t, v in message.get("readings", ())],
             states=[(int(a), int(t), str(s), str(r)) for a, t, s, r in message.get("states", ())],
             counts=[(int(a), int(t), int(g), int(b)) for a, t, g, b in message.get("counts", ())],
-            dead_letters=[tuple(d) for d in message.get("dead_letters", ())],
+            dead_letters=[_dead_letter(d) for d in message.get("dead_letters", ())],
         )
 
     def halves(self) -> tuple[Batch, Batch]:
@@ -66,6 +67,12 @@ class Batch:
     @property
     def size(self) -> int:
         return len(self.readings) + len(self.states) + len(self.counts) + len(self.dead_letters)
+
+
+def _dead_letter(row: list) -> tuple[str, str, str, str, int, str]:
+    topic, excerpt, reason, detail, received_us, *rest = row
+    # Batches queued before replay existed carry five fields.
+    return (topic, excerpt, reason, detail, int(received_us), rest[0] if rest else "")
 
 
 class BatchBuilder:
@@ -97,6 +104,7 @@ class BatchBuilder:
                     rejection.reason.value,
                     storable(rejection.detail[:300]),
                     received_us,
+                    base64.b64encode(rejection.replay).decode("ascii"),
                 )
             )
         if ack_id is not None:

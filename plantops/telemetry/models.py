@@ -42,6 +42,12 @@ class DeadLetter(models.Model):
     received_at = models.DateTimeField(db_index=True)
     topic = models.CharField(max_length=512)
     payload = models.TextField(help_text="The first 1,000 characters of what was received.")
+    raw = models.BinaryField(
+        blank=True,
+        default=b"",
+        editable=False,
+        help_text="The message to replay; empty when too large.",
+    )
     reason = models.CharField(max_length=32, choices=[(r.value, r.value) for r in Reason])
     detail = models.CharField(max_length=300)
 

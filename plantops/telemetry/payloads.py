@@ -17,6 +17,7 @@ from enum import StrEnum
 MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_BATCH_READINGS = 10_000
 EXCERPT_CHARS = 1000
+MAX_REPLAY_BYTES = 64 * 1024
 MACHINE_STATES = frozenset({"running", "idle", "down", "planned_stop", "changeover"})
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -45,6 +46,9 @@ class Rejection:
     reason: Reason
     detail: str
     excerpt: str
+    # A message that reproduces what was refused, for replay once the configuration is fixed:
+    # the payload itself, or one bad item of a batch as a one-item batch. Empty when too large.
+    replay: bytes = b""
 
 
 @dataclass(slots=True)
@@ -118,7 +122,10 @@ def parse_message(
     try:
         _parse_into(result, topic, payload, registry, limits)
     except _Invalid as invalid:
-        result.rejections.append(Rejection(invalid.reason, invalid.detail, excerpt_of(payload)))
+        replay = payload if len(payload) <= MAX_REPLAY_BYTES else b""
+        result.rejections.append(
+            Rejection(invalid.reason, invalid.detail, excerpt_of(payload), replay)
+        )
     except Exception as error:  # pragma: no cover - a bug here must not stop ingest
         result.rejections.append(
             Rejection(
@@ -200,9 +207,17 @@ def _parse_batch(
         except _Invalid as invalid:
             result.rejections.append(
                 Rejection(
-                    invalid.reason, f"readings[{index}]: {invalid.detail}", _item_excerpt(item)
+                    invalid.reason,
+                    f"readings[{index}]: {invalid.detail}",
+                    _item_excerpt(item),
+                    _item_replay(item),
                 )
             )
+
+
+def _item_replay(item: object) -> bytes:
+    replay = json.dumps({"readings": [item]}, allow_nan=True).encode()
+    return replay if len(replay) <= MAX_REPLAY_BYTES else b""
 
 
 def _item_excerpt(item: object) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from plantops.assets.models import Asset, Signal
@@ -17,7 +19,14 @@ from plantops.floor.selectors import asset_tiles
 from plantops.oee.models import CountEvent, StateEvent
 from plantops.telemetry.batches import Batch
 from plantops.telemetry.models import DeadLetter, LatestReading, Reading
-from plantops.telemetry.payloads import Reason, datetime_to_us, us_to_datetime
+from plantops.telemetry.payloads import (
+    Limits,
+    Reason,
+    TopicRegistry,
+    datetime_to_us,
+    parse_message,
+    us_to_datetime,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -76,10 +85,16 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
                         reason=reason,
                         detail=detail,
                         received_at=us_to_datetime(received_us),
+                        raw=base64.b64decode(replay),
                     )
-                    for position, (topic, excerpt, reason, detail, received_us) in enumerate(
-                        batch.dead_letters, start=batch.dead_letter_offset
-                    )
+                    for position, (
+                        topic,
+                        excerpt,
+                        reason,
+                        detail,
+                        received_us,
+                        replay,
+                    ) in enumerate(batch.dead_letters, start=batch.dead_letter_offset)
                 ],
                 ignore_conflicts=True,
             )
@@ -184,6 +199,7 @@ def _drop_rows_of_deleted_config(batch: Batch, signal_meta: dict[int, tuple[int,
                 Reason.UNKNOWN_SIGNAL.value,
                 "signal deleted before its reading was stored",
                 now_us,
+                "",
             )
             for signal_id, _, value in gone
         )
@@ -234,3 +250,52 @@ def dead_letters_purge(*, older_than_days: int) -> int:
     cutoff = timezone.now() - timedelta(days=older_than_days)
     deleted, _ = DeadLetter.objects.filter(received_at__lt=cutoff).delete()
     return deleted
+
+
+@dataclass(frozen=True)
+class ReplayOutcome:
+    stored: int
+    still_refused: int
+    not_replayable: int
+
+
+def dead_letters_replay(
+    *, dead_letters: QuerySet[DeadLetter], registry: TopicRegistry
+) -> ReplayOutcome:
+    """Parse dead letters again with today's plant model; store what now passes, delete those.
+
+    For the messages that were refused because a signal or asset was not configured yet: once
+    an admin adds it, they are stored as if they had just arrived. Those still refused keep
+    their record, with the new reason.
+    """
+    limits = Limits(
+        now_us=datetime_to_us(timezone.now()),
+        max_future_us=settings.TELEMETRY_MAX_FUTURE_S * 1_000_000,
+        max_age_us=settings.TELEMETRY_RETENTION_DAYS * 86_400 * 1_000_000,
+    )
+    batch = Batch(batch_id=uuid.uuid4().hex)
+    replayed: list[int] = []
+    still_refused = not_replayable = 0
+    for letter in dead_letters:
+        raw = bytes(letter.raw)
+        if not raw:
+            not_replayable += 1
+            continue
+        result = parse_message(letter.topic, raw, registry=registry, limits=limits)
+        if result.rejections:
+            still_refused += 1
+            first = result.rejections[0]
+            DeadLetter.objects.filter(pk=letter.pk).update(
+                reason=first.reason.value, detail=first.detail[:300]
+            )
+            continue
+        batch.readings.extend(result.readings)
+        batch.states.extend(result.states)
+        batch.counts.extend(result.counts)
+        replayed.append(letter.pk)
+    with transaction.atomic():
+        batch_store(batch=batch)
+        DeadLetter.objects.filter(pk__in=replayed).delete()
+    return ReplayOutcome(
+        stored=len(replayed), still_refused=still_refused, not_replayable=not_replayable
+    )

@@ -31,7 +31,9 @@ def test_it_stores_a_redelivered_batch_once():
     t = now_us()
     batch = a_batch(
         readings=[(signal.pk, t - 1_000_000, 1.0), (signal.pk, t, 2.0)],
-        dead_letters=[("plantops/x", "{", "invalid_json", "payload is not valid UTF-8 JSON", t)],
+        dead_letters=[
+            ("plantops/x", "{", "invalid_json", "payload is not valid UTF-8 JSON", t, "")
+        ],
         states=[(asset.pk, t, "running", "")],
         counts=[(asset.pk, t, 10, 1)],
     )
@@ -129,8 +131,8 @@ def test_one_row_the_database_refuses_does_not_cost_the_rest_of_the_batch():
         readings=[(signal.pk, t - i * 1000, float(i)) for i in range(100)],
         # A lone surrogate cannot be encoded for any database: this row must be the only loss.
         dead_letters=[
-            ("plantops/x", "ok", "invalid_json", "fine", t),
-            ("plantops/\ud800", "bad", "invalid_json", "unstorable", t),
+            ("plantops/x", "ok", "invalid_json", "fine", t, ""),
+            ("plantops/\ud800", "bad", "invalid_json", "unstorable", t, ""),
         ],
     )
     outcome = batch_store_salvaging(batch=batch)
@@ -140,7 +142,9 @@ def test_one_row_the_database_refuses_does_not_cost_the_rest_of_the_batch():
 
 
 def test_halving_a_batch_always_makes_it_smaller_and_keeps_dead_letter_positions():
-    batch = a_batch(readings=[(1, 1, 1.0)], dead_letters=[("t", "p", "invalid_json", "d", 1)] * 3)
+    batch = a_batch(
+        readings=[(1, 1, 1.0)], dead_letters=[("t", "p", "invalid_json", "d", 1, "")] * 3
+    )
     first, second = batch.halves()
     assert (first.size, second.size) == (2, 2)
     assert (first.dead_letter_offset, second.dead_letter_offset) == (0, 1)

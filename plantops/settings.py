@@ -175,6 +175,8 @@ INGEST_BATCH_MAX_READINGS = env_int("INGEST_BATCH_MAX_READINGS", 5000, minimum=1
 INGEST_BATCH_MAX_AGE_S = env_float("INGEST_BATCH_MAX_AGE_S", 0.5, minimum=0.01)
 TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 400, minimum=1)
 TELEMETRY_MAX_FUTURE_S = 300
+# Bearer token for Prometheus scraping /metrics without a login; empty: staff sessions only.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 DEAD_LETTER_RETENTION_DAYS = env_int("DEAD_LETTER_RETENTION_DAYS", 30, minimum=1)
 
 LOGGING = {

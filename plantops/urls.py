@@ -2,9 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from plantops.telemetry import views as telemetry_views
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("metrics", telemetry_views.metrics_text, name="metrics"),
+    path("pipeline/", telemetry_views.pipeline_health, name="pipeline"),
     path("", include("plantops.floor.urls")),
 ]

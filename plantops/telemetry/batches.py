@@ -26,6 +26,8 @@ class Batch:
     # Position of the first dead letter within the batch as ingest built it; halves keep
     # their dead letters' original positions, so storing them stays idempotent.
     dead_letter_offset: int = 0
+    # When ingest received the batch's first message (µs since the epoch): for batch latency.
+    first_received_us: int = 0
 
     def to_message(self) -> dict[str, Any]:
         return {
@@ -34,6 +36,7 @@ class Batch:
             "states": self.states,
             "counts": self.counts,
             "dead_letters": self.dead_letters,
+            "first_received_us": self.first_received_us,
         }
 
     @classmethod
@@ -44,6 +47,7 @@ class Batch:
             states=[(int(a), int(t), str(s), str(r)) for a, t, s, r in message.get("states", ())],
             counts=[(int(a), int(t), int(g), int(b)) for a, t, g, b in message.get("counts", ())],
             dead_letters=[_dead_letter(d) for d in message.get("dead_letters", ())],
+            first_received_us=int(message.get("first_received_us", 0)),
         )
 
     def halves(self) -> tuple[Batch, Batch]:
@@ -92,6 +96,7 @@ class BatchBuilder:
     def add(self, *, topic: str, result: ParseResult, received_us: int, ack_id: int | None) -> None:
         if self.started_at is None:
             self.started_at = self._clock()
+            self.batch.first_received_us = received_us
         batch = self.batch
         batch.readings.extend(result.readings)
         batch.states.extend(result.states)
@@ -109,6 +114,10 @@ class BatchBuilder:
             )
         if ack_id is not None:
             self.pending_acks.append(ack_id)
+
+    def oldest_age_s(self) -> float:
+        """Seconds since the oldest message still waiting in this batch (and unacked) arrived."""
+        return 0.0 if self.started_at is None else self._clock() - self.started_at
 
     @property
     def empty(self) -> bool:

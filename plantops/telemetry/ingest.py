@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 UNKNOWN = (Reason.UNKNOWN_ASSET, Reason.UNKNOWN_SIGNAL)
 CONNACK_TIMEOUT_S = 10.0
+FIGURES_EVERY_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,13 @@ class Ingest:
         hand_off: Callable[[Batch], None],
         load_registry: Callable[[], TopicRegistry],
         stop: threading.Event,
+        report: Callable[[dict[str, float]], None] = lambda figures: None,
     ) -> None:
         self.config = config
         self.hand_off = hand_off
         self.load_registry = load_registry
         self.stop = stop
+        self.report = report
         self.counters = IngestCounters()
         self.builder = BatchBuilder(
             max_items=config.max_batch_items, max_age_s=config.max_batch_age_s
@@ -207,11 +210,21 @@ class Ingest:
             for mid in ack_ids:
                 self.client.ack(mid, 1)
 
+    def figures(self) -> dict[str, float]:
+        """Return the counters and the lag: what is received but not yet acknowledged."""
+        return {
+            **{name: float(value) for name, value in vars(self.counters).items()},
+            "unacked": float(len(self.builder.pending_acks)),
+            "oldest_unacked_age_s": self.builder.oldest_age_s(),
+            "connected": 1.0 if self.connected else 0.0,
+        }
+
     # --- the loop ------------------------------------------------------------------------------
     def run(self) -> None:
         """Connect and process messages until `stop` is set; then flush, ack and disconnect."""
         config = self.config
         next_report = time.monotonic() + 30
+        next_figures = time.monotonic()
         while not self.stop.is_set():
             waiting_for_connack = (
                 self.connecting_since is not None
@@ -249,6 +262,9 @@ class Ingest:
             now = time.monotonic()
             if now - self.registry_loaded_at > config.registry_refresh_s:
                 self._reload_registry()
+            if now >= next_figures:
+                next_figures = now + FIGURES_EVERY_S
+                self.report(self.figures())
             if now >= next_report:
                 next_report = now + 30
                 logger.info("ingest: %s", self.counters)
@@ -257,4 +273,6 @@ class Ingest:
         for _ in range(5):
             self.client.loop(timeout=0.02)
         self.client.disconnect()
+        self.connected = False
+        self.report(self.figures())
         logger.info("ingest stopped: %s", self.counters)

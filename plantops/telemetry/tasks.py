@@ -4,8 +4,9 @@ from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from plantops.telemetry import services
+from plantops.telemetry import metrics, services
 from plantops.telemetry.batches import Batch
+from plantops.telemetry.payloads import now_us
 
 
 @shared_task(
@@ -19,7 +20,14 @@ from plantops.telemetry.batches import Batch
 )
 def store_batch(message: dict) -> dict:
     """Store one ingest batch; retried with backoff while the database is unreachable."""
-    outcome = services.batch_store_salvaging(batch=Batch.from_message(message))
+    batch = Batch.from_message(message)
+    outcome = services.batch_store_salvaging(batch=batch)
+    latency_s = (now_us() - batch.first_received_us) / 1e6 if batch.first_received_us else None
+    metrics.batch_recorded(
+        readings=outcome.readings,
+        dead_letter_reasons=[letter[2] for letter in batch.dead_letters],
+        latency_s=latency_s,
+    )
     return {"readings": outcome.readings, "dead_letters": outcome.dead_letters}
 
 

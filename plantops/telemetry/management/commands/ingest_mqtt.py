@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from plantops.telemetry import selectors
+from plantops.telemetry import metrics, selectors
 from plantops.telemetry.batches import Batch
 from plantops.telemetry.ingest import Ingest, IngestConfig
 from plantops.telemetry.tasks import store_batch
@@ -48,4 +48,11 @@ class Command(BaseCommand):
             max_age_s=settings.TELEMETRY_RETENTION_DAYS * 86_400,
             max_future_s=settings.TELEMETRY_MAX_FUTURE_S,
         )
-        Ingest(config, hand_off=_hand_off, load_registry=_load_registry, stop=stop).run()
+        client_id = options["client_id"]
+        Ingest(
+            config,
+            hand_off=_hand_off,
+            load_registry=_load_registry,
+            stop=stop,
+            report=lambda figures: metrics.ingest_report(client_id=client_id, figures=figures),
+        ).run()

@@ -12,4 +12,6 @@ app.conf.beat_schedule = {
     # Tiles must turn to "no data" when an asset stops reporting; no batch would tell them.
     "floor-refresh": {"task": "floor.push_floor_tiles", "schedule": 10.0},
     "dead-letter-retention": {"task": "telemetry.purge_dead_letters", "schedule": 3600.0},
+    # Raw readings past TELEMETRY_RETENTION_DAYS (which ingest also refuses) go once an hour.
+    "reading-retention": {"task": "telemetry.purge_old_readings", "schedule": 3600.0},
 }

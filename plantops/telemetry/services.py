@@ -6,7 +6,7 @@ import base64
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
@@ -243,6 +243,24 @@ def _live_messages(batch: Batch, signal_meta: dict[int, tuple[int, str]]) -> lis
         )
     messages.append((realtime.FLOOR_GROUP, {"type": "floor.update", "tiles": list(tiles.values())}))
     return messages
+
+
+def readings_purge(*, older_than_days: int, now: datetime | None = None) -> int:
+    """Delete readings older than the retention window, a day at a time; return how many went.
+
+    One day per statement keeps each delete short, so ingest never waits long on its locks.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=older_than_days)
+    oldest = (
+        Reading.objects.filter(ts__lt=cutoff).order_by("ts").values_list("ts", flat=True).first()
+    )
+    deleted = 0
+    while oldest is not None and oldest < cutoff:
+        upper = min(oldest + timedelta(days=1), cutoff)
+        n, _ = Reading.objects.filter(ts__lt=upper).delete()
+        deleted += n
+        oldest = upper
+    return deleted
 
 
 def dead_letters_purge(*, older_than_days: int) -> int:

@@ -34,3 +34,8 @@ def store_batch(message: dict) -> dict:
 @shared_task(name="telemetry.purge_dead_letters")
 def purge_dead_letters() -> int:
     return services.dead_letters_purge(older_than_days=settings.DEAD_LETTER_RETENTION_DAYS)
+
+
+@shared_task(name="telemetry.purge_old_readings")
+def purge_old_readings() -> int:
+    return services.readings_purge(older_than_days=settings.TELEMETRY_RETENTION_DAYS)

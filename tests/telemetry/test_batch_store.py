@@ -150,3 +150,18 @@ def test_halving_a_batch_always_makes_it_smaller_and_keeps_dead_letter_positions
     assert (first.dead_letter_offset, second.dead_letter_offset) == (0, 1)
     tiny_first, tiny_second = a_batch(readings=[(1, 1, 1.0)], states=[(1, 1, "idle", "")]).halves()
     assert (tiny_first.size, tiny_second.size) == (1, 1)
+
+
+def test_retention_deletes_only_readings_older_than_the_window():
+    from datetime import UTC, datetime, timedelta
+
+    from plantops.telemetry.services import readings_purge
+
+    signal = make_asset().signals.get(slug="vibration")
+    now = datetime(2026, 11, 22, 12, tzinfo=UTC)
+    ages_days = [0.5, 9.9, 10.1, 12, 40]
+    Reading.objects.bulk_create(
+        [Reading(signal=signal, ts=now - timedelta(days=age), value=age) for age in ages_days]
+    )
+    assert readings_purge(older_than_days=10, now=now) == 3
+    assert sorted(Reading.objects.values_list("value", flat=True)) == [0.5, 9.9]

@@ -62,3 +62,22 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reason} on {self.topic}"
+
+
+class MinuteRollup(models.Model):
+    """Min, max, sum and count of one signal's readings in one UTC minute.
+
+    Kept up to date by the worker from the readings each batch actually inserted, so a
+    redelivered batch adds nothing. Trends over days and months read these, not raw readings.
+    """
+
+    pk = models.CompositePrimaryKey("signal", "minute")
+    signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="+")
+    minute = models.DateTimeField()
+    value_min = models.FloatField()
+    value_max = models.FloatField()
+    value_sum = models.FloatField()
+    value_count = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.signal_id}@{self.minute.isoformat()} n={self.value_count}"

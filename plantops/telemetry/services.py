@@ -6,7 +6,7 @@ import base64
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
@@ -18,7 +18,7 @@ from plantops.core import realtime
 from plantops.floor.selectors import asset_tiles
 from plantops.oee.models import CountEvent, StateEvent
 from plantops.telemetry.batches import Batch
-from plantops.telemetry.models import DeadLetter, LatestReading, Reading
+from plantops.telemetry.models import DeadLetter, LatestReading, MinuteRollup, Reading
 from plantops.telemetry.payloads import (
     Limits,
     Reason,
@@ -51,10 +51,8 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
         signal_meta = _existing_signals(batch)
         _drop_rows_of_deleted_config(batch, signal_meta)
         if batch.readings:
-            Reading.objects.bulk_create(
-                [Reading(signal_id=s, ts=us_to_datetime(t), value=v) for s, t, v in batch.readings],
-                ignore_conflicts=True,
-            )
+            inserted = _insert_readings(batch.readings)
+            _roll_up(inserted)
             _keep_latest(batch.readings)
         if batch.states:
             StateEvent.objects.bulk_create(
@@ -105,6 +103,84 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
         counts=len(batch.counts),
         dead_letters=len(batch.dead_letters),
     )
+
+
+def _insert_readings(readings: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+    """Insert readings, skipping those already stored; return the ones this call inserted.
+
+    One INSERT … ON CONFLICT DO NOTHING RETURNING per batch on PostgreSQL (SQLite takes 999
+    parameters a statement). What it returns feeds the rollups, so a redelivered batch,
+    whose readings are all already there, adds nothing to them.
+    """
+    table = connection.ops.quote_name(Reading._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    by_key = {(signal_id, ts_us): value for signal_id, ts_us, value in readings}
+    rows = sorted(by_key.items())
+    chunk_size = 300 if connection.vendor == "sqlite" else 20_000
+    inserted: list[tuple[int, int, float]] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk_size):
+            chunk = rows[start : start + chunk_size]
+            params: list = []
+            for (signal_id, ts_us), value in chunk:
+                params.extend((signal_id, adapt(us_to_datetime(ts_us)), value))
+            cursor.execute(
+                f"INSERT INTO {table} (signal_id, ts, value) VALUES "
+                + ", ".join(["(%s, %s, %s)"] * len(chunk))
+                + " ON CONFLICT DO NOTHING RETURNING signal_id, ts",
+                params,
+            )
+            for signal_id, ts in cursor.fetchall():
+                ts_us = datetime_to_us(_as_utc(ts))
+                inserted.append((signal_id, ts_us, by_key[(signal_id, ts_us)]))
+    return inserted
+
+
+def _as_utc(value: datetime | str) -> datetime:
+    # PostgreSQL returns aware datetimes; SQLite returns Django's text form, in UTC.
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _roll_up(inserted: list[tuple[int, int, float]]) -> None:
+    """Add newly inserted readings to their signals' minute rollups."""
+    minutes: dict[tuple[int, int], list[float]] = {}
+    for signal_id, ts_us, value in inserted:
+        key = (signal_id, ts_us - ts_us % 60_000_000)
+        agg = minutes.get(key)
+        if agg is None:
+            minutes[key] = [value, value, value, 1]
+        else:
+            agg[0] = min(agg[0], value)
+            agg[1] = max(agg[1], value)
+            agg[2] += value
+            agg[3] += 1
+    if not minutes:
+        return
+    table = connection.ops.quote_name(MinuteRollup._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    least, greatest = ("min", "max") if connection.vendor == "sqlite" else ("LEAST", "GREATEST")
+    rows = sorted(minutes.items())  # a fixed lock order: concurrent workers cannot deadlock
+    chunk_size = 150 if connection.vendor == "sqlite" else 5_000
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk_size):
+            chunk = rows[start : start + chunk_size]
+            params: list = []
+            for (signal_id, minute_us), (low, high, total, count) in chunk:
+                params.extend(
+                    (signal_id, adapt(us_to_datetime(minute_us)), low, high, total, count)
+                )
+            cursor.execute(
+                f"INSERT INTO {table} (signal_id, minute, value_min, value_max, value_sum, value_count) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+                + " ON CONFLICT (signal_id, minute) DO UPDATE SET"
+                f" value_min = {least}({table}.value_min, excluded.value_min),"
+                f" value_max = {greatest}({table}.value_max, excluded.value_max),"
+                f" value_sum = {table}.value_sum + excluded.value_sum,"
+                f" value_count = {table}.value_count + excluded.value_count",
+                params,
+            )
 
 
 def _keep_latest(readings: list[tuple[int, int, float]]) -> None:

@@ -121,7 +121,8 @@
       shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: limit, y1: limit, line });
       annotations.push({
         xref: "paper", x: 1, xanchor: "right", y: limit, yanchor: "bottom", showarrow: false,
-        text: `<b>${label} ${PlantOps.formatValue(limit)}</b>`, font: { color: COLORS.limit, size: 14 },
+        text: `<b>${label} ${PlantOps.formatLimit(limit)}</b>`, font: { color: COLORS.limit, size: 14 },
+        bgcolor: "rgba(255, 255, 255, 0.85)",
       });
     }
     if (!chart.times.length) {

@@ -63,7 +63,9 @@ window.PlantOps = window.PlantOps || {};
       if (gone || leaving || socket) return;
       if (!attempt) showConnection("connecting", "Connecting");
       socket = new WebSocket(url);
+      let opened = false;
       socket.onopen = () => {
+        opened = true;
         attempt = 0;
         clearInterval(countdownTimer);
         banner.hidden = true;
@@ -75,7 +77,7 @@ window.PlantOps = window.PlantOps || {};
         expectTraffic();
         onMessage(JSON.parse(event.data));
       };
-      socket.onclose = (event) => closed(event.code);
+      socket.onclose = (event) => closed(event.code, opened);
     }
 
     function expectTraffic() {
@@ -93,10 +95,14 @@ window.PlantOps = window.PlantOps || {};
       closed(1006);
     }
 
-    function closed(code) {
+    async function closed(code, opened = true) {
       socket = null;
       clearTimeout(silenceTimer);
       if (leaving) return;
+      if (!opened) {
+        code = await whyRefused(code);
+        if (socket || leaving) return; // "Retry now" was pressed meanwhile.
+      }
       if (code === CLOSE_UNAUTHENTICATED) {
         const next = encodeURIComponent(location.pathname + location.search);
         location.assign(`${document.body.dataset.loginUrl}?next=${next}`);
@@ -104,6 +110,7 @@ window.PlantOps = window.PlantOps || {};
       }
       if (code === CLOSE_NOT_FOUND) {
         gone = true;
+        clearInterval(countdownTimer);
         showConnection("gone", "Not found");
         showBanner("Not found", "This asset no longer exists. Go back to the floor view.", false);
         return;
@@ -118,6 +125,20 @@ window.PlantOps = window.PlantOps || {};
       countdown();
       clearInterval(countdownTimer);
       countdownTimer = setInterval(countdown, 1000);
+    }
+
+    // A server that closes before accepting rejects the handshake with an HTTP 403, so 4401 and
+    // 4404 never reach the browser. Ask the page itself: a redirect means the session is gone,
+    // a 404 that the asset is; no answer at all means the server or the network is down.
+    async function whyRefused(code) {
+      try {
+        const response = await fetch(location.href, { method: "HEAD", redirect: "manual", cache: "no-store" });
+        if (response.type === "opaqueredirect") return CLOSE_UNAUTHENTICATED;
+        if (response.status === 404) return CLOSE_NOT_FOUND;
+      } catch {
+        // Unreachable: offline, handled like any other drop.
+      }
+      return code;
     }
 
     function countdown() {
@@ -163,18 +184,27 @@ window.PlantOps = window.PlantOps || {};
     changeover: "Changeover",
   };
 
-  // One decimal everywhere, matching the server's floatformat:1 so the first update does not jump.
-  PlantOps.formatValue = (value) => (value === null || value === undefined ? "—" : value.toFixed(1));
+  // One decimal, none from 100 up: a tile cell has room for "1452 rpm", not "1452.3 rpm".
+  // The templates round the same way, so the first live update does not change the format.
+  PlantOps.formatValue = (value) => {
+    if (value === null || value === undefined) return "—";
+    return value.toFixed(Math.abs(value) >= 100 ? 0 : 1);
+  };
 
+  // Limits as configured, without padding: "7.1", "1500", "0".
+  PlantOps.formatLimit = (limit) => String(Number(limit.toFixed(1)));
+
+  // A 24-hour clock whatever the tablet's locale, as on the charts and in shift logs.
   PlantOps.formatClock = (date) =>
-    date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
 
   function formatDuration(ms) {
     const minutes = Math.floor(Math.max(0, ms) / 60000);
     if (minutes < 1) return "<1 min";
     if (minutes < 60) return `${minutes} min`;
     const hours = Math.floor(minutes / 60);
-    if (hours < 48) return `${hours} h ${minutes % 60} min`;
+    // Short enough that "Running · for 2h 16m" fits on one line of a tile.
+    if (hours < 48) return `${hours}h ${minutes % 60}m`;
     return `${Math.floor(hours / 24)} days`;
   }
 
@@ -192,7 +222,8 @@ window.PlantOps = window.PlantOps || {};
     element.dataset.inRange = String(signal.in_range);
     element.dataset.stale = String(signal.stale);
     element.classList.toggle("out-of-range", !signal.in_range);
-    element.classList.toggle("stale", signal.stale);
+    // Struck through: a value that is there but old. A dash has nothing to strike.
+    element.classList.toggle("stale", signal.stale && signal.value !== null);
   };
 
   /** Fill the state label, reason and "for 12 min" inside `root` from a tile. */
@@ -215,7 +246,7 @@ window.PlantOps = window.PlantOps || {};
     }
     const since = new Date(iso);
     element.textContent = `for ${formatDuration(Date.now() - since.getTime())}`;
-    element.title = `Since ${since.toLocaleString()}`;
+    element.title = `Since ${since.toLocaleString([], { hourCycle: "h23" })}`;
   };
 
   /** Keep every "for 12 min" on the page current. */

@@ -48,6 +48,10 @@ import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.broker import render_mosquitto_conf  # noqa: E402
+
 PYTHON = sys.executable
 CELERY = str(Path(sys.executable).parent / "celery")
 BENCH_DB = "plantops_bench"
@@ -334,16 +338,7 @@ class Stack:
 
     def start_broker(self) -> None:
         binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-        conf = (ROOT / "scripts" / "mosquitto.conf").read_text()
-        conf = re.sub(r"(?m)^listener 1883 ", f"listener {self.port} ", conf)
-        conf = re.sub(
-            r"(?m)^persistence_location .*$", f"persistence_location {self.workdir}/", conf
-        )
-        conf = re.sub(
-            r"(?m)^log_dest file .*$", f"log_dest file {self.workdir}/mosquitto.log", conf
-        )
-        user = "root" if os.geteuid() == 0 else os.environ.get("USER", "root")
-        conf = re.sub(r"(?m)^user .*$", f"user {user}", conf)
+        conf = render_mosquitto_conf(port=self.port, data_dir=self.workdir)
         (self.workdir / "mosquitto.conf").write_text(conf)
         self.start("mosquitto", binary, "-c", str(self.workdir / "mosquitto.conf"))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -18,6 +17,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from django.conf import settings
 from paho.mqtt.enums import CallbackAPIVersion
+
+from tests.broker import render_mosquitto_conf
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -181,12 +182,7 @@ def project_broker(tmp_path_factory) -> Iterator[tuple[str, int]]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    conf = (ROOT / "scripts" / "mosquitto.conf").read_text()
-    conf = re.sub(r"(?m)^listener 1883 ", f"listener {port} ", conf)
-    conf = re.sub(r"(?m)^persistence_location var/.*$", f"persistence_location {workdir}/", conf)
-    conf = re.sub(r"(?m)^log_dest file .*$", f"log_dest file {workdir}/mosquitto.log", conf)
-    conf = re.sub(r"(?m)^user .*$", "user root", conf)  # the pytest tmp dir is closed to others
-    (workdir / "mosquitto.conf").write_text(conf)
+    (workdir / "mosquitto.conf").write_text(render_mosquitto_conf(port=port, data_dir=workdir))
     proc = subprocess.Popen(
         [binary, "-c", str(workdir / "mosquitto.conf")],
         stdout=subprocess.DEVNULL,

@@ -28,18 +28,6 @@ def topic_registry() -> TopicRegistry:
     return TopicRegistry(assets=assets, signals=signals)
 
 
-def signal_trend(
-    *, signal_id: int, since: datetime, limit: int = 20_000
-) -> list[tuple[datetime, float]]:
-    """Return `(ts, value)` of one signal since a time, oldest first."""
-    rows = (
-        Reading.objects.filter(signal_id=signal_id, ts__gt=since)
-        .order_by("-ts")
-        .values_list("ts", "value")[:limit]
-    )
-    return list(reversed(rows))
-
-
 def pipeline_stats() -> dict[str, Any]:
     """Return the counters that show whether data flows, as one JSON-ready object."""
     by_reason = dict(

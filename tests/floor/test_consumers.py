@@ -159,3 +159,30 @@ def test_it_answers_bad_frames_with_an_error_and_stays_open():
         "error",
         "asset.update",
     ]
+
+
+def test_the_periodic_refresh_turns_a_silent_asset_grey_on_open_floor_views():
+    from datetime import timedelta
+
+    from plantops.floor.tasks import push_floor_tiles
+    from plantops.telemetry.models import LatestReading
+
+    asset = make_asset()
+    signal = asset.signals.get(slug="vibration")
+    LatestReading.objects.create(
+        signal=signal, ts=us_to_datetime(now_us()) - timedelta(minutes=5), value=1.0
+    )
+    cookie = session_cookie()
+
+    async def scenario():
+        ws = communicator("/ws/floor/", cookie=cookie)
+        assert (await ws.connect())[0]
+        await ws.receive_json_from(timeout=5)  # snapshot
+        await asyncio.to_thread(push_floor_tiles)
+        update = await ws.receive_json_from(timeout=5)
+        await ws.disconnect()
+        return update
+
+    update = asyncio.run(scenario())
+    tile = next(t for t in update["tiles"] if t["id"] == asset.pk)
+    assert tile["status"] == "no_data"

@@ -6,11 +6,11 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 RUFF := .venv/bin/ruff
 
-.PHONY: help demo test bench lint fmt clean
+.PHONY: help demo test bench bench-ingest lint fmt clean
 
 help: ## List the targets
 	@echo "PlantOps: make <target>"
-	@awk 'BEGIN { FS = ":.*## " } /^[a-z]+:.*## / { printf "  %-6s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z-]+:.*## / { printf "  %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 demo: ## Run the demo plant (web, ingest, worker, beat, simulator) on http://localhost:8000/ (PORT=...)
 	@scripts/demo.sh
@@ -20,6 +20,9 @@ test: ## ruff, makemigrations --check and pytest against real PostgreSQL, Redis,
 
 bench: ## Run every bench/*.py in the test environment
 	@scripts/test.sh bench
+
+bench-ingest: ## Run only bench/ingest.py (throughput, loss and CPU per reading against baselines)
+	@scripts/test.sh bench bench/ingest.py
 
 lint: ## ruff check and ruff format --check
 	@scripts/bootstrap.sh

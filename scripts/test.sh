@@ -3,6 +3,7 @@
 #
 # Usage: scripts/test.sh          ruff check, ruff format --check, makemigrations --check, pytest
 #        scripts/test.sh bench    every bench/*.py, in the same environment
+#        scripts/test.sh bench bench/ingest.py   only the benchmarks named
 #
 # The tests run against PostgreSQL, Redis database 15 and Mosquitto (started if missing, see
 # scripts/services.sh) under names of their own (plantops-test), so they never disturb a demo
@@ -75,7 +76,8 @@ run_tests() {
 
 run_benches() {
     shopt -s nullglob
-    local benches=(bench/*.py) bench
+    local benches=("$@") bench
+    ((${#benches[@]} > 0)) || benches=(bench/*.py)
     if ((${#benches[@]} == 0)); then
         say "no benchmarks in bench/ yet: nothing to run"
         return
@@ -95,9 +97,12 @@ main() {
     test_environment
     case "${1:-test}" in
         test) run_tests ;;
-        bench) run_benches ;;
+        bench)
+            shift || true
+            run_benches "$@"
+            ;;
         *)
-            echo "usage: scripts/test.sh [test|bench]" >&2
+            echo "usage: scripts/test.sh [test | bench [bench/NAME.py ...]]" >&2
             exit 2
             ;;
     esac

@@ -9,11 +9,22 @@ from plantops.telemetry.payloads import Reason
 class Reading(models.Model):
     """One value of one signal at one instant.
 
-    Unique per (signal, ts), so a redelivered batch stores nothing twice.
+    Unique per (signal, ts), so a redelivered batch stores nothing twice. The primary key's
+    index serves every per-signal time range; on PostgreSQL a BRIN index on ts (a few pages for
+    months of rows, since readings arrive in time order) serves retention, which cuts by time
+    across all signals.
+
+    The signal is checked once per batch by the worker, not by a foreign-key constraint per
+    row: the constraint's trigger cost more than the insert itself. Deleting a signal still
+    deletes its readings (Django cascades); a reading committed concurrently with that delete
+    is left without a signal, invisible to every screen (all go by signal) and removed by the
+    retention purge. Signal ids are never reused.
     """
 
     pk = models.CompositePrimaryKey("signal", "ts")
-    signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="+")
+    signal = models.ForeignKey(
+        Signal, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     ts = models.DateTimeField()
     value = models.FloatField()
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 import math
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+
+import orjson
 
 MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_BATCH_READINGS = 10_000
@@ -103,7 +106,8 @@ def excerpt_of(payload: bytes) -> str:
 
 
 def now_us() -> int:
-    return (datetime.now(UTC) - _EPOCH) // _ONE_US
+    """Microseconds since the Unix epoch (UTC), the pipeline's time unit."""
+    return time.time_ns() // 1000
 
 
 def us_to_datetime(ts_us: int) -> datetime:
@@ -229,9 +233,15 @@ def _item_excerpt(item: object) -> str:
 
 def _decode_object(payload: bytes) -> dict:
     try:
-        body = json.loads(payload)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise _Invalid(Reason.INVALID_JSON, "payload is not valid UTF-8 JSON") from None
+        body = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        # orjson is strict where the json module is lenient (NaN and Infinity tokens, integers
+        # beyond 64 bits, lone surrogates): the json module decides, so those get the precise
+        # reason (for example not_finite) rather than invalid_json.
+        try:
+            body = json.loads(payload)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise _Invalid(Reason.INVALID_JSON, "payload is not valid UTF-8 JSON") from None
     if not isinstance(body, dict):
         raise _Invalid(Reason.NOT_AN_OBJECT, "payload must be a JSON object")
     return body

@@ -260,8 +260,9 @@ def pg_conninfo(url: str) -> str:
 class Stack:
     """The broker, database, ingest and worker of one benchmark; stop() undoes all of it."""
 
-    def __init__(self, pool: str) -> None:
+    def __init__(self, pool: str, db_name: str = BENCH_DB) -> None:
         self.pool = pool
+        self.db_name = db_name
         self.workdir = Path(tempfile.mkdtemp(prefix="plantops-bench-"))
         self.procs: list[tuple[str, subprocess.Popen]] = []
         self.db_created = False
@@ -271,7 +272,7 @@ class Stack:
         if not base_url.startswith(("postgres://", "postgresql://")):
             raise SystemExit("bench/ingest.py needs DATABASE_URL pointing at PostgreSQL")
         self.admin_url = pg_conninfo(with_dbname(base_url, "postgres"))
-        self.db_url = with_dbname(base_url, BENCH_DB)
+        self.db_url = with_dbname(base_url, db_name)
         self.port = free_port()
         tag = uuid.uuid4().hex[:8]
         self.env = dict(os.environ)
@@ -294,8 +295,8 @@ class Stack:
     # database
     def create_database(self) -> None:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
+            conn.execute(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {self.db_name}")
         self.db_created = True
         self.manage("migrate", "--noinput", "-v", "0")
         code = (
@@ -388,9 +389,9 @@ class Stack:
         if self.db_created:
             try:
                 with psycopg.connect(self.admin_url, autocommit=True) as conn:
-                    conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+                    conn.execute(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)")
             except psycopg.Error as exc:
-                say(f"warning: could not drop database {BENCH_DB}: {exc}")
+                say(f"warning: could not drop database {self.db_name}: {exc}")
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 

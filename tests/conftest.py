@@ -132,11 +132,15 @@ class Publisher:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         self.client.publish(topic, body, qos=1).wait_for_publish(timeout=10)
 
-    def publish_many(self, messages: list[tuple[str, dict]]) -> None:
-        """Publish all, at most 5,000 unacknowledged at a time (paho's message ids are 16-bit)."""
+    def publish_many(self, messages: list[tuple[str, dict | bytes]]) -> None:
+        """Publish all, at most 5,000 unacknowledged at a time (paho's message ids are 16-bit).
+
+        A dict is sent as JSON, bytes as they are (for payloads that are not valid JSON).
+        """
         pending = []
         for topic, payload in messages:
-            pending.append(self.client.publish(topic, json.dumps(payload).encode(), qos=1))
+            body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            pending.append(self.client.publish(topic, body, qos=1))
             if len(pending) >= 5000:
                 for info in pending:
                     info.wait_for_publish(timeout=30)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import reprlib
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -220,15 +221,18 @@ def _parse_batch(
 
 
 def _item_replay(item: object) -> bytes:
-    replay = json.dumps({"readings": [item]}, allow_nan=True).encode()
+    try:
+        replay = json.dumps({"readings": [item]}, allow_nan=True).encode()
+    except (TypeError, ValueError, RecursionError):
+        return b""  # nested too deep to encode again: kept as an excerpt only
     return replay if len(replay) <= MAX_REPLAY_BYTES else b""
 
 
 def _item_excerpt(item: object) -> str:
     try:
         return storable(json.dumps(item, allow_nan=True)[:EXCERPT_CHARS])
-    except (TypeError, ValueError):
-        return storable(repr(item)[:EXCERPT_CHARS])
+    except (TypeError, ValueError, RecursionError):
+        return storable(reprlib.repr(item)[:EXCERPT_CHARS])
 
 
 def _decode_object(payload: bytes) -> dict:

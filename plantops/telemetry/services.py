@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import logging
+import sys
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -33,6 +35,8 @@ from plantops.telemetry.payloads import (
 logger = logging.getLogger(__name__)
 
 LIVE_POINTS_PER_SIGNAL = 300
+# The largest finite float8: minute sums saturate here instead of overflowing.
+FLOAT_MAX = sys.float_info.max
 
 
 @dataclass(frozen=True)
@@ -129,7 +133,7 @@ def _store_readings_postgresql(readings: list[tuple[int, int, float]]) -> int:
             f"""
             WITH batch AS (
                 SELECT signal_id, TIMESTAMPTZ 'epoch' + ts_us * INTERVAL '1 microsecond' AS ts, value
-                FROM unnest(%b::bigint[], %b::bigint[], %b::double precision[])
+                FROM unnest(%s::bigint[], %s::bigint[], %s::double precision[])
                     AS input (signal_id, ts_us, value)
             ), inserted AS (
                 INSERT INTO {reading} (signal_id, ts, value)
@@ -140,14 +144,21 @@ def _store_readings_postgresql(readings: list[tuple[int, int, float]]) -> int:
                 INSERT INTO {rollup} AS r
                     (signal_id, minute, value_min, value_max, value_sum, value_count)
                 SELECT signal_id, date_trunc('minute', ts, 'UTC'), min(value), max(value),
-                       sum(value), count(*)
+                       LEAST(GREATEST(sum(value), -{FLOAT_MAX}), {FLOAT_MAX}), count(*)
                 FROM inserted
                 GROUP BY 1, 2
                 ORDER BY 1, 2
                 ON CONFLICT (signal_id, minute) DO UPDATE SET
                     value_min = LEAST(r.value_min, excluded.value_min),
                     value_max = GREATEST(r.value_max, excluded.value_max),
-                    value_sum = r.value_sum + excluded.value_sum,
+                    -- Saturating: float8 addition raises on overflow, which would refuse
+                    -- a valid (if absurd) reading such as 1e308 on every retry.
+                    value_sum = CASE
+                        WHEN abs(r.value_sum) < {FLOAT_MAX / 2} AND abs(excluded.value_sum) < {FLOAT_MAX / 2}
+                            OR sign(r.value_sum) <> sign(excluded.value_sum)
+                        THEN r.value_sum + excluded.value_sum
+                        ELSE sign(r.value_sum) * {FLOAT_MAX}
+                    END,
                     value_count = r.value_count + excluded.value_count
             ), newest AS (
                 INSERT INTO {latest} AS l (signal_id, ts, value)
@@ -161,18 +172,24 @@ def _store_readings_postgresql(readings: list[tuple[int, int, float]]) -> int:
             )
             SELECT count(*) FROM inserted
             """,
-            [list(signal_ids), list(ts_us), list(values)],
+            [_array_literal(signal_ids), _array_literal(ts_us), _array_literal(values)],
         )
         (count,) = cursor.fetchone()
     return count
 
 
+def _array_literal(numbers: Iterable[int | float]) -> str:
+    """PostgreSQL's text form of a numeric array. str() of an int or a finite float is exact."""
+    return "{" + ",".join(map(str, numbers)) + "}"
+
+
 def _server_binding_cursor() -> CursorWrapper:
     """A psycopg cursor that sends parameters separately from the query, wrapped like Django's.
 
-    Django's own PostgreSQL cursors bind client-side: every value is rendered into the SQL text.
-    For a batch's arrays that costs three times the CPU of sending them as binary (%b); the
-    wrapper keeps Django's query logging and execute wrappers.
+    Django's own PostgreSQL cursors bind client-side: every parameter is adapted and quoted into
+    the SQL text, which for a batch's arrays costs several times the CPU of sending three
+    ready-made array literals as they are; the wrapper keeps Django's query logging and
+    execute wrappers.
     """
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
@@ -229,7 +246,7 @@ def _roll_up(inserted: list[tuple[int, int, float]]) -> None:
         else:
             agg[0] = min(agg[0], value)
             agg[1] = max(agg[1], value)
-            agg[2] += value
+            agg[2] = _saturating_add(agg[2], value)
             agg[3] += 1
     if not minutes:
         return
@@ -252,10 +269,15 @@ def _roll_up(inserted: list[tuple[int, int, float]]) -> None:
                 + " ON CONFLICT (signal_id, minute) DO UPDATE SET"
                 f" value_min = {least}({table}.value_min, excluded.value_min),"
                 f" value_max = {greatest}({table}.value_max, excluded.value_max),"
-                f" value_sum = {table}.value_sum + excluded.value_sum,"
+                f" value_sum = {greatest}(-{FLOAT_MAX!r}, {least}({FLOAT_MAX!r},"
+                f" {table}.value_sum + excluded.value_sum)),"
                 f" value_count = {table}.value_count + excluded.value_count",
                 params,
             )
+
+
+def _saturating_add(a: float, b: float) -> float:
+    return max(-FLOAT_MAX, min(FLOAT_MAX, a + b))
 
 
 def _keep_latest(readings: list[tuple[int, int, float]]) -> None:

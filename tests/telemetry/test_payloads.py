@@ -194,3 +194,20 @@ def test_it_keeps_nul_and_lone_surrogates_out_of_what_it_stores():
     assert only_rejection(state) == Reason.WRONG_TYPE
     lone = parse(f"{ASSET}/state", b'{"ts": 1795341600, "state": "down", "reason": "\\ud800"}')
     assert only_rejection(lone) == Reason.WRONG_TYPE
+
+
+def test_an_item_nested_too_deep_to_encode_again_is_still_rejected_with_its_reason():
+    deep = b"[" * 990 + b"]" * 990
+    payload = (
+        b'{"readings": [{"signal": "vibration", "ts": "2026-11-22T10:00:00Z", "value": 1}, '
+        + deep
+        + b"]}"
+    )
+    result = parse(f"{ASSET}/telemetry", payload)
+    assert result.readings == [(70, NOW_US, 1.0)]
+    [rejection] = result.rejections
+    assert (rejection.reason, rejection.detail.split(":")[0]) == (
+        Reason.NOT_AN_OBJECT,
+        "readings[1]",
+    )
+    assert rejection.excerpt.startswith("[[")

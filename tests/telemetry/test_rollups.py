@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from plantops.telemetry.batches import Batch
-from plantops.telemetry.models import MinuteRollup
+from plantops.telemetry.models import MinuteRollup, Reading
 from plantops.telemetry.payloads import datetime_to_us
 from plantops.telemetry.selectors import signal_trend_from_rollups
 from plantops.telemetry.services import batch_store
@@ -54,6 +56,21 @@ def test_a_redelivered_batch_adds_nothing_to_the_rollups():
     batch_store(batch=Batch.from_message(batch.to_message()))
     rollup = MinuteRollup.objects.get(signal=signal)
     assert (rollup.value_count, rollup.value_sum) == (2, 6.0)
+
+
+def test_huge_values_saturate_the_minute_sum_instead_of_refusing_the_reading():
+    # float8 addition raises on overflow: without saturation the second batch's 1e308 would be
+    # refused on every retry and finally dropped.
+    signal = make_asset().signals.get(slug="vibration")
+    store(signal.pk, [(0, 1e308)])
+    store(signal.pk, [(1, 1e308), (2, 1.0)])
+    store(signal.pk, [(3, -1e308)])
+    assert Reading.objects.filter(signal=signal).count() == 4
+    rollup = MinuteRollup.objects.get(signal=signal)
+    assert rollup.value_count == 4
+    assert rollup.value_max == 1e308
+    assert math.isfinite(rollup.value_sum)
+    assert rollup.value_sum == pytest.approx(sys.float_info.max - 1e308)
 
 
 def test_a_week_trend_comes_from_rollups_in_at_most_the_asked_points():

@@ -1,18 +1,20 @@
-"""Reads for the floor screens: asset tiles with their latest values and status."""
+"""Reads for the floor screens: asset tiles with their latest values and status, and trends."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db.models import Prefetch
 from django.utils import timezone
 
 from plantops.assets.models import Asset, Line, Signal
-from plantops.floor.status import SignalValue, tile_status
+from plantops.floor.status import STALE_INTERVALS, STALE_MIN_S, SignalValue, tile_status
 from plantops.telemetry.models import Reading
 from plantops.telemetry.payloads import datetime_to_us, us_to_datetime
+from plantops.telemetry.selectors import rollup_buckets
 
 
 def asset_tiles(
@@ -109,3 +111,92 @@ def asset_points_since(
     for slug, ts, value in reversed(rows):
         points.setdefault(slug, []).append((datetime_to_us(ts) // 1000, value))
     return points
+
+
+@dataclass(frozen=True, slots=True)
+class TrendRange:
+    """A span of history an asset page can chart, and the bucket its rollups are merged into."""
+
+    key: str
+    label: str
+    span: timedelta
+    bucket: timedelta
+
+
+# At most span / bucket + 1 buckets (the first one starts before the span does): ≤ 1,441 each,
+# so a chart never draws more than about 1,500 points however busy the signal.
+TREND_RANGES = {
+    trend_range.key: trend_range
+    for trend_range in (
+        TrendRange("8h", "8 h", timedelta(hours=8), timedelta(minutes=1)),
+        TrendRange("24h", "24 h", timedelta(hours=24), timedelta(minutes=1)),
+        TrendRange("7d", "7 days", timedelta(days=7), timedelta(minutes=10)),
+        TrendRange("30d", "30 days", timedelta(days=30), timedelta(minutes=30)),
+    )
+}
+
+# The range buttons of the asset page: the live hour of raw readings, then the trends.
+CHART_RANGE_CHOICES = [
+    {"key": "live", "label": "Live"},
+    *({"key": r.key, "label": r.label} for r in TREND_RANGES.values()),
+]
+
+
+class UnknownTrendRange(ValueError):
+    pass
+
+
+def trend_range(key: str) -> TrendRange:
+    """Return the trend range named `key` ("24h"), or raise UnknownTrendRange saying which exist."""
+    try:
+        return TREND_RANGES[key]
+    except KeyError:
+        choices = ", ".join(TREND_RANGES)
+        shown = repr(key) if key else "nothing"
+        raise UnknownTrendRange(
+            f"Unknown range {shown}: use one of {choices} (live data comes over the socket)."
+        ) from None
+
+
+def asset_trend(
+    *, asset_id: int, trend_range: TrendRange, now: datetime | None = None
+) -> dict[str, Any]:
+    """Return an asset's signals as `(epoch ms, min, mean, max)` buckets up to now, for charts.
+
+    Read from the minute rollups, merged in the database. Buckets are aligned to the Unix epoch
+    and the first one starts at or before `now - span`, so none is cut short. Where a signal
+    that should have reported did not, one `(epoch ms, None, None, None)` bucket marks the gap,
+    so the chart breaks its line there instead of bridging the silence. Two queries.
+    """
+    now = now or timezone.now()
+    bucket_s = int(trend_range.bucket.total_seconds())
+    first_s = int((now - trend_range.span).timestamp()) // bucket_s * bucket_s
+    start = datetime.fromtimestamp(first_s, tz=UTC)
+    signals = list(
+        Signal.objects.filter(asset_id=asset_id)
+        .order_by("slug")
+        .values_list("pk", "slug", "sampling_interval_s")
+    )
+    rollups = rollup_buckets(
+        signal_ids=[pk for pk, _, _ in signals], start=start, end=now, bucket_s=bucket_s
+    )
+    series: dict[str, list[tuple[int, float | None, float | None, float | None]]] = {}
+    for pk, slug, sampling_interval_s in signals:
+        # The tiles' "stale" rule: a slow signal's empty buckets between readings are no gap.
+        gap_ms = 1000 * max(bucket_s, STALE_MIN_S, STALE_INTERVALS * sampling_interval_s)
+        points = series[slug] = []
+        previous_ms = None
+        for at, low, mean, high in rollups.get(pk, []):
+            at_ms = int(at.timestamp()) * 1000
+            if previous_ms is not None and at_ms - previous_ms > gap_ms:
+                points.append((previous_ms + bucket_s * 1000, None, None, None))
+            points.append((at_ms, low, mean, high))
+            previous_ms = at_ms
+    return {
+        "range": trend_range.key,
+        "label": trend_range.label,
+        "start_ms": first_s * 1000,
+        "end_ms": int(now.timestamp() * 1000),
+        "bucket_ms": bucket_s * 1000,
+        "signals": series,
+    }

@@ -6,4 +6,5 @@ app_name = "floor"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("assets/<int:asset_id>/", views.asset_detail, name="asset"),
+    path("assets/<int:asset_id>/trend", views.asset_trend, name="asset_trend"),
 ]

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from plantops.assets.models import Asset
 from plantops.floor import selectors
@@ -32,6 +33,7 @@ def asset_detail(request: HttpRequest, asset_id: int) -> HttpResponse:
         {
             "asset": asset,
             "tile": tile,
+            "chart_ranges": selectors.CHART_RANGE_CHOICES,
             "initial": {
                 "tile": tile,
                 "points": points,
@@ -39,3 +41,15 @@ def asset_detail(request: HttpRequest, asset_id: int) -> HttpResponse:
             },
         },
     )
+
+
+@login_required
+@require_GET
+def asset_trend(request: HttpRequest, asset_id: int) -> JsonResponse:
+    """`?range=24h`: the asset's signals as min/mean/max buckets from the minute rollups."""
+    asset = get_object_or_404(Asset.objects.only("pk"), pk=asset_id)
+    try:
+        trend_range = selectors.trend_range(request.GET.get("range", ""))
+    except selectors.UnknownTrendRange as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    return JsonResponse(selectors.asset_trend(asset_id=asset.pk, trend_range=trend_range))

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Count, Max
+from django.db import NotSupportedError
+from django.db.models import (
+    BigIntegerField,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    Max,
+    Min,
+    Sum,
+)
 
 from plantops.assets.models import Asset, Signal
 from plantops.oee.models import CountEvent, StateEvent
@@ -78,3 +90,80 @@ def signal_trend_from_rollups(
             bucket[3] += total
             bucket[4] += count
     return [(at, low, total / count, high) for at, low, high, total, count in buckets]
+
+
+class _EpochBucket(Func):
+    """The Unix time, in whole seconds, at which a datetime's bucket of `width_s` seconds starts.
+
+    Buckets are aligned to the Unix epoch, so 10-minute buckets start at :00, :10, … UTC.
+    """
+
+    output_field = BigIntegerField()
+
+    def __init__(self, expression: str, *, width_s: int) -> None:
+        if not isinstance(width_s, int) or width_s < 1:
+            raise ValueError(
+                f"bucket width must be a positive whole number of seconds: {width_s!r}"
+            )
+        super().__init__(expression)
+        # An int we checked, so safe to write into the SQL.
+        self.width_s = width_s
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
+        raise NotSupportedError(f"epoch buckets are not written for {connection.vendor}")
+
+    def as_postgresql(
+        self, compiler: Any, connection: Any, **extra_context: Any
+    ) -> tuple[str, list]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        width = self.width_s
+        return f"(FLOOR(EXTRACT(EPOCH FROM {sql}) / {width}) * {width})::bigint", list(params)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
+        # SQLite keeps Django datetimes as UTC text; strftime('%s') reads it as Unix seconds.
+        # The format goes in as a parameter: a literal % would be taken for a placeholder.
+        sql, params = compiler.compile(self.source_expressions[0])
+        width = self.width_s
+        return (
+            f"((CAST(strftime(%s, {sql}) AS INTEGER) / {width}) * {width})",
+            ["%s", *params],
+        )
+
+
+def rollup_buckets(
+    *, signal_ids: Iterable[int], start: datetime, end: datetime, bucket_s: int
+) -> dict[int, list[tuple[datetime, float, float, float]]]:
+    """Return each signal's `(bucket start, min, mean, max)` from its minute rollups, oldest first.
+
+    Aggregated in the database, one row per bucket that has rollups: buckets of `bucket_s`
+    seconds (a whole number of minutes) aligned to the Unix epoch, over the rollups with
+    `start <= minute < end`. Signals without rollups in the span are absent.
+    """
+    if bucket_s % 60:
+        raise ValueError(f"buckets are made of whole minute rollups: {bucket_s} s")
+    minutes = bucket_s // 60
+    # A minute's sum can be near the float maximum (a faulty sensor). Adding a bucket's sums
+    # would overflow (PostgreSQL raises, SQLite gives inf), but each divided by the bucket's
+    # minutes first cannot: there are at most that many of them. Divided by the count before
+    # scaling back, the mean stays within the readings' own range.
+    mean = Sum(F("value_sum") / minutes) / Sum("value_count") * minutes
+    rows = (
+        MinuteRollup.objects.filter(
+            signal_id__in=list(signal_ids), minute__gte=start, minute__lt=end
+        )
+        .annotate(bucket=_EpochBucket("minute", width_s=bucket_s))
+        .values("signal_id", "bucket")
+        .annotate(
+            low=Min("value_min"),
+            high=Max("value_max"),
+            mean=ExpressionWrapper(mean, output_field=FloatField()),
+        )
+        .order_by("signal_id", "bucket")
+        .values_list("signal_id", "bucket", "low", "mean", "high")
+    )
+    trends: dict[int, list[tuple[datetime, float, float, float]]] = {}
+    for signal_id, bucket, low, mean, high in rows:
+        trends.setdefault(signal_id, []).append(
+            (datetime.fromtimestamp(bucket, tz=UTC), low, mean, high)
+        )
+    return trends

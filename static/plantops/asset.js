@@ -1,7 +1,12 @@
 /*
- * The asset page: current values and one last-hour chart per signal, kept live over
- * /ws/assets/<id>/. After every (re)connect it sends "resume" with its newest point and merges
- * what comes back, so a Wi-Fi drop leaves no hole in the charts.
+ * The asset page: current values and one chart per signal. "Live" charts the last hour of raw
+ * readings, kept live over /ws/assets/<id>/: after every (re)connect the page sends "resume"
+ * with its newest point and merges what comes back, so a Wi-Fi drop leaves no hole.
+ *
+ * The longer ranges (8 h … 30 days) chart minute rollups fetched from /assets/<id>/trend: a
+ * mean line inside a min–max band, refetched every minute. Live points keep arriving meanwhile
+ * and keep the live hour current for the way back, but are never drawn on a trend: one raw
+ * reading is not a bucket's mean.
  */
 "use strict";
 
@@ -9,18 +14,28 @@
   const initial = JSON.parse(document.getElementById("asset-initial").textContent);
   const WINDOW_MS = initial.window_ms;
   const SLIDE_EVERY_MS = 15000;
-  const COLORS = { ink: "#0b0d10", muted: "#454b54", grid: "#d3d7dc", line: "#1746a2", limit: "#b3261e", excursion: "#c2410c" };
+  const TREND_REFRESH_MS = 60000;
+  const TREND_RETRY_MS = 10000;
+  const COLORS = {
+    ink: "#0b0d10", muted: "#454b54", grid: "#d3d7dc", line: "#1746a2", limit: "#b3261e", excursion: "#c2410c",
+    band: "rgba(23, 70, 162, 0.28)",
+  };
   const FONT = getComputedStyle(document.body).fontFamily;
   const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false, showTips: false };
 
   const head = document.querySelector(".asset-head");
   const assetId = Number(head.dataset.assetId);
+  const signalsBox = document.querySelector(".signals");
+  const rangeBar = document.querySelector(".chart-ranges");
+  const rangeButtons = [...rangeBar.querySelectorAll("[data-range]")];
+  const rangeNote = rangeBar.querySelector('[data-role="range-note"]');
 
   const limitOf = (text) => (text === "" ? null : Number(text));
   const charts = new Map();
   document.querySelectorAll("[data-chart]").forEach((element) => {
     charts.set(element.dataset.chart, {
       element,
+      name: element.dataset.name,
       times: [],
       values: [],
       min: limitOf(element.dataset.min),
@@ -67,43 +82,107 @@
     return (chart.min !== null && value < chart.min) || (chart.max !== null && value > chart.max);
   }
 
+  // The stretches of a line outside the expected range, drawn over it in the excursion colour.
+  function excursionTrace(chart, x, y, hover) {
+    return {
+      x,
+      y: y.map((value) => (value !== null && isOutside(chart, value) ? value : null)),
+      type: "scatter",
+      mode: "lines+markers",
+      line: { color: COLORS.excursion, width: 4 },
+      marker: { color: COLORS.excursion, size: 7 },
+      ...hover,
+    };
+  }
+
   // Plotly shows numeric dates as UTC; shifting by the local offset shows the tablet's clock.
-  function traces(chart, shift) {
+  function liveTraces(chart, shift) {
     const x = [];
     const y = [];
-    const outside = [];
     chart.times.forEach((time, i) => {
       if (i && time - chart.times[i - 1] > chart.gapMs) {
         x.push(time - 1 + shift);
         y.push(null);
-        outside.push(null);
       }
-      const value = chart.values[i];
       x.push(time + shift);
-      y.push(value);
-      outside.push(isOutside(chart, value) ? value : null);
+      y.push(chart.values[i]);
     });
     const hovertemplate = `%{y:.1f} ${chart.unit}<br>%{x|%H:%M:%S}<extra></extra>`;
     return [
       { x, y, type: "scatter", mode: "lines", line: { color: COLORS.line, width: 3 }, hovertemplate },
+      excursionTrace(chart, x, y, { hovertemplate }),
+    ];
+  }
+
+  // Each bucket shifted by its own offset: a month can span a change to or from summer time.
+  const localTime = (time) => time - new Date(time).getTimezoneOffset() * 60000;
+
+  /**
+   * A trend's traces: the min–max band, the mean line over it, and the mean's excursions.
+   *
+   * The band is one closed polygon per stretch without a gap (max forward, min back), filled
+   * "toself": Plotly fills those stretches apart, where "tonexty" between a max and a min trace
+   * would bridge every gap the server marked with a null bucket. A bucket alone between gaps
+   * gets a dot, since a line of one point draws nothing.
+   */
+  function trendTraces(chart, buckets) {
+    const x = [];
+    const mean = [];
+    const customdata = [];
+    const bandX = [];
+    const bandY = [];
+    let stretch = [];
+    const closeStretch = () => {
+      if (!stretch.length) return;
+      if (bandX.length) {
+        bandX.push(null);
+        bandY.push(null);
+      }
+      for (const [time, , , max] of stretch) {
+        bandX.push(localTime(time));
+        bandY.push(max);
+      }
+      for (const [time, min] of stretch.reverse()) {
+        bandX.push(localTime(time));
+        bandY.push(min);
+      }
+      stretch = [];
+    };
+    for (const bucket of buckets) {
+      const [time, min, avg, max] = bucket;
+      x.push(localTime(time));
+      mean.push(avg);
+      customdata.push([min, max]);
+      if (avg === null) closeStretch();
+      else stretch.push(bucket);
+    }
+    closeStretch();
+    const alone = (i) => mean[i] !== null && (mean[i - 1] ?? null) === null && (mean[i + 1] ?? null) === null;
+    const hovertemplate =
+      `mean %{y:.1f} ${chart.unit}<br>min %{customdata[0]:.1f} · max %{customdata[1]:.1f}` +
+      "<br>%{x|%d %b %H:%M}<extra></extra>";
+    return [
       {
-        x,
-        y: outside,
-        type: "scatter",
-        mode: "lines+markers",
-        line: { color: COLORS.excursion, width: 4 },
-        marker: { color: COLORS.excursion, size: 7 },
+        x: bandX, y: bandY, type: "scatter", mode: "lines", name: "min–max",
+        fill: "toself", fillcolor: COLORS.band, line: { width: 0 }, hoverinfo: "skip",
+      },
+      {
+        x, y: mean, customdata, type: "scatter", mode: "lines+markers", name: "mean",
+        line: { color: COLORS.line, width: 3 },
+        marker: { color: COLORS.line, size: mean.map((_, i) => (alone(i) ? 8 : 0)) },
         hovertemplate,
       },
+      excursionTrace(chart, x, mean, { hovertemplate, customdata }),
     ];
   }
 
   // The expected range is always in view, so a line near its limit looks near its limit.
-  function valueRange(chart) {
+  function valueRange(chart, values) {
     const limits = [chart.min, chart.max].filter((limit) => limit !== null);
     let low = Infinity;
     let high = -Infinity;
-    for (const value of chart.values.concat(limits)) {
+    for (const value of values.concat(limits)) {
+      if (value === null) continue;
       if (value < low) low = value;
       if (value > high) high = value;
     }
@@ -112,7 +191,8 @@
     return [low - pad, high + pad];
   }
 
-  function layout(chart, start, end, revision) {
+  /** The chart's frame: limits, axes and, on an empty chart, what is missing ("the last 24 h"). */
+  function layout(chart, { start, end, values, span, tickformat }) {
     const shapes = [];
     const annotations = [];
     for (const [limit, label] of [[chart.max, "max"], [chart.min, "min"]]) {
@@ -125,10 +205,10 @@
         bgcolor: "rgba(255, 255, 255, 0.85)",
       });
     }
-    if (!chart.times.length) {
+    if (!values.some((value) => value !== null)) {
       annotations.push({
         xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false,
-        text: "No readings in the last hour", font: { color: COLORS.muted, size: 18 },
+        text: `No readings in the last ${span}`, font: { color: COLORS.muted, size: 18 },
       });
     }
     const axis = { fixedrange: true, gridcolor: COLORS.grid, linecolor: COLORS.ink, ticks: "outside", tickcolor: COLORS.ink };
@@ -141,8 +221,8 @@
       showlegend: false,
       dragmode: false,
       hovermode: "closest",
-      xaxis: { ...axis, type: "date", range: [start, end], tickformat: "%H:%M", nticks: 7 },
-      yaxis: { ...axis, range: valueRange(chart), zeroline: false, nticks: 5 },
+      xaxis: { ...axis, type: "date", range: [start, end], tickformat, nticks: 7 },
+      yaxis: { ...axis, range: valueRange(chart, values), zeroline: false, nticks: 5 },
       shapes,
       annotations,
     };
@@ -166,12 +246,106 @@
     revision += 1;
     for (const slug of dirty) {
       const chart = charts.get(slug);
+      // Trimmed under a trend too, so the live hour is ready (and no longer) when Live is chosen.
       dropBefore(chart, start);
+      if (range !== "live") continue;
+      const view = { start: start + shift, end: end + shift, values: chart.values, span: "hour", tickformat: "%H:%M" };
       // react, not newPlot: Plotly diffs against the chart already on screen.
-      Plotly.react(chart.element, traces(chart, shift), layout(chart, start + shift, end + shift, revision), CONFIG);
+      Plotly.react(chart.element, liveTraces(chart, shift), layout(chart, view), CONFIG);
     }
     dirty.clear();
   }
+
+  // --- Range choice: the live hour, or a trend from the minute rollups -------------------
+
+  let range = "live";
+  let trendRequest = null;
+  let trendTimer = 0;
+
+  const labelOf = (key) => rangeButtons.find((button) => button.dataset.range === key).dataset.label;
+
+  function showNote(text, state = "") {
+    rangeNote.textContent = text;
+    rangeNote.dataset.state = state;
+  }
+
+  function describeBucket(ms) {
+    const minutes = Math.round(ms / 60000);
+    return minutes % 60 ? `${minutes} min` : `${minutes / 60} h`;
+  }
+
+  function drawTrend(trend) {
+    revision += 1;
+    // Over a week or a month the ticks are days.
+    const tickformat = trend.end_ms - trend.start_ms > 2 * 86400000 ? "%d %b" : "%H:%M";
+    for (const [slug, chart] of charts) {
+      const buckets = trend.signals[slug] || [];
+      const values = buckets.flatMap(([, min, , max]) => [min, max]);
+      const view = {
+        start: localTime(trend.start_ms), end: localTime(trend.end_ms), values, span: trend.label, tickformat,
+      };
+      Plotly.react(chart.element, trendTraces(chart, buckets), layout(chart, view), CONFIG);
+    }
+    // Faded until now (also after a failed first load): the charts showed the previous range.
+    signalsBox.removeAttribute("aria-busy");
+    showNote(`Last ${trend.label}: line is the mean per ${describeBucket(trend.bucket_ms)}, band is min to max.`);
+  }
+
+  async function loadTrend() {
+    const key = range;
+    clearTimeout(trendTimer);
+    if (trendRequest) trendRequest.abort();
+    const request = new AbortController();
+    trendRequest = request;
+    let retryMs = TREND_REFRESH_MS;
+    try {
+      const url = `${rangeBar.dataset.trendUrl}?range=${encodeURIComponent(key)}`;
+      const response = await fetch(url, { signal: request.signal, cache: "no-store", redirect: "manual" });
+      // The session ended: the login page, then back here.
+      if (response.type === "opaqueredirect") {
+        const next = encodeURIComponent(location.pathname + location.search);
+        location.assign(`${document.body.dataset.loginUrl}?next=${next}`);
+        return;
+      }
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      const trend = await response.json();
+      if (range !== key) return;
+      drawTrend(trend);
+    } catch (error) {
+      if (error.name === "AbortError" || range !== key) return;
+      retryMs = TREND_RETRY_MS;
+      showNote(`Could not load the last ${labelOf(key)}. Trying again…`, "error");
+    } finally {
+      if (trendRequest === request) {
+        trendRequest = null;
+        // Rollups grow every minute: refetch, so the right edge of a trend keeps up with now.
+        if (range === key) trendTimer = setTimeout(loadTrend, retryMs);
+      }
+    }
+  }
+
+  function chooseRange(key) {
+    range = key;
+    for (const button of rangeButtons) button.setAttribute("aria-pressed", String(button.dataset.range === key));
+    // In the address, so a reload (or a tablet waking up) shows the same range.
+    history.replaceState(null, "", key === "live" ? location.pathname : `${location.pathname}?range=${key}`);
+    const span = key === "live" ? "hour" : labelOf(key);
+    charts.forEach((chart) => chart.element.setAttribute("aria-label", `${chart.name}, last ${span}`));
+    clearTimeout(trendTimer);
+    if (trendRequest) trendRequest.abort();
+    trendRequest = null;
+    if (key === "live") {
+      signalsBox.removeAttribute("aria-busy");
+      showNote("Last hour: every reading, as it arrives.");
+      charts.forEach((_, slug) => redraw(slug));
+      return;
+    }
+    signalsBox.setAttribute("aria-busy", "true");
+    showNote(`Loading the last ${span}…`);
+    loadTrend();
+  }
+
+  rangeButtons.forEach((button) => button.addEventListener("click", () => chooseRange(button.dataset.range)));
 
   function applyPoints(points) {
     for (const [slug, series] of Object.entries(points)) {
@@ -202,7 +376,8 @@
 
   applyPoints(initial.points);
   applyTile(initial.tile);
-  charts.forEach((_, slug) => redraw(slug));
+  const asked = new URLSearchParams(location.search).get("range");
+  chooseRange(rangeButtons.some((button) => button.dataset.range === asked) ? asked : "live");
   PlantOps.tickDurations();
   setInterval(PlantOps.tickDurations, 30000);
   // Slide every chart's hour forward even when no data comes, so a silence shows as a gap.
@@ -211,6 +386,8 @@
   PlantOps.live(`/ws/assets/${assetId}/`, {
     onOpen(send) {
       send({ type: "resume", since_ms: newestTime() });
+      // Back after a drop: the trend may have missed some refreshes.
+      if (range !== "live") loadTrend();
     },
     onMessage(message) {
       if (message.type === "asset.snapshot") applyTile(message.tile);

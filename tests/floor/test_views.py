@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from plantops.telemetry.batches import Batch
+from plantops.telemetry.models import MinuteRollup
 from plantops.telemetry.payloads import now_us
 from plantops.telemetry.services import batch_store
 from tests.factories import make_asset
@@ -74,6 +79,81 @@ def test_the_asset_page_carries_the_last_hour_for_its_charts(operator_client):
     assert page.status_code == 200
     assert page.context["initial"]["points"] == {"vibration": [(t // 1000, 2.0)]}
     assert 'id="asset-initial"' in page.content.decode()
+
+
+def test_the_asset_page_offers_live_and_four_trend_ranges_with_live_chosen(operator_client):
+    asset = make_asset()
+    page = operator_client.get(reverse("floor:asset", args=[asset.pk]))
+    html = page.content.decode()
+    ranges = [(c["key"], c["label"]) for c in page.context["chart_ranges"]]
+    assert ranges == [
+        ("live", "Live"),
+        ("8h", "8 h"),
+        ("24h", "24 h"),
+        ("7d", "7 days"),
+        ("30d", "30 days"),
+    ]
+    for key, _ in ranges:
+        assert f'data-range="{key}"' in html
+    assert html.count('aria-pressed="true"') == 1
+    assert f'data-trend-url="{reverse("floor:asset_trend", args=[asset.pk])}"' in html
+
+
+def trend_url(asset, query: str = "range=24h") -> str:
+    return f"{reverse('floor:asset_trend', args=[asset.pk])}?{query}"
+
+
+def test_the_trend_needs_a_login(client):
+    response = client.get(trend_url(make_asset()))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_trend_serves_the_rollups_of_the_chosen_range_as_json(operator_client):
+    asset = make_asset()
+    signal = asset.signals.get(slug="vibration")
+    minute = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=3)
+    MinuteRollup.objects.create(
+        signal=signal, minute=minute, value_min=1.0, value_max=5.0, value_sum=9.0, value_count=3
+    )
+    response = operator_client.get(trend_url(asset))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    trend = response.json()
+    assert trend["range"] == "24h"
+    assert trend["signals"] == {
+        "temperature": [],
+        "vibration": [[int(minute.timestamp()) * 1000, 1.0, 3.0, 5.0]],
+    }
+
+
+@pytest.mark.parametrize("query", ["range=2h", "range=live", "range=", "", "days=7"])
+def test_an_unknown_or_missing_range_is_a_400_that_names_the_ranges(operator_client, query):
+    response = operator_client.get(trend_url(make_asset(), query))
+    assert response.status_code == 400
+    assert "use one of 8h, 24h, 7d, 30d" in response.json()["error"]
+
+
+def test_the_trend_of_an_unknown_asset_is_a_404(operator_client):
+    response = operator_client.get(f"{reverse('floor:asset_trend', args=[987654])}?range=24h")
+    assert response.status_code == 404
+
+
+def test_the_trend_is_read_only(operator_client):
+    response = operator_client.post(trend_url(make_asset()))
+    assert response.status_code == 405
+
+
+def test_the_trend_costs_the_same_queries_for_one_signal_or_many(operator_client):
+    one = make_asset(signals=("vibration",))
+    many = make_asset(signals=("vibration", "temperature", "current", "speed"))
+    operator_client.get(trend_url(one))  # the session is loaded once per request either way
+    counts = []
+    for asset in (one, many):
+        with CaptureQueriesContext(connection) as queries:
+            assert operator_client.get(trend_url(asset, "range=7d")).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
 
 
 def test_an_unknown_asset_is_a_404(operator_client):

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "plantops.assets",
     "plantops.telemetry",
     "plantops.oee",
+    "plantops.alerts",
     "plantops.floor",
     "plantops.simulator",
 ]
@@ -133,7 +134,10 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [REDIS_URL],
+            # channels-redis blocks 5 s on each receive; redis-py 8 times reads out after 5 s
+            # by default, which dropped idle WebSockets every few seconds. 30 s still notices
+            # a dead Redis.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
             "prefix": env_str("CHANNELS_PREFIX", "plantops"),
             "capacity": 1000,
             "expiry": 30,

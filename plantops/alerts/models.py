@@ -1,0 +1,237 @@
+"""Alert rules, alerts (one per rule and asset) and the event log every screen replays.
+
+The lifecycle itself lives in `lifecycle.py` (pure); an `Alert` row stores one
+`lifecycle.AlertStatus` and `Alert.status()` / `Alert.apply()` convert between the two.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from plantops.alerts.evaluation import RuleKind, RuleSpec
+from plantops.alerts.lifecycle import AlarmState, AlertStatus, EventKind, Priority
+from plantops.assets.models import Asset, AssetType, Signal
+
+SIGNAL_KINDS = frozenset({RuleKind.HIGH, RuleKind.LOW, RuleKind.RATE, RuleKind.NO_DATA})
+
+
+class RuleSource(models.TextChoices):
+    """Where a rule's condition comes from: readings, or a detector through `AlertSource`."""
+
+    HIGH = RuleKind.HIGH.value, "High limit"
+    LOW = RuleKind.LOW.value, "Low limit"
+    RATE = RuleKind.RATE.value, "Rate of change"
+    NO_DATA = RuleKind.NO_DATA.value, "No data"
+    ANOMALY = "anomaly", "Anomaly (health model)"
+    PREDICTION = "prediction", "Failure prediction"
+
+
+class AlertRule(models.Model):
+    """A condition worth an operator's attention, on one signal or on every asset of a type."""
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=RuleSource.choices)
+    signal = models.ForeignKey(
+        Signal,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="alert_rules",
+        help_text="The one signal this rule watches; or leave blank and give a type and slug.",
+    )
+    asset_type = models.CharField(
+        max_length=32,
+        choices=AssetType.choices,
+        blank=True,
+        help_text="Apply to every asset of this type (with the signal slug below).",
+    )
+    signal_slug = models.SlugField(
+        max_length=64, blank=True, help_text="With an asset type: the signal to watch on each."
+    )
+    limit = models.FloatField(default=0.0, help_text="High/low: the limit. Rate: units per second.")
+    deadband = models.FloatField(
+        default=0.0, help_text="Absolute, in the signal's units: how far back to return."
+    )
+    on_delay_s = models.FloatField(default=0.0, help_text="The condition must hold this long.")
+    off_delay_s = models.FloatField(default=0.0, help_text="Normal must hold this long.")
+    window_s = models.FloatField(default=0.0, help_text="Rate of change: the window.")
+    timeout_s = models.FloatField(default=0.0, help_text="No data: seconds of silence.")
+    priority = models.CharField(max_length=16, choices=[(p.value, p.value) for p in Priority])
+    message_template = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="e.g. “{asset} {signal} at {value:.1f} {unit}, above {limit}”. Names: asset, "
+        "signal, value, unit, limit, rule, line.",
+    )
+    realarm_after_s = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Sound again if still unacknowledged after this long."
+    )
+    max_shelve_s = models.PositiveIntegerField(
+        default=8 * 3600, help_text="The longest a supervisor may shelve this rule's alerts."
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(signal__isnull=True)
+                | (models.Q(asset_type="") & models.Q(signal_slug="")),
+                name="alert_rule_one_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.kind in SIGNAL_KINDS:
+            if self.signal_id is None and not (self.asset_type and self.signal_slug):
+                raise ValidationError(
+                    "Choose a signal, or an asset type together with a signal slug."
+                )
+            try:
+                self.spec()
+            except ValueError as error:
+                raise ValidationError(str(error)) from None
+        if self.signal_id is not None and (self.asset_type or self.signal_slug):
+            raise ValidationError("A rule on one signal takes no asset type or signal slug.")
+
+    def spec(self) -> RuleSpec:
+        return RuleSpec(
+            kind=RuleKind(self.kind),
+            limit=self.limit,
+            deadband=self.deadband,
+            on_delay_s=self.on_delay_s,
+            off_delay_s=self.off_delay_s,
+            window_s=self.window_s,
+            timeout_s=self.timeout_s,
+        )
+
+
+class RuleState(models.Model):
+    """What the evaluator remembers of one (rule, signal) between batches."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="+")
+    signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="+")
+    state = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "signal"], name="rule_state_once_per_signal")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} on signal {self.signal_id}"
+
+
+class Alert(models.Model):
+    """One alarm: a rule on an asset. Open while active or unacknowledged; never duplicated."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="alerts")
+    signal = models.ForeignKey(
+        Signal, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    priority = models.CharField(max_length=16, choices=[(p.value, p.value) for p in Priority])
+    message = models.CharField(max_length=500, blank=True)
+    value = models.FloatField(null=True, blank=True)
+    # lifecycle.AlertStatus, field by field
+    state = models.CharField(
+        max_length=16,
+        choices=[(s.value, s.value) for s in AlarmState],
+        default=AlarmState.NORMAL.value,
+    )
+    occurrences = models.PositiveIntegerField(default=0)
+    first_at = models.DateTimeField(null=True, blank=True)
+    last_at = models.DateTimeField(null=True, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    last_annunciated_at = models.DateTimeField(null=True, blank=True)
+    shelved_at = models.DateTimeField(null=True, blank=True)
+    shelved_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    shelved_by = models.CharField(max_length=150, blank=True)
+    shelve_reason = models.CharField(max_length=300, blank=True)
+    suppressed = models.BooleanField(default=False)
+    suppressed_at = models.DateTimeField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_alerts",
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "asset"], name="one_alert_per_rule_and_asset")
+        ]
+        indexes = [models.Index(fields=["state"], name="alert_state")]
+
+    def __str__(self) -> str:
+        return f"{self.rule} on {self.asset}"
+
+    def status(self) -> AlertStatus:
+        return AlertStatus(
+            state=AlarmState(self.state),
+            occurrences=self.occurrences,
+            first_at=self.first_at,
+            last_at=self.last_at,
+            returned_at=self.returned_at,
+            acknowledged_at=self.acknowledged_at,
+            last_annunciated_at=self.last_annunciated_at,
+            shelved_at=self.shelved_at,
+            shelved_until=self.shelved_until,
+            shelved_by=self.shelved_by or None,
+            shelve_reason=self.shelve_reason or None,
+            suppressed=self.suppressed,
+            suppressed_at=self.suppressed_at,
+        )
+
+    def apply(self, status: AlertStatus) -> None:
+        self.state = status.state.value
+        for name in STATUS_FIELDS - {"state", "shelved_by", "shelve_reason"}:
+            setattr(self, name, getattr(status, name))
+        self.shelved_by = status.shelved_by or ""
+        self.shelve_reason = status.shelve_reason or ""
+
+
+STATUS_FIELDS = frozenset(AlertStatus.__dataclass_fields__)
+
+
+class AlertEvent(models.Model):
+    """Everything that happened to an alert, in one increasing sequence.
+
+    The id is the order screens replay: a tablet that reconnects asks for the events after
+    the last id it saw. Events are written under a transaction-level lock, so ids become
+    visible in increasing order, and each records the id of the event before it (`prev_id`)
+    so a client can tell when a live message was lost and fetch what is missing.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    prev_id = models.BigIntegerField(default=0)
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=[(k.value, k.value) for k in EventKind])
+    at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(max_length=500, blank=True)
+    # The alert as it stood after this event, so a replay needs no join.
+    state = models.CharField(max_length=16, choices=[(s.value, s.value) for s in AlarmState])
+    priority = models.CharField(max_length=16)
+    message = models.CharField(max_length=500, blank=True)
+    line_id = models.IntegerField(db_index=True)
+    activated = models.BooleanField(
+        default=False, help_text="An activation for the alarm KPIs (inactive → active)."
+    )
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["at"], name="alert_event_at")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.alert_id}"

@@ -10,14 +10,15 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from plantops.floor.routing import websocket_urlpatterns  # noqa: E402
+from plantops.alerts.routing import websocket_urlpatterns as alert_sockets  # noqa: E402
+from plantops.floor.routing import websocket_urlpatterns as floor_sockets  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Only origins in ALLOWED_HOSTS: another site cannot open a socket with our cookie.
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(URLRouter(floor_sockets + alert_sockets))
         ),
     }
 )

@@ -11,6 +11,8 @@ app.autodiscover_tasks()
 app.conf.beat_schedule = {
     # Tiles must turn to "no data" when an asset stops reporting; no batch would tell them.
     "floor-refresh": {"task": "floor.push_floor_tiles", "schedule": 10.0},
+    # Shelve expiry, re-alarm, suppression, no-data rules, and the tick tablets check ids by.
+    "alerts-sweep": {"task": "alerts.sweep", "schedule": 5.0},
     "dead-letter-retention": {"task": "telemetry.purge_dead_letters", "schedule": 3600.0},
     # Raw readings past TELEMETRY_RETENTION_DAYS (which ingest also refuses) go once an hour.
     "reading-retention": {"task": "telemetry.purge_old_readings", "schedule": 3600.0},

@@ -182,6 +182,8 @@ TELEMETRY_MAX_FUTURE_S = 300
 # Bearer token for Prometheus scraping /metrics without a login; empty: staff sessions only.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 DEAD_LETTER_RETENTION_DAYS = env_int("DEAD_LETTER_RETENTION_DAYS", 30, minimum=1)
+# The longest an operator may shelve an alert (supervisors: each rule's own maximum).
+ALERT_OPERATOR_MAX_SHELVE_S = env_int("ALERT_OPERATOR_MAX_SHELVE_S", 3600, minimum=60)
 
 LOGGING = {
     "version": 1,

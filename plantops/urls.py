@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics", telemetry_views.metrics_text, name="metrics"),
     path("pipeline/", telemetry_views.pipeline_health, name="pipeline"),
+    path("", include("plantops.alerts.urls")),
     path("", include("plantops.floor.urls")),
 ]

@@ -170,6 +170,9 @@ class Alert(models.Model):
             models.UniqueConstraint(fields=["rule", "asset"], name="one_alert_per_rule_and_asset")
         ]
         indexes = [models.Index(fields=["state"], name="alert_state")]
+        permissions = [
+            ("supervise_alerts", "Shelve alerts beyond the operator limit and assign them"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rule} on {self.asset}"
@@ -202,6 +205,13 @@ class Alert(models.Model):
 STATUS_FIELDS = frozenset(AlertStatus.__dataclass_fields__)
 
 
+# The lifecycle's events, plus the two that change no state.
+EVENT_KINDS = [(k.value, k.value) for k in EventKind] + [
+    ("assigned", "assigned"),
+    ("commented", "commented"),
+]
+
+
 class AlertEvent(models.Model):
     """Everything that happened to an alert, in one increasing sequence.
 
@@ -214,7 +224,7 @@ class AlertEvent(models.Model):
     id = models.BigAutoField(primary_key=True)
     prev_id = models.BigIntegerField(default=0)
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=16, choices=[(k.value, k.value) for k in EventKind])
+    kind = models.CharField(max_length=16, choices=EVENT_KINDS)
     at = models.DateTimeField()
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

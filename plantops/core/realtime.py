@@ -16,6 +16,8 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 FLOOR_GROUP = "floor"
+# Every alert event; each socket filters by the lines it shows.
+ALERTS_GROUP = "alerts"
 
 
 def asset_group(asset_id: int) -> str:

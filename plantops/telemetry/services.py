@@ -17,6 +17,7 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from plantops.alerts.services import alerts_evaluate_readings
 from plantops.assets.models import Asset, Signal
 from plantops.core import realtime
 from plantops.floor.selectors import asset_tiles
@@ -105,6 +106,8 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
                 ],
                 ignore_conflicts=True,
             )
+        # Rules are judged in the same transaction: their memory commits with the readings.
+        alerts_evaluate_readings(readings=batch.readings)
         realtime.send_on_commit(_live_messages(batch, signal_meta))
     return StoreOutcome(
         readings=len(batch.readings),

@@ -5,11 +5,13 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 
+from plantops.core.roles import OPERATORS, SUPERVISORS, roles_ensure
+
 CREDENTIALS = "demo-users.txt"
 
 
 class Command(BaseCommand):
-    help = "Create the demo's `admin` and `operator` users (once) and print their passwords."
+    help = "Create the demo's `admin`, `supervisor` and `operator` users (once); print passwords."
 
     def handle(self, *args, **options) -> None:
         path = Path(settings.VAR_DIR) / CREDENTIALS
@@ -18,8 +20,12 @@ class Command(BaseCommand):
             if path.exists()
             else {}
         )
-        operators, _ = Group.objects.get_or_create(name="Operators")
-        for username, is_admin in (("admin", True), ("operator", False)):
+        roles_ensure()
+        groups = {
+            "operator": Group.objects.get(name=OPERATORS),
+            "supervisor": Group.objects.get(name=SUPERVISORS),
+        }
+        for username, is_admin in (("admin", True), ("supervisor", False), ("operator", False)):
             user = User.objects.filter(username=username).first()
             password = known.get(username)
             if user is None or password is None or not user.check_password(password):
@@ -30,8 +36,8 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
                 known[username] = password
-            if not is_admin:
-                user.groups.add(operators)
+            if username in groups:
+                user.groups.add(groups[username])
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(f"{name} {password}\n" for name, password in known.items()))
         path.chmod(0o600)

@@ -1,0 +1,501 @@
+"""Writes for alerts: rules evaluated on stored batches, operators' actions, the periodic sweep.
+
+Every change goes through the pure lifecycle (`lifecycle.py`) and is recorded as an
+`AlertEvent`. Events are written under one transaction-level lock, so their ids become
+visible in increasing order and each knows the id before it: a tablet that replays "after id
+N" never skips one that committed late. Live pushes go out after commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from plantops.alerts import lifecycle
+from plantops.alerts.evaluation import (
+    ConditionChange,
+    RuleKind,
+    evaluate,
+    evaluate_no_data,
+    render_message,
+)
+from plantops.alerts.evaluation import RuleState as EvaluatorState
+from plantops.alerts.lifecycle import AlertStatus, EventKind, IllegalTransition, Transition
+from plantops.alerts.models import Alert, AlertEvent, AlertRule, RuleState
+from plantops.assets.models import MachineState, Signal
+from plantops.core import realtime
+from plantops.telemetry.models import LatestReading
+from plantops.telemetry.payloads import datetime_to_us, us_to_datetime
+
+# Any constant of our own: pg_advisory_xact_lock serialises the writers of alert events.
+EVENT_LOCK_KEY = 0x504C_4E41  # "PLNA"
+READING_KINDS = (RuleKind.HIGH.value, RuleKind.LOW.value, RuleKind.RATE.value)
+# States in which an asset's alerts are suppressed (ISA-18.2 "suppressed by design").
+SUPPRESSING_STATES = frozenset({MachineState.PLANNED_STOP.value})
+
+
+class AlertActionRefused(Exception):
+    """An operator's action that the lifecycle or the user's role does not allow."""
+
+
+@dataclass(frozen=True)
+class _SignalInfo:
+    pk: int
+    slug: str
+    name: str
+    unit: str
+    asset_id: int
+    asset_name: str
+    asset_type: str
+    asset_state: str
+    line_id: int
+    line_name: str
+
+
+# --- evaluation on stored readings ---------------------------------------------------------
+
+
+def alerts_evaluate_readings(*, readings: Iterable[tuple[int, int, float]]) -> int:
+    """Evaluate the enabled rules on a stored batch's readings; return the events recorded.
+
+    A fixed number of queries whatever the batch size: the signals, the rules that apply, the
+    evaluators' states, and one upsert of those states; alerts are touched only on an edge.
+    Call inside the batch's transaction, so evaluation state and readings commit together.
+    """
+    by_signal: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for signal_id, ts_us, value in readings:
+        by_signal[signal_id].append((ts_us, value))
+    if not by_signal:
+        return 0
+    signals = _signal_infos(by_signal)
+    rules = _rules_for(signals.values(), kinds=READING_KINDS)
+    if not rules:
+        return 0
+    pairs = [(rule, info) for info in signals.values() for rule in rules if _applies(rule, info)]
+    states = _evaluator_states(pairs)
+    edges: list[tuple[AlertRule, _SignalInfo, ConditionChange]] = []
+    new_states: list[RuleState] = []
+    for rule, info in pairs:
+        evaluation = evaluate(
+            rule.spec(), states.get((rule.pk, info.pk), EvaluatorState()), by_signal[info.pk]
+        )
+        new_states.append(RuleState(rule=rule, signal_id=info.pk, state=evaluation.state.as_dict()))
+        edges.extend((rule, info, change) for change in evaluation.changes)
+    _store_evaluator_states(new_states)
+    return _apply_edges(edges)
+
+
+def _signal_infos(signal_ids: Iterable[int]) -> dict[int, _SignalInfo]:
+    rows = Signal.objects.filter(pk__in=list(signal_ids)).values_list(
+        "pk",
+        "slug",
+        "name",
+        "unit",
+        "asset_id",
+        "asset__name",
+        "asset__asset_type",
+        "asset__state",
+        "asset__line_id",
+        "asset__line__name",
+    )
+    return {row[0]: _SignalInfo(*row) for row in rows}
+
+
+def _rules_for(infos: Iterable[_SignalInfo], *, kinds: Iterable[str]) -> list[AlertRule]:
+    infos = list(infos)
+    if not infos:
+        return []
+    scope = Q(signal_id__in=[i.pk for i in infos]) | Q(
+        signal__isnull=True,
+        asset_type__in={i.asset_type for i in infos},
+        signal_slug__in={i.slug for i in infos},
+    )
+    return list(AlertRule.objects.filter(scope, enabled=True, kind__in=list(kinds)))
+
+
+def _applies(rule: AlertRule, info: _SignalInfo) -> bool:
+    if rule.signal_id is not None:
+        return rule.signal_id == info.pk
+    return rule.asset_type == info.asset_type and rule.signal_slug == info.slug
+
+
+def _evaluator_states(
+    pairs: list[tuple[AlertRule, _SignalInfo]],
+) -> dict[tuple[int, int], EvaluatorState]:
+    if not pairs:
+        return {}
+    rows = RuleState.objects.filter(
+        rule_id__in={rule.pk for rule, _ in pairs}, signal_id__in={info.pk for _, info in pairs}
+    ).values_list("rule_id", "signal_id", "state")
+    return {(r, s): EvaluatorState.from_dict(state) for r, s, state in rows}
+
+
+def _store_evaluator_states(states: list[RuleState]) -> None:
+    if states:
+        RuleState.objects.bulk_create(
+            states, update_conflicts=True, unique_fields=["rule", "signal"], update_fields=["state"]
+        )
+
+
+def _apply_edges(edges: list[tuple[AlertRule, _SignalInfo, ConditionChange]]) -> int:
+    """Turn condition edges into alert transitions and events, oldest first."""
+    if not edges:
+        return 0
+    _lock_events()
+    alerts = _alerts_for({(rule.pk, info.asset_id) for rule, info, _ in edges})
+    recorder = _Recorder()
+    for rule, info, change in sorted(edges, key=lambda edge: edge[2].ts_us):
+        alert = alerts.get((rule.pk, info.asset_id))
+        if alert is None:
+            alert = Alert(rule=rule, asset_id=info.asset_id, priority=rule.priority)
+            alerts[(rule.pk, info.asset_id)] = alert
+        at = us_to_datetime(change.ts_us)
+        if change.change == "raise":
+            _raise(recorder, alert, rule, info, at, change.value)
+        elif alert.status().active:
+            alert.value = change.value
+            recorder.apply(
+                alert, lifecycle.return_to_normal(alert.status(), at), at, line_id=info.line_id
+            )
+    return recorder.flush()
+
+
+def _raise(
+    recorder: _Recorder,
+    alert: Alert,
+    rule: AlertRule,
+    info: _SignalInfo,
+    at: datetime,
+    value: float,
+) -> None:
+    suppress = info.asset_state in SUPPRESSING_STATES
+    if suppress != alert.status().suppressed:
+        recorder.apply(
+            alert, lifecycle.suppress(alert.status(), at, suppress), at, line_id=info.line_id
+        )
+    alert.signal_id = info.pk
+    alert.value = value
+    alert.priority = rule.priority
+    alert.message = render_message(
+        rule.message_template,
+        {
+            "asset": info.asset_name,
+            "signal": info.name,
+            "value": value,
+            "unit": "/s"
+            if rule.kind == RuleKind.RATE
+            else ("s" if rule.kind == RuleKind.NO_DATA else info.unit),
+            "limit": rule.limit,
+            "rule": rule.name,
+            "line": info.line_name,
+        },
+    )
+    recorder.apply(alert, lifecycle.raise_condition(alert.status(), at), at, line_id=info.line_id)
+
+
+class _Recorder:
+    """Collects alert transitions; writes the alerts and their events in order on flush."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Alert, AlertEvent]] = []
+        self.alerts: dict[int, Alert] = {}
+
+    def apply(
+        self,
+        alert: Alert,
+        transition: Transition,
+        at: datetime,
+        *,
+        line_id: int,
+        user: AbstractBaseUser | None = None,
+        note: str = "",
+    ) -> None:
+        alert.apply(transition.status)
+        if alert.pk is None:
+            alert.save()
+        self.alerts[alert.pk] = alert
+        for kind in transition.events:
+            # The system expires a shelve; the user did the rest.
+            actor = None if kind is EventKind.SHELVE_EXPIRED else user
+            self.pending.append(
+                (
+                    alert,
+                    AlertEvent(
+                        alert=alert,
+                        kind=kind.value,
+                        at=at,
+                        user=actor,
+                        note=note if actor is not None else "",
+                        state=alert.state,
+                        priority=alert.priority,
+                        message=alert.message,
+                        line_id=line_id,
+                        activated=transition.activated and kind is EventKind.RAISED,
+                    ),
+                )
+            )
+
+    def flush(self) -> int:
+        for alert in self.alerts.values():
+            alert.save()
+        if not self.pending:
+            return 0
+        previous = AlertEvent.objects.aggregate(last=Max("id"))["last"] or 0
+        pushes: list[dict[str, Any]] = []
+        for alert, event in self.pending:
+            # The event's own snapshot is taken now, after every transition of this batch.
+            event.prev_id = previous
+            event.save()
+            previous = event.pk
+            pushes.append(event_json(event, alert=alert))
+        realtime.send_on_commit(
+            [
+                (realtime.ALERTS_GROUP, {"type": "alert.event", "event": payload})
+                for payload in pushes
+            ]
+        )
+        return len(self.pending)
+
+
+def _lock_events() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_LOCK_KEY])
+    # SQLite: the IMMEDIATE transaction already holds the only write lock.
+
+
+def _alerts_for(keys: set[tuple[int, int]]) -> dict[tuple[int, int], Alert]:
+    rules = {rule for rule, _ in keys}
+    assets = {asset for _, asset in keys}
+    found = Alert.objects.select_for_update().filter(rule_id__in=rules, asset_id__in=assets)
+    return {(a.rule_id, a.asset_id): a for a in found if (a.rule_id, a.asset_id) in keys}
+
+
+def event_json(event: AlertEvent, *, alert: Alert | None = None) -> dict[str, Any]:
+    """The JSON shape of an event for the API and the live push."""
+    alert = alert or event.alert
+    return {
+        "id": event.pk,
+        "prev_id": event.prev_id,
+        "alert_id": event.alert_id,
+        "kind": event.kind,
+        "at": event.at.isoformat(),
+        "state": event.state,
+        "priority": event.priority,
+        "message": event.message,
+        "line_id": event.line_id,
+        "asset_id": alert.asset_id,
+        "rule_id": alert.rule_id,
+        "note": event.note,
+        "shelved_until": alert.shelved_until.isoformat() if alert.shelved_until else None,
+        "suppressed": alert.suppressed,
+    }
+
+
+# --- operators' actions --------------------------------------------------------------------
+
+
+def _act(
+    alert_ids: Iterable[int],
+    *,
+    user: AbstractBaseUser,
+    note: str,
+    action,
+) -> list[int]:
+    """Apply `action(status, now, alert) -> Transition` to each alert under the event lock."""
+    now = timezone.now()
+    with transaction.atomic():
+        _lock_events()
+        alerts = list(
+            Alert.objects.select_for_update()
+            .select_related("asset")
+            .filter(pk__in=list(alert_ids))
+            .order_by("pk")
+        )
+        recorder = _Recorder()
+        refused: list[str] = []
+        for alert in alerts:
+            try:
+                transition = action(alert.status(), now, alert)
+            except IllegalTransition as error:
+                refused.append(f"{alert}: {error.why}")
+                continue
+            recorder.apply(
+                alert, transition, now, line_id=alert.asset.line_id, user=user, note=note
+            )
+        if refused and not recorder.pending:
+            raise AlertActionRefused("; ".join(refused))
+        recorder.flush()
+    return [alert.pk for alert in recorder.alerts.values()]
+
+
+def alerts_acknowledge(
+    *, alert_ids: Iterable[int], user: AbstractBaseUser, note: str = ""
+) -> list[int]:
+    """Acknowledge the alerts that await it; return the ids acknowledged."""
+    return _act(
+        alert_ids,
+        user=user,
+        note=note,
+        action=lambda status, now, _: lifecycle.acknowledge(status, now),
+    )
+
+
+def max_shelve_s(user: AbstractBaseUser, rule: AlertRule) -> int:
+    """How long this user may shelve this rule's alerts: operators have a plant-wide limit."""
+    if user.has_perm("alerts.supervise_alerts"):
+        return rule.max_shelve_s
+    return min(settings.ALERT_OPERATOR_MAX_SHELVE_S, rule.max_shelve_s)
+
+
+def alert_shelve(*, alert_id: int, user: AbstractBaseUser, until: datetime, reason: str) -> None:
+    """Shelve an alert until `until`, within the user's limit; a reason is required."""
+    if not reason.strip():
+        raise AlertActionRefused("Say why the alert is shelved.")
+
+    def shelve(status: AlertStatus, now: datetime, alert: Alert) -> Transition:
+        limit = max_shelve_s(user, alert.rule)
+        if (until - now).total_seconds() > limit:
+            raise AlertActionRefused(
+                f"You may shelve this alert for at most {timedelta(seconds=limit)}."
+            )
+        return lifecycle.shelve(status, now, until, limit, by=user.get_username(), reason=reason)
+
+    _act([alert_id], user=user, note=reason, action=shelve)
+
+
+def alert_unshelve(*, alert_id: int, user: AbstractBaseUser, note: str = "") -> None:
+    _act(
+        [alert_id],
+        user=user,
+        note=note,
+        action=lambda status, now, _: lifecycle.unshelve(status, now),
+    )
+
+
+def alert_assign(
+    *, alert_id: int, user: AbstractBaseUser, assignee: AbstractBaseUser | None, note: str = ""
+) -> None:
+    """Give the alert to someone (or to nobody); recorded as a comment-like event."""
+    with transaction.atomic():
+        _lock_events()
+        alert = Alert.objects.select_for_update().select_related("asset").get(pk=alert_id)
+        alert.assignee = assignee
+        alert.save(update_fields=["assignee"])
+        text = f"assigned to {assignee.get_username()}" if assignee else "unassigned"
+        _note_event(alert, user=user, kind="assigned", note=f"{text}. {note}".strip(" ."))
+
+
+def alert_comment(*, alert_id: int, user: AbstractBaseUser, note: str) -> None:
+    if not note.strip():
+        raise AlertActionRefused("A comment needs some text.")
+    with transaction.atomic():
+        _lock_events()
+        alert = Alert.objects.select_related("asset").get(pk=alert_id)
+        _note_event(alert, user=user, kind="commented", note=note)
+
+
+def _note_event(alert: Alert, *, user: AbstractBaseUser, kind: str, note: str) -> None:
+    previous = AlertEvent.objects.aggregate(last=Max("id"))["last"] or 0
+    event = AlertEvent.objects.create(
+        prev_id=previous,
+        alert=alert,
+        kind=kind,
+        at=timezone.now(),
+        user=user,
+        note=note[:500],
+        state=alert.state,
+        priority=alert.priority,
+        message=alert.message,
+        line_id=alert.asset.line_id,
+    )
+    realtime.send_on_commit(
+        [(realtime.ALERTS_GROUP, {"type": "alert.event", "event": event_json(event, alert=alert)})]
+    )
+
+
+# --- the periodic sweep --------------------------------------------------------------------
+
+
+def alerts_sweep(*, now: datetime | None = None) -> int:
+    """Expire shelving, re-alarm, follow suppression and judge no-data rules; return events.
+
+    Run by beat every few seconds. Also pushes a tick with the newest event id, so a tablet
+    that missed the last live message notices and fetches it.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        count = _sweep_no_data(now)
+        _lock_events()
+        recorder = _Recorder()
+        open_or_hidden = (
+            Alert.objects.select_for_update()
+            .select_related("rule", "asset")
+            .filter(
+                ~Q(state=lifecycle.AlarmState.NORMAL.value)
+                | Q(shelved_until__isnull=False)
+                | Q(suppressed=True)
+            )
+            .order_by("pk")
+        )
+        for alert in open_or_hidden:
+            line_id = alert.asset.line_id
+            status = alert.status()
+            if status.shelved_until is not None and status.shelved_until <= now:
+                recorder.apply(alert, lifecycle.expire_shelving(status, now), now, line_id=line_id)
+                status = alert.status()
+            suppress = alert.asset.state in SUPPRESSING_STATES and status.is_open
+            if suppress != status.suppressed and (status.is_open or status.suppressed):
+                recorder.apply(
+                    alert, lifecycle.suppress(status, now, suppress), now, line_id=line_id
+                )
+                status = alert.status()
+            after = alert.rule.realarm_after_s
+            if after and lifecycle.realarm_due(status, now, after):
+                recorder.apply(alert, lifecycle.realarm(status, now, after), now, line_id=line_id)
+        count += recorder.flush()
+        newest = AlertEvent.objects.aggregate(last=Max("id"))["last"] or 0
+    realtime.send_now([(realtime.ALERTS_GROUP, {"type": "alert.tick", "last_id": newest})])
+    return count
+
+
+def _sweep_no_data(now: datetime) -> int:
+    rules = list(AlertRule.objects.filter(enabled=True, kind=RuleKind.NO_DATA.value))
+    if not rules:
+        return 0
+    signal_scope = Q(pk__in=[r.signal_id for r in rules if r.signal_id]) | Q(
+        asset__asset_type__in={r.asset_type for r in rules if not r.signal_id},
+        slug__in={r.signal_slug for r in rules if not r.signal_id},
+    )
+    infos = _signal_infos(Signal.objects.filter(signal_scope).values_list("pk", flat=True))
+    pairs = [(rule, info) for info in infos.values() for rule in rules if _applies(rule, info)]
+    states = _evaluator_states(pairs)
+    last_seen = dict(
+        LatestReading.objects.filter(signal_id__in=list(infos)).values_list("signal_id", "ts")
+    )
+    now_us = datetime_to_us(now)
+    edges = []
+    new_states = []
+    for rule, info in pairs:
+        seen = last_seen.get(info.pk)
+        if seen is None:
+            continue  # never reported: nothing to go silent yet
+        evaluation = evaluate_no_data(
+            rule.spec(),
+            states.get((rule.pk, info.pk), EvaluatorState()),
+            datetime_to_us(seen),
+            now_us,
+        )
+        new_states.append(RuleState(rule=rule, signal_id=info.pk, state=evaluation.state.as_dict()))
+        edges.extend((rule, info, change) for change in evaluation.changes)
+    _store_evaluator_states(new_states)
+    return _apply_edges(edges)

@@ -1,0 +1,40 @@
+"""The plant's roles as Django groups, with the permissions each needs.
+
+Operators acknowledge and shelve alerts (up to the operator limit); supervisors also shelve
+longer, assign, and change alert rules; admins are superusers.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Group, Permission
+
+OPERATORS = "Operators"
+SUPERVISORS = "Supervisors"
+
+ROLE_PERMISSIONS = {
+    OPERATORS: ["alerts.view_alert", "alerts.change_alert"],
+    SUPERVISORS: [
+        "alerts.view_alert",
+        "alerts.change_alert",
+        "alerts.supervise_alerts",
+        "alerts.view_alertrule",
+        "alerts.add_alertrule",
+        "alerts.change_alertrule",
+        "alerts.delete_alertrule",
+    ],
+}
+
+
+def roles_ensure() -> None:
+    """Create the groups and give them their permissions; idempotent."""
+    for name, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for code in codes:
+            app_label, codename = code.split(".")
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is not None:  # created by the app's own post_migrate
+                wanted.append(permission)
+        group.permissions.add(*wanted)

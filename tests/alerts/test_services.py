@@ -1,0 +1,269 @@
+"""The alert services on the real database: rules on stored batches, actions, the sweep."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from itertools import pairwise
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from plantops.alerts.models import Alert, AlertEvent, AlertRule
+from plantops.alerts.services import (
+    AlertActionRefused,
+    alert_shelve,
+    alerts_acknowledge,
+    alerts_sweep,
+)
+from plantops.core.roles import OPERATORS, SUPERVISORS
+from plantops.telemetry.batches import Batch
+from plantops.telemetry.models import LatestReading
+from plantops.telemetry.payloads import now_us, us_to_datetime
+from plantops.telemetry.services import batch_store
+from tests.factories import make_asset
+
+pytestmark = pytest.mark.django_db
+
+S = 1_000_000
+
+
+def a_batch(readings) -> Batch:
+    return Batch(batch_id=uuid.uuid4().hex, readings=readings)
+
+
+def high_rule(signal, *, limit=5.0, deadband=1.0, **fields) -> AlertRule:
+    return AlertRule.objects.create(
+        name="Vibration high",
+        kind="high",
+        signal=signal,
+        limit=limit,
+        deadband=deadband,
+        priority="high",
+        message_template="{asset} {signal} at {value:.1f} {unit}",
+        **fields,
+    )
+
+
+def kinds(alert: Alert) -> list[str]:
+    return list(alert.events.order_by("id").values_list("kind", flat=True))
+
+
+def raised_alert(**rule_fields) -> Alert:
+    asset = make_asset()
+    signal = asset.signals.get(slug="vibration")
+    high_rule(signal, **rule_fields)
+    batch_store(batch=a_batch([(signal.pk, now_us(), 9.0)]))
+    return Alert.objects.get()
+
+
+def user_in(group_name: str, username: str) -> User:
+    user = User.objects.create_user(username, password="a-long-password-1")
+    user.groups.add(Group.objects.get(name=group_name))
+    return User.objects.get(pk=user.pk)  # no cached permissions
+
+
+def test_crossing_the_limit_raises_one_alert_once_even_when_redelivered():
+    asset = make_asset()
+    signal = asset.signals.get(slug="vibration")
+    high_rule(signal)
+    t = now_us()
+    batch_store(batch=a_batch([(signal.pk, t - 2 * S, 1.0), (signal.pk, t - S, 2.0)]))
+    assert not Alert.objects.exists()
+
+    batch = a_batch([(signal.pk, t, 6.5), (signal.pk, t + S, 7.0)])
+    batch_store(batch=batch)
+    batch_store(batch=Batch.from_message(batch.to_message()))
+
+    alert = Alert.objects.get()
+    assert (alert.asset_id, alert.signal_id) == (asset.pk, signal.pk)
+    assert alert.state == "active_unack"
+    assert alert.message == f"{asset.name} Vibration at 6.5 mm/s"
+    assert kinds(alert) == ["raised"]
+    event = alert.events.get()
+    assert event.activated is True
+    assert event.line_id == asset.line_id
+    assert event.at == us_to_datetime(t)
+
+
+def test_return_needs_the_deadband_then_acknowledging_closes():
+    asset = make_asset()
+    signal = asset.signals.get(slug="vibration")
+    high_rule(signal, limit=5.0, deadband=1.0)
+    operator = user_in(OPERATORS, "olga")
+    t = now_us()
+    batch_store(batch=a_batch([(signal.pk, t, 6.0)]))
+    # Below the limit but within the deadband: still active.
+    batch_store(batch=a_batch([(signal.pk, t + S, 4.5)]))
+    alert = Alert.objects.get()
+    assert alert.state == "active_unack"
+    batch_store(batch=a_batch([(signal.pk, t + 2 * S, 3.9)]))
+    alert.refresh_from_db()
+    assert alert.state == "rtn_unack"
+    assert kinds(alert) == ["raised", "returned"]
+
+    assert alerts_acknowledge(alert_ids=[alert.pk], user=operator, note="seen") == [alert.pk]
+    alert.refresh_from_db()
+    assert alert.state == "normal"
+    assert kinds(alert) == ["raised", "returned", "acknowledged", "closed"]
+    acknowledged = alert.events.get(kind="acknowledged")
+    assert (acknowledged.user, acknowledged.note) == (operator, "seen")
+    # Nothing left to acknowledge.
+    with pytest.raises(AlertActionRefused):
+        alerts_acknowledge(alert_ids=[alert.pk], user=operator)
+
+
+def test_a_rule_by_asset_type_and_slug_applies_to_every_asset_of_that_type():
+    motors = [make_asset(asset_type="motor") for _ in range(3)]
+    pump = make_asset(asset_type="pump")
+    AlertRule.objects.create(
+        name="Motor vibration",
+        kind="high",
+        asset_type="motor",
+        signal_slug="vibration",
+        limit=5.0,
+        priority="medium",
+    )
+    t = now_us()
+    readings = [
+        (asset.signals.get(slug=slug).pk, t, 9.0)
+        for asset in [*motors, pump]
+        for slug in ("vibration", "temperature")
+    ]
+    batch_store(batch=a_batch(readings))
+    alerts = Alert.objects.all()
+    assert sorted(a.asset_id for a in alerts) == sorted(m.pk for m in motors)
+    assert {a.signal.slug for a in alerts} == {"vibration"}
+    assert {a.state for a in alerts} == {"active_unack"}
+    assert AlertEvent.objects.filter(kind="raised").count() == 3
+
+
+def test_an_alert_raised_in_a_planned_stop_is_suppressed_first():
+    asset = make_asset()
+    asset.state = "planned_stop"
+    asset.save(update_fields=["state"])
+    signal = asset.signals.get(slug="vibration")
+    high_rule(signal)
+    batch_store(batch=a_batch([(signal.pk, now_us(), 9.0)]))
+    alert = Alert.objects.get()
+    assert alert.suppressed is True
+    assert kinds(alert) == ["suppressed", "raised"]
+
+
+def test_event_ids_increase_and_each_names_the_one_before():
+    asset = make_asset()
+    signal = asset.signals.get(slug="vibration")
+    other = make_asset().signals.get(slug="vibration")
+    high_rule(signal)
+    high_rule(other)
+    operator = user_in(OPERATORS, "olga")
+    t = now_us()
+    for i, value in enumerate([9.0, 1.0, 9.0, 1.0, 9.0]):
+        batch_store(batch=a_batch([(signal.pk, t + i * S, value), (other.pk, t + i * S, value)]))
+    alerts_acknowledge(alert_ids=list(Alert.objects.values_list("pk", flat=True)), user=operator)
+    events = list(AlertEvent.objects.order_by("id"))
+    assert len(events) >= 12
+    assert events[0].prev_id == 0
+    for before, event in pairwise(events):
+        assert event.id > before.id
+        assert event.prev_id == before.id
+
+
+def test_an_operator_shelves_within_the_plant_limit_only(settings):
+    settings.ALERT_OPERATOR_MAX_SHELVE_S = 3600
+    alert = raised_alert()
+    operator = user_in(OPERATORS, "olga")
+    with pytest.raises(AlertActionRefused):
+        alert_shelve(
+            alert_id=alert.pk,
+            user=operator,
+            until=timezone.now() + timedelta(hours=2),
+            reason="sensor swap",
+        )
+    alert.refresh_from_db()
+    assert alert.shelved_until is None
+    assert kinds(alert) == ["raised"]
+
+    until = timezone.now() + timedelta(minutes=30)
+    alert_shelve(alert_id=alert.pk, user=operator, until=until, reason="sensor swap")
+    alert.refresh_from_db()
+    assert alert.shelved_until == until
+    assert (alert.shelved_by, alert.shelve_reason) == ("olga", "sensor swap")
+    assert kinds(alert) == ["raised", "shelved"]
+    assert alert.events.get(kind="shelved").user == operator
+
+
+def test_a_supervisor_shelves_up_to_the_rules_limit(settings):
+    settings.ALERT_OPERATOR_MAX_SHELVE_S = 3600
+    alert = raised_alert(max_shelve_s=4 * 3600)
+    supervisor = user_in(SUPERVISORS, "sam")
+    with pytest.raises(AlertActionRefused):
+        alert_shelve(
+            alert_id=alert.pk,
+            user=supervisor,
+            until=timezone.now() + timedelta(hours=5),
+            reason="maintenance",
+        )
+    until = timezone.now() + timedelta(hours=3)
+    alert_shelve(alert_id=alert.pk, user=supervisor, until=until, reason="maintenance")
+    alert.refresh_from_db()
+    assert alert.shelved_until == until
+    assert kinds(alert) == ["raised", "shelved"]
+
+
+def test_a_shelve_needs_a_reason():
+    alert = raised_alert()
+    operator = user_in(OPERATORS, "olga")
+    with pytest.raises(AlertActionRefused):
+        alert_shelve(
+            alert_id=alert.pk,
+            user=operator,
+            until=timezone.now() + timedelta(minutes=5),
+            reason="   ",
+        )
+    alert.refresh_from_db()
+    assert alert.shelved_until is None
+
+
+def test_the_sweep_expires_a_shelve_whose_time_has_passed():
+    alert = raised_alert()
+    operator = user_in(OPERATORS, "olga")
+    until = timezone.now() + timedelta(minutes=10)
+    alert_shelve(alert_id=alert.pk, user=operator, until=until, reason="cleaning")
+
+    assert alerts_sweep(now=until - timedelta(seconds=1)) == 0
+    alert.refresh_from_db()
+    assert alert.shelved_until == until
+
+    assert alerts_sweep(now=until + timedelta(seconds=1)) == 1
+    alert.refresh_from_db()
+    assert alert.shelved_until is None
+    assert alert.state == "active_unack"
+    assert kinds(alert) == ["raised", "shelved", "shelve_expired"]
+    expired = alert.events.get(kind="shelve_expired")
+    assert expired.user is None
+
+
+def test_a_no_data_rule_raises_through_the_sweep_after_the_timeout():
+    asset = make_asset()
+    signal = asset.signals.get(slug="vibration")
+    AlertRule.objects.create(
+        name="Vibration silent", kind="no_data", signal=signal, timeout_s=60, priority="low"
+    )
+    now = timezone.now()
+    last_seen = now - timedelta(seconds=30)
+    LatestReading.objects.create(signal=signal, ts=last_seen, value=1.0)
+
+    assert alerts_sweep(now=now) == 0
+    assert not Alert.objects.exists()
+
+    assert alerts_sweep(now=now + timedelta(seconds=45)) == 1
+    alert = Alert.objects.get()
+    assert (alert.asset_id, alert.signal_id, alert.state) == (asset.pk, signal.pk, "active_unack")
+    raised = alert.events.get()
+    assert raised.kind == "raised"
+    assert raised.at == last_seen + timedelta(seconds=60)
+    # Still silent: no second raise.
+    assert alerts_sweep(now=now + timedelta(seconds=90)) == 0
+    assert kinds(alert) == ["raised"]

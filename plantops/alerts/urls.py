@@ -4,4 +4,10 @@ from plantops.alerts import views
 
 urlpatterns = [
     path("api/alerts", views.api_alerts, name="api-alerts"),
+    path("alerts/", views.inbox, name="alerts-inbox"),
+    path("alerts/acknowledge", views.inbox_acknowledge, name="alerts-acknowledge"),
+    path("alerts/shelve", views.inbox_shelve, name="alerts-shelve"),
+    path("alerts/unshelve", views.inbox_unshelve, name="alerts-unshelve"),
+    path("alerts/assign", views.inbox_assign, name="alerts-assign"),
+    path("alerts/comment", views.inbox_comment, name="alerts-comment"),
 ]

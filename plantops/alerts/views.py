@@ -1,9 +1,20 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from datetime import timedelta
 
-from plantops.alerts import selectors
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST, require_safe
+
+from plantops.alerts import selectors, services
+from plantops.alerts.lifecycle import AlarmState
+from plantops.alerts.models import Alert
 from plantops.core.auth import api_login_required
 
 
@@ -27,3 +38,227 @@ def api_alerts(request: HttpRequest) -> JsonResponse:
             "more": len(events) == selectors.MAX_EVENTS_PER_PAGE,
         }
     )
+
+
+# --- the supervisor inbox ------------------------------------------------------------------
+
+SHELVE_CHOICES = [
+    ("900", "15 min"),
+    ("3600", "1 h"),
+    ("28800", "8 h"),
+    ("86400", "24 h"),
+]
+STATE_LABELS = {
+    AlarmState.ACTIVE_UNACK.value: "ACTIVE UNACK",
+    AlarmState.ACTIVE_ACK.value: "ACTIVE ACK",
+    AlarmState.RTN_UNACK.value: "RETURNED UNACK",
+}
+
+
+def _int_list(values: list[str]) -> list[int]:
+    return [int(value) for value in values if value.isdigit()]
+
+
+def _toggle_url(query: QueryDict, key: str, value: str) -> str:
+    """This page's query string with `value` added to or removed from `key`."""
+    toggled = query.copy()
+    toggled.pop("partial", None)
+    values = toggled.getlist(key)
+    toggled.setlist(key, [v for v in values if v != value] if value in values else [*values, value])
+    return f"?{toggled.urlencode()}"
+
+
+def _filter_buttons(query: QueryDict, key: str, options: list[tuple[str, str]]) -> list[dict]:
+    chosen = query.getlist(key)
+    return [
+        {
+            "label": label,
+            "value": value,
+            "on": value in chosen,
+            "url": _toggle_url(query, key, value),
+        }
+        for value, label in options
+    ]
+
+
+def _here(request: HttpRequest) -> str:
+    """This page without `partial`: where the row forms send the user back to."""
+    query = request.GET.copy()
+    query.pop("partial", None)
+    return f"{request.path}?{query.urlencode()}" if query else request.path
+
+
+@login_required
+@permission_required("alerts.view_alert", raise_exception=True)
+@require_safe  # live.js asks with HEAD whether the session is still valid
+def inbox(request: HttpRequest) -> HttpResponse:
+    """GET /alerts/?line=&priority=&state=&sort=: open alerts; `partial=1` for the list only."""
+    query = request.GET
+    line_ids = _int_list(query.getlist("line"))
+    priorities = [p for p in query.getlist("priority") if p in selectors.PRIORITIES]
+    states = [s for s in query.getlist("state") if s in STATE_LABELS]
+    sort = query.get("sort") if query.get("sort") in selectors.INBOX_SORTS else "newest"
+    # Read before the alerts: an event committed in between is then replayed over the socket
+    # and refreshes the list, rather than falling between the page and the live feed.
+    after_id = selectors.newest_event_id()
+    alerts = list(
+        selectors.inbox_alerts_sorted(
+            line_ids=line_ids, priorities=priorities, states=states, sort=sort
+        )
+    )
+    for alert in alerts:
+        alert.state_label = STATE_LABELS.get(alert.state, alert.state)
+    context = {
+        "alerts": alerts,
+        "after_id": after_id,
+        "line_ids": ",".join(map(str, line_ids)),
+        "can_act": request.user.has_perm("alerts.change_alert"),
+        "can_assign": request.user.has_perm("alerts.supervise_alerts"),
+        "assignees": selectors.alert_assignable_users()
+        if request.user.has_perm("alerts.supervise_alerts")
+        else [],
+        "shelve_choices": SHELVE_CHOICES,
+        "filtered": bool(line_ids or priorities or states),
+        "here": _here(request),
+    }
+    if query.get("partial") == "1":
+        return render(request, "alerts/_inbox_list.html", context)
+    sort_query = query.copy()
+    sort_query.pop("partial", None)
+    sorts = []
+    for value, label in [("newest", "Newest"), ("priority", "Priority")]:
+        sort_query["sort"] = value
+        sorts.append({"label": label, "on": value == sort, "url": f"?{sort_query.urlencode()}"})
+    context |= {
+        "line_buttons": _filter_buttons(
+            query, "line", [(str(line.pk), line.name) for line in selectors.inbox_lines()]
+        ),
+        "priority_buttons": _filter_buttons(
+            query, "priority", [(p.value, p.value.upper()) for p in selectors.PRIORITIES]
+        ),
+        "state_buttons": _filter_buttons(query, "state", list(STATE_LABELS.items())),
+        "sort_buttons": sorts,
+    }
+    return render(request, "alerts/inbox.html", context)
+
+
+def _back(request: HttpRequest) -> HttpResponseRedirect:
+    """Redirect to the inbox view the form was posted from (same host only)."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("alerts-inbox")
+    return redirect(target)
+
+
+def _alert_id(request: HttpRequest) -> int | None:
+    value = request.POST.get("alert", "")
+    return int(value) if value.isdigit() else None
+
+
+def _refused(request: HttpRequest, text: str) -> HttpResponseRedirect:
+    messages.error(request, text)
+    return _back(request)
+
+
+@login_required
+@permission_required("alerts.change_alert", raise_exception=True)
+@require_POST
+def inbox_acknowledge(request: HttpRequest) -> HttpResponse:
+    alert_ids = _int_list(request.POST.getlist("alert"))
+    if not alert_ids:
+        return _refused(request, "Select the alerts to acknowledge first.")
+    try:
+        done = services.alerts_acknowledge(
+            alert_ids=alert_ids, user=request.user, note=request.POST.get("note", "").strip()
+        )
+    except services.AlertActionRefused as refused:
+        return _refused(request, str(refused))
+    skipped = len(set(alert_ids)) - len(done)
+    text = f"Acknowledged {len(done)} alert{pluralize(len(done))}."
+    if skipped:
+        text += f" {skipped} did not need acknowledging."
+    messages.success(request, text)
+    return _back(request)
+
+
+@login_required
+@permission_required("alerts.change_alert", raise_exception=True)
+@require_POST
+def inbox_shelve(request: HttpRequest) -> HttpResponse:
+    alert_id = _alert_id(request)
+    duration = request.POST.get("duration", "")
+    if alert_id is None or duration not in dict(SHELVE_CHOICES):
+        return _refused(request, "Choose an alert and how long to shelve it.")
+    until = timezone.now() + timedelta(seconds=int(duration))
+    try:
+        services.alert_shelve(
+            alert_id=alert_id,
+            user=request.user,
+            until=until,
+            reason=request.POST.get("reason", "").strip(),
+        )
+    except services.AlertActionRefused as refused:
+        return _refused(request, str(refused))
+    messages.success(request, f"Shelved for {dict(SHELVE_CHOICES)[duration]}.")
+    return _back(request)
+
+
+@login_required
+@permission_required("alerts.change_alert", raise_exception=True)
+@require_POST
+def inbox_unshelve(request: HttpRequest) -> HttpResponse:
+    alert_id = _alert_id(request)
+    if alert_id is None:
+        return _refused(request, "Choose an alert to unshelve.")
+    try:
+        services.alert_unshelve(alert_id=alert_id, user=request.user)
+    except services.AlertActionRefused as refused:
+        return _refused(request, str(refused))
+    messages.success(request, "Unshelved.")
+    return _back(request)
+
+
+@login_required
+@permission_required("alerts.supervise_alerts", raise_exception=True)
+@require_POST
+def inbox_assign(request: HttpRequest) -> HttpResponse:
+    alert_id = _alert_id(request)
+    assignee_id = request.POST.get("assignee", "")
+    assignees = {str(user.pk): user for user in selectors.alert_assignable_users()}
+    if alert_id is None or (assignee_id and assignee_id not in assignees):
+        return _refused(request, "Choose an alert and someone who may act on alerts.")
+    assignee = assignees.get(assignee_id)
+    try:
+        services.alert_assign(
+            alert_id=alert_id,
+            user=request.user,
+            assignee=assignee,
+            note=request.POST.get("note", "").strip(),
+        )
+    except Alert.DoesNotExist:
+        return _refused(request, "That alert no longer exists.")
+    messages.success(
+        request, f"Assigned to {assignee.get_username()}." if assignee else "Unassigned."
+    )
+    return _back(request)
+
+
+@login_required
+@permission_required("alerts.change_alert", raise_exception=True)
+@require_POST
+def inbox_comment(request: HttpRequest) -> HttpResponse:
+    alert_id = _alert_id(request)
+    if alert_id is None:
+        return _refused(request, "Choose an alert to comment on.")
+    try:
+        services.alert_comment(
+            alert_id=alert_id, user=request.user, note=request.POST.get("note", "").strip()
+        )
+    except services.AlertActionRefused as refused:
+        return _refused(request, str(refused))
+    except Alert.DoesNotExist:
+        return _refused(request, "That alert no longer exists.")
+    messages.success(request, "Comment added.")
+    return _back(request)

@@ -39,12 +39,14 @@ window.PlantOps = window.PlantOps || {};
    * Reconnects with exponential backoff, 1 s doubling to 30 s, with "equal jitter" (half the
    * delay fixed, half random) so a hall of tablets does not reconnect in step after an access
    * point comes back. `onOpen(send)` runs on every (re)connect: the place to ask for what was
-   * missed. `onMessage(message)` gets each parsed message. With `silenceMs`, a socket that
+   * missed. `path` is a string or a function returning one. `onMessage(message)` gets each parsed message. With `silenceMs`, a socket that
    * has been quiet that long is presumed dead (Wi-Fi can drop without the browser noticing)
    * and replaced.
    */
   PlantOps.live = function live(path, { onOpen = () => {}, onMessage, silenceMs = 0 }) {
-    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
+    // `path` may be a function, asked again on each reconnect (e.g. for "?after=<last id>").
+    const url = () =>
+      `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${typeof path === "function" ? path() : path}`;
     let socket = null;
     let attempt = 0;
     let retryAt = 0;
@@ -62,7 +64,7 @@ window.PlantOps = window.PlantOps || {};
       clearTimeout(retryTimer);
       if (gone || leaving || socket) return;
       if (!attempt) showConnection("connecting", "Connecting");
-      socket = new WebSocket(url);
+      socket = new WebSocket(url());
       let opened = false;
       socket.onopen = () => {
         opened = true;

@@ -203,11 +203,11 @@ def _raise(
 
 
 class _Recorder:
-    """Collects alert transitions; writes the alerts and their events in order on flush."""
+    """Collects alert changes; writes the alerts, then their events in order, on flush."""
 
     def __init__(self) -> None:
         self.pending: list[tuple[Alert, AlertEvent]] = []
-        self.alerts: dict[int, Alert] = {}
+        self.alerts: dict[int, Alert] = {}  # by id(): new alerts have no pk until flush
 
     def apply(
         self,
@@ -220,29 +220,45 @@ class _Recorder:
         note: str = "",
     ) -> None:
         alert.apply(transition.status)
-        if alert.pk is None:
-            alert.save()
-        self.alerts[alert.pk] = alert
         for kind in transition.events:
             # The system expires a shelve; the user did the rest.
             actor = None if kind is EventKind.SHELVE_EXPIRED else user
-            self.pending.append(
-                (
-                    alert,
-                    AlertEvent(
-                        alert=alert,
-                        kind=kind.value,
-                        at=at,
-                        user=actor,
-                        note=note if actor is not None else "",
-                        state=alert.state,
-                        priority=alert.priority,
-                        message=alert.message,
-                        line_id=line_id,
-                        activated=transition.activated and kind is EventKind.RAISED,
-                    ),
-                )
+            self.record(
+                alert,
+                kind.value,
+                at,
+                line_id=line_id,
+                user=actor,
+                note=note if actor is not None else "",
+                activated=transition.activated and kind is EventKind.RAISED,
             )
+
+    def record(
+        self,
+        alert: Alert,
+        kind: str,
+        at: datetime,
+        *,
+        line_id: int,
+        user: AbstractBaseUser | None = None,
+        note: str = "",
+        activated: bool = False,
+    ) -> None:
+        """Queue one event on the alert as it stands now (also for events without a transition)."""
+        self.alerts[id(alert)] = alert
+        event = AlertEvent(
+            alert=alert,
+            kind=kind,
+            at=at,
+            user=user,
+            note=note[:500],
+            state=alert.state,
+            priority=alert.priority,
+            message=alert.message,
+            line_id=line_id,
+            activated=activated,
+        )
+        self.pending.append((alert, event))
 
     def flush(self) -> int:
         for alert in self.alerts.values():
@@ -385,42 +401,31 @@ def alert_unshelve(*, alert_id: int, user: AbstractBaseUser, note: str = "") -> 
 def alert_assign(
     *, alert_id: int, user: AbstractBaseUser, assignee: AbstractBaseUser | None, note: str = ""
 ) -> None:
-    """Give the alert to someone (or to nobody); recorded as a comment-like event."""
+    """Give the alert to someone (or to nobody); recorded as an event with the note."""
+    text = f"assigned to {assignee.get_username()}" if assignee else "unassigned"
     with transaction.atomic():
-        _lock_events()
-        alert = Alert.objects.select_for_update().select_related("asset").get(pk=alert_id)
+        alert = _locked_alert(alert_id)
         alert.assignee = assignee
-        alert.save(update_fields=["assignee"])
-        text = f"assigned to {assignee.get_username()}" if assignee else "unassigned"
-        _note_event(alert, user=user, kind="assigned", note=f"{text}. {note}".strip(" ."))
+        _record_note(alert, user=user, kind="assigned", note=f"{text}. {note}".strip(" ."))
 
 
 def alert_comment(*, alert_id: int, user: AbstractBaseUser, note: str) -> None:
     if not note.strip():
         raise AlertActionRefused("A comment needs some text.")
     with transaction.atomic():
-        _lock_events()
-        alert = Alert.objects.select_related("asset").get(pk=alert_id)
-        _note_event(alert, user=user, kind="commented", note=note)
+        _record_note(_locked_alert(alert_id), user=user, kind="commented", note=note)
 
 
-def _note_event(alert: Alert, *, user: AbstractBaseUser, kind: str, note: str) -> None:
-    previous = AlertEvent.objects.aggregate(last=Max("id"))["last"] or 0
-    event = AlertEvent.objects.create(
-        prev_id=previous,
-        alert=alert,
-        kind=kind,
-        at=timezone.now(),
-        user=user,
-        note=note[:500],
-        state=alert.state,
-        priority=alert.priority,
-        message=alert.message,
-        line_id=alert.asset.line_id,
-    )
-    realtime.send_on_commit(
-        [(realtime.ALERTS_GROUP, {"type": "alert.event", "event": event_json(event, alert=alert)})]
-    )
+def _locked_alert(alert_id: int) -> Alert:
+    _lock_events()
+    return Alert.objects.select_for_update().select_related("asset").get(pk=alert_id)
+
+
+def _record_note(alert: Alert, *, user: AbstractBaseUser, kind: str, note: str) -> None:
+    """Record an event that changes no alert state (and save the alert as it stands)."""
+    recorder = _Recorder()
+    recorder.record(alert, kind, timezone.now(), line_id=alert.asset.line_id, user=user, note=note)
+    recorder.flush()
 
 
 # --- the periodic sweep --------------------------------------------------------------------

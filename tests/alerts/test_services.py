@@ -13,6 +13,8 @@ from django.utils import timezone
 from plantops.alerts.models import Alert, AlertEvent, AlertRule
 from plantops.alerts.services import (
     AlertActionRefused,
+    alert_assign,
+    alert_comment,
     alert_shelve,
     alerts_acknowledge,
     alerts_sweep,
@@ -267,3 +269,24 @@ def test_a_no_data_rule_raises_through_the_sweep_after_the_timeout():
     # Still silent: no second raise.
     assert alerts_sweep(now=now + timedelta(seconds=90)) == 0
     assert kinds(alert) == ["raised"]
+
+
+def test_a_note_longer_than_the_record_keeps_its_first_500_characters():
+    # A pasted log in the note must not turn the acknowledgement into a database error.
+    alert = raised_alert()
+    operator = user_in(OPERATORS, "omar")
+    alerts_acknowledge(alert_ids=[alert.pk], user=operator, note="x" * 2000)
+    assert alert.events.get(kind="acknowledged").note == "x" * 500
+
+
+def test_assigning_and_commenting_record_events_in_the_same_chain():
+    alert = raised_alert()
+    supervisor = user_in(SUPERVISORS, "sven")
+    alert_assign(alert_id=alert.pk, user=supervisor, assignee=supervisor, note="on it")
+    alert_comment(alert_id=alert.pk, user=supervisor, note="bearing noise")
+    alert.refresh_from_db()
+    assert alert.assignee == supervisor
+    events = list(alert.events.order_by("id"))
+    assert [e.kind for e in events] == ["raised", "assigned", "commented"]
+    assert events[1].note == "assigned to sven. on it"
+    assert [e.prev_id for e in events[1:]] == [e.id for e in events[:-1]]

@@ -209,6 +209,20 @@ def rates_per_position(
     return tuple(rates)
 
 
+def activation_series(
+    activations: Iterable[Activation], *, start: datetime, end: datetime
+) -> tuple[tuple[datetime, ...], dict[str, tuple[int, ...]]]:
+    """Return the starts of the 10-minute buckets of `[start, end)` and, per position, the
+    activations in each: the rate chart. Every position with an activation gets every bucket."""
+    _check_period(start, end)
+    n = -(-(end - start) // RATE_WINDOW)  # a last, shorter bucket counts as one
+    counts: dict[str, list[int]] = defaultdict(lambda: [0] * n)
+    for activation in _within(activations, start, end):
+        counts[activation.position][(activation.at - start) // RATE_WINDOW] += 1
+    starts = tuple(start + i * RATE_WINDOW for i in range(n))
+    return starts, {position: tuple(c) for position, c in sorted(counts.items())}
+
+
 def flood_periods(
     activations: Iterable[Activation], *, start: datetime, end: datetime
 ) -> FloodReport:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Max, Q, QuerySet, Value, When
 
-from plantops.alerts.lifecycle import AlarmState, Priority
+from plantops.alerts import kpis
+from plantops.alerts.lifecycle import AlarmState, EventKind, Priority
 from plantops.alerts.models import Alert, AlertEvent
 from plantops.alerts.services import event_json
 from plantops.assets.models import Line
@@ -62,6 +64,12 @@ def inbox_alerts(
 # --- the supervisor inbox page -------------------------------------------------------------
 
 OPEN_STATES = (AlarmState.ACTIVE_UNACK, AlarmState.ACTIVE_ACK, AlarmState.RTN_UNACK)
+STATE_LABELS = {
+    AlarmState.ACTIVE_UNACK.value: "ACTIVE UNACK",
+    AlarmState.ACTIVE_ACK.value: "ACTIVE ACK",
+    AlarmState.RTN_UNACK.value: "RETURNED UNACK",
+}
+UNACKNOWLEDGED = frozenset({AlarmState.ACTIVE_UNACK.value, AlarmState.RTN_UNACK.value})
 PRIORITIES = tuple(Priority)
 INBOX_SORTS = ("newest", "priority")
 
@@ -107,3 +115,96 @@ def alert_assignable_users() -> list[Any]:
     )
     users = get_user_model().objects.filter(may_act, is_active=True).distinct()
     return list(users.order_by("username"))
+
+
+def labelled(alerts: Iterable[Alert]) -> list[Alert]:
+    """The alerts as a list, each with `state_label` and `needs_ack` for the templates."""
+    alerts = list(alerts)
+    for alert in alerts:
+        alert.state_label = STATE_LABELS.get(alert.state, alert.state)
+        alert.needs_ack = alert.state in UNACKNOWLEDGED
+    return alerts
+
+
+# --- the operator position: a tablet's lines -------------------------------------------------
+
+
+def operator_line_ids(user: Any) -> list[int]:
+    """The lines at the user's operator position (set on the line in the admin), in floor order."""
+    if not user.is_authenticated:
+        return []
+    lines = Line.objects.filter(operators=user).order_by("position", "name", "pk")
+    return list(lines.values_list("pk", flat=True))
+
+
+def line_names(line_ids: Iterable[int]) -> str:
+    """ "Line 1, Line 2": the names of some lines, in floor order."""
+    lines = Line.objects.filter(pk__in=list(line_ids)).order_by("position", "name", "pk")
+    return ", ".join(lines.values_list("name", flat=True))
+
+
+def line_panel_alerts(*, line_ids: Iterable[int] | None) -> tuple[list[Alert], int]:
+    """Open alerts of some lines (all lines for None), most urgent first, for a tablet; and how
+    many more are shelved or suppressed (out of the operator's sight, in the inbox)."""
+    alerts = inbox_alerts_sorted(line_ids=line_ids, sort="priority")
+    out_of_sight = Q(shelved_until__isnull=False) | Q(suppressed=True)
+    return labelled(alerts.exclude(out_of_sight)), alerts.filter(out_of_sight).count()
+
+
+# --- alarm KPIs ------------------------------------------------------------------------------
+
+
+def alarm_kpi_inputs(
+    *, start: datetime, end: datetime, line_ids: Iterable[int] | None = None
+) -> tuple[list[kpis.Activation], list[kpis.AlertSpan]]:
+    """The period's activations, and the spans of alerts that may be stale at its end.
+
+    An alarm is named by its rule and asset, and its operator position is its line. A span runs
+    from an alert's last raise before `end` to the first return after it, if any."""
+    line_names = dict(Line.objects.values_list("pk", "name"))
+    events = AlertEvent.objects.filter(activated=True, at__gte=start, at__lt=end)
+    if line_ids:
+        events = events.filter(line_id__in=list(line_ids))
+    activations = [
+        kpis.Activation(
+            at=at,
+            key=rule,
+            asset=asset,
+            position=line_names.get(line_id, f"line {line_id}"),
+            priority=priority,
+        )
+        for at, rule, asset, line_id, priority in events.values_list(
+            "at", "alert__rule__name", "alert__asset__name", "line_id", "priority"
+        ).iterator()
+    ]
+    # Only an alert raised more than a day before `end` can be stale there.
+    history = AlertEvent.objects.filter(
+        at__lt=end, kind__in=[EventKind.RAISED.value, EventKind.RETURNED.value]
+    )
+    if line_ids:
+        history = history.filter(line_id__in=list(line_ids))
+    last = (
+        history.values("alert")
+        .annotate(
+            raised=Max("at", filter=Q(kind=EventKind.RAISED.value)),
+            returned=Max("at", filter=Q(kind=EventKind.RETURNED.value)),
+        )
+        .filter(raised__lt=end - kpis.STALE_AFTER)
+    )
+    spans_of = {row["alert"]: row for row in last}
+    alerts = Alert.objects.filter(pk__in=list(spans_of)).select_related("rule", "asset")
+    spans = []
+    for alert in alerts:
+        row = spans_of[alert.pk]
+        returned = row["returned"]
+        spans.append(
+            kpis.AlertSpan(
+                key=alert.rule.name,
+                asset=alert.asset.name,
+                position=line_names.get(alert.asset.line_id, f"line {alert.asset.line_id}"),
+                priority=alert.priority,
+                raised_at=row["raised"],
+                cleared_at=returned if returned is not None and returned >= row["raised"] else None,
+            )
+        )
+    return activations, spans

@@ -12,8 +12,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from plantops.alerts import selectors, services
-from plantops.alerts.lifecycle import AlarmState
+from plantops.alerts import kpis, selectors, services
 from plantops.alerts.models import Alert
 from plantops.core.auth import api_login_required
 
@@ -48,11 +47,7 @@ SHELVE_CHOICES = [
     ("28800", "8 h"),
     ("86400", "24 h"),
 ]
-STATE_LABELS = {
-    AlarmState.ACTIVE_UNACK.value: "ACTIVE UNACK",
-    AlarmState.ACTIVE_ACK.value: "ACTIVE ACK",
-    AlarmState.RTN_UNACK.value: "RETURNED UNACK",
-}
+STATE_LABELS = selectors.STATE_LABELS
 
 
 def _int_list(values: list[str]) -> list[int]:
@@ -101,13 +96,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     # Read before the alerts: an event committed in between is then replayed over the socket
     # and refreshes the list, rather than falling between the page and the live feed.
     after_id = selectors.newest_event_id()
-    alerts = list(
+    alerts = selectors.labelled(
         selectors.inbox_alerts_sorted(
             line_ids=line_ids, priorities=priorities, states=states, sort=sort
         )
     )
-    for alert in alerts:
-        alert.state_label = STATE_LABELS.get(alert.state, alert.state)
     context = {
         "alerts": alerts,
         "after_id": after_id,
@@ -119,6 +112,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         else [],
         "shelve_choices": SHELVE_CHOICES,
         "filtered": bool(line_ids or priorities or states),
+        "clear_url": reverse("alerts-inbox") if line_ids or priorities or states else "",
         "here": _here(request),
     }
     if query.get("partial") == "1":
@@ -140,6 +134,38 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "sort_buttons": sorts,
     }
     return render(request, "alerts/inbox.html", context)
+
+
+def line_panel_context(request: HttpRequest, *, line_ids: list[int] | None, here: str) -> dict:
+    """What `alerts/_panel.html` needs: the open alerts of some lines (None: every line).
+
+    `here` is the page showing the panel, where its acknowledge buttons return to."""
+    # Read before the alerts, as in the inbox.
+    after_id = selectors.newest_event_id()
+    alerts, hidden = selectors.line_panel_alerts(line_ids=line_ids)
+    return {
+        "panel_alerts": alerts,
+        "panel_hidden": hidden,
+        "panel_after_id": after_id,
+        "panel_line_ids": ",".join(map(str, line_ids or [])),
+        "panel_can_ack": request.user.has_perm("alerts.change_alert"),
+        "panel_here": here,
+    }
+
+
+@login_required
+@permission_required("alerts.view_alert", raise_exception=True)
+@require_safe
+def line_panel(request: HttpRequest) -> HttpResponse:
+    """GET /alerts/panel?line=<id>&back=<url>: a tablet's alert panel, refreshed by alerts.js."""
+    line_ids = _int_list(request.GET.getlist("line")) or None
+    back = request.GET.get("back", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("floor:overview")
+    context = line_panel_context(request, line_ids=line_ids, here=back)
+    return render(request, "alerts/_panel.html", context)
 
 
 def _back(request: HttpRequest) -> HttpResponseRedirect:
@@ -262,3 +288,98 @@ def inbox_comment(request: HttpRequest) -> HttpResponse:
         return _refused(request, "That alert no longer exists.")
     messages.success(request, "Comment added.")
     return _back(request)
+
+
+# --- alarm KPIs ------------------------------------------------------------------------------
+
+KPI_RANGES = {
+    "24h": ("24 h", timedelta(hours=24)),
+    "7d": ("7 days", timedelta(days=7)),
+    "30d": ("30 days", timedelta(days=30)),
+}
+# EEMUA 191 / ISA-18.2 benchmarks for one operator position.
+RATE_ACCEPTABLE = 1.0  # average alarms per 10 minutes: "very likely acceptable"
+RATE_MANAGEABLE = 2.0  # "maximum manageable"
+FLOOD_PERCENT_TARGET = 1.0  # % of time in flood
+STALE_TARGET = 5  # standing alarms at any time
+
+
+def _grade(ok: bool, warn: bool = False) -> str:
+    return "good" if ok else ("warn" if warn else "bad")
+
+
+@login_required
+@permission_required("alerts.view_alert", raise_exception=True)
+@require_safe
+def alarm_kpis(request: HttpRequest) -> HttpResponse:
+    """GET /alerts/kpis/?range=24h|7d|30d&line=<id>: alarm-system performance (EEMUA 191)."""
+    query = request.GET
+    range_key = query.get("range") if query.get("range") in KPI_RANGES else "24h"
+    line_ids = _int_list(query.getlist("line"))
+    end = timezone.now()
+    # Buckets on the clock's ten minutes, so the chart reads 10:00, 10:10, …
+    start = (end - KPI_RANGES[range_key][1]).replace(second=0, microsecond=0)
+    start -= timedelta(minutes=start.minute % 10)
+    activations, spans = selectors.alarm_kpi_inputs(start=start, end=end, line_ids=line_ids)
+    report = kpis.alarm_kpis(activations, spans, start=start, end=end)
+    starts, series = kpis.activation_series(activations, start=start, end=end)
+    rates = [
+        {
+            "rate": rate,
+            "flood": report.floods[rate.position],
+            "grade": _grade(
+                rate.average_per_10min <= RATE_ACCEPTABLE,
+                rate.average_per_10min <= RATE_MANAGEABLE,
+            ),
+        }
+        for rate in report.rates
+    ]
+    worst_average = max((r.average_per_10min for r in report.rates), default=0.0)
+    flood_percent = max((f.percent_of_period for f in report.floods.values()), default=0.0)
+    range_query = query.copy()
+    range_buttons = []
+    for key, (label, _) in KPI_RANGES.items():
+        range_query["range"] = key
+        range_buttons.append(
+            {"label": label, "on": key == range_key, "url": f"?{range_query.urlencode()}"}
+        )
+    context = {
+        "report": report,
+        "rates": rates,
+        "range_label": KPI_RANGES[range_key][0],
+        "range_buttons": range_buttons,
+        "line_buttons": _filter_buttons(
+            query, "line", [(str(line.pk), line.name) for line in selectors.inbox_lines()]
+        ),
+        "summary": {
+            "worst_average": worst_average,
+            "average_grade": _grade(
+                worst_average <= RATE_ACCEPTABLE, worst_average <= RATE_MANAGEABLE
+            ),
+            "peak": max((r.peak_per_10min for r in report.rates), default=0),
+            "peak_grade": _grade(
+                max((r.peak_per_10min for r in report.rates), default=0) <= kpis.FLOOD_THRESHOLD
+            ),
+            "flood_percent": flood_percent,
+            "flood_grade": _grade(flood_percent < FLOOD_PERCENT_TARGET),
+            "stale_grade": _grade(len(report.stale) < STALE_TARGET),
+            "chatter_grade": _grade(not report.chattering),
+        },
+        "mix": [
+            {"bucket": bucket, "grade": _grade(abs(bucket.percent - bucket.target_percent) <= 5.0)}
+            for bucket in report.priority_mix.buckets
+        ],
+        "targets": {
+            "acceptable": RATE_ACCEPTABLE,
+            "manageable": RATE_MANAGEABLE,
+            "flood_threshold": kpis.FLOOD_THRESHOLD,
+            "flood_percent": FLOOD_PERCENT_TARGET,
+            "stale": STALE_TARGET,
+        },
+        "chart": {
+            "x": [moment.isoformat() for moment in starts],
+            "series": series,
+            "flood_threshold": kpis.FLOOD_THRESHOLD,
+        },
+    }
+    return render(request, "alerts/kpis.html", context)

@@ -55,6 +55,7 @@ class LineAdmin(admin.ModelAdmin):
     list_filter = ["area__site", "area"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["operators"]
     inlines = [AssetInline]
 
 

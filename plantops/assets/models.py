@@ -6,6 +6,7 @@ Every slug is unique within its parent, so the MQTT topic
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -53,6 +54,12 @@ class Line(models.Model):
     slug = models.SlugField(max_length=64)
     name = models.CharField(max_length=200)
     position = models.PositiveIntegerField(default=0, help_text="Order on the floor view.")
+    operators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="operated_lines",
+        help_text="The operator position: whose tablets show this line's alerts.",
+    )
 
     class Meta:
         ordering = ["position", "name"]

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from plantops.alerts import selectors as alert_selectors
+from plantops.alerts import views as alert_views
 from plantops.assets.models import Asset
 from plantops.floor import selectors
 
@@ -16,7 +20,29 @@ TREND_WINDOW = timedelta(hours=1)
 
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
-    return render(request, "floor/overview.html", {"lines": selectors.floor_lines()})
+    """The floor: every line's tiles, or one line's with `?line=<id>` (a tablet fixed at a line).
+
+    Above them, the open alerts of the tablet's lines: the pinned line, else the lines at the
+    user's operator position, else every line."""
+    lines = selectors.floor_lines()
+    pinned = request.GET.get("line", "")
+    if pinned.isdigit():
+        lines = [line for line in lines if line["id"] == int(pinned)]
+    context = {"lines": lines, "pinned": pinned.isdigit()}
+    if request.user.has_perm("alerts.view_alert"):
+        line_ids = (
+            [int(pinned)] if pinned.isdigit() else alert_selectors.operator_line_ids(request.user)
+        )
+        here = request.get_full_path()
+        query = urlencode([*(("line", i) for i in line_ids), ("back", here)])
+        context |= alert_views.line_panel_context(request, line_ids=line_ids or None, here=here)
+        context |= {
+            "panel_title": alert_selectors.line_names(line_ids) or "All lines",
+            "panel_url": f"{reverse('alerts-panel')}?{query}",
+            "inbox_url": reverse("alerts-inbox")
+            + (f"?{urlencode([('line', i) for i in line_ids])}" if line_ids else ""),
+        }
+    return render(request, "floor/overview.html", context)
 
 
 @login_required

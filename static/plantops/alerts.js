@@ -1,8 +1,10 @@
 /*
- * The alert inbox, kept current over /ws/alerts/.
+ * An alert list kept current over /ws/alerts/: the supervisor's inbox, or the alert panel of a
+ * tablet's lines on the floor view.
  * The server renders the list; this script only notices that it changed and fetches the list
- * again (?partial=1) rather than patching rows, so what the tablet shows is always exactly
- * what the server would render. On reconnect it asks for the events after the last it saw.
+ * again (the element's data-partial-url, else this page with ?partial=1) rather than patching
+ * rows, so what the tablet shows is always exactly what the server would render. On reconnect
+ * it asks for the events after the last it saw.
  */
 "use strict";
 
@@ -14,7 +16,7 @@
   // Bursts (a line tripping, an acknowledge of 20 alerts) become one fetch.
   const REFRESH_DELAY_MS = 300;
 
-  const list = document.getElementById("inbox-list");
+  const list = document.querySelector("[data-alert-list]");
   const soundButton = document.getElementById("alert-sound");
   const lines = list.dataset.lines;
 
@@ -32,7 +34,7 @@
   }
 
   function shownState(alertId) {
-    const row = list.querySelector(`.alert-row[data-alert-id="${alertId}"]`);
+    const row = list.querySelector(`[data-state][data-alert-id="${alertId}"]`);
     return row ? row.dataset.state : null;
   }
 
@@ -66,8 +68,8 @@
     }
     refreshing = true;
     try {
-      const url = new URL(location.href);
-      url.searchParams.set("partial", "1");
+      const url = new URL(list.dataset.partialUrl || location.href, location.href);
+      if (!list.dataset.partialUrl) url.searchParams.set("partial", "1");
       const response = await fetch(url, { cache: "no-store", credentials: "same-origin" });
       if (response.redirected || !response.ok) {
         // Logged out or forbidden: a full load shows the login page or the error.
@@ -101,6 +103,7 @@
   let soundOn = sessionStorage.getItem(SOUND_KEY) === "on";
 
   function showSound() {
+    if (!soundButton) return;
     soundButton.setAttribute("aria-pressed", String(soundOn));
     soundButton.textContent = soundOn ? "Sound on" : "Sound off";
   }
@@ -118,7 +121,7 @@
     oscillator.stop(audio.currentTime + 0.4);
   }
 
-  soundButton.addEventListener("click", () => {
+  soundButton?.addEventListener("click", () => {
     soundOn = !soundOn;
     sessionStorage.setItem(SOUND_KEY, soundOn ? "on" : "off");
     // Browsers allow audio only after a tap, so the context is made here.

@@ -1,5 +1,5 @@
 /*
- * Live data for the floor screens: one self-healing WebSocket per page, and the few
+ * Live data for the floor screens: self-healing WebSockets, one per feed on a page, and the few
  * renderers the floor and asset pages share. A plain script (no modules, no build step);
  * everything hangs off window.PlantOps.
  */
@@ -19,11 +19,29 @@ window.PlantOps = window.PlantOps || {};
   const bannerDetail = banner.querySelector(".offline-detail");
   const retryButton = banner.querySelector('[data-action="reconnect"]');
 
-  function showConnection(state, text) {
+  // A page may hold several feeds (the floor's tiles and its line's alerts). The indicator and
+  // the banner show the worst of them: one feed offline is the page offline.
+  const feeds = [];
+  const WORST_FIRST = ["gone", "offline", "connecting", "live"];
+  const STATE_TEXT = { gone: "Not found", offline: "Offline", connecting: "Connecting", live: "Live" };
+  let countdownTimer = 0;
+
+  function showConnection() {
+    const state = WORST_FIRST.find((candidate) => feeds.some((feed) => feed.state === candidate)) || "connecting";
     indicator.hidden = false;
     indicator.dataset.state = state;
-    indicator.querySelector(".conn-text").textContent = text;
-    document.body.classList.toggle("is-offline", state !== "live" && state !== "connecting");
+    indicator.querySelector(".conn-text").textContent = STATE_TEXT[state];
+    document.body.classList.toggle("is-offline", state === "offline" || state === "gone");
+    clearInterval(countdownTimer);
+    if (state === "gone") {
+      showBanner("Not found", "This asset no longer exists. Go back to the floor view.", false);
+    } else if (state === "offline") {
+      showBanner("Offline — reconnecting…", "", true);
+      countdown();
+      countdownTimer = setInterval(countdown, 1000);
+    } else {
+      banner.hidden = true;
+    }
   }
 
   function showBanner(title, detail, canRetry) {
@@ -32,6 +50,20 @@ window.PlantOps = window.PlantOps || {};
     retryButton.hidden = !canRetry;
     banner.hidden = false;
   }
+
+  // "Next try in 12 s": the soonest of the offline feeds' retries.
+  function countdown() {
+    const offline = feeds.filter((feed) => feed.state === "offline");
+    if (offline.some((feed) => feed.trying())) {
+      bannerDetail.textContent = "Values on this screen may be out of date. Trying now…";
+      return;
+    }
+    const retryAt = Math.min(...offline.map((feed) => feed.retryAt));
+    const seconds = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
+    bannerDetail.textContent = `Values on this screen may be out of date. Next try in ${seconds} s.`;
+  }
+
+  retryButton.addEventListener("click", () => feeds.forEach((feed) => feed.reconnectNow()));
 
   /**
    * Open a WebSocket to `path` and keep it open until the page goes away.
@@ -49,12 +81,23 @@ window.PlantOps = window.PlantOps || {};
       `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${typeof path === "function" ? path() : path}`;
     let socket = null;
     let attempt = 0;
-    let retryAt = 0;
     let retryTimer = 0;
-    let countdownTimer = 0;
     let silenceTimer = 0;
     let leaving = false;
     let gone = false;
+
+    const feed = {
+      state: "connecting",
+      retryAt: 0,
+      trying: () => socket !== null,
+      reconnectNow,
+    };
+    feeds.push(feed);
+
+    function setState(state) {
+      feed.state = state;
+      showConnection();
+    }
 
     function send(message) {
       if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
@@ -63,15 +106,15 @@ window.PlantOps = window.PlantOps || {};
     function connect() {
       clearTimeout(retryTimer);
       if (gone || leaving || socket) return;
-      if (!attempt) showConnection("connecting", "Connecting");
+      if (!attempt) setState("connecting");
       socket = new WebSocket(url());
       let opened = false;
       socket.onopen = () => {
         opened = true;
         attempt = 0;
-        clearInterval(countdownTimer);
-        banner.hidden = true;
-        showConnection("live", "Live");
+        setState("live");
+        // The network is back: the page's other feeds need not wait out their backoff.
+        feeds.forEach((other) => other.state === "offline" && other.reconnectNow());
         expectTraffic();
         onOpen(send);
       };
@@ -112,21 +155,15 @@ window.PlantOps = window.PlantOps || {};
       }
       if (code === CLOSE_NOT_FOUND) {
         gone = true;
-        clearInterval(countdownTimer);
-        showConnection("gone", "Not found");
-        showBanner("Not found", "This asset no longer exists. Go back to the floor view.", false);
+        setState("gone");
         return;
       }
       const base = Math.min(MAX_DELAY_MS, MIN_DELAY_MS * 2 ** attempt);
       const delay = base / 2 + (Math.random() * base) / 2;
       attempt += 1;
-      retryAt = Date.now() + delay;
+      feed.retryAt = Date.now() + delay;
       retryTimer = setTimeout(connect, delay);
-      showConnection("offline", "Offline");
-      showBanner("Offline — reconnecting…", "", true);
-      countdown();
-      clearInterval(countdownTimer);
-      countdownTimer = setInterval(countdown, 1000);
+      setState("offline");
     }
 
     // A server that closes before accepting rejects the handshake with an HTTP 403, so 4401 and
@@ -143,20 +180,10 @@ window.PlantOps = window.PlantOps || {};
       return code;
     }
 
-    function countdown() {
-      if (socket) {
-        bannerDetail.textContent = "Values on this screen may be out of date. Trying now…";
-        return;
-      }
-      const seconds = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
-      bannerDetail.textContent = `Values on this screen may be out of date. Next try in ${seconds} s.`;
-    }
-
     function reconnectNow() {
       if (!socket && !gone) connect();
     }
 
-    retryButton.addEventListener("click", reconnectNow);
     window.addEventListener("online", reconnectNow);
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden) reconnectNow();

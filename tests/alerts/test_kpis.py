@@ -9,6 +9,7 @@ import pytest
 from plantops.alerts.kpis import (
     Activation,
     AlertSpan,
+    activation_series,
     alarm_kpis,
     bad_actors,
     chattering_alarms,
@@ -203,3 +204,20 @@ def test_it_refuses_naive_times_and_empty_periods():
         )
     with pytest.raises(ValueError, match="empty"):
         flood_periods([], start=END, end=START)
+
+
+def test_it_buckets_activations_per_ten_minutes_per_position_for_the_chart():
+    starts, series = activation_series(
+        [act(0), act(599), act(600), act(3599, position="line-2"), act(3600)],
+        start=START,
+        end=END + timedelta(minutes=5),  # a last, shorter bucket
+    )
+
+    assert starts == tuple(START + timedelta(minutes=10 * i) for i in range(7))
+    assert series == {"line-1": (2, 1, 0, 0, 0, 0, 1), "line-2": (0, 0, 0, 0, 0, 1, 0)}
+
+
+def test_an_empty_period_has_buckets_and_no_series():
+    starts, series = activation_series([], start=START, end=END)
+    assert len(starts) == 6
+    assert series == {}

@@ -37,3 +37,13 @@ def test_it_keeps_the_passwords_on_a_second_run(capsys, var_dir):
     call_command("create_demo_users")
     assert printed_passwords(capsys) == first
     assert oct((var_dir / "demo-users.txt").stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_demo_operator_stands_at_the_first_line_once(capsys):
+    from tests.factories import make_asset
+
+    first = make_asset().line
+    call_command("create_demo_users")
+    call_command("create_demo_users")
+    operator = authenticate(username="operator", password=printed_passwords(capsys)["operator"])
+    assert list(operator.operated_lines.all()) == [first]

@@ -73,6 +73,18 @@ def web(processes):
     return f"http://127.0.0.1:{port}"
 
 
+PASSWORD = "a-long-password-1"
+
+
+def log_in_on_the_way(browser, url: str, username: str) -> None:
+    """Open `url`, which sends an anonymous browser to the login form, and sign in there."""
+    browser.get(url)
+    assert "/login/" in browser.current_url
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
+
+
 def chart_points(browser, slug: str) -> list:
     return browser.execute_script(
         "const el = document.getElementById(arguments[0]);"
@@ -89,11 +101,7 @@ def test_an_operator_sees_a_published_reading_arrive_without_reloading(
     processes.worker()
     processes.ingest()
 
-    browser.get(f"{web}/assets/{asset.pk}/")
-    assert "/login/" in browser.current_url
-    browser.find_element(By.NAME, "username").send_keys("dana")
-    browser.find_element(By.NAME, "password").send_keys("a-long-password-1")
-    browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
+    log_in_on_the_way(browser, f"{web}/assets/{asset.pk}/", "dana")
     WebDriverWait(browser, 15).until(lambda d: d.current_url.endswith(f"/assets/{asset.pk}/"))
     WebDriverWait(browser, 15).until(lambda d: chart_points(d, "vibration") is not None)
     # The page marks itself live once its socket is open; publish only then.

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 
+from plantops.assets.models import Line
 from plantops.core.roles import OPERATORS, SUPERVISORS, roles_ensure
 
 CREDENTIALS = "demo-users.txt"
@@ -38,6 +39,11 @@ class Command(BaseCommand):
                 known[username] = password
             if username in groups:
                 user.groups.add(groups[username])
+        # The demo operator stands at the first line, so the floor shows that line's alerts.
+        operator = User.objects.get(username="operator")
+        first_line = Line.objects.order_by("position", "name", "pk").first()
+        if first_line is not None and not operator.operated_lines.exists():
+            first_line.operators.add(operator)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(f"{name} {password}\n" for name, password in known.items()))
         path.chmod(0o600)

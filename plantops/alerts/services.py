@@ -8,9 +8,9 @@ N" never skips one that committed late. Live pushes go out after commit.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from plantops.alerts import lifecycle
+from plantops.alerts import demo_rules, lifecycle
 from plantops.alerts.evaluation import (
     ConditionChange,
     RuleKind,
@@ -47,7 +47,7 @@ class AlertActionRefused(Exception):
     """An operator's action that the lifecycle or the user's role does not allow."""
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class _SignalInfo:
     pk: int
     slug: str
@@ -504,3 +504,13 @@ def _sweep_no_data(now: datetime) -> int:
         edges.extend((rule, info, change) for change in evaluation.changes)
     _store_evaluator_states(new_states)
     return _apply_edges(edges)
+
+
+@transaction.atomic
+def alerts_demo_rules_seed() -> int:
+    """Create or update the demo plant's alert rules (by name); return how many there are."""
+    rules = demo_rules.demo_rules()
+    for rule in rules:
+        fields = dataclasses.asdict(rule)
+        AlertRule.objects.update_or_create(name=fields.pop("name"), defaults=fields)
+    return len(rules)

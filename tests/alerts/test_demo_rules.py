@@ -1,0 +1,45 @@
+"""The demo plant ships alert rules that are valid and fire on its own signals."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from plantops.alerts.models import Alert, AlertRule
+from plantops.alerts.services import alerts_evaluate_readings
+from plantops.assets.demo_plant import SIGNALS_BY_TYPE
+from plantops.assets.models import Signal
+from plantops.telemetry.payloads import now_us
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seeding_twice_gives_one_valid_rule_set(capsys):
+    call_command("seed_demo_plant")
+    call_command("seed_demo_plant")
+
+    rules = list(AlertRule.objects.all())
+    assert len(rules) == 3 * len(SIGNALS_BY_TYPE)
+    assert "24 alert rules" in capsys.readouterr().out
+    for rule in rules:
+        rule.full_clean()  # raises on a rule the admin would refuse
+
+
+def test_a_conveyor_vibrating_past_its_limit_raises_one_high_alert_after_the_delay():
+    call_command("seed_demo_plant")
+    signal = Signal.objects.get(asset__slug="transfer-conveyor-1", slug="vibration")
+    start = now_us() - 60_000_000
+
+    for second in range(0, 30):  # 30 s at 5.2 mm/s against a 4.5 mm/s limit, 10 s on-delay
+        with transaction.atomic():
+            alerts_evaluate_readings(readings=[(signal.pk, start + second * 1_000_000, 5.2)])
+
+    alert = Alert.objects.get()
+    assert (alert.rule.name, alert.priority, alert.occurrences) == (
+        "Conveyor: vibration high",
+        "high",
+        1,
+    )
+    assert alert.message == "Transfer conveyor 1: vibration 5.2 mm/s, above 4.5 mm/s"
+    assert alert.first_at.timestamp() == pytest.approx((start + 10_000_000) / 1e6)

@@ -5,28 +5,25 @@ holds it has been handed to Celery (Redis). If ingest dies before that, the brok
 message in our persistent session and sends it again; storing is idempotent, so a message
 handed on twice is stored once.
 
-The loop is single-threaded: paho's `loop()` calls `on_message` on this thread, so the batch
-needs no lock, and while a hand-off is retried no new messages are read — the broker's
-receive-maximum then bounds what is in flight and holds the backlog.
+Messages arrive through the project's own MQTT 5 subscriber (`mqtt_client.MqttSubscriber`),
+which reads the socket in large pieces and calls `_on_message` on this thread, so the batch
+needs no lock. Acks are written in one go per batch and only on the connection the messages
+came from. While a hand-off is retried no new messages are delivered — the broker's
+receive-maximum then bounds what is in flight and holds the backlog — but the connection is
+still kept alive (PINGREQ), so the broker does not drop us during a long outage.
 """
 
 from __future__ import annotations
 
 import logging
-import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.subscribeoptions import SubscribeOptions
-
 from plantops.env import MqttSettings
 from plantops.telemetry.batches import Batch, BatchBuilder
+from plantops.telemetry.mqtt_client import MqttSubscriber
 from plantops.telemetry.payloads import Limits, Reason, TopicRegistry, now_us, parse_message
 
 logger = logging.getLogger(__name__)
@@ -51,6 +48,7 @@ class IngestConfig:
     # seconds, but a stream of unknown topics must not reload the registry on every message.
     registry_miss_refresh_s: float = 5.0
     topic_filter: str = "plantops/#"
+    keepalive_s: int = 30
 
 
 @dataclass
@@ -85,69 +83,65 @@ class Ingest:
         )
         self.registry = load_registry()
         self.registry_loaded_at = time.monotonic()
-        self.connected = False
         # When the last connect() was sent: until CONNACK arrives (TLS, a remote cluster, a
         # broker restoring a large session) a second connect() would tear the first one down.
         self.connecting_since: float | None = None
         self.connect_backoff = 1.0
+        # The connection the messages in the current batch arrived on: their acks go there only.
+        self.batch_generation = 0
         self.client = self._make_client()
 
     # --- MQTT ---------------------------------------------------------------------------------
-    def _make_client(self) -> mqtt.Client:
+    def _make_client(self) -> MqttSubscriber:
         config = self.config
-        client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
+        return MqttSubscriber(
+            host=config.mqtt.host,
+            port=config.mqtt.port,
             client_id=config.client_id,
-            protocol=MQTTProtocolVersion.MQTTv5,
-            manual_ack=True,
+            subscription=f"$share/{config.share_group}/{config.topic_filter}",
+            on_message=self._on_message,
+            on_connect=self._on_connect,
+            keepalive=config.keepalive_s,
+            username=config.mqtt.username,
+            password=config.mqtt.password,
+            tls=config.mqtt.tls,
+            # A persistent session: the broker keeps our subscription and unacked messages while
+            # we are away, for this long.
+            session_expiry_s=config.session_expiry_s,
+            receive_maximum=self._receive_maximum(),
         )
-        if config.mqtt.username:
-            client.username_pw_set(config.mqtt.username, config.mqtt.password)
-        if config.mqtt.tls:
-            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        return client
 
-    def _connect_properties(self) -> Properties:
-        properties = Properties(PacketTypes.CONNECT)
-        # A persistent session: the broker keeps our subscription and unacked messages while we
-        # are away, for this long.
-        properties.SessionExpiryInterval = self.config.session_expiry_s
+    def _receive_maximum(self) -> int:
         # How many unacknowledged QoS-1 messages the broker may have in flight to us: enough to
         # fill a batch, and the bound that turns a slow worker into backlog on the broker.
-        properties.ReceiveMaximum = min(65535, max(100, 2 * self.config.max_batch_items))
-        return properties
+        return min(65535, max(100, 2 * self.config.max_batch_items))
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
-        if reason_code.is_failure:
-            logger.error("MQTT connection refused: %s", reason_code)
-            return
-        self.connected = True
+    @property
+    def connected(self) -> bool:
+        return self.client.connected
+
+    def _on_connect(self, session_present: bool) -> None:
         self.connecting_since = None
         self.connect_backoff = 1.0
         logger.info(
             "connected to MQTT %s:%s as %s (session present: %s)",
             self.config.mqtt.host,
             self.config.mqtt.port,
-            self.config.client_id,
-            flags.session_present,
+            self.client.client_id,
+            session_present,
         )
-        topic = f"$share/{self.config.share_group}/{self.config.topic_filter}"
-        client.subscribe(topic, options=SubscribeOptions(qos=1))
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
-        self.connected = False
+    def _on_disconnect(self) -> None:
         self.connecting_since = None
         if not self.stop.is_set():
-            logger.warning("MQTT disconnected: %s", reason_code)
+            logger.warning("MQTT disconnected: %s", self.client.last_error or "not connected")
         # Message ids are per connection: acks for the old one must never be sent on the new.
         # What was parsed is still handed on; the broker redelivers the unacked messages and
         # storing them again is a no-op.
         self._flush(ack=False)
 
-    def _on_message(self, client, userdata, message: mqtt.MQTTMessage) -> None:
+    def _on_message(self, topic: str, payload: bytes, packet_id: int | None) -> bool:
+        """Parse and batch one message; return True once the batch is full (pause delivery)."""
         self.counters.messages += 1
         received_us = now_us()
         limits = Limits(
@@ -155,22 +149,20 @@ class Ingest:
             max_future_us=self.config.max_future_s * 1_000_000,
             max_age_us=self.config.max_age_s * 1_000_000,
         )
-        topic = message.topic
-        result = parse_message(topic, message.payload, registry=self.registry, limits=limits)
+        result = parse_message(topic, payload, registry=self.registry, limits=limits)
         if (
             result.rejections
             and result.rejections[0].reason in UNKNOWN
             and self._refresh_registry_on_miss()
         ):
-            result = parse_message(topic, message.payload, registry=self.registry, limits=limits)
+            result = parse_message(topic, payload, registry=self.registry, limits=limits)
         self.counters.readings += len(result.readings)
         self.counters.dead_letters += len(result.rejections)
-        self.builder.add(
-            topic=topic,
-            result=result,
-            received_us=received_us,
-            ack_id=message.mid if message.qos else None,
-        )
+        builder = self.builder
+        if builder.started_at is None:
+            self.batch_generation = self.client.generation
+        builder.add(topic=topic, result=result, received_us=received_us, ack_id=packet_id)
+        return builder.batch.size >= builder.max_items
 
     # --- registry ------------------------------------------------------------------------------
     def _refresh_registry_on_miss(self) -> bool:
@@ -190,6 +182,7 @@ class Ingest:
     def _flush(self, *, ack: bool = True) -> None:
         if self.builder.empty:
             return
+        generation = self.batch_generation
         batch, ack_ids = self.builder.take()
         backoff = 0.1
         while True:
@@ -201,14 +194,28 @@ class Ingest:
                 logger.exception(
                     "hand-off of batch %s failed; retrying in %.1fs", batch.batch_id, backoff
                 )
-                if self.stop.wait(backoff):
+                if self._pause(backoff):
                     # Stopping: nothing is acked, so the broker will send these again.
                     return
                 backoff = min(backoff * 2, 10.0)
         self.counters.batches += 1
-        if ack and self.connected:
-            for mid in ack_ids:
-                self.client.ack(mid, 1)
+        if ack:
+            self.client.ack(ack_ids, generation)
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait `seconds` (True at once if stopping), keeping the connection alive meanwhile.
+
+        Only PINGREQ goes out and only control packets are handled: messages that arrive are
+        held by the client until the next `loop()`.
+        """
+        deadline = time.monotonic() + seconds
+        while not self.stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if not (self.client.connected and self.client.service(min(remaining, 0.25))):
+                return self.stop.wait(remaining)
+        return True
 
     def figures(self) -> dict[str, float]:
         """Return the counters and the lag: what is received but not yet acknowledged."""
@@ -232,13 +239,7 @@ class Ingest:
             )
             if not self.connected and not waiting_for_connack:
                 try:
-                    self.client.connect(
-                        config.mqtt.host,
-                        config.mqtt.port,
-                        keepalive=30,
-                        clean_start=False,
-                        properties=self._connect_properties(),
-                    )
+                    self.client.connect()
                     self.connecting_since = time.monotonic()
                 except OSError as error:
                     logger.warning(
@@ -249,11 +250,8 @@ class Ingest:
                     self.stop.wait(self.connect_backoff)
                     self.connect_backoff = min(self.connect_backoff * 2, 30.0)
                     continue
-            rc = self.client.loop(timeout=0.05)
-            if rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_AGAIN):
-                self.connected = False
-                self.connecting_since = None
-                self._flush(ack=False)
+            if not self.client.loop(timeout=0.05):
+                self._on_disconnect()
                 self.stop.wait(min(self.connect_backoff, 5.0))
                 self.connect_backoff = min(self.connect_backoff * 2, 30.0)
                 continue
@@ -269,10 +267,7 @@ class Ingest:
                 next_report = now + 30
                 logger.info("ingest: %s", self.counters)
         self._flush()
-        # Let the final acks leave before the socket closes.
-        for _ in range(5):
-            self.client.loop(timeout=0.02)
+        # The acks are written; DISCONNECT, then wait for the broker to close its side.
         self.client.disconnect()
-        self.connected = False
         self.report(self.figures())
         logger.info("ingest stopped: %s", self.counters)

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from plantops.assets.models import Asset, Line, Signal
@@ -16,63 +15,90 @@ from plantops.telemetry.models import Reading
 from plantops.telemetry.payloads import datetime_to_us, us_to_datetime
 from plantops.telemetry.selectors import rollup_buckets
 
+ASSET_FIELDS = (
+    "id",
+    "slug",
+    "name",
+    "line_id",
+    "asset_type",
+    "state",
+    "state_reason",
+    "state_since",
+)
+SIGNAL_FIELDS = (
+    "asset_id",
+    "slug",
+    "name",
+    "unit",
+    "expected_min",
+    "expected_max",
+    "sampling_interval_s",
+    "latest__ts",
+    "latest__value",
+)
+
 
 def asset_tiles(
     *, asset_ids: Iterable[int] | None = None, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Return one JSON-ready tile per asset (all assets, or those named), in floor order.
 
-    Two queries whatever the number of assets: assets with their line, signals with latest.
+    Two queries whatever the number of assets (assets; signals with their latest value), read
+    as plain rows: the worker builds the tiles of every asset a batch touches, so no model
+    instances.
     """
     now = now or timezone.now()
-    assets = Asset.objects.select_related("line").prefetch_related(
-        Prefetch("signals", queryset=Signal.objects.select_related("latest").order_by("slug"))
-    )
+    assets = Asset.objects.values_list(*ASSET_FIELDS)
+    signals = Signal.objects.order_by("asset_id", "slug").values_list(*SIGNAL_FIELDS)
     if asset_ids is not None:
-        assets = assets.filter(pk__in=list(asset_ids))
-    return [_tile(asset, now) for asset in assets]
+        ids = list(asset_ids)
+        assets = assets.filter(pk__in=ids)
+        signals = signals.filter(asset_id__in=ids)
+    by_asset: dict[int, list[tuple]] = {}
+    for row in signals:
+        by_asset.setdefault(row[0], []).append(row)
+    return [_tile(row, by_asset.get(row[0], ()), now) for row in assets]
 
 
-def _tile(asset: Asset, now: datetime) -> dict[str, Any]:
+def _tile(asset: tuple, signal_rows: Iterable[tuple], now: datetime) -> dict[str, Any]:
+    asset_id, slug, name, line_id, asset_type, state, state_reason, state_since = asset
     signals = []
     values = []
-    for signal in asset.signals.all():
-        latest = getattr(signal, "latest", None)
-        age_s = (now - latest.ts).total_seconds() if latest else None
+    for _, s_slug, s_name, unit, low, high, interval, ts, latest in signal_rows:
         value = SignalValue(
-            value=latest.value if latest else None,
-            age_s=age_s,
-            expected_min=signal.expected_min,
-            expected_max=signal.expected_max,
-            sampling_interval_s=signal.sampling_interval_s,
+            value=latest,
+            age_s=(now - ts).total_seconds() if ts is not None else None,
+            expected_min=low,
+            expected_max=high,
+            sampling_interval_s=interval,
         )
         values.append(value)
         signals.append(
             {
-                "slug": signal.slug,
-                "name": signal.name,
-                "unit": signal.unit,
-                "expected_min": signal.expected_min,
-                "expected_max": signal.expected_max,
-                "sampling_interval_s": signal.sampling_interval_s,
-                "value": value.value,
-                "ts": latest.ts.isoformat() if latest else None,
+                "slug": s_slug,
+                "name": s_name,
+                "unit": unit,
+                "expected_min": low,
+                "expected_max": high,
+                "sampling_interval_s": interval,
+                "value": latest,
+                "ts": ts.isoformat() if ts is not None else None,
                 "in_range": value.in_range,
                 "stale": value.stale,
             }
         )
-    status = tile_status(state=asset.state, signals=values)
+    status = tile_status(state=state, signals=values)
     return {
-        "id": asset.pk,
-        "slug": asset.slug,
-        "name": asset.name,
-        "line_id": asset.line_id,
-        "asset_type": asset.asset_type,
+        "id": asset_id,
+        "slug": slug,
+        "name": name,
+        "line_id": line_id,
+        "asset_type": asset_type,
         "status": status.value,
         "status_label": status.label,
-        "state": asset.state,
-        "state_reason": asset.state_reason,
-        "state_since": asset.state_since.isoformat() if asset.state_since else None,
+        "state": state,
+        "state_reason": state_reason,
+        "state_since": state_since.isoformat() if state_since else None,
         "signals": signals,
     }
 

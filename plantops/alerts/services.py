@@ -59,6 +59,11 @@ class _SignalInfo:
     asset_state: str
     line_id: int
     line_name: str
+    out_of_service_since: datetime | None
+
+    @property
+    def suppressed(self) -> bool:
+        return self.asset_state in SUPPRESSING_STATES or self.out_of_service_since is not None
 
 
 # --- evaluation on stored readings ---------------------------------------------------------
@@ -106,6 +111,7 @@ def _signal_infos(signal_ids: Iterable[int]) -> dict[int, _SignalInfo]:
         "asset__state",
         "asset__line_id",
         "asset__line__name",
+        "asset__out_of_service_since",
     )
     return {row[0]: _SignalInfo(*row) for row in rows}
 
@@ -177,7 +183,7 @@ def _raise(
     at: datetime,
     value: float,
 ) -> None:
-    suppress = info.asset_state in SUPPRESSING_STATES
+    suppress = info.suppressed
     if suppress != alert.status().suppressed:
         recorder.apply(
             alert, lifecycle.suppress(alert.status(), at, suppress), at, line_id=info.line_id
@@ -458,7 +464,10 @@ def alerts_sweep(*, now: datetime | None = None) -> int:
             if status.shelved_until is not None and status.shelved_until <= now:
                 recorder.apply(alert, lifecycle.expire_shelving(status, now), now, line_id=line_id)
                 status = alert.status()
-            suppress = alert.asset.state in SUPPRESSING_STATES and status.is_open
+            asset = alert.asset
+            suppress = status.is_open and (
+                asset.state in SUPPRESSING_STATES or asset.out_of_service_since is not None
+            )
             if suppress != status.suppressed and (status.is_open or status.suppressed):
                 recorder.apply(
                     alert, lifecycle.suppress(status, now, suppress), now, line_id=line_id

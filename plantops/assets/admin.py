@@ -1,5 +1,11 @@
-from django.contrib import admin
+from __future__ import annotations
 
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.defaultfilters import pluralize
+
+from plantops.assets import services
 from plantops.assets.models import Area, Asset, Line, Signal, Site
 
 
@@ -69,8 +75,10 @@ class AssetAdmin(admin.ModelAdmin):
         "ideal_cycle_time_s",
         "state",
         "state_since",
+        "in_service",
     ]
     list_filter = ["asset_type", "line__area__site", "line__area", "line", "state"]
+    actions = ["take_out_of_service", "return_to_service"]
     search_fields = ["name", "slug", "line__name"]
     list_select_related = ["line"]
     prepopulated_fields = {"slug": ["name"]}
@@ -81,8 +89,34 @@ class AssetAdmin(admin.ModelAdmin):
             {"fields": ["line", "position", "slug", "name", "asset_type", "ideal_cycle_time_s"]},
         ),
         ("Reported by the machine", {"fields": ["state", "state_reason", "state_since"]}),
+        (
+            "Maintenance",
+            {
+                "fields": ["out_of_service_since", "out_of_service_reason"],
+                "description": "While an asset is out of service its alerts are suppressed.",
+            },
+        ),
     ]
     inlines = [SignalInline]
+
+    @admin.display(boolean=True, description="In service", ordering="out_of_service_since")
+    def in_service(self, asset: Asset) -> bool:
+        return asset.out_of_service_since is None
+
+    @admin.action(description="Take out of service for maintenance", permissions=["change"])
+    def take_out_of_service(self, request: HttpRequest, queryset: QuerySet[Asset]) -> None:
+        n = services.assets_take_out_of_service(
+            asset_ids=list(queryset.values_list("pk", flat=True)),
+            reason=f"Maintenance (set by {request.user.get_username()})",
+        )
+        self.message_user(
+            request, f"{n} asset{pluralize(n)} out of service: their alerts are suppressed."
+        )
+
+    @admin.action(description="Return to service", permissions=["change"])
+    def return_to_service(self, request: HttpRequest, queryset: QuerySet[Asset]) -> None:
+        n = services.assets_return_to_service(asset_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{n} asset{pluralize(n)} back in service.")
 
 
 @admin.register(Signal)

@@ -109,6 +109,9 @@ class Asset(models.Model):
     state = models.CharField(max_length=32, choices=MachineState.choices, blank=True)
     state_reason = models.CharField(max_length=64, blank=True)
     state_since = models.DateTimeField(null=True, blank=True)
+    # Set while maintenance has the asset: its alerts are suppressed, as in a planned stop.
+    out_of_service_since = models.DateTimeField(null=True, blank=True)
+    out_of_service_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["line__position", "position", "name"]
@@ -123,6 +126,13 @@ class Asset(models.Model):
     def topic_path(self) -> str:
         line = self.line
         return f"{line.area.site.slug}/{line.area.slug}/{line.slug}/{self.slug}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.out_of_service_reason and self.out_of_service_since is None:
+            raise ValidationError(
+                {"out_of_service_since": "Give the time the asset went out of service."}
+            )
 
 
 class Signal(models.Model):

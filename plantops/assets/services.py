@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
+from django.utils import timezone
 
 from plantops.assets import demo_plant
 from plantops.assets.models import Area, Asset, Line, Signal, Site
@@ -51,3 +54,20 @@ def demo_plant_seed() -> Site:
                         },
                     )
     return site
+
+
+def assets_take_out_of_service(
+    *, asset_ids: list[int], reason: str, at: datetime | None = None
+) -> int:
+    """Mark assets as out of service for maintenance (their alerts are then suppressed by the
+    alert sweep); return how many changed. Assets already out of service keep their start."""
+    return Asset.objects.filter(pk__in=asset_ids, out_of_service_since__isnull=True).update(
+        out_of_service_since=at or timezone.now(), out_of_service_reason=reason[:200]
+    )
+
+
+def assets_return_to_service(*, asset_ids: list[int]) -> int:
+    """Put assets back in service; return how many changed."""
+    return Asset.objects.filter(pk__in=asset_ids, out_of_service_since__isnull=False).update(
+        out_of_service_since=None, out_of_service_reason=""
+    )

@@ -22,8 +22,14 @@ off-delay: the clear condition must hold on every reading for `off_delay_s` befo
 A delay is judged at reading times only (the value is held between readings, and nothing
 fires without a reading); a reading that breaks the condition restarts the delay.
 
-Readings older than or equal to the newest one already evaluated for this state are ignored
-(redelivered or late), as are non-finite values; a batch is sorted before evaluation.
+A batch is sorted before evaluation and non-finite values are ignored. Readings older than the
+newest one already evaluated arrive late: two workers may store consecutive batches of a signal
+in either order. For a high or low rule that is normal (not active, nothing pending) they are
+judged as an excursion of their own since the last clear: a crossing among them raises, and if
+they end above the limit the alarm is cleared at the newest reading, which was already judged
+normal. A late reading at or before the last clear, or one while the rule is active or pending,
+changes nothing (its period is already decided), so a redelivered batch raises nothing twice.
+Rate rules ignore late readings: their window needs the readings in order.
 """
 
 from __future__ import annotations
@@ -95,6 +101,9 @@ class RuleState:
     pending_since_us: int | None = None
     last_ts_us: int | None = None
     history: tuple[tuple[int, float], ...] = ()
+    # The value judged at `last_ts_us`, and when the condition last cleared: for late readings.
+    last_value: float | None = None
+    cleared_at_us: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the state as JSON-ready builtins."""
@@ -103,6 +112,8 @@ class RuleState:
             "pending_since_us": self.pending_since_us,
             "last_ts_us": self.last_ts_us,
             "history": [[ts, value] for ts, value in self.history],
+            "last_value": self.last_value,
+            "cleared_at_us": self.cleared_at_us,
         }
 
     @classmethod
@@ -113,6 +124,8 @@ class RuleState:
             pending_since_us=_optional_int(data.get("pending_since_us")),
             last_ts_us=_optional_int(data.get("last_ts_us")),
             history=tuple((int(ts), float(value)) for ts, value in data.get("history", ())),
+            last_value=None if data.get("last_value") is None else float(data["last_value"]),
+            cleared_at_us=_optional_int(data.get("cleared_at_us")),
         )
 
 
@@ -138,20 +151,60 @@ def evaluate(rule: RuleSpec, state: RuleState, readings: Iterable[tuple[int, flo
     of `(ts_us, value)` readings in any order."""
     if rule.kind is RuleKind.NO_DATA:
         raise ValueError("no_data rules are evaluated by evaluate_no_data, not on readings")
-    active = state.active
-    pending = state.pending_since_us
-    last_ts = state.last_ts_us
-    history: deque[tuple[int, float]] = deque(state.history)
-    window_us = round(rule.window_s * _US)
+    # One reading per timestamp: a signal has one value at a time (the lowest, so that the
+    # order within a batch does not matter).
+    readings = sorted((ts, v) for ts, v in readings if math.isfinite(v))
+    readings = [r for i, r in enumerate(readings) if i == 0 or r[0] != readings[i - 1][0]]
+    newest = state.last_ts_us
+    late = [r for r in readings if newest is not None and r[0] <= newest]
+    fresh = readings[len(late) :] if newest is not None else readings
+    changes, cleared_at = _late_excursion(rule, state, late)
+    active, pending, last_ts, changes_now, history, last_value, cleared = _run(
+        rule,
+        fresh,
+        active=state.active,
+        pending=state.pending_since_us,
+        history=state.history,
+    )
+    changes.extend(changes_now)
+    new_state = RuleState(
+        active=active,
+        pending_since_us=pending,
+        last_ts_us=last_ts if last_ts is not None else newest,
+        history=history,
+        last_value=last_value if last_ts is not None else state.last_value,
+        cleared_at_us=cleared or cleared_at or state.cleared_at_us,
+    )
+    return Evaluation(new_state, changes)
+
+
+def _run(
+    rule: RuleSpec,
+    readings: Sequence[tuple[int, float]],
+    *,
+    active: bool,
+    pending: int | None,
+    history: Iterable[tuple[int, float]] = (),
+) -> tuple[
+    bool,
+    int | None,
+    int | None,
+    list[ConditionChange],
+    tuple[tuple[int, float], ...],
+    float | None,
+    int | None,
+]:
+    """Judge readings in time order from a state: (active, pending since, newest ts, edges,
+    rate history, newest judged value, last clear)."""
+    window: deque[tuple[int, float]] = deque(history)
     on_delay_us = round(rule.on_delay_s * _US)
     off_delay_us = round(rule.off_delay_s * _US)
+    window_us = round(rule.window_s * _US)
     changes: list[ConditionChange] = []
-
-    for ts, value in sorted(readings):
-        if (last_ts is not None and ts <= last_ts) or not math.isfinite(value):
-            continue
+    last_ts = judged = cleared = None
+    for ts, value in readings:
         last_ts = ts
-        judged = _rate(history, ts, value, window_us) if rule.kind is RuleKind.RATE else value
+        judged = _rate(window, ts, value, window_us) if rule.kind is RuleKind.RATE else value
         if judged is None or not (_clears(rule, judged) if active else _raises(rule, judged)):
             pending = None
             continue
@@ -161,11 +214,34 @@ def evaluate(rule: RuleSpec, state: RuleState, readings: Iterable[tuple[int, flo
             active = not active
             pending = None
             changes.append(ConditionChange(ts, "raise" if active else "clear", judged))
+            if not active:
+                cleared = ts
+    return active, pending, last_ts, changes, tuple(window), judged, cleared
 
-    new_state = RuleState(
-        active=active, pending_since_us=pending, last_ts_us=last_ts, history=tuple(history)
-    )
-    return Evaluation(new_state, changes)
+
+def _late_excursion(
+    rule: RuleSpec, state: RuleState, late: list[tuple[int, float]]
+) -> tuple[list[ConditionChange], int | None]:
+    """The edges of late readings judged on their own (see the module docstring), and the
+    clear that closes them, if any."""
+    newest = state.last_ts_us
+    if (
+        not late
+        or newest is None
+        or rule.kind is RuleKind.RATE
+        or state.active
+        or state.pending_since_us is not None
+    ):
+        return [], None
+    after = state.cleared_at_us
+    candidates = [r for r in late if r[0] < newest and (after is None or r[0] > after)]
+    active, _, _, changes, _, judged, cleared = _run(rule, candidates, active=False, pending=None)
+    if active:
+        # Normal again by the newest reading already judged: that is where it returned.
+        value = state.last_value if state.last_value is not None else judged
+        changes.append(ConditionChange(newest, "clear", value))
+        cleared = newest
+    return changes, cleared
 
 
 def evaluate_no_data(

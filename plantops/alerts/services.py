@@ -137,11 +137,26 @@ def _applies(rule: AlertRule, info: _SignalInfo) -> bool:
 def _evaluator_states(
     pairs: list[tuple[AlertRule, _SignalInfo]],
 ) -> dict[tuple[int, int], EvaluatorState]:
+    """The evaluators' states, locked until the transaction ends.
+
+    Two workers may store batches of the same signal at once. Without the lock both would
+    start from the same state and the last to commit would overwrite the other's; with it the
+    second waits and continues from the first's state (its readings may then be the older
+    ones, which `evaluate` handles). Rows are created first and locked in key order, so
+    concurrent workers cannot deadlock on them.
+    """
     if not pairs:
         return {}
-    rows = RuleState.objects.filter(
-        rule_id__in={rule.pk for rule, _ in pairs}, signal_id__in={info.pk for _, info in pairs}
-    ).values_list("rule_id", "signal_id", "state")
+    keys = sorted({(rule.pk, info.pk) for rule, info in pairs})
+    RuleState.objects.bulk_create(
+        [RuleState(rule_id=r, signal_id=s, state={}) for r, s in keys], ignore_conflicts=True
+    )
+    rows = (
+        RuleState.objects.select_for_update()
+        .filter(rule_id__in={r for r, _ in keys}, signal_id__in={s for _, s in keys})
+        .order_by("rule_id", "signal_id")
+        .values_list("rule_id", "signal_id", "state")
+    )
     return {(r, s): EvaluatorState.from_dict(state) for r, s, state in rows}
 
 

@@ -1,4 +1,5 @@
-"""Two workers recording alert events at once: ids become visible in order and chain up.
+"""Two workers storing at once: alert event ids become visible in order and chain up, and
+batches of one signal judged in either order lose no excursion.
 
 The socket's gap recovery rests on this: an event's `prev_id` must be the event committed just
 before it, so a writer must not pick its predecessor while another's event is uncommitted.
@@ -7,11 +8,12 @@ before it, so a writer must not pick its predecessor while another's event is un
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from django.db import connection, transaction
 
-from plantops.alerts.models import AlertEvent, AlertRule
+from plantops.alerts.models import Alert, AlertEvent, AlertRule, RuleState
 from plantops.alerts.services import alerts_evaluate_readings
 from plantops.telemetry.payloads import now_us
 from tests.factories import make_asset
@@ -64,3 +66,53 @@ def test_a_second_writer_waits_for_the_first_and_chains_onto_its_event():
     assert earlier.prev_id == 0
     assert later.pk > earlier.pk
     assert later.prev_id == earlier.pk
+
+
+def test_batches_of_one_signal_stored_at_once_in_reverse_order_keep_the_excursion():
+    """The return to normal (later readings) commits first; the crossing (earlier) after it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has a single writer by construction")
+    signal = make_asset().signals.get(slug="vibration")
+    rule = AlertRule.objects.create(
+        name="vibration high", kind="high", signal=signal, limit=5.0, deadband=1.0, priority="high"
+    )
+    t0 = now_us() - 60_000_000
+    with transaction.atomic():  # the rule has judged the signal before: its state row exists
+        alerts_evaluate_readings(readings=[(signal.pk, t0, 2.0)])
+    later_evaluated = threading.Event()
+    release_later = threading.Event()
+    errors: list[BaseException] = []
+
+    def store(readings, *, hold: bool) -> None:
+        try:
+            with transaction.atomic():
+                alerts_evaluate_readings(readings=readings)
+                if hold:
+                    later_evaluated.set()
+                    release_later.wait(timeout=20)
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    later = threading.Thread(
+        target=store, args=([(signal.pk, t0 + 10_000_000, 2.0)],), kwargs={"hold": True}
+    )
+    earlier = threading.Thread(
+        target=store, args=([(signal.pk, t0 + 5_000_000, 9.0)],), kwargs={"hold": False}
+    )
+    later.start()
+    assert later_evaluated.wait(timeout=20)
+    earlier.start()
+    time.sleep(1.0)  # the earlier batch is now waiting for the later one's rule state
+    release_later.set()
+    later.join(timeout=20)
+    earlier.join(timeout=20)
+
+    assert errors == []
+    alert = Alert.objects.get(rule=rule)
+    kinds = list(alert.events.order_by("id").values_list("kind", flat=True))
+    assert kinds == ["raised", "returned"]
+    assert alert.state == "rtn_unack"
+    state = RuleState.objects.get(rule=rule, signal=signal).state
+    assert (state["active"], state["last_ts_us"]) == (False, t0 + 10_000_000)

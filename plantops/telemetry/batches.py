@@ -130,6 +130,13 @@ class BatchBuilder:
             self.batch.size >= self.max_items or self._clock() - self.started_at >= self.max_age_s
         )
 
+    def seconds_until_due(self, *, idle: float) -> float:
+        """How long the batch may wait for more messages: until its age is reached, or `idle`
+        when it is empty (no batch, nothing to hand on)."""
+        if self.started_at is None:
+            return idle
+        return max(0.0, self.started_at + self.max_age_s - self._clock())
+
     def take(self) -> tuple[Batch, list[int]]:
         """Return the batch and the ack ids it covers, and start a new one."""
         taken = (self.batch, self.pending_acks)

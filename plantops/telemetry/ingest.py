@@ -250,7 +250,9 @@ class Ingest:
                     self.stop.wait(self.connect_backoff)
                     self.connect_backoff = min(self.connect_backoff * 2, 30.0)
                     continue
-            if not self.client.loop(timeout=0.05):
+            # Wake when the batch comes of age, not only when the next message arrives: at a
+            # low message rate that would add up to the gap between messages to its latency.
+            if not self.client.loop(timeout=min(0.05, self.builder.seconds_until_due(idle=0.05))):
                 self._on_disconnect()
                 self.stop.wait(min(self.connect_backoff, 5.0))
                 self.connect_backoff = min(self.connect_backoff * 2, 30.0)

@@ -1,0 +1,58 @@
+"""When ingest hands a batch on: full, or old enough; and how long it may wait meanwhile."""
+
+from __future__ import annotations
+
+import pytest
+
+from plantops.telemetry.batches import BatchBuilder
+from plantops.telemetry.payloads import ParseResult
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def one_reading(builder: BatchBuilder, ack_id: int) -> None:
+    builder.add(
+        topic="plantops/s/a/l/x/telemetry/v",
+        result=ParseResult(readings=[(1, 1_000_000 * ack_id, 1.0)]),
+        received_us=0,
+        ack_id=ack_id,
+    )
+
+
+def test_an_empty_builder_waits_as_long_as_it_likes_and_is_never_due():
+    builder = BatchBuilder(max_items=10, max_age_s=0.5, clock=Clock())
+    assert builder.seconds_until_due(idle=0.05) == 0.05
+    assert not builder.due()
+
+
+def test_a_batch_is_due_at_its_age_and_says_how_long_is_left():
+    clock = Clock()
+    builder = BatchBuilder(max_items=10, max_age_s=0.5, clock=clock)
+    one_reading(builder, 1)
+    clock.now += 0.3
+    one_reading(builder, 2)
+
+    assert builder.seconds_until_due(idle=0.05) == pytest.approx(0.2)
+    assert not builder.due()
+    clock.now += 0.25
+    assert builder.due()
+    clock.now += 1.0
+    assert builder.seconds_until_due(idle=0.05) == 0.0
+
+    batch, acks = builder.take()
+    assert (len(batch.readings), acks) == (2, [1, 2])
+    assert builder.empty
+
+
+def test_a_full_batch_is_due_at_once():
+    builder = BatchBuilder(max_items=2, max_age_s=60, clock=Clock())
+    one_reading(builder, 1)
+    assert not builder.due()
+    one_reading(builder, 2)
+    assert builder.due()

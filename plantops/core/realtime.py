@@ -6,10 +6,12 @@ wrote the data commits, so a browser never sees a value that was rolled back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -35,10 +37,34 @@ def send_now(messages: list[tuple[str, dict[str, Any]]]) -> None:
     if layer is None:
         return
     try:
-        async_to_sync(_send_all)(layer, messages)
+        asyncio.run_coroutine_threadsafe(_send_all(layer, messages), _push_loop()).result(
+            timeout=SEND_TIMEOUT_S
+        )
     except Exception:
         # The data is stored; a lost hint is recovered by the browser's catch-up on reconnect.
         logger.exception("live push failed for %d messages", len(messages))
+
+
+SEND_TIMEOUT_S = 10.0
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_pid = 0
+_loop_lock = threading.Lock()
+
+
+def _push_loop() -> asyncio.AbstractEventLoop:
+    """One event loop per process, in a daemon thread, for pushes from synchronous code.
+
+    `async_to_sync` would start a new loop for every push, and the channel layer's Redis
+    connections belong to a loop: each push would connect to Redis anew (about 4 ms of CPU,
+    paid by the worker on every batch). A forked worker process starts its own loop.
+    """
+    global _loop, _loop_pid
+    with _loop_lock:
+        if _loop is None or _loop_pid != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="realtime-push", daemon=True).start()
+            _loop, _loop_pid = loop, os.getpid()
+        return _loop
 
 
 async def _send_all(layer, messages: list[tuple[str, dict[str, Any]]]) -> None:

@@ -1,6 +1,6 @@
 """End-to-end ingest benchmark: publisher → Mosquitto → ingest_mqtt → Celery → PostgreSQL.
 
-Usage: python bench/ingest.py [--n 50000] [--runs 3] [--pool prefork|solo]
+Usage: python bench/ingest.py [--n 50000] [--runs 3] [--pool prefork|solo] [--batch-age S]
 
 Everything runs against services of the benchmark's own: a fresh PostgreSQL database
 (plantops_bench, dropped at the end), a Mosquitto started with scripts/mosquitto.conf on a free
@@ -45,6 +45,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import paho.mqtt.client as mqtt
 import psycopg
+import redis
 from paho.mqtt.enums import CallbackAPIVersion
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -260,7 +261,9 @@ def pg_conninfo(url: str) -> str:
 class Stack:
     """The broker, database, ingest and worker of one benchmark; stop() undoes all of it."""
 
-    def __init__(self, pool: str, db_name: str = BENCH_DB) -> None:
+    def __init__(
+        self, pool: str, db_name: str = BENCH_DB, batch_max_age_s: float | None = None
+    ) -> None:
         self.pool = pool
         self.db_name = db_name
         self.workdir = Path(tempfile.mkdtemp(prefix="plantops-bench-"))
@@ -288,8 +291,11 @@ class Stack:
             LOG_LEVEL="WARNING",
             PYTHONUNBUFFERED="1",
         )
+        # The shipped defaults, unless a benchmark asks for another batch age explicitly.
         self.env.pop("INGEST_BATCH_MAX_AGE_S", None)
         self.env.pop("INGEST_BATCH_MAX_READINGS", None)
+        if batch_max_age_s is not None:
+            self.env["INGEST_BATCH_MAX_AGE_S"] = str(batch_max_age_s)
         self.client_id = f"bench-ingest-{tag}"
 
     # database
@@ -392,7 +398,26 @@ class Stack:
                     conn.execute(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)")
             except psycopg.Error as exc:
                 say(f"warning: could not drop database {self.db_name}: {exc}")
+        self.forget_redis_keys()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def forget_redis_keys(self) -> None:
+        """Delete what this stack's own queue left in Redis: batches, bindings, figures."""
+        queue = self.env["CELERY_QUEUE"]
+        client = redis.Redis.from_url(self.env.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+        try:
+            keys = [queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}"]
+            keys += client.scan_iter(match=f"{queue}:metrics:*")
+            client.delete(*keys)
+            # A batch the stopped worker still held waits in kombu's shared unacked hash.
+            for tag, message in client.hscan_iter("unacked"):
+                if queue.encode() in message:
+                    client.hdel("unacked", tag)
+                    client.zrem("unacked_index", tag)
+        except redis.RedisError as exc:
+            say(f"warning: could not delete the Redis keys of queue {queue}: {exc}")
+        finally:
+            client.close()
 
 
 # --- measurements ---------------------------------------------------------------------------
@@ -549,6 +574,12 @@ def main() -> int:
         # 17,000 readings/s at N=50,000); one reading per message is bound by MQTT either way.
         help="Celery pool of the worker: prefork with 2 processes, or solo (default prefork)",
     )
+    parser.add_argument(
+        "--batch-age",
+        type=float,
+        default=None,
+        help="INGEST_BATCH_MAX_AGE_S for the ingest process (default: the shipped default)",
+    )
     args = parser.parse_args()
     if args.n % SIGNALS:
         parser.error(f"--n must be a multiple of {SIGNALS}")
@@ -557,7 +588,7 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupted)
-    stack = Stack(args.pool)
+    stack = Stack(args.pool, batch_max_age_s=args.batch_age)
     try:
         return bench(stack, args)
     except KeyboardInterrupt:
@@ -574,6 +605,8 @@ def bench(stack: Stack, args) -> int:
         f"ingest benchmark: N={n:,} readings per run, {runs} run(s) per shape, {os.cpu_count()} CPUs"
     )
     say(f"worker: celery --pool {pool}; database {BENCH_DB}; Mosquitto on port {stack.port}")
+    age = stack.env.get("INGEST_BATCH_MAX_AGE_S", "the default")
+    say(f"ingest: INGEST_BATCH_MAX_AGE_S={age}")
     stack.create_database()
     stack.start_broker()
     stack.start_pipeline()

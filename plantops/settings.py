@@ -132,15 +132,15 @@ REDIS_URL = check_redis_url(env_str("REDIS_URL", "redis://127.0.0.1:6379/0"))
 
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # Redis pub/sub: a group message is published once and each web process hands it to
+        # its own sockets, so one alert reaches 500 tablets with one Redis message per process
+        # rather than one per socket. Nothing is queued for a socket that is away: pushes are
+        # hints, and every screen catches up from the database when it reconnects.
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
         "CONFIG": {
-            # channels-redis blocks 5 s on each receive; redis-py 8 times reads out after 5 s
-            # by default, which dropped idle WebSockets every few seconds. 30 s still notices
-            # a dead Redis.
+            # redis-py 8 times reads out after 5 s by default; 30 s still notices a dead Redis.
             "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
             "prefix": env_str("CHANNELS_PREFIX", "plantops"),
-            "capacity": 1000,
-            "expiry": 30,
         },
     }
 }

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -92,14 +93,22 @@ def test_it_pushes_one_update_per_asset_after_commit():
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(realtime.asset_group(asset.pk), channel)
+    group = realtime.asset_group(asset.pk)
     t = now_us()
-    try:
-        batch_store(batch=a_batch(readings=[(signal.pk, t - 1000, 1.0), (signal.pk, t, 2.0)]))
-        message = async_to_sync(layer.receive)(channel)
-    finally:
-        async_to_sync(layer.group_discard)(realtime.asset_group(asset.pk), channel)
+
+    async def listen_while_storing() -> dict:
+        # One event loop throughout: the pub/sub layer's channels live in their loop.
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+        try:
+            await sync_to_async(batch_store)(
+                batch=a_batch(readings=[(signal.pk, t - 1000, 1.0), (signal.pk, t, 2.0)])
+            )
+            return await asyncio.wait_for(layer.receive(channel), timeout=10)
+        finally:
+            await layer.group_discard(group, channel)
+
+    message = async_to_sync(listen_while_storing)()
     assert message["type"] == "asset.update"
     assert message["points"] == {"vibration": [[(t - 1000) // 1000, 1.0], [t // 1000, 2.0]]}
     shown = {s["slug"]: s["value"] for s in message["tile"]["signals"]}

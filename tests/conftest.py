@@ -32,6 +32,17 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+@pytest.fixture(autouse=True)
+def fresh_plant_config() -> Iterator[None]:
+    """Each test starts without the rules and signal names a worker keeps for a few seconds:
+    a rolled-back test leaves no delete signal behind, and SQLite may reuse its ids."""
+    from plantops.alerts.services import plant_config_changed
+
+    plant_config_changed()
+    yield
+    plant_config_changed()
+
+
 @pytest.fixture
 def process_env() -> dict[str, str]:
     """Environment for child processes: the test database and a share group of their own."""

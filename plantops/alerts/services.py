@@ -9,6 +9,7 @@ N" never skips one that committed late. Live pushes go out after commit.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -31,7 +32,7 @@ from plantops.alerts.evaluation import (
 from plantops.alerts.evaluation import RuleState as EvaluatorState
 from plantops.alerts.lifecycle import AlertStatus, EventKind, IllegalTransition, Transition
 from plantops.alerts.models import Alert, AlertEvent, AlertRule, RuleState
-from plantops.assets.models import MachineState, Signal
+from plantops.assets.models import Asset, MachineState, Signal
 from plantops.core import realtime
 from plantops.telemetry.models import LatestReading
 from plantops.telemetry.payloads import datetime_to_us, us_to_datetime
@@ -81,11 +82,14 @@ def alerts_evaluate_readings(*, readings: Iterable[tuple[int, int, float]]) -> i
         by_signal[signal_id].append((ts_us, value))
     if not by_signal:
         return 0
-    signals = _signal_infos(by_signal)
-    rules = _rules_for(signals.values(), kinds=READING_KINDS)
+    rules = _config.reading_rules()
     if not rules:
         return 0
+    signals = _config.signal_infos(by_signal)
     pairs = [(rule, info) for info in signals.values() for rule in rules if _applies(rule, info)]
+    if not pairs:
+        return 0
+    pairs = _with_asset_states(pairs)
     states = _evaluator_states(pairs)
     edges: list[tuple[AlertRule, _SignalInfo, ConditionChange]] = []
     new_states: list[RuleState] = []
@@ -97,6 +101,80 @@ def alerts_evaluate_readings(*, readings: Iterable[tuple[int, int, float]]) -> i
         edges.extend((rule, info, change) for change in evaluation.changes)
     _store_evaluator_states(new_states)
     return _apply_edges(edges)
+
+
+# --- the plant configuration every batch reads ---------------------------------------------
+
+# How long a worker keeps the rules and the signals' names before reading them again. An edit
+# in this process (the admin, a test) clears them at once; other processes see it within this.
+CONFIG_TTL_S = 10.0
+
+
+class _PlantConfig:
+    """The enabled reading rules and the signals' fixed facts (names, asset, line), kept for
+    `CONFIG_TTL_S`: every stored batch needs them, and they change rarely. An asset's state
+    and maintenance status change all the time and are read fresh (`_with_asset_states`)."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.expires_at = 0.0
+        self.rules: list[AlertRule] | None = None
+        self.signals: dict[int, _SignalInfo] = {}
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        if now >= self.expires_at:
+            self.clear()
+            self.expires_at = now + CONFIG_TTL_S
+
+    def reading_rules(self) -> list[AlertRule]:
+        self._expire()
+        if self.rules is None:
+            self.rules = list(
+                AlertRule.objects.filter(enabled=True, kind__in=READING_KINDS).order_by("pk")
+            )
+        return self.rules
+
+    def signal_infos(self, signal_ids: Iterable[int]) -> dict[int, _SignalInfo]:
+        self._expire()
+        wanted = list(signal_ids)
+        missing = [pk for pk in wanted if pk not in self.signals]
+        if missing:
+            self.signals.update(_signal_infos(missing))
+        return {pk: self.signals[pk] for pk in wanted if pk in self.signals}
+
+
+_config = _PlantConfig()
+
+
+def plant_config_changed(**kwargs: Any) -> None:
+    """Forget the kept configuration (connected to saves and deletes of rules and the plant)."""
+    _config.clear()
+
+
+def _with_asset_states(
+    pairs: list[tuple[AlertRule, _SignalInfo]],
+) -> list[tuple[AlertRule, _SignalInfo]]:
+    """The pairs with their assets' current state and maintenance status, read now."""
+    current = {
+        pk: (state, out_of_service_since)
+        for pk, state, out_of_service_since in Asset.objects.filter(
+            pk__in={info.asset_id for _, info in pairs}
+        ).values_list("pk", "state", "out_of_service_since")
+    }
+    return [
+        (
+            rule,
+            dataclasses.replace(
+                info,
+                asset_state=current.get(info.asset_id, ("", None))[0],
+                out_of_service_since=current.get(info.asset_id, ("", None))[1],
+            ),
+        )
+        for rule, info in pairs
+    ]
 
 
 def _signal_infos(signal_ids: Iterable[int]) -> dict[int, _SignalInfo]:
@@ -114,18 +192,6 @@ def _signal_infos(signal_ids: Iterable[int]) -> dict[int, _SignalInfo]:
         "asset__out_of_service_since",
     )
     return {row[0]: _SignalInfo(*row) for row in rows}
-
-
-def _rules_for(infos: Iterable[_SignalInfo], *, kinds: Iterable[str]) -> list[AlertRule]:
-    infos = list(infos)
-    if not infos:
-        return []
-    scope = Q(signal_id__in=[i.pk for i in infos]) | Q(
-        signal__isnull=True,
-        asset_type__in={i.asset_type for i in infos},
-        signal_slug__in={i.slug for i in infos},
-    )
-    return list(AlertRule.objects.filter(scope, enabled=True, kind__in=list(kinds)))
 
 
 def _applies(rule: AlertRule, info: _SignalInfo) -> bool:
@@ -148,16 +214,26 @@ def _evaluator_states(
     if not pairs:
         return {}
     keys = sorted({(rule.pk, info.pk) for rule, info in pairs})
-    RuleState.objects.bulk_create(
-        [RuleState(rule_id=r, signal_id=s, state={}) for r, s in keys], ignore_conflicts=True
-    )
+    states = _locked_states(keys)
+    missing = [key for key in keys if key not in states]
+    if missing:  # a rule's first readings of a signal
+        RuleState.objects.bulk_create(
+            [RuleState(rule_id=r, signal_id=s, state={}) for r, s in missing],
+            ignore_conflicts=True,
+        )
+        states |= _locked_states(missing)
+    return states
+
+
+def _locked_states(keys: list[tuple[int, int]]) -> dict[tuple[int, int], EvaluatorState]:
     rows = (
         RuleState.objects.select_for_update()
         .filter(rule_id__in={r for r, _ in keys}, signal_id__in={s for _, s in keys})
         .order_by("rule_id", "signal_id")
         .values_list("rule_id", "signal_id", "state")
     )
-    return {(r, s): EvaluatorState.from_dict(state) for r, s, state in rows}
+    wanted = set(keys)
+    return {(r, s): EvaluatorState.from_dict(st) for r, s, st in rows if (r, s) in wanted}
 
 
 def _store_evaluator_states(states: list[RuleState]) -> None:

@@ -34,7 +34,7 @@ def send_on_commit(messages: list[tuple[str, dict[str, Any]]]) -> None:
 
 def send_now(messages: list[tuple[str, dict[str, Any]]]) -> None:
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not messages:
         return
     try:
         asyncio.run_coroutine_threadsafe(_send_all(layer, messages), _push_loop()).result(

@@ -108,7 +108,9 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
             )
         # Rules are judged in the same transaction: their memory commits with the readings.
         alerts_evaluate_readings(readings=batch.readings)
-        realtime.send_on_commit(_live_messages(batch, signal_meta))
+        # Built after the commit: the alert events (queued above) go out first, without
+        # waiting for the tiles' queries.
+        transaction.on_commit(lambda: realtime.send_now(_live_messages(batch, signal_meta)))
     return StoreOutcome(
         readings=len(batch.readings),
         states=len(batch.states),

@@ -51,16 +51,12 @@ Baselines measured in the same run, on the same machine and under the same load:
 
 The ingest hands a batch on when it is INGEST_BATCH_MAX_AGE_S old (or full), and that wait is
 part of every alert's latency, so the benchmark sets it explicitly: --batch-age, default 0.05 s;
-the shipped default stays 0.5 s. Alert p95 on the 2-core machine at 5,000 readings/s (150
-probes each, one session, noisy): 0.02 s → 367 ms, 0.05 s → 166 ms, 0.1 s → 198 ms, 0.25 s →
-374 ms, 0.5 s → 629 ms. Below 0.05 s the worker's cost per batch (rules, floor tiles, the push,
-the transaction: about 35 ms of worker CPU) outweighs the shorter wait; even at 0.05 s a batch
-takes 115-140 ms from its first message at ingest to stored and pushed, 60-75 ms of it waiting
-in ingest (the age, then the next message, 20 ms apart, that lets ingest see it is due). The price of 0.05 s is
-CPU: at 5,000 readings/s, 13 batches a second instead of 2, and 153 µs of CPU per stored reading
-(ingest, worker, daphne, PostgreSQL) instead of 56 µs. bench/ingest.py, whose bursts fill
-batches by size, was not slowed: 55,800 vs 58,000 readings/s in asset batches, 5,400 vs 4,400
-single readings/s (1.00× vs 0.90× the transport), 61 vs 58 µs CPU per reading.
+the shipped default stays 0.5 s, which gives p95 ≈ 600 ms at a third of the CPU. Smaller is not
+faster: at 0.03 s the worker's cost per batch (the transaction, rules, the push) saturates the
+two cores and p95 rose to 328 ms. The price of 0.05 s is CPU: at 5,000 readings/s, about 17
+batches a second instead of 2, and about 160 µs of CPU per stored reading (ingest, worker,
+daphne, PostgreSQL) instead of 56 µs. bench/ingest.py, whose bursts fill batches by size, is
+not slowed by it.
 
 The last line is machine-readable. The exit status is 1 if any alert never arrived (at the
 probe socket, or at any of the fan-out sockets; "recorded in the database" then tells a lost

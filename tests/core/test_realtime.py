@@ -33,13 +33,15 @@ def test_a_push_from_sync_code_reaches_a_socket_and_resumes_after_redis_drops_it
             # Redis drops the subscriber's connection (a restart, a network blip).
             assert redis.Redis.from_url(settings.REDIS_URL).client_kill_filter(_type="pubsub")
             # Pushes meanwhile may be lost (screens catch up from the database); within
-            # seconds the layer has reconnected and subscribed again.
+            # seconds the layer has reconnected and subscribed again. One receive waits
+            # throughout: cancelling it would remove the channel from the layer.
+            waiting = asyncio.ensure_future(layer.receive(channel))
             for _ in range(15):
                 await push(2)
-                try:
-                    return first, await asyncio.wait_for(layer.receive(channel), timeout=1)
-                except TimeoutError:
-                    continue
+                done, _ = await asyncio.wait({waiting}, timeout=1)
+                if done:
+                    return first, waiting.result()
+            waiting.cancel()
             pytest.fail("no push arrived within 15 s of the dropped connection")
         finally:
             await layer.group_discard(GROUP, channel)

@@ -77,18 +77,20 @@ def alerts_evaluate_readings(*, readings: Iterable[tuple[int, int, float]]) -> i
     evaluators' states, and one upsert of those states; alerts are touched only on an edge.
     Call inside the batch's transaction, so evaluation state and readings commit together.
     """
-    by_signal: dict[int, list[tuple[int, float]]] = defaultdict(list)
-    for signal_id, ts_us, value in readings:
-        by_signal[signal_id].append((ts_us, value))
-    if not by_signal:
-        return 0
+    readings = list(readings)
     rules = _config.reading_rules()
-    if not rules:
+    if not rules or not readings:
         return 0
-    signals = _config.signal_infos(by_signal)
+    signals = _config.signal_infos({signal_id for signal_id, _, _ in readings})
     pairs = [(rule, info) for info in signals.values() for rule in rules if _applies(rule, info)]
     if not pairs:
         return 0
+    # Only the watched signals' readings are grouped: most of a batch may have no rule.
+    watched = {info.pk for _, info in pairs}
+    by_signal: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for signal_id, ts_us, value in readings:
+        if signal_id in watched:
+            by_signal[signal_id].append((ts_us, value))
     pairs = _with_asset_states(pairs)
     states = _evaluator_states(pairs)
     edges: list[tuple[AlertRule, _SignalInfo, ConditionChange]] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from plantops.telemetry.batches import BatchBuilder
@@ -56,3 +58,19 @@ def test_a_full_batch_is_due_at_once():
     assert not builder.due()
     one_reading(builder, 2)
     assert builder.due()
+
+
+def test_a_batch_survives_its_celery_message_with_its_types():
+    from plantops.telemetry.batches import Batch
+
+    batch = Batch(batch_id="b1", readings=[(7, 1_000_000, 2.5), (8, 2_000_000, 3.0)])
+    message = json.loads(json.dumps(batch.to_message()))
+    message["readings"][1][2] = 3  # a whole number may come back as an int
+
+    again = Batch.from_message(message)
+
+    assert again.readings == [(7, 1_000_000, 2.5), (8, 2_000_000, 3.0)]
+    assert [type(v) for _, _, v in again.readings] == [float, float]
+    assert Batch.from_message({"batch_id": "b2"}).readings == []
+    with pytest.raises(ValueError, match="not enough values"):
+        Batch.from_message({"batch_id": "b3", "readings": [[1, 2]]})

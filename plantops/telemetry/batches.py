@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from plantops.telemetry.columns import ReadingColumns
 from plantops.telemetry.payloads import ParseResult, storable
 
 
@@ -30,9 +31,10 @@ class Batch:
     first_received_us: int = 0
 
     def to_message(self) -> dict[str, Any]:
+        """The batch as a JSON-safe Celery message; readings travel as packed columns."""
         return {
             "batch_id": self.batch_id,
-            "readings": self.readings,
+            "reading_columns": ReadingColumns.from_rows(self.readings).pack(),
             "states": self.states,
             "counts": self.counts,
             "dead_letters": self.dead_letters,
@@ -41,9 +43,16 @@ class Batch:
 
     @classmethod
     def from_message(cls, message: dict[str, Any]) -> Batch:
+        """The inverse of `to_message`; also reads the list form of batches queued before the
+        readings were packed."""
+        packed = message.get("reading_columns")
         return cls(
             batch_id=str(message["batch_id"]),
-            readings=_readings(message.get("readings", ())),
+            readings=(
+                ReadingColumns.unpack(packed).rows()
+                if packed is not None
+                else _readings(message.get("readings", ()))
+            ),
             states=[(int(a), int(t), str(s), str(r)) for a, t, s, r in message.get("states", ())],
             counts=[(int(a), int(t), int(g), int(b)) for a, t, g, b in message.get("counts", ())],
             dead_letters=[_dead_letter(d) for d in message.get("dead_letters", ())],

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import base64
 import logging
-import sys
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-import psycopg
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.backends.utils import CursorWrapper
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -23,7 +19,8 @@ from plantops.core import realtime
 from plantops.floor.selectors import asset_tiles
 from plantops.oee.models import CountEvent, StateEvent
 from plantops.telemetry.batches import Batch
-from plantops.telemetry.models import DeadLetter, LatestReading, MinuteRollup, Reading
+from plantops.telemetry.columns import ReadingColumns
+from plantops.telemetry.models import DeadLetter, Reading
 from plantops.telemetry.payloads import (
     Limits,
     Reason,
@@ -32,12 +29,11 @@ from plantops.telemetry.payloads import (
     parse_message,
     us_to_datetime,
 )
+from plantops.telemetry.storage import readings_store
 
 logger = logging.getLogger(__name__)
 
 LIVE_POINTS_PER_SIGNAL = 300
-# The largest finite float8: minute sums saturate here instead of overflowing.
-FLOAT_MAX = sys.float_info.max
 
 
 @dataclass(frozen=True)
@@ -51,19 +47,18 @@ class StoreOutcome:
 def batch_store(*, batch: Batch) -> StoreOutcome:
     """Store a batch in one transaction, idempotently, and push live updates after commit.
 
-    Readings go in with one INSERT … ON CONFLICT DO NOTHING on PostgreSQL, so a redelivered
-    batch stores nothing twice; dead letters are keyed by (batch id, position) for the same reason.
+    A redelivered batch stores nothing twice: readings are unique per (signal, ts) (see
+    `storage`), events per (asset, ts), dead letters per (batch id, position).
     """
     with transaction.atomic():
-        signal_meta = _existing_signals(batch)
-        _drop_rows_of_deleted_config(batch, signal_meta)
-        if batch.readings:
-            if connection.vendor == "postgresql":
-                _store_readings_postgresql(batch.readings)
-            else:
-                inserted = _insert_readings(batch.readings)
-                _roll_up(inserted)
-                _keep_latest(batch.readings)
+        columns = ReadingColumns.from_rows(batch.readings)
+        signal_ids = columns.distinct_signal_ids()
+        signal_meta = _existing_signals(signal_ids)
+        if len(signal_meta) < len(signal_ids):
+            _drop_readings_of_deleted_signals(batch, signal_meta)
+            columns = ReadingColumns.from_rows(batch.readings)
+        _drop_events_of_deleted_assets(batch)
+        readings_store(rows=batch.readings, columns=columns)
         if batch.states:
             StateEvent.objects.bulk_create(
                 [
@@ -110,207 +105,15 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
         alerts_evaluate_readings(readings=batch.readings)
         # Built after the commit: the alert events (queued above) go out first, without
         # waiting for the tiles' queries.
-        transaction.on_commit(lambda: realtime.send_now(_live_messages(batch, signal_meta)))
+        transaction.on_commit(
+            lambda: realtime.send_now(_live_messages(batch, columns, signal_meta))
+        )
     return StoreOutcome(
         readings=len(batch.readings),
         states=len(batch.states),
         counts=len(batch.counts),
         dead_letters=len(batch.dead_letters),
     )
-
-
-def _store_readings_postgresql(readings: list[tuple[int, int, float]]) -> int:
-    """Insert readings, add the new ones to their minute rollups and keep the latest per signal.
-
-    One statement with three array parameters, whatever the batch size: PostgreSQL unnests them,
-    so the work per reading is done by the server, not by Python building a VALUES list. Only
-    the rows the INSERT … ON CONFLICT DO NOTHING actually inserted reach the rollups, so a
-    redelivered batch adds nothing to them. Rollup and latest rows are written in key order:
-    concurrent workers lock them in the same order and cannot deadlock. Returns the number of
-    readings inserted.
-    """
-    signal_ids, ts_us, values = zip(*readings, strict=True)
-    reading = connection.ops.quote_name(Reading._meta.db_table)
-    rollup = connection.ops.quote_name(MinuteRollup._meta.db_table)
-    latest = connection.ops.quote_name(LatestReading._meta.db_table)
-    with _server_binding_cursor() as cursor:
-        cursor.execute(
-            f"""
-            WITH batch AS (
-                SELECT signal_id, TIMESTAMPTZ 'epoch' + ts_us * INTERVAL '1 microsecond' AS ts, value
-                FROM unnest(%s::bigint[], %s::bigint[], %s::double precision[])
-                    AS input (signal_id, ts_us, value)
-            ), inserted AS (
-                INSERT INTO {reading} (signal_id, ts, value)
-                SELECT signal_id, ts, value FROM batch
-                ON CONFLICT DO NOTHING
-                RETURNING signal_id, ts, value
-            ), rolled AS (
-                INSERT INTO {rollup} AS r
-                    (signal_id, minute, value_min, value_max, value_sum, value_count)
-                SELECT signal_id, date_trunc('minute', ts, 'UTC'), min(value), max(value),
-                       LEAST(GREATEST(sum(value), -{FLOAT_MAX}), {FLOAT_MAX}), count(*)
-                FROM inserted
-                GROUP BY 1, 2
-                ORDER BY 1, 2
-                ON CONFLICT (signal_id, minute) DO UPDATE SET
-                    value_min = LEAST(r.value_min, excluded.value_min),
-                    value_max = GREATEST(r.value_max, excluded.value_max),
-                    -- Saturating: float8 addition raises on overflow, which would refuse
-                    -- a valid (if absurd) reading such as 1e308 on every retry.
-                    value_sum = CASE
-                        WHEN abs(r.value_sum) < {FLOAT_MAX / 2} AND abs(excluded.value_sum) < {FLOAT_MAX / 2}
-                            OR sign(r.value_sum) <> sign(excluded.value_sum)
-                        THEN r.value_sum + excluded.value_sum
-                        ELSE sign(r.value_sum) * {FLOAT_MAX}
-                    END,
-                    value_count = r.value_count + excluded.value_count
-            ), newest AS (
-                INSERT INTO {latest} AS l (signal_id, ts, value)
-                SELECT DISTINCT ON (signal_id) signal_id, ts, value
-                FROM batch
-                ORDER BY signal_id, ts DESC
-                -- Only a newer reading replaces the latest: late or redelivered data must not
-                -- turn it back.
-                ON CONFLICT (signal_id) DO UPDATE SET ts = excluded.ts, value = excluded.value
-                WHERE l.ts < excluded.ts
-            )
-            SELECT count(*) FROM inserted
-            """,
-            [_array_literal(signal_ids), _array_literal(ts_us), _array_literal(values)],
-        )
-        (count,) = cursor.fetchone()
-    return count
-
-
-def _array_literal(numbers: Iterable[int | float]) -> str:
-    """PostgreSQL's text form of a numeric array. str() of an int or a finite float is exact."""
-    return "{" + ",".join(map(str, numbers)) + "}"
-
-
-def _server_binding_cursor() -> CursorWrapper:
-    """A psycopg cursor that sends parameters separately from the query, wrapped like Django's.
-
-    Django's own PostgreSQL cursors bind client-side: every parameter is adapted and quoted into
-    the SQL text, which for a batch's arrays costs several times the CPU of sending three
-    ready-made array literals as they are; the wrapper keeps Django's query logging and
-    execute wrappers.
-    """
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
-
-
-def _insert_readings(readings: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
-    """Insert readings, skipping those already stored; return the ones this call inserted.
-
-    The portable path, for SQLite (999 parameters a statement). What it returns feeds the rollups, so a redelivered batch,
-    whose readings are all already there, adds nothing to them.
-    """
-    table = connection.ops.quote_name(Reading._meta.db_table)
-    adapt = connection.ops.adapt_datetimefield_value
-    by_key = {(signal_id, ts_us): value for signal_id, ts_us, value in readings}
-    rows = sorted(by_key.items())
-    chunk_size = 300 if connection.vendor == "sqlite" else 20_000
-    inserted: list[tuple[int, int, float]] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), chunk_size):
-            chunk = rows[start : start + chunk_size]
-            params: list = []
-            for (signal_id, ts_us), value in chunk:
-                params.extend((signal_id, adapt(us_to_datetime(ts_us)), value))
-            cursor.execute(
-                f"INSERT INTO {table} (signal_id, ts, value) VALUES "
-                + ", ".join(["(%s, %s, %s)"] * len(chunk))
-                + " ON CONFLICT DO NOTHING RETURNING signal_id, ts",
-                params,
-            )
-            for signal_id, ts in cursor.fetchall():
-                ts_us = datetime_to_us(_as_utc(ts))
-                inserted.append((signal_id, ts_us, by_key[(signal_id, ts_us)]))
-    return inserted
-
-
-def _as_utc(value: datetime | str) -> datetime:
-    # PostgreSQL returns aware datetimes; SQLite returns Django's text form, in UTC.
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def _roll_up(inserted: list[tuple[int, int, float]]) -> None:
-    """Add newly inserted readings to their signals' minute rollups."""
-    minutes: dict[tuple[int, int], list[float]] = {}
-    for signal_id, ts_us, value in inserted:
-        key = (signal_id, ts_us - ts_us % 60_000_000)
-        agg = minutes.get(key)
-        if agg is None:
-            minutes[key] = [value, value, value, 1]
-        else:
-            agg[0] = min(agg[0], value)
-            agg[1] = max(agg[1], value)
-            agg[2] = _saturating_add(agg[2], value)
-            agg[3] += 1
-    if not minutes:
-        return
-    table = connection.ops.quote_name(MinuteRollup._meta.db_table)
-    adapt = connection.ops.adapt_datetimefield_value
-    least, greatest = ("min", "max") if connection.vendor == "sqlite" else ("LEAST", "GREATEST")
-    rows = sorted(minutes.items())  # a fixed lock order: concurrent workers cannot deadlock
-    chunk_size = 150 if connection.vendor == "sqlite" else 5_000
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), chunk_size):
-            chunk = rows[start : start + chunk_size]
-            params: list = []
-            for (signal_id, minute_us), (low, high, total, count) in chunk:
-                params.extend(
-                    (signal_id, adapt(us_to_datetime(minute_us)), low, high, total, count)
-                )
-            cursor.execute(
-                f"INSERT INTO {table} (signal_id, minute, value_min, value_max, value_sum, value_count) VALUES "
-                + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
-                + " ON CONFLICT (signal_id, minute) DO UPDATE SET"
-                f" value_min = {least}({table}.value_min, excluded.value_min),"
-                f" value_max = {greatest}({table}.value_max, excluded.value_max),"
-                f" value_sum = {greatest}(-{FLOAT_MAX!r}, {least}({FLOAT_MAX!r},"
-                f" {table}.value_sum + excluded.value_sum)),"
-                f" value_count = {table}.value_count + excluded.value_count",
-                params,
-            )
-
-
-def _saturating_add(a: float, b: float) -> float:
-    return max(-FLOAT_MAX, min(FLOAT_MAX, a + b))
-
-
-def _keep_latest(readings: list[tuple[int, int, float]]) -> None:
-    newest: dict[int, tuple[int, float]] = {}
-    for signal_id, ts_us, value in readings:
-        known = newest.get(signal_id)
-        if known is None or ts_us > known[0]:
-            newest[signal_id] = (ts_us, value)
-    table = connection.ops.quote_name(LatestReading._meta.db_table)
-    adapt = connection.ops.adapt_datetimefield_value
-    # Sorted, so concurrent workers lock the same rows in the same order and cannot deadlock.
-    rows = sorted(newest.items())
-    # SQLite allows 999 parameters per statement; PostgreSQL takes a batch's signals in one.
-    chunk_size = 300 if connection.vendor == "sqlite" else 10_000
-    for start in range(0, len(rows), chunk_size):
-        chunk = rows[start : start + chunk_size]
-        params: list = []
-        for signal_id, (ts_us, value) in chunk:
-            params.extend((signal_id, adapt(us_to_datetime(ts_us)), value))
-        # Only a newer reading replaces the latest: late or redelivered data must not turn it back.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (signal_id, ts, value) VALUES "
-                + ", ".join(["(%s, %s, %s)"] * len(chunk))
-                + f" ON CONFLICT (signal_id) DO UPDATE SET ts = excluded.ts, value = excluded.value"
-                f" WHERE {table}.ts < excluded.ts",
-                params,
-            )
 
 
 def _keep_current_state(states: list[tuple[int, int, str, str]]) -> None:
@@ -352,35 +155,40 @@ def batch_store_salvaging(*, batch: Batch) -> StoreOutcome:
         )
 
 
-def _existing_signals(batch: Batch) -> dict[int, tuple[int, str]]:
-    """Return signal id → (asset id, slug) for the batch's signals that still exist."""
-    signal_ids = {signal_id for signal_id, _, _ in batch.readings}
+def _existing_signals(signal_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """Return signal id → (asset id, slug) for those of the signals that still exist."""
     if not signal_ids:
         return {}
     rows = Signal.objects.filter(pk__in=signal_ids).values_list("pk", "asset_id", "slug")
     return {pk: (asset_id, slug) for pk, asset_id, slug in rows}
 
 
-def _drop_rows_of_deleted_config(batch: Batch, signal_meta: dict[int, tuple[int, str]]) -> None:
-    """Drop rows whose signal or asset was deleted after ingest resolved the topic.
+def _drop_readings_of_deleted_signals(
+    batch: Batch, signal_meta: dict[int, tuple[int, str]]
+) -> None:
+    """Turn readings whose signal was deleted after ingest resolved the topic into dead letters.
 
-    Their foreign keys would fail the whole batch on every retry; they become dead letters.
+    Nothing would ever show them, and the signal's id is never reused.
     """
-    gone = [row for row in batch.readings if row[0] not in signal_meta]
-    if gone:
-        now_us = datetime_to_us(timezone.now())
-        batch.readings = [row for row in batch.readings if row[0] in signal_meta]
-        batch.dead_letters.extend(
-            (
-                f"signal {signal_id}",
-                f"{value}",
-                Reason.UNKNOWN_SIGNAL.value,
-                "signal deleted before its reading was stored",
-                now_us,
-                "",
-            )
-            for signal_id, _, value in gone
+    now_us = datetime_to_us(timezone.now())
+    batch.dead_letters.extend(
+        (
+            f"signal {signal_id}",
+            f"{value}",
+            Reason.UNKNOWN_SIGNAL.value,
+            "signal deleted before its reading was stored",
+            now_us,
+            "",
         )
+        for signal_id, _, value in batch.readings
+        if signal_id not in signal_meta
+    )
+    batch.readings = [row for row in batch.readings if row[0] in signal_meta]
+
+
+def _drop_events_of_deleted_assets(batch: Batch) -> None:
+    """Drop states and counts whose asset was deleted: their foreign keys would fail the whole
+    batch on every retry."""
     asset_ids = {row[0] for row in batch.states} | {row[0] for row in batch.counts}
     if asset_ids:
         existing = set(Asset.objects.filter(pk__in=asset_ids).values_list("pk", flat=True))
@@ -389,25 +197,17 @@ def _drop_rows_of_deleted_config(batch: Batch, signal_meta: dict[int, tuple[int,
             batch.counts = [row for row in batch.counts if row[0] in existing]
 
 
-def _live_messages(batch: Batch, signal_meta: dict[int, tuple[int, str]]) -> list[tuple[str, dict]]:
+def _live_messages(
+    batch: Batch, columns: ReadingColumns, signal_meta: dict[int, tuple[int, str]]
+) -> list[tuple[str, dict]]:
     """One message per asset touched by the batch, plus one floor message with their tiles."""
-    by_signal: dict[int, list[tuple[int, float]]] = {}
-    for signal_id, ts_us, value in batch.readings:
-        series = by_signal.get(signal_id)
-        if series is None:
-            by_signal[signal_id] = series = []
-        series.append((ts_us, value))
     # Per asset, per signal slug: the newest points in time order, timestamps in milliseconds.
     points: dict[int, dict[str, list[tuple[int, float]]]] = {}
-    for signal_id, series in by_signal.items():
+    for signal_id, series in columns.series_per_signal(limit=LIVE_POINTS_PER_SIGNAL).items():
         meta = signal_meta.get(signal_id)
-        if meta is None:
-            continue
-        asset_id, slug = meta
-        series.sort()
-        points.setdefault(asset_id, {})[slug] = [
-            (ts_us // 1000, value) for ts_us, value in series[-LIVE_POINTS_PER_SIGNAL:]
-        ]
+        if meta is not None:
+            asset_id, slug = meta
+            points.setdefault(asset_id, {})[slug] = series
     asset_ids = set(points) | {asset_id for asset_id, _, _, _ in batch.states}
     if not asset_ids:
         return []

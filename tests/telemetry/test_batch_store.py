@@ -46,19 +46,41 @@ def test_it_stores_a_redelivered_batch_once():
     assert CountEvent.objects.count() == 1
 
 
-def test_it_inserts_all_readings_of_a_batch_in_one_statement():
+def test_it_stores_all_readings_of_a_batch_in_one_statement():
     asset = make_asset(signals=("vibration", "temperature", "current", "speed"))
     signal_ids = list(asset.signals.values_list("pk", flat=True))
     t = now_us()
     readings = [(signal_ids[i % 4], t - i * 1000, float(i)) for i in range(2000)]
     with CaptureQueriesContext(connection) as queries:
         batch_store(batch=a_batch(readings=readings))
-    inserts = [q["sql"] for q in queries if 'INSERT INTO "telemetry_reading"' in q["sql"]]
+    writes = [q["sql"] for q in queries if '"telemetry_reading"' in q["sql"]]
     if connection.vendor == "postgresql":
-        assert len(inserts) == 1
+        # A fresh batch is copied in; ON CONFLICT is only for batches already (partly) stored.
+        assert len(writes) == 1
+        assert writes[0].startswith('COPY "telemetry_reading"')
     assert Reading.objects.count() == 2000
     # Whatever the batch size, the statements stay few: no query per reading.
     assert len(queries) < 20
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_a_partly_stored_batch_falls_back_to_inserting_only_the_new_readings():
+    from plantops.telemetry.models import MinuteRollup
+
+    asset = make_asset()
+    signal = asset.signals.get(slug="vibration")
+    minute = now_us() // 60_000_000 * 60_000_000 - 120_000_000
+    batch_store(batch=a_batch(readings=[(signal.pk, minute, 1.0), (signal.pk, minute + 1, 2.0)]))
+    again = [(signal.pk, minute + 1, 2.0), (signal.pk, minute + 2, 10.0)]
+    with CaptureQueriesContext(connection) as queries:
+        batch_store(batch=a_batch(readings=again))
+    writes = [q["sql"] for q in queries if '"telemetry_reading"' in q["sql"]]
+    assert [sql.split()[0] for sql in writes] == ["COPY", "WITH"]
+    assert sorted(Reading.objects.values_list("value", flat=True)) == [1.0, 2.0, 10.0]
+    rollup = MinuteRollup.objects.get(signal=signal)
+    # The reading already stored is not counted twice in its minute.
+    assert (rollup.value_count, rollup.value_sum, rollup.value_max) == (3, 13.0, 10.0)
+    assert LatestReading.objects.get(signal=signal).value == 10.0
 
 
 def test_it_keeps_the_newest_value_and_ignores_late_ones():

@@ -63,14 +63,36 @@ def test_a_full_batch_is_due_at_once():
 def test_a_batch_survives_its_celery_message_with_its_types():
     from plantops.telemetry.batches import Batch
 
-    batch = Batch(batch_id="b1", readings=[(7, 1_000_000, 2.5), (8, 2_000_000, 3.0)])
+    readings = [(7, 1_000_000, 2.5), (8, 2_000_000, 3.0), (2**40, 2**52 + 1, -1e-300)]
+    batch = Batch(batch_id="b1", readings=readings)
     message = json.loads(json.dumps(batch.to_message()))
-    message["readings"][1][2] = 3  # a whole number may come back as an int
 
     again = Batch.from_message(message)
 
+    assert again.readings == readings
+    assert [type(v) for row in again.readings for v in row] == [int, int, float] * 3
+    assert Batch.from_message({"batch_id": "b2"}).readings == []
+    assert Batch.from_message(Batch(batch_id="b2").to_message()).readings == []
+
+
+def test_it_reads_batches_queued_in_the_list_form():
+    from plantops.telemetry.batches import Batch
+
+    message = {"batch_id": "b1", "readings": [[7, 1_000_000, 2.5], [8, 2_000_000, 3]]}
+    again = Batch.from_message(message)
     assert again.readings == [(7, 1_000_000, 2.5), (8, 2_000_000, 3.0)]
     assert [type(v) for _, _, v in again.readings] == [float, float]
-    assert Batch.from_message({"batch_id": "b2"}).readings == []
     with pytest.raises(ValueError, match="not enough values"):
         Batch.from_message({"batch_id": "b3", "readings": [[1, 2]]})
+
+
+def test_a_malformed_packed_message_is_refused_with_a_reason():
+    from plantops.telemetry.batches import Batch
+
+    packed = Batch(batch_id="b1", readings=[(7, 1, 2.5)]).to_message()
+    packed["reading_columns"]["value"] = "not base64!"
+    with pytest.raises(ValueError, match="malformed packed readings"):
+        Batch.from_message(packed)
+    packed["reading_columns"]["value"] = ""
+    with pytest.raises(ValueError, match="differ in length"):
+        Batch.from_message(packed)

@@ -29,12 +29,22 @@ class Batch:
     dead_letter_offset: int = 0
     # When ingest received the batch's first message (µs since the epoch): for batch latency.
     first_received_us: int = 0
+    # The readings as columns, with the list they were made from: a new list, or one whose
+    # length changed, has them made again.
+    _columns: tuple[list, ReadingColumns] | None = field(default=None, repr=False, compare=False)
+
+    def reading_columns(self) -> ReadingColumns:
+        """The readings as columns (made once per readings list)."""
+        cached = self._columns
+        if cached is None or cached[0] is not self.readings or len(cached[1]) != len(self.readings):
+            cached = self._columns = (self.readings, ReadingColumns.from_rows(self.readings))
+        return cached[1]
 
     def to_message(self) -> dict[str, Any]:
         """The batch as a JSON-safe Celery message; readings travel as packed columns."""
         return {
             "batch_id": self.batch_id,
-            "reading_columns": ReadingColumns.from_rows(self.readings).pack(),
+            "reading_columns": self.reading_columns().pack(),
             "states": self.states,
             "counts": self.counts,
             "dead_letters": self.dead_letters,
@@ -46,13 +56,12 @@ class Batch:
         """The inverse of `to_message`; also reads the list form of batches queued before the
         readings were packed."""
         packed = message.get("reading_columns")
+        columns = ReadingColumns.unpack(packed) if packed is not None else None
+        readings = columns.rows() if columns is not None else _readings(message.get("readings", ()))
         return cls(
             batch_id=str(message["batch_id"]),
-            readings=(
-                ReadingColumns.unpack(packed).rows()
-                if packed is not None
-                else _readings(message.get("readings", ()))
-            ),
+            readings=readings,
+            _columns=(readings, columns) if columns is not None else None,
             states=[(int(a), int(t), str(s), str(r)) for a, t, s, r in message.get("states", ())],
             counts=[(int(a), int(t), int(g), int(b)) for a, t, g, b in message.get("counts", ())],
             dead_letters=[_dead_letter(d) for d in message.get("dead_letters", ())],

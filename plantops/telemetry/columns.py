@@ -12,6 +12,7 @@ Pure: numpy only, no Django. Three uses, each replacing a loop over thousands of
 from __future__ import annotations
 
 import base64
+import binascii
 import sys
 from dataclasses import dataclass
 
@@ -92,10 +93,10 @@ class ReadingColumns:
         """The inverse of `pack`; ValueError if the columns are malformed or of unequal length."""
         try:
             columns = [
-                np.frombuffer(base64.b64decode(packed[name], validate=True), dtype=dtype)
+                np.frombuffer(binascii.a2b_base64(packed[name], strict_mode=True), dtype=dtype)
                 for name, dtype in _PACKED.items()
             ]
-        except (KeyError, TypeError, ValueError) as error:
+        except (KeyError, TypeError, ValueError, binascii.Error) as error:
             raise ValueError(f"malformed packed readings: {error}") from None
         if len({len(column) for column in columns}) != 1:
             raise ValueError("packed reading columns differ in length")

@@ -52,12 +52,11 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
     `storage`), events per (asset, ts), dead letters per (batch id, position).
     """
     with transaction.atomic():
-        columns = ReadingColumns.from_rows(batch.readings)
-        signal_ids = columns.distinct_signal_ids()
+        signal_ids = batch.reading_columns().distinct_signal_ids()
         signal_meta = _existing_signals(signal_ids)
         if len(signal_meta) < len(signal_ids):
             _drop_readings_of_deleted_signals(batch, signal_meta)
-            columns = ReadingColumns.from_rows(batch.readings)
+        columns = batch.reading_columns()
         _drop_events_of_deleted_assets(batch)
         readings_store(rows=batch.readings, columns=columns)
         if batch.states:

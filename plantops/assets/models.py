@@ -60,6 +60,16 @@ class Line(models.Model):
         related_name="operated_lines",
         help_text="The operator position: whose tablets show this line's alerts.",
     )
+    small_stop_s = models.PositiveIntegerField(
+        default=120,
+        help_text="Stops shorter than this are small stops (idling and minor stoppages), "
+        "not breakdowns, in the OEE losses.",
+    )
+    startup_reject_window_s = models.PositiveIntegerField(
+        default=600,
+        help_text="Scrap within this many seconds after a restart from a breakdown or "
+        "changeover counts as start-up rejects.",
+    )
 
     class Meta:
         ordering = ["position", "name"]
@@ -172,3 +182,91 @@ class Signal(models.Model):
             and self.expected_min >= self.expected_max
         ):
             raise ValidationError({"expected_max": "Expected max must be above expected min."})
+
+
+# --- the production plan: shifts, breaks, holidays ------------------------------------------
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def validate_weekdays(value: str) -> None:
+    if not value or any(c not in "0123456" for c in value) or len(set(value)) != len(value):
+        raise ValidationError(
+            "Give the days the shift starts on as digits, 0 = Monday … 6 = Sunday "
+            "(01234 is Monday to Friday), each at most once."
+        )
+
+
+class Shift(models.Model):
+    """A recurring shift of a line, in the site's local time; it belongs to the day it starts."""
+
+    line = models.ForeignKey(Line, on_delete=models.CASCADE, related_name="shifts")
+    name = models.CharField(max_length=64)
+    start = models.TimeField(help_text="Local time at the site.")
+    end = models.TimeField(help_text="Local time; at or before the start, the next day.")
+    weekdays = models.CharField(
+        max_length=7,
+        default="01234",
+        validators=[validate_weekdays],
+        help_text="Days the shift starts on: 0 = Monday … 6 = Sunday, e.g. 01234.",
+    )
+
+    class Meta:
+        ordering = ["line", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "name"], name="shift_name_unique_in_line")
+        ]
+
+    def __str__(self) -> str:
+        days = ", ".join(WEEKDAY_NAMES[int(d)] for d in sorted(self.weekdays))
+        return f"{self.name} {self.start:%H:%M}–{self.end:%H:%M} ({days})"
+
+    @property
+    def crosses_midnight(self) -> bool:
+        return self.end <= self.start
+
+
+class ShiftBreak(models.Model):
+    """A planned stop inside a shift (lunch, a handover), in local time."""
+
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="breaks")
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["shift", "start"]
+
+    def __str__(self) -> str:
+        return f"break {self.start:%H:%M}–{self.end:%H:%M}"
+
+    def clean(self) -> None:
+        shift = getattr(self, "shift", None)
+        if shift is None or self.start is None or self.end is None:
+            return
+
+        day = 24 * 60
+
+        def offset(t) -> int:
+            # Minutes from the shift's start, counting past midnight for a night shift.
+            return (t.hour * 60 + t.minute - shift.start.hour * 60 - shift.start.minute) % day
+
+        start, end = offset(self.start), offset(self.end) or day
+        if not start < end <= (offset(shift.end) or day):
+            raise ValidationError("A break must lie within its shift and end after it starts.")
+
+
+class Holiday(models.Model):
+    """A day on which no shift of the site starts (a public holiday, a plant shutdown)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["site", "date"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "date"], name="holiday_once_per_site_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.date.isoformat()})"

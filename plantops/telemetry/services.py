@@ -18,6 +18,7 @@ from plantops.assets.models import Asset, Signal
 from plantops.core import realtime
 from plantops.floor.selectors import asset_tiles
 from plantops.oee.models import CountEvent, StateEvent
+from plantops.oee.services import oee_hours_forget
 from plantops.telemetry import timescale
 from plantops.telemetry.batches import Batch
 from plantops.telemetry.columns import ReadingColumns
@@ -100,6 +101,12 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
                     ) in enumerate(batch.dead_letters, start=batch.dead_letter_offset)
                 ],
                 ignore_conflicts=True,
+            )
+        if batch.states or batch.counts:
+            # Late states and counts change hours whose OEE snapshots were already made.
+            oee_hours_forget(
+                states=[(a, t) for a, t, _, _ in batch.states],
+                counts=[(a, t) for a, t, _, _ in batch.counts],
             )
         # Rules are judged in the same transaction: their memory commits with the readings.
         alerts_evaluate_readings(readings=batch.readings)

@@ -196,3 +196,33 @@ def test_retention_deletes_only_readings_older_than_the_window():
     )
     assert readings_purge(older_than_days=10, now=now) == 3
     assert sorted(Reading.objects.values_list("value", flat=True)) == [0.5, 9.9]
+
+
+def test_late_states_and_counts_forget_the_oee_hours_they_change():
+    from datetime import UTC, datetime, timedelta
+
+    from plantops.oee.models import OeeHour
+    from plantops.telemetry.payloads import datetime_to_us
+
+    asset = make_asset()
+    noon = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    totals = dict.fromkeys(
+        ["planned_s", "run_s", "ideal_run_s", "breakdowns_s", "changeover_s", "small_stops_s"],
+        0.0,
+    )
+    counts = dict.fromkeys(
+        ["total_count", "good_count", "startup_rejects", "production_rejects"], 0
+    )
+    for hours in range(-2, 3):
+        OeeHour.objects.create(
+            asset=asset, hour=noon + timedelta(hours=hours), ideal_known=True, **totals, **counts
+        )
+    batch_store(
+        batch=a_batch(
+            states=[(asset.pk, datetime_to_us(noon + timedelta(minutes=30)), "down", "")],
+            counts=[(asset.pk, datetime_to_us(noon - timedelta(minutes=90)), 5, 0)],
+        )
+    )
+    # The state changes 12:00 onwards (until its next change, not known yet); the count 10:00.
+    left = sorted(h.hour.hour for h in OeeHour.objects.filter(asset=asset))
+    assert left == [11]

@@ -1,0 +1,136 @@
+"""Writes for OEE: operators closing the gaps, and keeping the hourly snapshots true."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from plantops.assets.models import Asset
+from plantops.oee import selectors
+from plantops.oee.models import (
+    CountEvent,
+    OeeHour,
+    ScrapEntry,
+    StateEvent,
+    StopReason,
+    StopReasonEntry,
+)
+from plantops.telemetry.payloads import datetime_to_us, us_to_datetime
+
+STOP_STATES = ("down", "idle")
+
+
+def _hour_of(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def oee_hours_forget(
+    *, states: Iterable[tuple[int, int]], counts: Iterable[tuple[int, int]]
+) -> int:
+    """Delete the snapshots that stored events `(asset_id, ts_us)` make wrong; return how many.
+
+    A state change alters every hour from its own until the next change, which may not have
+    arrived yet: all of the asset's later snapshots go. A count alters its own hour. Live
+    events land in the open hour, which has no snapshot, so this usually deletes nothing.
+    """
+    earliest_state: dict[int, int] = {}
+    for asset_id, ts_us in states:
+        earliest_state[asset_id] = min(ts_us, earliest_state.get(asset_id, ts_us))
+    count_hours: dict[int, set[int]] = {}
+    for asset_id, ts_us in counts:
+        count_hours.setdefault(asset_id, set()).add(ts_us - ts_us % selectors.HOUR_US)
+    deleted = 0
+    for asset_id, ts_us in earliest_state.items():
+        hour = us_to_datetime(ts_us - ts_us % selectors.HOUR_US)
+        deleted += OeeHour.objects.filter(asset_id=asset_id, hour__gte=hour).delete()[0]
+    for asset_id, hours in count_hours.items():
+        deleted += OeeHour.objects.filter(
+            asset_id=asset_id, hour__in=[us_to_datetime(h) for h in hours]
+        ).delete()[0]
+    return deleted
+
+
+def _forget_from(event: StateEvent) -> None:
+    OeeHour.objects.filter(asset_id=event.asset_id, hour__gte=_hour_of(event.ts)).delete()
+
+
+@transaction.atomic
+def stop_reason_assign(
+    *, event: StateEvent, reason: StopReason, user: AbstractBaseUser | None
+) -> StopReasonEntry:
+    """Give a stop its reason; refused for anything but a stop (no reason on running time)."""
+    if event.state not in STOP_STATES:
+        raise ValidationError(
+            f"Only a stop gets a reason; the machine reported {event.get_state_display()} here."
+        )
+    if not reason.active:
+        raise ValidationError(f"The reason {reason.label!r} is no longer in use.")
+    entry, _ = StopReasonEntry.objects.update_or_create(
+        event=event,
+        defaults={"reason": reason, "entered_by": user, "entered_at": timezone.now()},
+    )
+    _forget_from(event)
+    return entry
+
+
+def _count_period(asset: Asset, ts: datetime) -> tuple[datetime, datetime]:
+    """The shift that `ts` falls in (or its hour, outside any shift): what scrap is checked by."""
+    plan = selectors.line_plan(asset.line)
+    ts_us = datetime_to_us(ts)
+    for shift in plan.shifts(ts_us - 86_400_000_000, ts_us + 1):
+        if shift.start_us <= ts_us < shift.end_us:
+            return us_to_datetime(shift.start_us), us_to_datetime(shift.end_us)
+    hour = _hour_of(ts)
+    return hour, hour + timedelta(hours=1)
+
+
+@transaction.atomic
+def scrap_record(
+    *, asset: Asset, ts: datetime, quantity: int, reason: str, user: AbstractBaseUser | None
+) -> ScrapEntry:
+    """Record parts found to be scrap among the good ones the machine counted.
+
+    Refused above what the machine counted good in the same shift, less scrap already
+    recorded there: an operator cannot scrap parts that were never made.
+    """
+    if quantity < 1:
+        raise ValidationError("Give how many parts are scrap (at least 1).")
+    if ts > timezone.now():
+        raise ValidationError("Scrap cannot be recorded for parts not made yet.")
+    start, end = _count_period(asset, ts)
+    # Lock the asset's row: two tablets recording at once must not both pass the check.
+    Asset.objects.select_for_update().filter(pk=asset.pk).first()
+    good = (
+        CountEvent.objects.filter(asset=asset, ts__gte=start, ts__lt=end).aggregate(n=Sum("good"))[
+            "n"
+        ]
+        or 0
+    )
+    already = (
+        ScrapEntry.objects.filter(asset=asset, ts__gte=start, ts__lt=end).aggregate(
+            n=Sum("quantity")
+        )["n"]
+        or 0
+    )
+    if quantity > good - already:
+        raise ValidationError(
+            f"{asset.name} counted {good} good parts in this shift"
+            + (f" and {already} are already recorded as scrap" if already else "")
+            + f": at most {max(0, good - already)} can be scrapped."
+        )
+    entry = ScrapEntry.objects.create(
+        asset=asset,
+        ts=ts,
+        quantity=quantity,
+        reason=reason.strip()[:100],
+        entered_by=user,
+        entered_at=timezone.now(),
+    )
+    OeeHour.objects.filter(asset=asset, hour=_hour_of(ts)).delete()
+    return entry

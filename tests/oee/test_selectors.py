@@ -1,0 +1,160 @@
+"""OEE read from the database: shifts from the admin's models, snapshots, operators' entries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from plantops.assets.models import Asset, Shift, ShiftBreak
+from plantops.oee import selectors, services
+from plantops.oee.models import CountEvent, OeeHour, StateEvent, StopCategory, StopReason
+from tests.factories import make_asset
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = datetime(2026, 11, 23, tzinfo=UTC)
+AFTER = MONDAY + timedelta(days=1)
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    return MONDAY.replace(hour=hour, minute=minute)
+
+
+def press(*, ideal_cycle_s: float = 30.0) -> Asset:
+    asset = make_asset(signals=())
+    asset.ideal_cycle_time_s = ideal_cycle_s
+    asset.save()
+    early = Shift.objects.create(line=asset.line, name="Early", start=time(6), end=time(14))
+    ShiftBreak.objects.create(shift=early, start=time(10), end=time(10, 30))
+    return asset
+
+
+def run_the_shift(asset: Asset) -> None:
+    """The hand-computed shift of tests/oee/test_calculation.py: OEE = 567/729."""
+    for ts, state, reason in [
+        (at(6), "running", ""),
+        (at(8), "down", ""),
+        (at(8, 45), "running", ""),
+        (at(14), "idle", "end of shift"),
+    ]:
+        StateEvent.objects.create(asset=asset, ts=ts, state=state, reason=reason)
+    for ts, good, scrap in [(at(7), 200, 5), (at(8, 50), 100, 4), (at(12), 400, 20)]:
+        CountEvent.objects.create(asset=asset, ts=ts, good=good, scrap=scrap)
+
+
+def test_it_computes_a_shift_from_the_calendar_and_the_events():
+    asset = press()
+    run_the_shift(asset)
+    result = selectors.asset_oee(asset, at(6), at(14), now=AFTER)
+    assert (result.planned_s, result.run_s, result.total_count) == (27_000, 24_300, 729)
+    assert result.oee == pytest.approx(567 / 729)
+    assert result.loss_figures()["startup_rejects"] == 4
+    # Over the whole day the same: nothing is planned outside the shift.
+    assert selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER).oee == pytest.approx(567 / 729)
+
+
+def test_closed_hours_are_kept_and_read_back_to_the_same_figure():
+    asset = press()
+    run_the_shift(asset)
+    first = selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
+    assert OeeHour.objects.filter(asset=asset).count() == 24
+    again = selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
+    assert again.oee == pytest.approx(first.oee)
+    assert again.loss_figures() == first.loss_figures()
+    # Edges that are not whole hours are computed from the events around them.
+    partial = selectors.asset_oee(asset, at(6, 15), at(13, 45), now=AFTER)
+    assert partial.planned_s == 27_000 - 1_800
+    assert partial.run_s == 24_300 - 1_800
+
+
+def test_a_late_state_makes_the_hours_it_changes_be_computed_again():
+    asset = press()
+    run_the_shift(asset)
+    selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
+    # A changeover 12:00-12:20 that arrived late (the gateway was offline).
+    late = [(at(12), "changeover", "product B"), (at(12, 20), "running", "")]
+    for ts, state, reason in late:
+        StateEvent.objects.create(asset=asset, ts=ts, state=state, reason=reason)
+    forgotten = services.oee_hours_forget(
+        states=[(asset.pk, int(ts.timestamp() * 1e6)) for ts, _, _ in late], counts=[]
+    )
+    assert forgotten == 12  # 12:00 to the end of the day
+    result = selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
+    assert result.losses.changeover_s == 1_200
+    assert result.run_s == 24_300 - 1_200
+
+
+def test_start_up_rejects_are_found_across_an_hour_boundary():
+    asset = press()
+    for ts, state in [(at(6), "running"), (at(8, 50), "down"), (at(8, 58), "running")]:
+        StateEvent.objects.create(asset=asset, ts=ts, state=state)
+    CountEvent.objects.create(asset=asset, ts=at(9, 3), good=10, scrap=3)
+    CountEvent.objects.create(asset=asset, ts=at(9, 30), good=10, scrap=2)
+    result = selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
+    assert OeeHour.objects.filter(asset=asset).count() == 24  # read through hourly snapshots
+    assert result.loss_figures()["startup_rejects"] == 3
+    assert result.loss_figures()["production_rejects"] == 2
+
+
+def test_the_current_shift_counts_only_the_time_so_far():
+    asset = press()
+    run_the_shift(asset)
+    result = selectors.asset_oee(asset, at(6), at(14), now=at(9))
+    # 06:00-09:00 planned so far; running 06:00-08:00 and 08:45-09:00.
+    assert (result.planned_s, result.run_s) == (10_800, 8_100)
+    assert result.total_count == 205 + 104
+
+
+def test_a_line_adds_up_its_assets():
+    asset = press()
+    run_the_shift(asset)
+    other = Asset.objects.create(
+        line=asset.line, slug="other", name="Other", asset_type="press", ideal_cycle_time_s=60
+    )
+    StateEvent.objects.create(asset=other, ts=at(6), state="running")
+    CountEvent.objects.create(asset=other, ts=at(9), good=405, scrap=0)
+    line, per_asset = selectors.line_oee(asset.line, at(6), at(14), now=AFTER)
+    assert set(per_asset) == {asset.pk, other.pk}
+    assert per_asset[other.pk].availability == 1.0
+    assert line.planned_s == 54_000
+    assert line.run_s == 24_300 + 27_000
+    assert line.performance == pytest.approx((729 * 30 + 405 * 60) / 51_300)
+
+
+def test_a_stop_reason_goes_to_stops_only_and_shows_in_the_pareto():
+    asset = press()
+    run_the_shift(asset)
+    jam = StopReason.objects.create(code="jam", label="Jam", category=StopCategory.EQUIPMENT)
+    running = StateEvent.objects.get(asset=asset, ts=at(6))
+    with pytest.raises(ValidationError, match="Only a stop gets a reason"):
+        services.stop_reason_assign(event=running, reason=jam, user=None)
+    before = selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
+    assert before.downtime_by_reason == {"": 2_700}
+    stop = StateEvent.objects.get(asset=asset, ts=at(8))
+    services.stop_reason_assign(event=stop, reason=jam, user=None)
+    after = selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
+    assert after.downtime_by_reason == {"jam": 2_700}
+
+
+def test_scrap_is_refused_above_what_the_machine_counted_good_in_the_shift():
+    asset = press()
+    run_the_shift(asset)
+    with pytest.raises(ValidationError, match="counted 700 good parts"):
+        services.scrap_record(asset=asset, ts=at(12), quantity=701, reason="", user=None)
+    services.scrap_record(asset=asset, ts=at(12), quantity=600, reason="burr", user=None)
+    with pytest.raises(ValidationError, match="600 are already recorded"):
+        services.scrap_record(asset=asset, ts=at(13), quantity=101, reason="", user=None)
+    result = selectors.asset_oee(asset, at(6), at(14), now=AFTER)
+    assert (result.total_count, result.good_count) == (729, 100)
+    assert result.loss_figures()["production_rejects"] == 625
+
+
+def test_no_shift_means_a_no_plan_result():
+    asset = make_asset(signals=())
+    StateEvent.objects.create(asset=asset, ts=at(6), state="running")
+    result = selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
+    payload = selectors.oee_payload(result)
+    assert payload["status"] == "no_plan"
+    assert (payload["availability"], payload["oee"]) == (None, None)

@@ -11,5 +11,6 @@ urlpatterns = [
     path("metrics", telemetry_views.metrics_text, name="metrics"),
     path("pipeline/", telemetry_views.pipeline_health, name="pipeline"),
     path("", include("plantops.alerts.urls")),
+    path("", include("plantops.oee.urls")),
     path("", include("plantops.floor.urls")),
 ]

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
 
 from plantops.assets import services
-from plantops.assets.models import Area, Asset, Line, Signal, Site
+from plantops.assets.models import Area, Asset, Holiday, Line, Shift, ShiftBreak, Signal, Site
 
 
 class AreaInline(admin.TabularInline):
@@ -38,12 +38,29 @@ class SignalInline(admin.TabularInline):
     prepopulated_fields = {"slug": ["name"]}
 
 
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+
+
+class ShiftInline(admin.TabularInline):
+    model = Shift
+    extra = 0
+    fields = ["name", "start", "end", "weekdays"]
+    show_change_link = True  # breaks are set on the shift's own page
+
+
+class ShiftBreakInline(admin.TabularInline):
+    model = ShiftBreak
+    extra = 0
+
+
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "timezone"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [AreaInline]
+    inlines = [AreaInline, HolidayInline]
 
 
 @admin.register(Area)
@@ -62,7 +79,20 @@ class LineAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["operators"]
-    inlines = [AssetInline]
+    fieldsets = [
+        (None, {"fields": ["area", "slug", "name", "position", "operators"]}),
+        ("OEE", {"fields": ["small_stop_s", "startup_reject_window_s"]}),
+    ]
+    inlines = [ShiftInline, AssetInline]
+
+
+@admin.register(Shift)
+class ShiftAdmin(admin.ModelAdmin):
+    """Shifts in the site's local time; a shift ending at or before its start ends next day."""
+
+    list_display = ["__str__", "line"]
+    list_filter = ["line__area__site", "line"]
+    inlines = [ShiftBreakInline]
 
 
 @admin.register(Asset)

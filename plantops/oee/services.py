@@ -134,3 +134,19 @@ def scrap_record(
     )
     OeeHour.objects.filter(asset=asset, hour=_hour_of(ts)).delete()
     return entry
+
+
+def oee_hours_make_recent(*, hours: int = 24, now: datetime | None = None) -> int:
+    """Make the missing snapshots of every asset's last `hours` closed hours; return how many
+    assets were looked at. Screens then read a day or a month from snapshots alone."""
+    now = now or timezone.now()
+    end = _hour_of(now)
+    start = end - timedelta(hours=hours)
+    lines = {}
+    assets = list(Asset.objects.select_related("line__area__site"))
+    for asset in assets:
+        plan = lines.get(asset.line_id)
+        if plan is None:
+            plan = lines[asset.line_id] = selectors.line_plan(asset.line)
+        selectors.asset_oee(asset, start, end, plan=plan, now=now)
+    return len(assets)

@@ -126,7 +126,7 @@ def test_a_line_adds_up_its_assets():
 def test_a_stop_reason_goes_to_stops_only_and_shows_in_the_pareto():
     asset = press()
     run_the_shift(asset)
-    jam = StopReason.objects.create(code="jam", label="Jam", category=StopCategory.EQUIPMENT)
+    jam = StopReason.objects.get(code="jam")  # seeded with the other common reasons
     running = StateEvent.objects.get(asset=asset, ts=at(6))
     with pytest.raises(ValidationError, match="Only a stop gets a reason"):
         services.stop_reason_assign(event=running, reason=jam, user=None)
@@ -136,6 +136,19 @@ def test_a_stop_reason_goes_to_stops_only_and_shows_in_the_pareto():
     services.stop_reason_assign(event=stop, reason=jam, user=None)
     after = selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
     assert after.downtime_by_reason == {"jam": 2_700}
+    retired = StopReason.objects.create(code="old", label="Old", category=StopCategory.OTHER)
+    retired.active = False
+    with pytest.raises(ValidationError, match="no longer in use"):
+        services.stop_reason_assign(event=stop, reason=retired, user=None)
+
+
+def test_the_beat_snapshots_every_assets_last_day_of_closed_hours():
+    asset = press()
+    run_the_shift(asset)
+    assert services.oee_hours_make_recent(now=AFTER + timedelta(minutes=5)) >= 1
+    assert OeeHour.objects.filter(asset=asset).count() == 24
+    noon = OeeHour.objects.get(asset=asset, hour=at(12))
+    assert (noon.planned_s, noon.run_s, noon.total_count) == (3_600, 3_600, 420)
 
 
 def test_scrap_is_refused_above_what_the_machine_counted_good_in_the_shift():

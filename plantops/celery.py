@@ -18,4 +18,6 @@ app.conf.beat_schedule = {
     "reading-retention": {"task": "telemetry.purge_old_readings", "schedule": 3600.0},
     # OEE snapshots of closed hours, so the first screen to ask for a day need not make them.
     "oee-hours": {"task": "oee.make_recent_hours", "schedule": 300.0},
+    # Run time accrues with no event; screens also get every event's update within seconds.
+    "oee-screens": {"task": "oee.push_all_screens", "schedule": 30.0},
 }

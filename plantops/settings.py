@@ -184,6 +184,8 @@ METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 DEAD_LETTER_RETENTION_DAYS = env_int("DEAD_LETTER_RETENTION_DAYS", 30, minimum=1)
 # The longest an operator may shelve an alert (supervisors: each rule's own maximum).
 ALERT_OPERATOR_MAX_SHELVE_S = env_int("ALERT_OPERATOR_MAX_SHELVE_S", 3600, minimum=60)
+# A line's OEE screens get at most one update this often, however many events arrive.
+OEE_PUSH_EVERY_S = env_float("OEE_PUSH_EVERY_S", 3.0, minimum=0.1)
 
 LOGGING = {
     "version": 1,

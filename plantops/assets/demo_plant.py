@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import time
 
 # (slug, name, unit, expected min, expected max, sampling interval s) per asset type.
 # Vibration limits follow ISO 10816-3 zone boundaries for medium machines on rigid mounts.
@@ -67,6 +68,14 @@ class DemoAsset:
 
 
 SITE = ("riverside", "Riverside Works", "Europe/Berlin")
+
+# Every line runs three shifts a day, every day, each with a half-hour break: the demo always
+# has a shift to show. (name, start, end, [(break start, break end)])
+SHIFTS: list[tuple[str, time, time, list[tuple[time, time]]]] = [
+    ("Early", time(6), time(14), [(time(10), time(10, 30))]),
+    ("Late", time(14), time(22), [(time(18), time(18, 30))]),
+    ("Night", time(22), time(6), [(time(2), time(2, 30))]),
+]
 
 # area slug, area name, [(line slug, line name, [assets])]
 AREAS: list[tuple[str, str, list[tuple[str, str, list[DemoAsset]]]]] = [

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from plantops.assets import demo_plant
-from plantops.assets.models import Area, Asset, Line, Signal, Site
+from plantops.assets.models import Area, Asset, Line, Shift, ShiftBreak, Signal, Site
 
 
 @transaction.atomic
@@ -28,6 +28,16 @@ def demo_plant_seed() -> Site:
             line, _ = Line.objects.update_or_create(
                 area=area, slug=line_slug, defaults={"name": line_name, "position": line_position}
             )
+            for shift_name, start, end, breaks in demo_plant.SHIFTS:
+                shift, _ = Shift.objects.update_or_create(
+                    line=line,
+                    name=shift_name,
+                    defaults={"start": start, "end": end, "weekdays": "0123456"},
+                )
+                shift.breaks.all().delete()
+                ShiftBreak.objects.bulk_create(
+                    [ShiftBreak(shift=shift, start=b_start, end=b_end) for b_start, b_end in breaks]
+                )
             for asset_position, spec in enumerate(assets, start=1):
                 asset, _ = Asset.objects.update_or_create(
                     line=line,

@@ -22,8 +22,16 @@ FLOOR_GROUP = "floor"
 ALERTS_GROUP = "alerts"
 
 
+# Every line's current shift OEE, for the floor-level OEE board.
+OEE_BOARD_GROUP = "oee.board"
+
+
 def asset_group(asset_id: int) -> str:
     return f"asset.{asset_id}"
+
+
+def line_oee_group(line_id: int) -> str:
+    return f"oee.line.{line_id}"
 
 
 def send_on_commit(messages: list[tuple[str, dict[str, Any]]]) -> None:

@@ -12,8 +12,17 @@ OPERATORS = "Operators"
 SUPERVISORS = "Supervisors"
 
 ROLE_PERMISSIONS = {
-    OPERATORS: ["alerts.view_alert", "alerts.change_alert"],
+    OPERATORS: [
+        "alerts.view_alert",
+        "alerts.change_alert",
+        # Closing the OEE gaps on the tablet: a reason for a stop, scrap found.
+        "oee.add_stopreasonentry",
+        "oee.add_scrapentry",
+    ],
     SUPERVISORS: [
+        "oee.add_stopreasonentry",
+        "oee.change_stopreasonentry",
+        "oee.add_scrapentry",
         "alerts.view_alert",
         "alerts.change_alert",
         "alerts.supervise_alerts",

@@ -14,9 +14,10 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
-from plantops.assets.models import Asset
+from plantops.assets.models import Asset, Line
 from plantops.core import realtime
 from plantops.floor import selectors
+from plantops.oee import selectors as oee_selectors
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -117,3 +118,35 @@ class AssetConsumer(_LoggedInConsumer):
                 "tile": event.get("tile"),
             }
         )
+
+
+class LineOeeConsumer(_LoggedInConsumer):
+    """The line's OEE screen: the whole screen on connect, then coalesced updates."""
+
+    async def resolve(self) -> bool:
+        self.line_id = self.scope["url_route"]["kwargs"]["line_id"]
+        self.line = await Line.objects.select_related("area__site").filter(pk=self.line_id).afirst()
+        if self.line is None:
+            return False
+        self.group = realtime.line_oee_group(self.line_id)
+        return True
+
+    async def snapshot(self) -> dict:
+        screen = await database_sync_to_async(oee_selectors.line_screen)(self.line)
+        return {"type": "oee.screen", "screen": screen}
+
+    async def oee_screen(self, event: dict) -> None:
+        await self.send_json({"type": "oee.screen", "screen": event["screen"]})
+
+
+class OeeBoardConsumer(_LoggedInConsumer):
+    group = realtime.OEE_BOARD_GROUP
+
+    async def snapshot(self) -> dict:
+        return {
+            "type": "oee.board",
+            "lines": await database_sync_to_async(oee_selectors.floor_board)(),
+        }
+
+    async def oee_board(self, event: dict) -> None:
+        await self.send_json({"type": "oee.board", "lines": event["lines"]})

@@ -186,16 +186,27 @@ def spans_from_events(
     Events may come in any order (late messages are placed by their timestamp). The state
     before the first event is unknown and yields no span; each state lasts until the next
     event or `end_us`. Spans are not clipped to `start_us`, so a stop keeps its whole length;
-    `oee_of` clips them to the planned time.
+    `oee_of` clips them to the planned time. The span before the period comes too.
     """
-    ordered = sorted(events)
+    # A machine that repeats its state (every minute, say) has not changed it: consecutive
+    # events of one state are one span, with the first reason given in it.
+    changes: list[list] = []
+    for ts_us, state, reason in sorted(events):
+        if changes and changes[-1][1] == state:
+            if not changes[-1][2]:
+                changes[-1][2] = reason
+            continue
+        changes.append([ts_us, state, reason])
     spans: list[Span] = []
-    for i, (ts_us, state, reason) in enumerate(ordered):
-        until = ordered[i + 1][0] if i + 1 < len(ordered) else end_us
+    for i, (ts_us, state, reason) in enumerate(changes):
+        until = changes[i + 1][0] if i + 1 < len(changes) else end_us
         until = min(until, end_us)
-        if until > ts_us and until > start_us:
+        if until > ts_us:
             spans.append(Span(ts_us, until, state, reason))
-    return spans
+    # From the one before the first that reaches the period: it tells whether that one is a
+    # restart (start-up rejects); oee_of counts no time outside the period.
+    first = next((i for i, span in enumerate(spans) if span.end_us > start_us), len(spans))
+    return spans[max(0, first - 1) :]
 
 
 def _overlap(a_start: int, a_end: int, b_start: int, b_end: int) -> int:

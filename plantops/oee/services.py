@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+import redis
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from plantops.assets.models import Asset
+from plantops.assets.models import Asset, Line
+from plantops.core import realtime
 from plantops.oee import selectors
 from plantops.oee.models import (
     CountEvent,
@@ -23,7 +27,9 @@ from plantops.oee.models import (
 )
 from plantops.telemetry.payloads import datetime_to_us, us_to_datetime
 
-STOP_STATES = ("down", "idle")
+logger = logging.getLogger(__name__)
+
+STOP_STATES = selectors.STOP_STATES
 
 
 def _hour_of(moment: datetime) -> datetime:
@@ -150,3 +156,53 @@ def oee_hours_make_recent(*, hours: int = 24, now: datetime | None = None) -> in
             plan = lines[asset.line_id] = selectors.line_plan(asset.line)
         selectors.asset_oee(asset, start, end, plan=plan, now=now)
     return len(assets)
+
+
+# --- live screens -----------------------------------------------------------------------------
+
+_redis: redis.Redis | None = None
+
+
+def _redis_client() -> redis.Redis:
+    global _redis
+    if _redis is None:
+        _redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5)
+    return _redis
+
+
+def oee_push_soon(*, line_ids: Iterable[int]) -> None:
+    """Have the lines' OEE screens updated within OEE_PUSH_EVERY_S, at most once per interval.
+
+    The first call for a line in an interval claims it in Redis and schedules the push for
+    the interval's end; later calls find it claimed and add nothing, since that push will
+    read everything stored by then. A hint only: screens also refresh when they reconnect.
+    """
+    from plantops.oee.tasks import push_line_screen
+
+    every_s = settings.OEE_PUSH_EVERY_S
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    for line_id in set(line_ids):
+        try:
+            claimed = _redis_client().set(
+                f"{prefix}:oee-push:{line_id}", 1, nx=True, px=int(every_s * 1000)
+            )
+            if claimed:
+                push_line_screen.apply_async(args=[line_id], countdown=every_s)
+        except Exception:
+            logger.warning("could not schedule the OEE push of line %s", line_id, exc_info=True)
+
+
+def oee_push_now(*, line_id: int) -> None:
+    """Send the line's OEE screen and the floor's OEE board to the browsers showing them."""
+    line = Line.objects.select_related("area__site").filter(pk=line_id).first()
+    if line is None:
+        return
+    realtime.send_now(
+        [
+            (
+                realtime.line_oee_group(line.pk),
+                {"type": "oee.screen", "screen": selectors.line_screen(line)},
+            ),
+            (realtime.OEE_BOARD_GROUP, {"type": "oee.board", "lines": selectors.floor_board()}),
+        ]
+    )

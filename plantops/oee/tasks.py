@@ -9,3 +9,17 @@ from plantops.oee import services
 def make_recent_hours() -> int:
     """Snapshot the hours that closed since the last run (and any a late event made stale)."""
     return services.oee_hours_make_recent()
+
+
+@shared_task(name="oee.push_line_screen", ignore_result=True)
+def push_line_screen(line_id: int) -> None:
+    """Push a line's OEE screen (and the floor board) once; the line may be gone."""
+    services.oee_push_now(line_id=line_id)
+
+
+@shared_task(name="oee.push_all_screens", ignore_result=True)
+def push_all_screens() -> None:
+    """Time passing changes OEE with no event at all: refresh every line's screen now and then."""
+    from plantops.assets.models import Line
+
+    services.oee_push_soon(line_ids=Line.objects.values_list("pk", flat=True))

@@ -1,15 +1,22 @@
-"""OEE over HTTP: the JSON API for integration."""
+"""OEE over HTTP: the JSON API for integration and the tablet screens. Thin: parse, call one
+selector or service, render."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
 
 from plantops.assets.models import Asset, Line
 from plantops.core.auth import api_login_required
-from plantops.oee import selectors
+from plantops.oee import selectors, services
+from plantops.oee.models import StateEvent, StopReason
 
 MAX_RANGE = timedelta(days=400)
 
@@ -78,7 +85,7 @@ def api_oee(request: HttpRequest) -> JsonResponse:
         }
         return JsonResponse(body)
     total, per_asset = selectors.line_oee(line, start, end)
-    slugs = dict(Asset.objects.filter(line=line).values_list("pk", "slug"))
+    slugs = dict(Asset.objects.filter(pk__in=per_asset).values_list("pk", "slug"))
     body |= {
         "asset": None,
         **selectors.oee_payload(total),
@@ -87,3 +94,102 @@ def api_oee(request: HttpRequest) -> JsonResponse:
         ],
     }
     return JsonResponse(body)
+
+
+# --- the tablet screens ---------------------------------------------------------------------
+
+
+def _line_or_404(line_id: int) -> Line:
+    return get_object_or_404(Line.objects.select_related("area__site"), pk=line_id)
+
+
+@login_required
+@require_GET
+def line_page(request: HttpRequest, line_id: int) -> HttpResponse:
+    """The line's OEE: the current shift's figure with A, P, Q, its hourly trend, the down-time
+    Pareto, and the stops waiting for a reason, which an operator explains here."""
+    line = _line_or_404(line_id)
+    return render(
+        request,
+        "oee/line.html",
+        {
+            "line": line,
+            "screen": selectors.line_screen(line),
+            "reasons": StopReason.objects.filter(active=True),
+            "assets": Asset.objects.filter(line=line).order_by("position", "name"),
+            "can_explain": request.user.has_perm("oee.add_stopreasonentry"),
+            "can_scrap": request.user.has_perm("oee.add_scrapentry"),
+        },
+    )
+
+
+@login_required
+@require_GET
+def line_screen_json(request: HttpRequest, line_id: int) -> JsonResponse:
+    return JsonResponse(selectors.line_screen(_line_or_404(line_id)))
+
+
+@login_required
+@require_POST
+def stop_reason_set(request: HttpRequest, line_id: int, event_id: int) -> HttpResponse:
+    line = _line_or_404(line_id)
+    if not request.user.has_perm("oee.add_stopreasonentry"):
+        return HttpResponseForbidden("Only operators and supervisors explain stops.")
+    event = get_object_or_404(
+        StateEvent.objects.select_related("asset"), pk=event_id, asset__line=line
+    )
+    reason = StopReason.objects.filter(code=request.POST.get("reason", "")).first()
+    if reason is None:
+        messages.error(request, "Pick one of the reasons shown.")
+    else:
+        try:
+            services.stop_reason_assign(event=event, reason=reason, user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{event.asset.name}: stop explained as “{reason.label}”.")
+            services.oee_push_soon(line_ids=[line.pk])
+    return redirect("oee:line", line_id=line.pk)
+
+
+@login_required
+@require_POST
+def scrap_add(request: HttpRequest, line_id: int) -> HttpResponse:
+    line = _line_or_404(line_id)
+    if not request.user.has_perm("oee.add_scrapentry"):
+        return HttpResponseForbidden("Only operators and supervisors record scrap.")
+    asset = Asset.objects.filter(line=line, pk=_int(request.POST.get("asset"))).first()
+    quantity = _int(request.POST.get("quantity"))
+    if asset is None:
+        messages.error(request, "Pick the machine the scrap came from.")
+    elif quantity is None:
+        messages.error(request, "Give how many parts are scrap, as a whole number.")
+    else:
+        try:
+            services.scrap_record(
+                asset=asset,
+                ts=timezone.now(),
+                quantity=quantity,
+                reason=request.POST.get("reason", ""),
+                user=request.user,
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{asset.name}: {quantity} scrap recorded.")
+            services.oee_push_soon(line_ids=[line.pk])
+    return redirect("oee:line", line_id=line.pk)
+
+
+def _int(raw: str | None) -> int | None:
+    try:
+        return int(raw or "")
+    except ValueError:
+        return None
+
+
+@login_required
+@require_GET
+def board_page(request: HttpRequest) -> HttpResponse:
+    """Every line's current shift OEE, readable across the hall."""
+    return render(request, "oee/board.html", {"board": selectors.floor_board()})

@@ -18,7 +18,7 @@ from plantops.assets.models import Asset, Signal
 from plantops.core import realtime
 from plantops.floor.selectors import asset_tiles
 from plantops.oee.models import CountEvent, StateEvent
-from plantops.oee.services import oee_hours_forget
+from plantops.oee.services import oee_hours_forget, oee_push_soon
 from plantops.telemetry import timescale
 from plantops.telemetry.batches import Batch
 from plantops.telemetry.columns import ReadingColumns
@@ -108,6 +108,9 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
                 states=[(a, t) for a, t, _, _ in batch.states],
                 counts=[(a, t) for a, t, _, _ in batch.counts],
             )
+            touched = {a for a, *_ in batch.states} | {a for a, *_ in batch.counts}
+            line_ids = set(Asset.objects.filter(pk__in=touched).values_list("line_id", flat=True))
+            transaction.on_commit(lambda: oee_push_soon(line_ids=line_ids))
         # Rules are judged in the same transaction: their memory commits with the readings.
         alerts_evaluate_readings(readings=batch.readings)
         # Built after the commit: the alert events (queued above) go out first, without

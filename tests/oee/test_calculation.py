@@ -182,3 +182,21 @@ def test_without_an_ideal_cycle_time_performance_and_oee_are_unknown():
     assert result.availability == pytest.approx(0.9)
     assert (result.performance, result.oee) == (None, None)
     assert combine([result, compute(shift_with_break())]).oee is None
+
+
+def test_a_state_repeated_every_minute_is_one_span_and_its_stop_keeps_its_length():
+    minute = 60_000_000
+    t = at("07:00")
+    events = [(at("06:00"), "running", "")]
+    events += [(t + i * minute, "down", "jam" if i == 2 else "") for i in range(6)]
+    events += [(t + 6 * minute + i * minute, "running", "") for i in range(10)]
+    spans = spans_from_events(events, start_us=at("06:00"), end_us=at("08:00"))
+    assert [(s.state, s.seconds, s.reason) for s in spans] == [
+        ("running", 3_600, ""),
+        ("down", 360, "jam"),  # the first reason given in the run
+        ("running", 3_240, ""),
+    ]
+    case = {"planned": [window("06:00", "08:00")], "events": events, "counts": []}
+    result = compute(case, end="08:00", small_stop_s=120)
+    # Six minutes down, reported minute by minute: a breakdown, not six small stops.
+    assert (result.losses.breakdowns_s, result.losses.small_stops_s) == (360, 0)

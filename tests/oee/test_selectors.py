@@ -96,6 +96,10 @@ def test_start_up_rejects_are_found_across_an_hour_boundary():
     assert OeeHour.objects.filter(asset=asset).count() == 24  # read through hourly snapshots
     assert result.loss_figures()["startup_rejects"] == 3
     assert result.loss_figures()["production_rejects"] == 2
+    # The 09:00 hour made on its own, and a period starting after the restart, see it too.
+    OeeHour.objects.filter(asset=asset, hour=at(9)).delete()
+    assert selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER).losses.startup_rejects == 3
+    assert selectors.asset_oee(asset, at(9), at(9, 10), now=AFTER).losses.startup_rejects == 3
 
 
 def test_the_current_shift_counts_only_the_time_so_far():
@@ -115,6 +119,11 @@ def test_a_line_adds_up_its_assets():
     )
     StateEvent.objects.create(asset=other, ts=at(6), state="running")
     CountEvent.objects.create(asset=other, ts=at(9), good=405, scrap=0)
+    # A conveyor makes no parts (no ideal cycle time): it is not part of the line's OEE.
+    conveyor = Asset.objects.create(
+        line=asset.line, slug="belt", name="Belt", asset_type="conveyor"
+    )
+    StateEvent.objects.create(asset=conveyor, ts=at(6), state="down")
     line, per_asset = selectors.line_oee(asset.line, at(6), at(14), now=AFTER)
     assert set(per_asset) == {asset.pk, other.pk}
     assert per_asset[other.pk].availability == 1.0
@@ -126,7 +135,9 @@ def test_a_line_adds_up_its_assets():
 def test_a_stop_reason_goes_to_stops_only_and_shows_in_the_pareto():
     asset = press()
     run_the_shift(asset)
-    jam = StopReason.objects.get(code="jam")  # seeded with the other common reasons
+    jam, _ = StopReason.objects.get_or_create(
+        code="jam", defaults={"label": "Jam", "category": StopCategory.EQUIPMENT}
+    )
     running = StateEvent.objects.get(asset=asset, ts=at(6))
     with pytest.raises(ValidationError, match="Only a stop gets a reason"):
         services.stop_reason_assign(event=running, reason=jam, user=None)
@@ -171,3 +182,47 @@ def test_no_shift_means_a_no_plan_result():
     payload = selectors.oee_payload(result)
     assert payload["status"] == "no_plan"
     assert (payload["availability"], payload["oee"]) == (None, None)
+
+
+def test_a_stop_repeated_every_minute_across_an_hour_is_one_breakdown_and_one_stop_to_explain():
+    asset = press()
+    asset.line.small_stop_s = 420  # 7 minutes: the hour after 09:00 alone sees less of it
+    asset.line.save()
+    StateEvent.objects.create(asset=asset, ts=at(6), state="running")
+    # Down 08:55 to 09:05, the machine saying so every minute; running again after.
+    for minute in range(10):
+        StateEvent.objects.create(
+            asset=asset, ts=at(8, 55) + timedelta(minutes=minute), state="down"
+        )
+    StateEvent.objects.create(asset=asset, ts=at(9, 5), state="running")
+    StateEvent.objects.create(asset=asset, ts=at(9, 6), state="running")
+    result = selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
+    assert OeeHour.objects.filter(asset=asset).count() == 24
+    assert (result.losses.breakdowns_s, result.losses.small_stops_s) == (600, 0)
+    # Made again on its own (as after a late event), the 09:00 hour sees five minutes of the
+    # stop but judges it by its whole ten.
+    OeeHour.objects.filter(asset=asset, hour=at(9)).delete()
+    again = selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
+    assert (again.losses.breakdowns_s, again.losses.small_stops_s) == (600, 0)
+    stops = selectors.stops_awaiting_reason(asset.line, at(6), at(14), now=AFTER)
+    assert [(s["seconds"], s["ongoing"]) for s in stops] == [(600, False)]
+    first = StateEvent.objects.get(asset=asset, ts=at(8, 55))
+    assert stops[0]["id"] == first.pk
+
+
+def test_a_stop_longer_than_the_margin_read_around_an_hour_is_still_judged_whole():
+    asset = press()
+    asset.line.small_stop_s = 7_200  # two hours: only the whole three-hour stop is a breakdown
+    asset.line.save()
+    StateEvent.objects.create(asset=asset, ts=at(6), state="running")
+    for minute in range(180):  # down 09:00-12:00, said every minute
+        StateEvent.objects.create(asset=asset, ts=at(9) + timedelta(minutes=minute), state="down")
+    StateEvent.objects.create(asset=asset, ts=at(12), state="running")
+    selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
+    OeeHour.objects.filter(asset=asset, hour=at(10)).delete()
+    result = selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
+    # Three hours down less the break 10:00-10:30, which is not planned time.
+    assert (result.losses.breakdowns_s, result.losses.small_stops_s) == (9_000, 0)
+    # And a period cut inside the stop, at both ends.
+    inside = selectors.asset_oee(asset, at(10, 30), at(11, 30), now=AFTER)
+    assert inside.losses.breakdowns_s == 3_600

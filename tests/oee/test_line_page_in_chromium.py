@@ -1,0 +1,67 @@
+"""The line's OEE page in a real headless Chromium: OEE shown, a stop explained, Pareto moved."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from plantops.core.roles import OPERATORS
+from tests.e2e import test_floor_in_chromium as e2e
+from tests.oee.test_screens import line_with_a_stop  # noqa: F401 - a fixture
+
+pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+browser = e2e.browser
+web = e2e.web
+
+PARETO = """
+const chart = document.getElementById("oee-pareto");
+if (!chart || !chart.data) return null;
+return { labels: Array.from(chart.data[0].y), minutes: Array.from(chart.data[0].x) };
+"""
+
+
+def log_in_as_operator(browser, web: str) -> None:
+    user = User.objects.create_user("olga", password="a-long-password-1")
+    user.groups.add(Group.objects.get(name=OPERATORS))
+    client = Client()
+    client.force_login(user)
+    browser.get(f"{web}/login/")
+    browser.add_cookie(
+        {
+            "name": settings.SESSION_COOKIE_NAME,
+            "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        }
+    )
+
+
+def test_an_operator_explains_a_stop_on_the_line_page_and_the_pareto_shows_it(
+    browser,
+    web,
+    line_with_a_stop,  # noqa: F811
+):
+    asset, stop = line_with_a_stop
+    log_in_as_operator(browser, web)
+    browser.get(f"{web}/lines/{asset.line_id}/oee/")
+    wait = WebDriverWait(browser, 20)
+
+    value = browser.find_element(By.CSS_SELECTOR, '[data-role="oee-value"]')
+    assert value.text.endswith("%")
+    wait.until(lambda b: b.execute_script(PARETO))
+    assert browser.execute_script(PARETO)["labels"] == ["Not explained yet"]
+    # Live: the socket's snapshot has arrived, and it left the stop where it was.
+    wait.until(lambda b: b.find_element(By.ID, "connection").get_attribute("data-state") == "live")
+
+    browser.find_element(By.CSS_SELECTOR, f'[data-stop-id="{stop.pk}"] summary').click()
+    jam = browser.find_element(By.CSS_SELECTOR, f'[data-stop-id="{stop.pk}"] button[value="jam"]')
+    assert jam.size["height"] >= 56  # a gloved finger's target
+    jam.click()
+
+    wait.until(lambda b: (b.execute_script(PARETO) or {}).get("labels") == ["Jam"])
+    assert browser.execute_script(PARETO)["minutes"] == [15]
+    assert "stop explained as “Jam”" in browser.find_element(By.CSS_SELECTOR, ".messages").text
+    assert browser.find_element(By.CSS_SELECTOR, '[data-role="stop-count"]').text == "0"

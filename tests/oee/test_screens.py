@@ -1,0 +1,160 @@
+"""The OEE screens: a line's shift and the floor's board, and operators closing the gaps."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.utils import timezone
+
+from plantops.assets.models import Shift
+from plantops.core.roles import OPERATORS
+from plantops.oee import selectors
+from plantops.oee.models import (
+    CountEvent,
+    ScrapEntry,
+    StateEvent,
+    StopCategory,
+    StopReason,
+    StopReasonEntry,
+)
+from tests.factories import make_asset
+
+pytestmark = pytest.mark.django_db
+
+
+def stop_reasons() -> None:
+    """The seeded reasons the screens offer; a transactional test's flush removes the seed."""
+    StopReason.objects.get_or_create(
+        code="jam", defaults={"label": "Jam", "category": StopCategory.EQUIPMENT}
+    )
+
+
+@pytest.fixture
+def line_with_a_stop():
+    """A line whose shift is running now: 2 h running, then a stop nobody has explained."""
+    stop_reasons()
+    asset = make_asset(signals=())
+    asset.ideal_cycle_time_s = 10
+    asset.save()
+    now = timezone.now()
+    start = (now - timedelta(hours=3)).time().replace(second=0, microsecond=0)
+    Shift.objects.create(line=asset.line, name="Day", start=start, end=start, weekdays="0123456")
+    StateEvent.objects.create(asset=asset, ts=now - timedelta(hours=2), state="running")
+    stop = StateEvent.objects.create(asset=asset, ts=now - timedelta(minutes=20), state="down")
+    StateEvent.objects.create(asset=asset, ts=now - timedelta(minutes=5), state="running")
+    CountEvent.objects.create(asset=asset, ts=now - timedelta(hours=1), good=300, scrap=10)
+    return asset, stop
+
+
+def client_for(role: str | None) -> Client:
+    user = User.objects.create_user(f"user-{role}", password="a-long-password-1")
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_line_page_shows_the_shift_oee_and_the_stop_waiting_for_a_reason(line_with_a_stop):
+    asset, stop = line_with_a_stop
+    page = client_for(OPERATORS).get(f"/lines/{asset.line_id}/oee/")
+    assert page.status_code == 200
+    screen = page.context["screen"]
+    assert screen["shift"]["name"] == "Day"
+    assert screen["shift"]["running"]
+    assert screen["oee"]["availability"] is not None
+    assert [s["id"] for s in screen["stops"]] == [stop.pk]
+    assert screen["stops"][0]["seconds"] == 900
+    assert screen["pareto"] == [{"code": "", "label": "Not explained yet", "seconds": 900}]
+    html = page.content.decode()
+    assert f'action="/lines/{asset.line_id}/stops/{stop.pk}/reason"' in html
+    assert 'value="jam"' in html
+
+
+def test_an_operator_explains_a_stop_and_the_pareto_moves(line_with_a_stop):
+    asset, stop = line_with_a_stop
+    operator = client_for(OPERATORS)
+    response = operator.post(f"/lines/{asset.line_id}/stops/{stop.pk}/reason", {"reason": "jam"})
+    assert response.status_code == 302
+    assert StopReasonEntry.objects.get(event=stop).reason.code == "jam"
+    screen = operator.get(f"/lines/{asset.line_id}/oee.json").json()
+    assert screen["stops"] == []
+    assert screen["pareto"] == [{"code": "jam", "label": "Jam", "seconds": 900}]
+
+
+def test_a_reason_for_running_time_is_refused_with_a_message(line_with_a_stop):
+    asset, _ = line_with_a_stop
+    running = StateEvent.objects.filter(asset=asset, state="running").first()
+    operator = client_for(OPERATORS)
+    response = operator.post(
+        f"/lines/{asset.line_id}/stops/{running.pk}/reason", {"reason": "jam"}, follow=True
+    )
+    assert "Only a stop gets a reason" in response.content.decode()
+    assert not StopReasonEntry.objects.exists()
+
+
+def test_scrap_is_recorded_and_refused_above_the_good_count(line_with_a_stop):
+    asset, _ = line_with_a_stop
+    operator = client_for(OPERATORS)
+    url = f"/lines/{asset.line_id}/scrap"
+    refused = operator.post(url, {"asset": asset.pk, "quantity": 301}, follow=True)
+    assert "at most 300 can be scrapped" in refused.content.decode()
+    not_a_number = operator.post(url, {"asset": asset.pk, "quantity": "many"}, follow=True)
+    assert "whole number" in not_a_number.content.decode()
+    operator.post(url, {"asset": asset.pk, "quantity": 20, "reason": "burr"})
+    assert ScrapEntry.objects.get().quantity == 20
+    screen = selectors.line_screen(asset.line)
+    assert screen["oee"]["quality"] == pytest.approx(280 / 310, abs=1e-4)
+
+
+def test_users_without_the_operator_role_see_but_cannot_change(line_with_a_stop):
+    asset, stop = line_with_a_stop
+    viewer = client_for(None)
+    page = viewer.get(f"/lines/{asset.line_id}/oee/")
+    assert page.status_code == 200
+    assert "reason-grid" not in page.content.decode()
+    assert (
+        viewer.post(f"/lines/{asset.line_id}/stops/{stop.pk}/reason", {"reason": "jam"}).status_code
+        == 403
+    )
+    assert (
+        viewer.post(f"/lines/{asset.line_id}/scrap", {"asset": asset.pk, "quantity": 1}).status_code
+        == 403
+    )
+    assert Client().get(f"/lines/{asset.line_id}/oee/").status_code == 302  # to the login
+
+
+def test_the_board_shows_every_line(line_with_a_stop):
+    asset, _ = line_with_a_stop
+    quiet = make_asset(signals=()).line
+    page = client_for(OPERATORS).get("/oee/")
+    board = {line["id"]: line for line in page.context["board"]}
+    assert board[asset.line_id]["shift"] == "Day"
+    assert board[asset.line_id]["oee"] is not None
+    assert board[quiet.pk]["shift"] is None
+    assert "No shift planned" in page.content.decode()
+
+
+def test_pushes_for_a_line_are_coalesced_to_one_per_interval(settings, monkeypatch):
+    from plantops.oee import services, tasks
+
+    settings.OEE_PUSH_EVERY_S = 2
+    scheduled = []
+    monkeypatch.setattr(
+        tasks.push_line_screen, "apply_async", lambda args, countdown: scheduled.append(args)
+    )
+    line = make_asset(signals=()).line
+    services._redis_client().delete(
+        f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:oee-push:{line.pk}"
+    )
+    for _ in range(50):
+        services.oee_push_soon(line_ids=[line.pk, line.pk])
+    assert scheduled == [[line.pk]]
+
+
+def test_the_common_stop_reasons_are_there_from_the_start():
+    assert set(StopReason.objects.values_list("category", flat=True)) == set(StopCategory.values)
+    assert StopReason.objects.filter(code="no-material", active=True).exists()

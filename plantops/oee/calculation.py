@@ -82,6 +82,8 @@ class Losses:
     small_stops_s: float = 0.0
     startup_rejects: int = 0
     production_rejects: int = 0
+    # How many breakdowns began in the period (whether in planned time or not): MTBF, MTTR.
+    breakdowns: int = 0
 
 
 @dataclass(slots=True)
@@ -135,6 +137,16 @@ class Oee:
         }
 
     @property
+    def mtbf_s(self) -> float | None:
+        """Mean time between failures: run time per breakdown."""
+        return self.run_s / self.losses.breakdowns if self.losses.breakdowns else None
+
+    @property
+    def mttr_s(self) -> float | None:
+        """Mean time to repair: breakdown time (within planned time) per breakdown."""
+        return self.losses.breakdowns_s / self.losses.breakdowns if self.losses.breakdowns else None
+
+    @property
     def oee(self) -> float | None:
         if not self.has_plan or not self.ideal_known:
             return None
@@ -158,6 +170,7 @@ class Oee:
                 changeover_s=a.changeover_s + b.changeover_s,
                 small_stops_s=a.small_stops_s + b.small_stops_s,
                 startup_rejects=a.startup_rejects + b.startup_rejects,
+                breakdowns=a.breakdowns + b.breakdowns,
                 production_rejects=a.production_rejects + b.production_rejects,
             ),
             downtime_by_reason=reasons,
@@ -233,15 +246,27 @@ def oee_of(
     counts: Sequence[Count],
     planned: Iterable[tuple[int, int]],
     params: Params,
+    period: tuple[int, int] | None = None,
 ) -> Oee:
-    """OEE of one asset: its state spans and counts, over its planned production windows."""
+    """OEE of one asset: its state spans and counts, over its planned production windows.
+
+    `period` is the stretch of time the windows were cut from: a breakdown is counted where it
+    begins, so periods that follow each other never count one twice.
+    """
     windows = _merge(planned)
+    if period is None:
+        period = (windows[0][0], windows[-1][1]) if windows else (0, 0)
     result = Oee()
     planned_stop_us = 0
     by_state: dict[str, int] = {}
     small_stop_us = 0
     breakdown_us = 0
     for span in spans:
+        is_breakdown = (
+            span.state == DOWN and span.end_us - span.start_us >= params.small_stop_s * US
+        )
+        if is_breakdown and period[0] <= span.start_us < period[1]:
+            result.losses.breakdowns += 1
         inside = _within(windows, span.start_us, span.end_us)
         if not inside:
             continue
@@ -249,10 +274,10 @@ def oee_of(
         if span.state == PLANNED_STOP:
             planned_stop_us += inside
         elif span.state == DOWN:
-            if span.end_us - span.start_us < params.small_stop_s * US:
-                small_stop_us += inside
-            else:
+            if is_breakdown:
                 breakdown_us += inside
+            else:
+                small_stop_us += inside
         if span.state in (DOWN, IDLE):
             key = span.reason
             result.downtime_by_reason[key] = result.downtime_by_reason.get(key, 0.0) + inside / US

@@ -110,6 +110,7 @@ class OeeHour(models.Model):
     ideal_known = models.BooleanField()
     total_count = models.PositiveIntegerField()
     good_count = models.PositiveIntegerField()
+    breakdowns = models.PositiveIntegerField(default=0, help_text="Breakdowns begun in the hour.")
     breakdowns_s = models.FloatField()
     changeover_s = models.FloatField()
     small_stops_s = models.FloatField()

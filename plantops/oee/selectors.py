@@ -232,13 +232,21 @@ def _raw(asset: Asset, plan: Plan, events: AssetEvents, start_us: int, end_us: i
             small_stop_s=plan.small_stop_s,
             startup_s=plan.startup_s,
         ),
+        period=(start_us, end_us),
     )
 
 
 # --- snapshots ------------------------------------------------------------------------------
 
 _TOTALS = ("planned_s", "run_s", "ideal_run_s", "total_count", "good_count")
-_LOSSES = ("breakdowns_s", "changeover_s", "small_stops_s", "startup_rejects", "production_rejects")
+_LOSSES = (
+    "breakdowns",
+    "breakdowns_s",
+    "changeover_s",
+    "small_stops_s",
+    "startup_rejects",
+    "production_rejects",
+)
 
 
 def _from_snapshot(row: OeeHour) -> Oee:
@@ -494,6 +502,9 @@ def oee_payload(oee: Oee) -> dict:
         "total_count": oee.total_count,
         "good_count": oee.good_count,
         "losses": oee.loss_figures(),
+        "breakdowns": oee.losses.breakdowns,
+        "mtbf_s": None if oee.mtbf_s is None else round(oee.mtbf_s, 1),
+        "mttr_s": None if oee.mttr_s is None else round(oee.mttr_s, 1),
         "downtime_by_reason": {k: round(v, 3) for k, v in oee.downtime_by_reason.items()},
         "status": "ok" if oee.has_plan else "no_plan",
     }
@@ -645,6 +656,9 @@ def line_screen(line: Line, *, now: datetime | None = None) -> dict:
                 "name": names.get(pk, ""),
                 "oee": _ratio(oee.oee),
                 "availability": _ratio(oee.availability),
+                "breakdowns": oee.losses.breakdowns,
+                "mtbf_s": None if oee.mtbf_s is None else round(oee.mtbf_s),
+                "mttr_s": None if oee.mttr_s is None else round(oee.mttr_s),
             }
             for pk, oee in detail.per_asset.items()
         ],

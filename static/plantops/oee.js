@@ -145,6 +145,28 @@
       );
     }
 
+    function drawMachines() {
+      const body = document.querySelector('[data-role="machines"]');
+      const cell = (tag, text) => Object.assign(document.createElement(tag), { textContent: text });
+      const time = (seconds) => (seconds === null || seconds === undefined ? "—" : minutes(seconds));
+      body.replaceChildren(
+        ...(screen.assets || []).map((machine) => {
+          const row = document.createElement("tr");
+          const name = cell("th", machine.name);
+          name.scope = "row";
+          row.append(
+            name,
+            cell("td", percent(machine.oee)),
+            cell("td", percent(machine.availability)),
+            cell("td", String(machine.breakdowns)),
+            cell("td", time(machine.mtbf_s)),
+            cell("td", time(machine.mttr_s)),
+          );
+          return row;
+        }),
+      );
+    }
+
     function render() {
       const oee = screen.oee || {};
       setText(head, "shift", screen.shift ? `${screen.shift.name} · ${localTime(screen.shift.start)}–${localTime(screen.shift.end)}` : "No shift planned");
@@ -155,6 +177,7 @@
       setText(head, "quality", percent(oee.quality));
       drawTrend();
       drawPareto();
+      drawMachines();
       drawStops();
     }
 

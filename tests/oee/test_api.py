@@ -59,6 +59,7 @@ def test_it_returns_the_hand_computed_oee_of_a_line_and_its_assets(alice, asset)
         "startup_rejects": 4,
         "production_rejects": 25,
     }
+    assert (body["breakdowns"], body["mtbf_s"], body["mttr_s"]) == (1, 24_300, 2_700)
     assert [a["asset"] for a in body["assets"]] == [asset.slug]
 
 

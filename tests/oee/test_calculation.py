@@ -74,6 +74,8 @@ def test_a_shift_with_a_break_and_a_breakdown():
         "production_rejects": 25,
     }
     assert result.downtime_by_reason == {"jam": 2_700}
+    # One breakdown: MTBF is run time per breakdown, MTTR breakdown time per breakdown.
+    assert (result.losses.breakdowns, result.mtbf_s, result.mttr_s) == (1, 24_300, 2_700)
 
 
 def test_a_stop_spanning_the_shift_boundary_is_split_between_the_shifts_and_stays_a_breakdown():
@@ -91,6 +93,8 @@ def test_a_stop_spanning_the_shift_boundary_is_split_between_the_shifts_and_stay
     assert day.planned_s == 57_600
     assert day.losses.breakdowns_s == 1_200
     assert day.availability == pytest.approx(56_400 / 57_600)
+    # Counted once, in the shift where it began.
+    assert (first.losses.breakdowns, second.losses.breakdowns, day.losses.breakdowns) == (1, 0, 1)
 
 
 def test_micro_stops_and_idling_are_small_stops_and_a_long_stop_is_a_breakdown():
@@ -107,6 +111,7 @@ def test_micro_stops_and_idling_are_small_stops_and_a_long_stop_is_a_breakdown()
     result = compute(case, small_stop_s=120)
     assert result.losses.small_stops_s == 5 * 60 + 100
     assert result.losses.breakdowns_s == 180
+    assert result.losses.breakdowns == 1  # micro-stops are not failures
     assert result.run_s == 28_800 - 300 - 180 - 100
     assert result.downtime_by_reason == {"micro": 300, "motor": 180, "starved": 100}
 
@@ -138,6 +143,7 @@ def test_zero_planned_time_is_a_clear_no_plan_result_not_a_division_error():
     assert not result.has_plan
     assert (result.planned_s, result.run_s, result.total_count) == (0, 0, 0)
     assert (result.availability, result.performance, result.quality, result.oee) == (None,) * 4
+    assert (result.mtbf_s, result.mttr_s) == (None, None)
     # A machine-reported planned stop over the whole shift leaves no plan either.
     whole = {"planned": [window("06:00", "14:00")], "events": [(at("05:00"), "planned_stop", "")]}
     assert compute({**whole, "counts": []}).oee is None

@@ -204,6 +204,7 @@ def test_a_stop_repeated_every_minute_across_an_hour_is_one_breakdown_and_one_st
     OeeHour.objects.filter(asset=asset, hour=at(9)).delete()
     again = selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
     assert (again.losses.breakdowns_s, again.losses.small_stops_s) == (600, 0)
+    assert again.losses.breakdowns == 1  # in the 08:00 hour, where it began
     stops = selectors.stops_awaiting_reason(asset.line, at(6), at(14), now=AFTER)
     assert [(s["seconds"], s["ongoing"]) for s in stops] == [(600, False)]
     first = StateEvent.objects.get(asset=asset, ts=at(8, 55))

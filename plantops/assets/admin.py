@@ -6,7 +6,18 @@ from django.http import HttpRequest
 from django.template.defaultfilters import pluralize
 
 from plantops.assets import services
-from plantops.assets.models import Area, Asset, Holiday, Line, Shift, ShiftBreak, Signal, Site
+from plantops.assets.models import (
+    Area,
+    Asset,
+    Holiday,
+    Line,
+    Product,
+    ProductCycleTime,
+    Shift,
+    ShiftBreak,
+    Signal,
+    Site,
+)
 
 
 class AreaInline(admin.TabularInline):
@@ -48,6 +59,18 @@ class ShiftInline(admin.TabularInline):
     extra = 0
     fields = ["name", "start", "end", "weekdays"]
     show_change_link = True  # breaks are set on the shift's own page
+
+
+class ProductCycleTimeInline(admin.TabularInline):
+    model = ProductCycleTime
+    extra = 0
+    autocomplete_fields = ["product"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
 
 
 class ShiftBreakInline(admin.TabularInline):
@@ -116,7 +139,17 @@ class AssetAdmin(admin.ModelAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["line", "position", "slug", "name", "asset_type", "ideal_cycle_time_s"]},
+            {
+                "fields": [
+                    "line",
+                    "position",
+                    "slug",
+                    "name",
+                    "asset_type",
+                    "ideal_cycle_time_s",
+                    "current_product",
+                ]
+            },
         ),
         ("Reported by the machine", {"fields": ["state", "state_reason", "state_since"]}),
         (
@@ -127,7 +160,7 @@ class AssetAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    inlines = [SignalInline]
+    inlines = [SignalInline, ProductCycleTimeInline]
 
     @admin.display(boolean=True, description="In service", ordering="out_of_service_since")
     def in_service(self, asset: Asset) -> bool:

@@ -103,6 +103,19 @@ class MachineState(models.TextChoices):
     CHANGEOVER = "changeover", "Changeover"
 
 
+class Product(models.Model):
+    """A part a plant makes; a machine may run it at an ideal cycle time of its own."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
 class Asset(models.Model):
     line = models.ForeignKey(Line, on_delete=models.CASCADE, related_name="assets")
     slug = models.SlugField(max_length=64)
@@ -114,6 +127,15 @@ class Asset(models.Model):
         blank=True,
         validators=[MinValueValidator(0.001)],
         help_text="Seconds per part at rated speed; blank for assets that make no parts.",
+    )
+    current_product = models.ForeignKey(
+        Product,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="What the machine makes now: its counts take the product's ideal cycle time "
+        "on this machine, where one is set.",
     )
     # The latest machine state reported over MQTT, kept here so the floor view needs no scan.
     state = models.CharField(max_length=32, choices=MachineState.choices, blank=True)
@@ -143,6 +165,22 @@ class Asset(models.Model):
             raise ValidationError(
                 {"out_of_service_since": "Give the time the asset went out of service."}
             )
+
+
+class ProductCycleTime(models.Model):
+    """A machine's ideal cycle time for one product, in place of its own."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="product_cycle_times")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    ideal_cycle_time_s = models.FloatField(validators=[MinValueValidator(0.001)])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "product"], name="cycle_time_once_per_product")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product.code} on {self.asset.name}: {self.ideal_cycle_time_s} s"
 
 
 class Signal(models.Model):

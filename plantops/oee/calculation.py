@@ -63,6 +63,9 @@ class Count:
     ts_us: int
     good: int
     scrap: int
+    # The product's ideal cycle time on this machine, where the parts had one; else the
+    # machine's own (Params.ideal_cycle_s).
+    ideal_cycle_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +288,9 @@ def oee_of(
     result.planned_s = (calendar_us - planned_stop_us) / US
     result.run_s = by_state.get(RUNNING, 0) / US
 
+    # A machine with no ideal cycle time of its own, whose parts brought none, has no known
+    # performance, even without parts.
+    any_cycle = bool(params.ideal_cycle_s)
     starts = _restarts(spans)
     startup_window_us = int(params.startup_s * US)
     for count in counts:
@@ -292,13 +298,17 @@ def oee_of(
             continue
         result.good_count += count.good
         result.total_count += count.good + count.scrap
+        cycle_s = count.ideal_cycle_s or params.ideal_cycle_s
+        if cycle_s:
+            result.ideal_run_s += cycle_s * (count.good + count.scrap)
+            any_cycle = True
+        elif count.good + count.scrap:
+            result.ideal_known = False  # parts of unknown speed: performance is unknown
         if any(0 <= count.ts_us - t < startup_window_us for t in starts):
             result.losses.startup_rejects += count.scrap
         else:
             result.losses.production_rejects += count.scrap
-    if params.ideal_cycle_s:
-        result.ideal_run_s = params.ideal_cycle_s * result.total_count
-    else:
+    if not any_cycle:
         result.ideal_known = False
     losses = result.losses
     losses.breakdowns_s = breakdown_us / US

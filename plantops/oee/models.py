@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from plantops.assets.models import Asset, MachineState
+from plantops.assets.models import Asset, MachineState, Product
 
 
 class StateEvent(models.Model):
@@ -29,6 +29,10 @@ class CountEvent(models.Model):
     ts = models.DateTimeField()
     good = models.PositiveIntegerField()
     scrap = models.PositiveIntegerField()
+    # The asset's current product when the count was stored: which ideal cycle time applies.
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["asset", "ts"]

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
-from plantops.assets.models import Asset, Holiday, Line, Shift
+from plantops.assets.models import Asset, Holiday, Line, ProductCycleTime, Shift
 from plantops.oee import calculation, calendar
 from plantops.oee.calculation import Count, Oee, Params, Span
 from plantops.oee.models import (
@@ -135,10 +135,17 @@ def assets_events(
         )
     )
     counts: dict[int, list[Count]] = {pk: [] for pk in asset_ids}
-    for asset_id, ts, good, scrap in CountEvent.objects.filter(
+    cycles = {
+        (asset_id, product_id): cycle_s
+        for asset_id, product_id, cycle_s in ProductCycleTime.objects.filter(
+            asset_id__in=asset_ids
+        ).values_list("asset_id", "product_id", "ideal_cycle_time_s")
+    }
+    for asset_id, ts, good, scrap, product_id in CountEvent.objects.filter(
         asset_id__in=asset_ids, ts__gte=start, ts__lt=end
-    ).values_list("asset_id", "ts", "good", "scrap"):
-        counts[asset_id].append(Count(datetime_to_us(ts), good, scrap))
+    ).values_list("asset_id", "ts", "good", "scrap", "product_id"):
+        cycle_s = cycles.get((asset_id, product_id)) if product_id else None
+        counts[asset_id].append(Count(datetime_to_us(ts), good, scrap, cycle_s))
     # Scrap an operator found among good parts moves them from good to scrap.
     for asset_id, ts, quantity in ScrapEntry.objects.filter(
         asset_id__in=asset_ids, ts__gte=start, ts__lt=end

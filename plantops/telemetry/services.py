@@ -70,9 +70,21 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
             )
             _keep_current_state(batch.states)
         if batch.counts:
+            # Each count takes what its machine makes now, for that product's cycle time.
+            products = dict(
+                Asset.objects.filter(pk__in={a for a, *_ in batch.counts}).values_list(
+                    "pk", "current_product_id"
+                )
+            )
             CountEvent.objects.bulk_create(
                 [
-                    CountEvent(asset_id=a, ts=us_to_datetime(t), good=g, scrap=b)
+                    CountEvent(
+                        asset_id=a,
+                        ts=us_to_datetime(t),
+                        good=g,
+                        scrap=b,
+                        product_id=products.get(a),
+                    )
                     for a, t, g, b in batch.counts
                 ],
                 ignore_conflicts=True,

@@ -206,3 +206,23 @@ def test_a_state_repeated_every_minute_is_one_span_and_its_stop_keeps_its_length
     result = compute(case, end="08:00", small_stop_s=120)
     # Six minutes down, reported minute by minute: a breakdown, not six small stops.
     assert (result.losses.breakdowns_s, result.losses.small_stops_s) == (360, 0)
+
+
+def test_parts_of_a_product_take_its_own_ideal_cycle_time():
+    case = shift_with_break()
+    # The last count was product B, which this machine makes at 20 s instead of its own 30 s.
+    case["counts"] = [
+        *case["counts"][:2],
+        Count(at("12:00"), good=400, scrap=20, ideal_cycle_s=20.0),
+    ]
+    result = compute(case)
+    # (205 + 104) × 30 + 420 × 20 = 9,270 + 8,400 = 17,670 s of ideal time over 24,300 s.
+    assert result.performance == pytest.approx(17_670 / 24_300)
+    # A product with no cycle time on a machine without one leaves performance unknown.
+    unknown = compute({**case, "counts": [Count(at("12:00"), good=1, scrap=0)]}, ideal_cycle_s=None)
+    assert unknown.performance is None
+    known = compute(
+        {**case, "counts": [Count(at("12:00"), good=1, scrap=0, ideal_cycle_s=20.0)]},
+        ideal_cycle_s=None,
+    )
+    assert known.performance == pytest.approx(20 / 24_300)

@@ -227,3 +227,27 @@ def test_a_stop_longer_than_the_margin_read_around_an_hour_is_still_judged_whole
     # And a period cut inside the stop, at both ends.
     inside = selectors.asset_oee(asset, at(10, 30), at(11, 30), now=AFTER)
     assert inside.losses.breakdowns_s == 3_600
+
+
+def test_counts_stored_while_a_product_runs_take_its_cycle_time_on_the_machine():
+    import uuid
+
+    from plantops.assets.models import Product, ProductCycleTime
+    from plantops.telemetry.batches import Batch
+    from plantops.telemetry.payloads import datetime_to_us
+    from plantops.telemetry.services import batch_store
+
+    asset = press()  # 30 s per part of its own
+    bracket = Product.objects.create(code="br-7", name="Bracket 7")
+    ProductCycleTime.objects.create(asset=asset, product=bracket, ideal_cycle_time_s=20)
+    StateEvent.objects.create(asset=asset, ts=at(6), state="running")
+    batch_store(batch=Batch(uuid.uuid4().hex, counts=[(asset.pk, datetime_to_us(at(7)), 100, 0)]))
+    asset.current_product = bracket
+    asset.save()
+    batch_store(batch=Batch(uuid.uuid4().hex, counts=[(asset.pk, datetime_to_us(at(8)), 100, 0)]))
+    assert list(CountEvent.objects.order_by("ts").values_list("product__code", flat=True)) == [
+        None,
+        "br-7",
+    ]
+    result = selectors.asset_oee(asset, at(6), at(9), now=AFTER)
+    assert result.ideal_run_s == 100 * 30 + 100 * 20

@@ -77,8 +77,10 @@ class SimulatedAssetLink:
     intervals: dict[str, float]
     next_due: dict[str, float] = field(default_factory=dict)
     counts_parts: bool = False
-    good: int = 0
-    scrap: int = 0
+    # Parts made, in wall-clock terms: simulated parts divided by the speedup, so that counts
+    # match the wall-clock timestamps of the states and OEE's performance stays true.
+    good: float = 0.0
+    scrap: float = 0.0
     last_state_ms: int = 0
     last_count_ms: int = 0
 
@@ -342,8 +344,8 @@ class PlantRunner:
         sim_start_s = machine.time_s
         for _ in range(steps):
             result = machine.step(sim_step_s)
-            link.good += result.good
-            link.scrap += result.scrap
+            link.good += result.good / self.speedup
+            link.scrap += result.scrap / self.speedup
             for change in result.state_changes:
                 # Place each change where it fell within this tick's wall-clock span; keep
                 # them strictly increasing, as an asset has one state per instant.
@@ -392,15 +394,17 @@ class PlantRunner:
     @staticmethod
     def _publish_counts(publisher: Publisher, links: list[SimulatedAssetLink], now_ms: int) -> None:
         for link in links:
-            if not link.counts_parts or link.good + link.scrap == 0:
+            good, scrap = int(link.good), int(link.scrap)
+            if not link.counts_parts or good + scrap == 0:
                 continue
             at_ms = max(now_ms, link.last_count_ms + 1)
             link.last_count_ms = at_ms
             publisher.publish(
-                f"{link.topic}/count",
-                {"ts": rfc3339_ms(at_ms), "good": link.good, "scrap": link.scrap},
+                f"{link.topic}/count", {"ts": rfc3339_ms(at_ms), "good": good, "scrap": scrap}
             )
-            link.good = link.scrap = 0
+            # The fractions carry over to the next count.
+            link.good -= good
+            link.scrap -= scrap
 
     @staticmethod
     def _summary(links: list[SimulatedAssetLink], publisher: Publisher) -> str:

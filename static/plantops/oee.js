@@ -49,6 +49,8 @@
       const element = document.getElementById("oee-trend");
       if (!window.Plotly || !element) return;
       const hours = screen.hourly || [];
+      // OEE above 100 % means an ideal cycle time set too slow: show it, not clip it.
+      const top = Math.max(100, ...hours.map((h) => (h.oee === null ? 0 : Math.round(h.oee * 100))));
       Plotly.react(
         element,
         [
@@ -60,7 +62,7 @@
             hovertemplate: "%{x}: %{y}%<extra></extra>",
           },
         ],
-        layout({ yaxis: { range: [0, 100], ticksuffix: "%", gridcolor: COLORS.grid }, xaxis: { type: "category" } }),
+        layout({ yaxis: { range: [0, top], ticksuffix: "%", gridcolor: COLORS.grid }, xaxis: { type: "category" } }),
         CONFIG,
       );
     }
@@ -76,7 +78,7 @@
               type: "bar",
               orientation: "h",
               y: bars.map((b) => b.label),
-              x: bars.map((b) => Math.round(b.seconds / 60)),
+              x: bars.map((b) => Math.round(b.seconds / 6) / 10),
               marker: { color: COLORS.bar },
               hovertemplate: "%{y}: %{x} min<extra></extra>",
             },

@@ -62,6 +62,6 @@ def test_an_operator_explains_a_stop_on_the_line_page_and_the_pareto_shows_it(
     jam.click()
 
     wait.until(lambda b: (b.execute_script(PARETO) or {}).get("labels") == ["Jam"])
-    assert browser.execute_script(PARETO)["minutes"] == [15]
+    assert browser.execute_script(PARETO)["minutes"] == [15.0]
     assert "stop explained as “Jam”" in browser.find_element(By.CSS_SELECTOR, ".messages").text
     assert browser.find_element(By.CSS_SELECTOR, '[data-role="stop-count"]').text == "0"

@@ -171,38 +171,43 @@ def _redis_client() -> redis.Redis:
 
 
 def oee_push_soon(*, line_ids: Iterable[int]) -> None:
-    """Have the lines' OEE screens updated within OEE_PUSH_EVERY_S, at most once per interval.
+    """Have the lines' OEE screens, and the floor's OEE board, updated within
+    OEE_PUSH_EVERY_S, each at most once per interval.
 
     The first call for a line in an interval claims it in Redis and schedules the push for
     the interval's end; later calls find it claimed and add nothing, since that push will
-    read everything stored by then. A hint only: screens also refresh when they reconnect.
+    read everything stored by then. The board, which shows every line, is claimed the same
+    way once for all of them. A hint only: screens also refresh when they reconnect.
     """
-    from plantops.oee.tasks import push_line_screen
+    from plantops.oee.tasks import push_board, push_line_screen
 
+    line_ids = set(line_ids)
+    if not line_ids:
+        return
     every_s = settings.OEE_PUSH_EVERY_S
     prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
-    for line_id in set(line_ids):
+    claims = [(f"{prefix}:oee-push:{pk}", push_line_screen, [pk]) for pk in sorted(line_ids)]
+    claims.append((f"{prefix}:oee-push:board", push_board, []))
+    for key, task, args in claims:
         try:
-            claimed = _redis_client().set(
-                f"{prefix}:oee-push:{line_id}", 1, nx=True, px=int(every_s * 1000)
-            )
-            if claimed:
-                push_line_screen.apply_async(args=[line_id], countdown=every_s)
+            if _redis_client().set(key, 1, nx=True, px=int(every_s * 1000)):
+                task.apply_async(args=args, countdown=every_s)
         except Exception:
-            logger.warning("could not schedule the OEE push of line %s", line_id, exc_info=True)
+            logger.warning("could not schedule the OEE push %s", key, exc_info=True)
 
 
-def oee_push_now(*, line_id: int) -> None:
-    """Send the line's OEE screen and the floor's OEE board to the browsers showing them."""
+def oee_push_line(*, line_id: int) -> None:
+    """Send the line's OEE screen to the browsers showing it."""
     line = Line.objects.select_related("area__site").filter(pk=line_id).first()
-    if line is None:
-        return
+    if line is not None:
+        screen = selectors.line_screen(line)
+        realtime.send_now(
+            [(realtime.line_oee_group(line.pk), {"type": "oee.screen", "screen": screen})]
+        )
+
+
+def oee_push_board() -> None:
+    """Send the floor's OEE board to the browsers showing it."""
     realtime.send_now(
-        [
-            (
-                realtime.line_oee_group(line.pk),
-                {"type": "oee.screen", "screen": selectors.line_screen(line)},
-            ),
-            (realtime.OEE_BOARD_GROUP, {"type": "oee.board", "lines": selectors.floor_board()}),
-        ]
+        [(realtime.OEE_BOARD_GROUP, {"type": "oee.board", "lines": selectors.floor_board()})]
     )

@@ -13,8 +13,14 @@ def make_recent_hours() -> int:
 
 @shared_task(name="oee.push_line_screen", ignore_result=True)
 def push_line_screen(line_id: int) -> None:
-    """Push a line's OEE screen (and the floor board) once; the line may be gone."""
-    services.oee_push_now(line_id=line_id)
+    """Push a line's OEE screen once; the line may be gone."""
+    services.oee_push_line(line_id=line_id)
+
+
+@shared_task(name="oee.push_board", ignore_result=True)
+def push_board() -> None:
+    """Push the floor's OEE board once."""
+    services.oee_push_board()
 
 
 @shared_task(name="oee.push_all_screens", ignore_result=True)

@@ -143,18 +143,26 @@ def test_pushes_for_a_line_are_coalesced_to_one_per_interval(settings, monkeypat
 
     settings.OEE_PUSH_EVERY_S = 2
     scheduled = []
-    monkeypatch.setattr(
-        tasks.push_line_screen, "apply_async", lambda args, countdown: scheduled.append(args)
-    )
+    for task in (tasks.push_line_screen, tasks.push_board):
+        monkeypatch.setattr(
+            task,
+            "apply_async",
+            lambda args, countdown, name=task.name: scheduled.append((name, args)),
+        )
     line = make_asset(signals=()).line
+    other = make_asset(signals=()).line
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
     services._redis_client().delete(
-        f"{settings.CHANNEL_LAYERS['default']['CONFIG']['prefix']}:oee-push:{line.pk}"
+        *(f"{prefix}:oee-push:{key}" for key in (line.pk, other.pk, "board"))
     )
     for _ in range(50):
-        services.oee_push_soon(line_ids=[line.pk, line.pk])
-    assert scheduled == [[line.pk]]
-
-
-def test_the_common_stop_reasons_are_there_from_the_start():
-    assert set(StopReason.objects.values_list("category", flat=True)) == set(StopCategory.values)
-    assert StopReason.objects.filter(code="no-material", active=True).exists()
+        services.oee_push_soon(line_ids=[line.pk, line.pk, other.pk])
+    # One push per line and one of the board for all of them, however many events.
+    assert sorted(scheduled, key=str) == sorted(
+        [
+            ("oee.push_line_screen", [line.pk]),
+            ("oee.push_line_screen", [other.pk]),
+            ("oee.push_board", []),
+        ],
+        key=str,
+    )

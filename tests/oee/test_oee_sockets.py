@@ -1,0 +1,70 @@
+"""The OEE screens' WebSockets: the whole screen on connect, then the coalesced pushes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+
+from plantops.oee import services
+from plantops.oee.models import StopReasonEntry
+from tests.floor.test_consumers import communicator, session_cookie
+from tests.oee.test_screens import line_with_a_stop  # noqa: F401 - a fixture
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_line_socket_gets_its_screen_on_connect_and_each_push(line_with_a_stop):  # noqa: F811
+    asset, stop = line_with_a_stop
+    cookie = session_cookie()
+
+    async def scenario():
+        ws = communicator(f"/ws/lines/{asset.line_id}/oee/", cookie=cookie)
+        connected, _ = await ws.connect()
+        assert connected
+        first = await ws.receive_json_from(timeout=10)
+        # An operator explains the stop elsewhere; the push brings the new screen.
+        await database_sync_to_async(
+            lambda: StopReasonEntry.objects.create(
+                event=stop, reason_id=_jam_id(), entered_at=stop.ts
+            )
+        )()
+        await database_sync_to_async(services.oee_push_line)(line_id=asset.line_id)
+        second = await ws.receive_json_from(timeout=10)
+        await ws.disconnect()
+        return first, second
+
+    first, second = asyncio.run(scenario())
+    assert first["type"] == second["type"] == "oee.screen"
+    assert [s["id"] for s in first["screen"]["stops"]] == [stop.pk]
+    assert second["screen"]["stops"] == []
+    assert second["screen"]["pareto"][0]["code"] == "jam"
+
+
+def test_the_board_socket_and_an_unknown_line(line_with_a_stop):  # noqa: F811
+    asset, _ = line_with_a_stop
+    cookie = session_cookie()
+
+    async def scenario():
+        board = communicator("/ws/oee/", cookie=cookie)
+        assert (await board.connect())[0]
+        snapshot = await board.receive_json_from(timeout=10)
+        await database_sync_to_async(services.oee_push_board)()
+        pushed = await board.receive_json_from(timeout=10)
+        await board.disconnect()
+        gone = communicator("/ws/lines/999999/oee/", cookie=cookie)
+        refused = await gone.connect()
+        await gone.disconnect()
+        return snapshot, pushed, refused
+
+    snapshot, pushed, refused = asyncio.run(scenario())
+    assert snapshot["type"] == pushed["type"] == "oee.board"
+    assert [line["id"] for line in pushed["lines"]] == [asset.line_id]
+    assert refused == (False, 4404)
+
+
+def _jam_id() -> int:
+    from plantops.oee.models import StopReason
+
+    return StopReason.objects.get(code="jam").pk

@@ -156,12 +156,10 @@ def assets_events(
         changes = [
             (datetime_to_us(ts), state, entered.get(pk) or reason) for pk, ts, state, reason in rows
         ]
-        last_before_end = [c for c in changes if c[0] < end_us]
-        ends_later = any(
-            c[0] >= end_us and last_before_end and c[1] != last_before_end[-1][1] for c in changes
-        )
-        # Without a later change, the last state lasts to the end of the period (never past now).
-        horizon = max(c[0] for c in changes) if ends_later else min(end_us, now_us)
+        # The rows end at the change that ends the state in force at the end, if it is known;
+        # without one, the last state lasts to the end of the period (never past now).
+        ends_later = bool(changes) and changes[-1][0] >= end_us
+        horizon = changes[-1][0] if ends_later else min(end_us, now_us)
         spans = calculation.spans_from_events(changes, start_us=start_us, end_us=horizon)
         asset_counts = sorted(counts[asset_id], key=lambda c: c.ts_us)
         result[asset_id] = AssetEvents(

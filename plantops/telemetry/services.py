@@ -69,26 +69,6 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
                 ignore_conflicts=True,
             )
             _keep_current_state(batch.states)
-        if batch.counts:
-            # Each count takes what its machine makes now, for that product's cycle time.
-            products = dict(
-                Asset.objects.filter(pk__in={a for a, *_ in batch.counts}).values_list(
-                    "pk", "current_product_id"
-                )
-            )
-            CountEvent.objects.bulk_create(
-                [
-                    CountEvent(
-                        asset_id=a,
-                        ts=us_to_datetime(t),
-                        good=g,
-                        scrap=b,
-                        product_id=products.get(a),
-                    )
-                    for a, t, g, b in batch.counts
-                ],
-                ignore_conflicts=True,
-            )
         if batch.dead_letters:
             batch_uuid = uuid.UUID(hex=batch.batch_id)
             DeadLetter.objects.bulk_create(
@@ -115,13 +95,34 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
                 ignore_conflicts=True,
             )
         if batch.states or batch.counts:
+            touched = {a for a, *_ in batch.states} | {a for a, *_ in batch.counts}
+            # Each asset's line (for the OEE screens) and what it makes now (for its counts).
+            facts = {
+                pk: (line_id, product_id)
+                for pk, line_id, product_id in Asset.objects.filter(pk__in=touched).values_list(
+                    "pk", "line_id", "current_product_id"
+                )
+            }
+            if batch.counts:
+                CountEvent.objects.bulk_create(
+                    [
+                        CountEvent(
+                            asset_id=a,
+                            ts=us_to_datetime(t),
+                            good=g,
+                            scrap=b,
+                            product_id=facts.get(a, (None, None))[1],
+                        )
+                        for a, t, g, b in batch.counts
+                    ],
+                    ignore_conflicts=True,
+                )
             # Late states and counts change hours whose OEE snapshots were already made.
             oee_hours_forget(
                 states=[(a, t) for a, t, _, _ in batch.states],
                 counts=[(a, t) for a, t, _, _ in batch.counts],
             )
-            touched = {a for a, *_ in batch.states} | {a for a, *_ in batch.counts}
-            line_ids = set(Asset.objects.filter(pk__in=touched).values_list("line_id", flat=True))
+            line_ids = {line_id for line_id, _ in facts.values()}
             transaction.on_commit(lambda: oee_push_soon(line_ids=line_ids))
         # Rules are judged in the same transaction: their memory commits with the readings.
         alerts_evaluate_readings(readings=batch.readings)

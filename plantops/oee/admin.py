@@ -47,6 +47,10 @@ class StopReasonEntryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A reason is changed on the tablet, which also drops the OEE snapshots it is in.
+        return False
+
 
 @admin.register(ScrapEntry)
 class ScrapEntryAdmin(admin.ModelAdmin):

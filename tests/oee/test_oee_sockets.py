@@ -8,7 +8,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from plantops.oee import services
-from plantops.oee.models import StopReasonEntry
+from plantops.oee.models import StopReason
 from tests.floor.test_consumers import communicator, session_cookie
 from tests.oee.test_screens import line_with_a_stop  # noqa: F401 - a fixture
 
@@ -24,10 +24,12 @@ def test_a_line_socket_gets_its_screen_on_connect_and_each_push(line_with_a_stop
         connected, _ = await ws.connect()
         assert connected
         first = await ws.receive_json_from(timeout=10)
-        # An operator explains the stop elsewhere; the push brings the new screen.
+        # An operator explains the stop elsewhere; the push brings the new screen. Through
+        # the service, as the tablet does: it also drops the hour snapshots the stop is in,
+        # which exist once that hour has closed.
         await database_sync_to_async(
-            lambda: StopReasonEntry.objects.create(
-                event=stop, reason_id=_jam_id(), entered_at=stop.ts
+            lambda: services.stop_reason_assign(
+                event=stop, reason=StopReason.objects.get(code="jam"), user=None
             )
         )()
         await database_sync_to_async(services.oee_push_line)(line_id=asset.line_id)
@@ -62,9 +64,3 @@ def test_the_board_socket_and_an_unknown_line(line_with_a_stop):  # noqa: F811
     assert snapshot["type"] == pushed["type"] == "oee.board"
     assert [line["id"] for line in pushed["lines"]] == [asset.line_id]
     assert refused == (False, 4404)
-
-
-def _jam_id() -> int:
-    from plantops.oee.models import StopReason
-
-    return StopReason.objects.get(code="jam").pk

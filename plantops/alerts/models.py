@@ -71,6 +71,16 @@ class AlertRule(models.Model):
     max_shelve_s = models.PositiveIntegerField(
         default=8 * 3600, help_text="The longest a supervisor may shelve this rule's alerts."
     )
+    anomaly_level = models.CharField(
+        max_length=16,
+        choices=[("warning", "Warning"), ("alarm", "Alarm")],
+        default="alarm",
+        help_text="Anomaly: the detector's level from which this rule raises.",
+    )
+    horizon_days = models.FloatField(
+        default=30.0,
+        help_text="Failure prediction: raise when the whole interval ends within this many days.",
+    )
     enabled = models.BooleanField(default=True)
 
     class Meta:
@@ -88,6 +98,11 @@ class AlertRule(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        if self.kind not in SIGNAL_KINDS and self.signal_id is not None:
+            raise ValidationError(
+                "Anomaly and prediction rules apply to assets: give an asset type, or none "
+                "for every asset."
+            )
         if self.kind in SIGNAL_KINDS:
             if self.signal_id is None and not (self.asset_type and self.signal_slug):
                 raise ValidationError(
@@ -139,6 +154,8 @@ class Alert(models.Model):
     priority = models.CharField(max_length=16, choices=[(p.value, p.value) for p in Priority])
     message = models.CharField(max_length=500, blank=True)
     value = models.FloatField(null=True, blank=True)
+    # What a detector gave as its reasons (signals and their deviations, the RUL interval).
+    evidence = models.JSONField(default=dict, blank=True)
     # lifecycle.AlertStatus, field by field
     state = models.CharField(
         max_length=16,

@@ -24,6 +24,7 @@ from django.utils import timezone
 from plantops.alerts import demo_rules, lifecycle
 from plantops.alerts.evaluation import (
     ConditionChange,
+    ExternalCondition,
     RuleKind,
     evaluate,
     evaluate_no_data,
@@ -31,7 +32,7 @@ from plantops.alerts.evaluation import (
 )
 from plantops.alerts.evaluation import RuleState as EvaluatorState
 from plantops.alerts.lifecycle import AlertStatus, EventKind, IllegalTransition, Transition
-from plantops.alerts.models import Alert, AlertEvent, AlertRule, RuleState
+from plantops.alerts.models import Alert, AlertEvent, AlertRule, RuleSource, RuleState
 from plantops.assets.models import Asset, MachineState, Signal
 from plantops.core import realtime
 from plantops.telemetry.models import LatestReading
@@ -525,6 +526,119 @@ def _record_note(alert: Alert, *, user: AbstractBaseUser, kind: str, note: str) 
     recorder = _Recorder()
     recorder.record(alert, kind, timezone.now(), line_id=alert.asset.line_id, user=user, note=note)
     recorder.flush()
+
+
+# --- conditions from detectors (anomaly scores, remaining-life predictions) ----------------
+
+
+def external_rule_applies(
+    rule: AlertRule, *, asset_type: str, condition: ExternalCondition
+) -> bool:
+    """Whether an anomaly or prediction rule takes this condition of an asset of this type."""
+    if rule.kind != condition.source or rule.signal_id is not None:
+        return False
+    if rule.asset_type and rule.asset_type != asset_type:
+        return False
+    if rule.kind == RuleSource.ANOMALY:
+        # A warning-level rule also takes alarms; an alarm-level rule only alarms.
+        return condition.key in (
+            {"warning", "alarm"} if rule.anomaly_level == "warning" else {"alarm"}
+        )
+    # A prediction: only when the whole interval lies inside the rule's horizon.
+    high = condition.evidence.get("rul_high_days")
+    return high is not None and high <= rule.horizon_days
+
+
+@transaction.atomic
+def alerts_apply_conditions(*, conditions: Iterable[ExternalCondition]) -> int:
+    """Raise or return the alerts of the anomaly and prediction rules; return events written.
+
+    Conditions are levels: each one is compared with its alert, and only a change is a
+    transition, because a raise while active counts another occurrence. An active alert whose
+    detector now says something new (a narrower interval) takes the new message and evidence
+    without a new event. A condition no enabled rule takes is ignored.
+    """
+    conditions = list(conditions)
+    if not conditions:
+        return 0
+    assets = {
+        row[0]: row
+        for row in Asset.objects.filter(pk__in={c.asset_id for c in conditions}).values_list(
+            "pk", "name", "asset_type", "line_id", "line__name", "state", "out_of_service_since"
+        )
+    }
+    rules = list(
+        AlertRule.objects.filter(
+            enabled=True, kind__in={c.source for c in conditions}, signal__isnull=True
+        )
+    )
+    # Levels of one detector are exclusive: the "warning" rule and the "alarm" rule of the same
+    # source see the asset's one current level; a level that no longer holds returns.
+    wanted: dict[tuple[int, int], ExternalCondition] = {}
+    judged: dict[tuple[int, int], ExternalCondition] = {}
+    for condition in conditions:
+        asset = assets.get(condition.asset_id)
+        if asset is None:
+            continue
+        for rule in rules:
+            if rule.kind != condition.source or (rule.asset_type and rule.asset_type != asset[2]):
+                continue
+            key = (rule.pk, condition.asset_id)
+            judged[key] = condition
+            if condition.active and external_rule_applies(
+                rule, asset_type=asset[2], condition=condition
+            ):
+                wanted[key] = condition
+    if not judged:
+        return 0
+    _lock_events()
+    alerts = _alerts_for(set(judged))
+    by_pk = {rule.pk: rule for rule in rules}
+    recorder = _Recorder()
+    for key, condition in judged.items():
+        rule = by_pk[key[0]]
+        _, asset_name, _, line_id, line_name, state, out_of_service_since = assets[key[1]]
+        alert = alerts.get(key)
+        raised = wanted.get(key)
+        if raised is None:
+            if alert is not None and alert.status().active:
+                recorder.apply(
+                    alert,
+                    lifecycle.return_to_normal(alert.status(), condition.at),
+                    condition.at,
+                    line_id=line_id,
+                )
+            continue
+        if alert is None:
+            alert = Alert(rule=rule, asset_id=key[1], priority=rule.priority)
+        alert.evidence = dict(raised.evidence)
+        alert.value = raised.evidence.get("value")
+        alert.message = (
+            render_message(
+                rule.message_template,
+                {
+                    "asset": asset_name,
+                    "line": line_name,
+                    "rule": rule.name,
+                    "message": raised.message,
+                    "value": alert.value,
+                },
+            )
+            if rule.message_template
+            else raised.message
+        )[:500]
+        if alert.status().active:
+            recorder.alerts[id(alert)] = alert  # saved with the new message, no event
+            continue
+        at = raised.at
+        suppress = state in SUPPRESSING_STATES or out_of_service_since is not None
+        if suppress != alert.status().suppressed:
+            recorder.apply(
+                alert, lifecycle.suppress(alert.status(), at, suppress), at, line_id=line_id
+            )
+        alert.priority = raised.priority.value if raised.priority else rule.priority
+        recorder.apply(alert, lifecycle.raise_condition(alert.status(), at), at, line_id=line_id)
+    return recorder.flush()
 
 
 # --- the periodic sweep --------------------------------------------------------------------

@@ -319,11 +319,16 @@ class SimulatedAsset:
         """Pin the speed setpoint (fraction of rated) and the load, as on a test bench."""
         self._held = (speed_fraction, load)
 
-    def inject_bearing_fault(self, days: float) -> BearingFault:
-        """Start a bearing degradation now that ends in failure after `days` simulated days."""
+    def inject_bearing_fault(self, days: float, *, after_days: float = 0.0) -> BearingFault:
+        """Start a bearing degradation `after_days` from now (simulated) that ends in failure
+        `days` after it starts."""
         if days <= 0:
             raise ValueError("a bearing fault needs a positive life in days")
-        self.bearing_fault = BearingFault(started_s=self.time_s, life_s=days * 86_400.0)
+        if after_days < 0:
+            raise ValueError("a bearing fault cannot start in the past")
+        self.bearing_fault = BearingFault(
+            started_s=self.time_s + after_days * 86_400.0, life_s=days * 86_400.0
+        )
         return self.bearing_fault
 
     # --- stepping ---------------------------------------------------------------------------
@@ -465,19 +470,30 @@ class SimulatedAsset:
         )
 
 
-def parse_fault(text: str) -> tuple[str, str, float]:
-    """Return `(asset, mode, days)` from `asset:mode:days`; raise ValueError saying what is wrong."""
+def parse_fault(text: str) -> tuple[str, str, float, float]:
+    """Return `(asset, mode, days, after_days)` from `asset:mode:days[@after_days]`; raise
+    ValueError saying what is wrong. `@after_days` starts the fault that many simulated days
+    in (default 0: at once), so a health model can learn the healthy machine first."""
     parts = text.rsplit(":", 2)
     if len(parts) != 3 or not parts[0]:
-        raise ValueError("expected <asset-slug>:bearing:<days>")
-    asset, mode, raw_days = parts
+        raise ValueError("expected <asset-slug>:bearing:<days>[@<start after days>]")
+    asset, mode, raw = parts
     if mode not in FAULT_MODES:
         known = ", ".join(sorted(FAULT_MODES))
         raise ValueError(f"unknown fault mode {mode!r}; known modes: {known}")
+    raw_days, _, raw_after = raw.partition("@")
+    days = _positive_days(raw_days, what="days")
+    after = 0.0
+    if raw_after:
+        after = _positive_days(raw_after, what="start after", zero=True)
+    return asset, mode, days, after
+
+
+def _positive_days(raw: str, *, what: str, zero: bool = False) -> float:
     try:
-        days = float(raw_days)
+        days = float(raw)
     except ValueError:
-        raise ValueError(f"days {raw_days!r} is not a number") from None
-    if not math.isfinite(days) or days <= 0:
-        raise ValueError(f"days must be a positive number, not {raw_days!r}")
-    return asset, mode, days
+        raise ValueError(f"{what} {raw!r} is not a number") from None
+    if not math.isfinite(days) or days < 0 or (days == 0 and not zero):
+        raise ValueError(f"{what} must be a positive number, not {raw!r}")
+    return days

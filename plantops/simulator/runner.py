@@ -209,7 +209,7 @@ class PlantRunner:
         batch: bool,
         qos: int,
         assets: str | None,
-        faults: Sequence[tuple[str, str, float]],
+        faults: Sequence[tuple[str, str, float, float]],
         report: Callable[[str], None],
         warn: Callable[[str], None],
     ) -> None:
@@ -472,17 +472,17 @@ def simulated_asset_links(
 
 
 def inject_faults(
-    *, links: list[SimulatedAssetLink], faults: Sequence[tuple[str, str, float]]
+    *, links: list[SimulatedAssetLink], faults: Sequence[tuple[str, str, float, float]]
 ) -> None:
-    """Start each `(asset, mode, days)` bearing fault on its link's machine."""
+    """Start each `(asset, mode, days, after_days)` bearing fault on its link's machine."""
     by_asset = {link.path: link for link in links}
     all_assets = list(Asset.objects.select_related("line__area__site"))
-    for name, _mode, days in faults:
+    for name, _mode, days, after_days in faults:
         asset = _find_asset(all_assets, name, option="--fault")
         link = by_asset.get(asset.topic_path)
         if link is None:
             raise SimulationError(f"--fault: asset {name!r} is not among --assets.")
-        link.machine.inject_bearing_fault(days)
+        link.machine.inject_bearing_fault(days, after_days=after_days)
 
 
 def _find_asset(assets: list[Asset], name: str, *, option: str) -> Asset:

@@ -300,6 +300,8 @@ def test_it_keeps_signals_it_does_not_model_inside_their_expected_range():
     ("text", "message"),
     [
         ("press-1", "expected <asset-slug>:bearing:<days>"),
+        ("press-1:bearing:2@-1", "start after must be a positive number"),
+        ("press-1:bearing:2@later", "start after 'later' is not a number"),
         ("press-1:gearbox:2", "unknown fault mode 'gearbox'"),
         ("press-1:bearing:0", "days must be a positive number"),
         ("press-1:bearing:-3", "days must be a positive number"),
@@ -317,4 +319,16 @@ def test_it_reads_a_fault_as_asset_mode_and_days():
         "riverside/press-shop/press-line-1/press-1",
         "bearing",
         0.5,
+        0.0,
     )
+    assert parse_fault("press-1:bearing:10@2.5") == ("press-1", "bearing", 10.0, 2.5)
+
+
+def test_a_fault_that_starts_later_leaves_the_machine_healthy_until_then():
+    machine = SimulatedAsset(AssetSpec("m", (SignalSpec("vibration", 0, 4.5),)), random.Random(1))
+    fault = machine.inject_bearing_fault(4, after_days=2)
+    machine.step(1.5 * 86_400)
+    assert machine.fault_severity == 0.0
+    machine.step(86_400)
+    assert 0 < machine.fault_severity < 0.02
+    assert fault.fails_at_s == 6 * 86_400

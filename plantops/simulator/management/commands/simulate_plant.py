@@ -42,9 +42,10 @@ class Command(BaseCommand):
             "--fault",
             action="append",
             default=[],
-            metavar="ASSET:bearing:DAYS",
-            help="Inject a bearing degradation that fails after DAYS simulated days. "
-            "ASSET is a slug or site/area/line/asset. Repeatable.",
+            metavar="ASSET:bearing:DAYS[@AFTER]",
+            help="Inject a bearing degradation that fails after DAYS simulated days, starting "
+            "AFTER simulated days in (default 0). ASSET is a slug or site/area/line/asset. "
+            "Repeatable.",
         )
         parser.add_argument(
             "--interval",
@@ -110,7 +111,7 @@ class Command(BaseCommand):
             self.stderr.write(f"The broker refused {outcome.refused} messages.")
 
     @staticmethod
-    def _parse_faults(texts: Iterable[str]) -> list[tuple[str, str, float]]:
+    def _parse_faults(texts: Iterable[str]) -> list[tuple[str, str, float, float]]:
         faults = []
         for text in texts:
             try:

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "plantops.assets",
     "plantops.telemetry",
     "plantops.oee",
+    "plantops.health",
     "plantops.alerts",
     "plantops.floor",
     "plantops.simulator",
@@ -186,6 +187,19 @@ DEAD_LETTER_RETENTION_DAYS = env_int("DEAD_LETTER_RETENTION_DAYS", 30, minimum=1
 ALERT_OPERATOR_MAX_SHELVE_S = env_int("ALERT_OPERATOR_MAX_SHELVE_S", 3600, minimum=60)
 # A line's OEE screens get at most one update this often, however many events arrive.
 OEE_PUSH_EVERY_S = env_float("OEE_PUSH_EVERY_S", 3.0, minimum=0.1)
+
+# --- machine health and predictions ---------------------------------------------------------
+# Plant seconds per wall-clock second. 1 on a real plant; the demo sets the simulator's
+# speedup, so a 14-day learning period or a 20-day remaining life passes in hours.
+PLANT_TIME_SCALE = env_float("PLANT_TIME_SCALE", 1.0, minimum=0.001)
+# The anomaly detector learns each asset's regime baselines over this many plant days.
+HEALTH_LEARNING_DAYS = env_float("HEALTH_LEARNING_DAYS", 14.0, minimum=0.01)
+# One step of the remaining-life estimator's input, in plant seconds.
+HEALTH_STEP_S = env_float("HEALTH_STEP_S", 3600.0, minimum=1.0)
+# How often (wall seconds) beat turns new readings into features and judges every asset.
+HEALTH_EVERY_S = env_float("HEALTH_EVERY_S", 300.0, minimum=1.0)
+# How often (wall seconds) beat asks the fitted estimators for a new prediction per asset.
+PREDICTION_EVERY_S = env_float("PREDICTION_EVERY_S", 3600.0, minimum=1.0)
 
 LOGGING = {
     "version": 1,

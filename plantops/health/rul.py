@@ -1,0 +1,724 @@
+"""Remaining-useful-life (RUL) estimation with calibrated intervals, from run-to-failure histories.
+
+The same code predicts RUL for the plant's machines (per-asset histories of health features,
+one step an hour or a day) and for NASA's C-MAPSS turbofan engines (one step a cycle, see
+`plantops.health.cmapss` and the `rul_benchmark` command). It does not know the unit of a step:
+every count below (`cap`, windows, half-lives) is in steps.
+
+The algorithm, in order (`RulEstimator.fit`):
+
+1. Operating regimes. The settings (speed, load, flight conditions…) of all training steps
+   are clustered with k-means into the fewest regimes that explain all but `regime_tol` of
+   their variance (one regime when there are no settings or they only jitter). Each sensor is
+   standardised per regime, so a change of regime does not look like wear.
+2. Sensors that are constant, or whose standardised value hardly correlates with the target
+   (|r| < `min_abs_corr`), are dropped.
+3. A linear health index: a ridge regression of the target on the standardised sensors. It
+   averages the sensors' independent noise away and is treated as one more signal.
+4. Features at every step, from the history up to that step only: exponentially weighted
+   means for several half-lives, rolling means and least-squares slopes over several windows,
+   the change since the first steps, and the number of steps observed.
+5. The target is the piecewise-linear RUL, min(steps to failure, cap): a machine far from
+   failure looks healthy and its exact distance cannot be told. A histogram gradient-boosting
+   regressor and a ridge regression are fitted on every step of every failed unit and blended
+   with the weight that minimises the out-of-fold squared error.
+6. Intervals: the whole pipeline is refitted `cv_folds` times with a fold of units held out,
+   which gives an out-of-fold prediction for every step of every unit. The residuals (true −
+   predicted) are grouped into bins by predicted RUL (Mondrian conformal prediction: the spread
+   grows with the RUL), separately for short histories (fewer than `short_history` steps),
+   and weighted so that each unit counts once; an interval at confidence c
+   is the prediction plus the residual quantiles (1−c)/2 and (1+c)/2 of its bin, clipped to
+   [0, cap]. Intervals are for the capped RUL: a high bound equal to `cap` means "cap or more".
+
+Pure: numpy, scipy and scikit-learn (scipy and threadpoolctl come with scikit-learn), no
+Django and no database. Deterministic for a given `seed`.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.signal import lfilter
+from sklearn.cluster import KMeans
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import Ridge
+from threadpoolctl import threadpool_limits
+
+__all__ = ["RulEstimator", "RulInterval", "RulPrediction", "UnitHistory"]
+
+
+@dataclass(frozen=True, eq=False)
+class UnitHistory:
+    """One machine's run, oldest step first.
+
+    `settings` has shape (n_steps, n_settings): the operating-regime inputs (speed, load,
+    flight settings); it may have 0 columns. `sensors` has shape (n_steps, n_sensors): the
+    health inputs of each step. `failed` is True when the last step is the failure (a run to
+    failure, usable for fitting) and False for a machine still running (censored: usable only
+    for prediction). Both arrays are stored as 2-D float64; a ValueError is raised for other
+    shapes or for NaN and infinite values.
+    """
+
+    unit_id: str
+    settings: np.ndarray
+    sensors: np.ndarray
+    failed: bool = True
+
+    def __post_init__(self) -> None:
+        sensors = _as_matrix(self.sensors, f"unit {self.unit_id!r}: sensors")
+        settings_in = self.settings
+        if settings_in is None or (np.ndim(settings_in) == 1 and np.size(settings_in) == 0):
+            settings_in = np.empty((sensors.shape[0], 0))
+        settings = _as_matrix(settings_in, f"unit {self.unit_id!r}: settings")
+        if settings.shape[0] != sensors.shape[0]:
+            raise ValueError(
+                f"unit {self.unit_id!r}: settings have {settings.shape[0]} steps but sensors "
+                f"have {sensors.shape[0]}"
+            )
+        if sensors.shape[1] == 0:
+            raise ValueError(f"unit {self.unit_id!r}: sensors have no columns")
+        object.__setattr__(self, "sensors", sensors)
+        object.__setattr__(self, "settings", settings)
+        object.__setattr__(self, "unit_id", str(self.unit_id))
+        object.__setattr__(self, "failed", bool(self.failed))
+
+    @property
+    def n_steps(self) -> int:
+        """The number of steps in the history."""
+        return int(self.sensors.shape[0])
+
+
+@dataclass(frozen=True)
+class RulInterval:
+    """A prediction interval for the (capped) RUL: low ≤ RUL ≤ high with `confidence`."""
+
+    low: float
+    high: float
+    confidence: float
+
+
+@dataclass(frozen=True)
+class RulPrediction:
+    """The RUL predicted at a unit's last step, with its intervals and what drives it.
+
+    `central`: steps until failure (between 0 and the estimator's cap). `intervals`: one per
+    requested confidence, in the order requested. `health_index`: central / cap, so 1.0 is
+    "at least cap steps left" (healthy) and 0.0 is failure now. `drivers`: (sensor column
+    index, deviation) pairs for the sensors the model uses, largest first; the deviation is
+    how far the sensor's smoothed recent value has moved from the fleet's early-life values,
+    in early-life standard deviations, signed so that positive is towards failure.
+    """
+
+    central: float
+    intervals: tuple[RulInterval, ...]
+    health_index: float
+    drivers: tuple[tuple[int, float], ...]
+
+    def interval(self, confidence: float) -> RulInterval:
+        """The interval at `confidence`; KeyError if it was not requested."""
+        for item in self.intervals:
+            if math.isclose(item.confidence, confidence, abs_tol=1e-9):
+                return item
+        have = ", ".join(f"{i.confidence:g}" for i in self.intervals)
+        raise KeyError(f"no interval at confidence {confidence:g} (have {have})")
+
+
+@dataclass
+class _Pipeline:
+    """One fitted feature pipeline and its two regressors (fit on some set of units)."""
+
+    regime_centers: np.ndarray  # (k, n_settings) in scaled setting units
+    setting_scale: np.ndarray  # (n_settings,)
+    sensor_mean: np.ndarray  # (k, n_sensors)
+    sensor_std: np.ndarray  # (k, n_sensors)
+    selected: np.ndarray  # indices of the sensors used
+    signs: np.ndarray  # +1 where the sensor rises towards failure, -1 where it falls
+    early_mean: np.ndarray  # early-life mean of the selected standardised sensors
+    early_std: np.ndarray
+    hi_coef: np.ndarray  # health index = z[:, selected] @ hi_coef + hi_intercept
+    hi_intercept: float
+    feature_mean: np.ndarray
+    feature_std: np.ndarray
+    gbm: HistGradientBoostingRegressor
+    ridge: Ridge
+
+
+@dataclass
+class _Calibration:
+    """Out-of-fold residuals (true − predicted) in bins of predicted RUL (Mondrian conformal)."""
+
+    edges: np.ndarray  # bin b holds predictions in [edges[b], edges[b + 1])
+    residuals: list[np.ndarray]  # per bin, sorted
+    cum_weights: list[np.ndarray]  # per bin, normalised cumulative weights
+
+    @classmethod
+    def of(
+        cls, predicted: np.ndarray, residuals: np.ndarray, weights: np.ndarray, bins: int
+    ) -> _Calibration:
+        n_bins = max(1, min(bins, predicted.size // 200))
+        inner = np.quantile(predicted, np.linspace(0, 1, n_bins + 1)[1:-1]) if n_bins > 1 else []
+        edges = np.unique(np.concatenate([[-np.inf], inner, [np.inf]]))
+        which = np.searchsorted(edges[1:-1], predicted, side="right")
+        sorted_residuals, cum_weights = [], []
+        for b in range(edges.size - 1):
+            mask = which == b
+            order = np.argsort(residuals[mask], kind="stable")
+            w = weights[mask][order]
+            sorted_residuals.append(residuals[mask][order])
+            cum_weights.append(np.cumsum(w) / w.sum())
+        return cls(edges=edges, residuals=sorted_residuals, cum_weights=cum_weights)
+
+    def quantile(self, predicted: float, q: float) -> float:
+        """The q-quantile of the residuals in the bin of `predicted`."""
+        b = int(np.searchsorted(self.edges[1:-1], predicted, side="right"))
+        return _weighted_quantile(self.residuals[b], self.cum_weights[b], q)
+
+    def summary(self) -> list[dict[str, Any]]:
+        """The bins, JSON-ready: their range of predictions, size and residual quantiles."""
+        return [
+            {
+                "predicted_from": None if math.isinf(lo) else round(float(lo), 3),
+                "predicted_to": None if math.isinf(hi) else round(float(hi), 3),
+                "n": int(res.size),
+                "residual_quantiles": {
+                    f"{q:g}": round(_weighted_quantile(res, cw, q), 3)
+                    for q in (0.05, 0.1, 0.5, 0.9, 0.95)
+                },
+            }
+            for lo, hi, res, cw in zip(
+                self.edges[:-1], self.edges[1:], self.residuals, self.cum_weights, strict=True
+            )
+        ]
+
+
+class RulEstimator:
+    """Predicts remaining useful life with calibrated intervals (see the module docstring).
+
+    Fit with `fit` on run-to-failure units, predict with `predict` / `predict_many` at the last
+    step of a (usually still running) unit, store with `to_bytes` / `from_bytes`.
+    """
+
+    VERSION_FORMAT = "plantops-rul/hgb-ridge-mondrian/1"
+
+    def __init__(
+        self,
+        *,
+        cap: float = 125.0,
+        seed: int = 0,
+        cv_folds: int = 5,
+        max_regimes: int = 8,
+        regime_tol: float = 0.02,
+        min_abs_corr: float = 0.2,
+        halflives: Sequence[float] = (2.0, 6.0, 20.0),
+        windows: Sequence[int] = (10, 30),
+        slope_windows: Sequence[int] = (15, 40),
+        baseline_steps: int = 20,
+        gbm_iter: int = 300,
+        gbm_learning_rate: float = 0.05,
+        gbm_leaf_nodes: int = 15,
+        gbm_min_leaf: int = 40,
+        gbm_l2: float = 1.0,
+        ridge_alpha: float = 10.0,
+        calibration_bins: int = 5,
+        short_history: int = 30,
+        use_step_count: bool = True,
+        n_threads: int = 1,
+    ) -> None:
+        """Set the hyperparameters; the defaults suit C-MAPSS cycles and hourly or daily steps.
+
+        `cap`: the RUL (in steps) beyond which a machine counts as simply healthy. `seed`: the
+        folds and the models' randomness. `cv_folds`: folds of units for the out-of-fold
+        residuals behind the intervals and the blend. `max_regimes`, `regime_tol`: at most that
+        many operating regimes, and the share of the settings' variance they may leave
+        unexplained. `min_abs_corr`: sensors less correlated with the target are dropped.
+        `halflives`, `windows`, `slope_windows`, `baseline_steps`: the per-step features (in
+        steps). `gbm_*`: the gradient-boosting regressor. `ridge_alpha`: the ridge model.
+        `calibration_bins`: bins of predicted RUL for the intervals; `short_history`:
+        predictions from fewer steps than this are calibrated on their own (their features
+        are still filling up). `use_step_count`: give the
+        models the number of steps observed (right when histories start at a machine's start
+        or last overhaul). `n_threads`: threads for the models; one by default, because
+        OpenMP threads that spin on cores busy with other processes slow fitting down badly.
+        """
+        if not cap > 0:
+            raise ValueError(f"cap must be positive, got {cap}")
+        if cv_folds < 2:
+            raise ValueError(f"cv_folds must be at least 2, got {cv_folds}")
+        self.cap = float(cap)
+        self.seed = int(seed)
+        self.cv_folds = int(cv_folds)
+        self.max_regimes = int(max_regimes)
+        self.regime_tol = float(regime_tol)
+        self.min_abs_corr = float(min_abs_corr)
+        self.halflives = tuple(float(h) for h in halflives)
+        self.windows = tuple(int(w) for w in windows)
+        self.slope_windows = tuple(int(w) for w in slope_windows)
+        self.baseline_steps = int(baseline_steps)
+        self.gbm_iter = int(gbm_iter)
+        self.gbm_learning_rate = float(gbm_learning_rate)
+        self.gbm_leaf_nodes = int(gbm_leaf_nodes)
+        self.gbm_min_leaf = int(gbm_min_leaf)
+        self.gbm_l2 = float(gbm_l2)
+        self.ridge_alpha = float(ridge_alpha)
+        self.calibration_bins = int(calibration_bins)
+        self.short_history = int(short_history)
+        self.use_step_count = bool(use_step_count)
+        self.n_threads = int(n_threads)
+        self.fit_summary: dict[str, Any] = {}
+        self._pipeline: _Pipeline | None = None
+        self._blend = 1.0  # weight of the boosted trees; the ridge model gets the rest
+        self._n_settings = 0
+        self._n_sensors = 0
+        # Per history kind (short, long): bin edges by predicted RUL, and per bin the sorted
+        # out-of-fold residuals with their normalised cumulative weights.
+        self._calibration: dict[bool, _Calibration] = {}
+
+    # ------------------------------------------------------------------ fitting
+
+    def fit(self, units: Sequence[UnitHistory]) -> RulEstimator:
+        """This estimator, fitted on the run-to-failure units (`failed=True`) among `units`.
+
+        Censored units (`failed=False`) are skipped and counted in `fit_summary`. Raises
+        ValueError when fewer than two failed units remain or their shapes disagree.
+        """
+        with threadpool_limits(limits=self.n_threads):
+            return self._fit(units)
+
+    def _fit(self, units: Sequence[UnitHistory]) -> RulEstimator:
+        started = time.perf_counter()
+        failed = [u for u in units if u.failed]
+        if len(failed) < 2:
+            raise ValueError(
+                f"need at least 2 run-to-failure units (failed=True) to fit, got {len(failed)}"
+            )
+        self._n_settings = failed[0].settings.shape[1]
+        self._n_sensors = failed[0].sensors.shape[1]
+        for unit in failed:
+            self._check_columns(unit)
+        targets = [self._target(u.n_steps) for u in failed]
+
+        # The regimes come from the settings alone (no target): found once, shared by the folds.
+        regimes = self._fit_regimes(np.concatenate([u.settings for u in failed]))
+        rng = np.random.default_rng(self.seed)
+        n_folds = min(self.cv_folds, len(failed))
+        fold_of = rng.permutation(len(failed)) % n_folds
+        oof_gbm = [np.empty(0)] * len(failed)
+        oof_ridge = [np.empty(0)] * len(failed)
+        for fold in range(n_folds):
+            train = [u for u, f in zip(failed, fold_of, strict=True) if f != fold]
+            train_y = [y for y, f in zip(targets, fold_of, strict=True) if f != fold]
+            pipe = self._fit_pipeline(train, train_y, regimes)
+            for i in np.flatnonzero(fold_of == fold):
+                oof_gbm[i], oof_ridge[i] = self._predict_steps(pipe, failed[i])
+        self._pipeline = self._fit_pipeline(failed, targets, regimes)
+
+        y_all = np.concatenate(targets)
+        g_all = np.concatenate(oof_gbm)
+        r_all = np.concatenate(oof_ridge)
+        self._blend = _best_blend(g_all, r_all, y_all)
+        oof = np.clip(self._blend * g_all + (1 - self._blend) * r_all, 0.0, self.cap)
+        weights = np.concatenate([np.full(u.n_steps, 1.0 / u.n_steps) for u in failed])
+        steps = np.concatenate([np.arange(1, u.n_steps + 1) for u in failed])
+        short = steps < self.short_history
+        everything = _Calibration.of(oof, y_all - oof, weights, self.calibration_bins)
+        self._calibration = {
+            kind: _Calibration.of(
+                oof[short == kind],
+                (y_all - oof)[short == kind],
+                weights[short == kind],
+                self.calibration_bins,
+            )
+            if np.count_nonzero(short == kind) >= 200
+            else everything
+            for kind in (True, False)
+        }
+
+        pipe = self._pipeline
+        err = oof - y_all
+        self.fit_summary = {
+            "format": self.VERSION_FORMAT,
+            "n_units": len(failed),
+            "n_censored_skipped": len(units) - len(failed),
+            "n_samples": int(y_all.size),
+            "n_settings": self._n_settings,
+            "n_sensors": self._n_sensors,
+            "n_regimes": int(pipe.regime_centers.shape[0]),
+            "sensors_used": [int(i) for i in pipe.selected],
+            "feature_names": self._feature_names(pipe),
+            "cap": self.cap,
+            "seed": self.seed,
+            "cv_folds": n_folds,
+            "blend_gbm_weight": round(self._blend, 4),
+            "cv_rmse": round(float(np.sqrt(np.mean(err**2))), 4),
+            "cv_rmse_gbm": round(float(np.sqrt(np.mean((g_all - y_all) ** 2))), 4),
+            "cv_rmse_ridge": round(float(np.sqrt(np.mean((r_all - y_all) ** 2))), 4),
+            "calibration_bins": [
+                {"history": "short" if kind else "long", **row}
+                for kind in (True, False)
+                for row in self._calibration[kind].summary()
+            ],
+            "fit_seconds": round(time.perf_counter() - started, 3),
+        }
+        return self
+
+    def _target(self, n_steps: int) -> np.ndarray:
+        return np.minimum(np.arange(n_steps - 1, -1, -1, dtype=np.float64), self.cap)
+
+    def _fit_pipeline(
+        self,
+        units: Sequence[UnitHistory],
+        targets: Sequence[np.ndarray],
+        regimes: tuple[np.ndarray, np.ndarray],
+    ) -> _Pipeline:
+        settings = np.concatenate([u.settings for u in units])
+        sensors = np.concatenate([u.sensors for u in units])
+        y = np.concatenate(targets)
+
+        centers, scale = regimes
+        regime = _assign(settings, centers, scale)
+        k = centers.shape[0]
+        mean = np.zeros((k, sensors.shape[1]))
+        std = np.ones((k, sensors.shape[1]))
+        varying = np.zeros(sensors.shape[1], dtype=bool)
+        for r in range(k):
+            rows = sensors[regime == r]
+            if rows.shape[0] == 0:
+                continue
+            mean[r] = rows.mean(axis=0)
+            s = rows.std(axis=0)
+            ok = s > 1e-9 * np.maximum(1.0, np.abs(mean[r]))
+            varying |= ok & (rows.shape[0] > 1)
+            std[r] = np.where(ok, s, 1.0)
+        z = (sensors - mean[regime]) / std[regime]
+
+        corr = np.array([_corr(z[:, j], y) if varying[j] else 0.0 for j in range(z.shape[1])])
+        selected = np.flatnonzero(varying & (np.abs(corr) >= self.min_abs_corr))
+        if selected.size == 0:
+            candidates = np.flatnonzero(varying)
+            if candidates.size == 0:
+                raise ValueError("every sensor is constant in the training units: nothing to learn")
+            selected = candidates[[int(np.argmax(np.abs(corr[candidates])))]]
+        signs = np.where(corr[selected] > 0, -1.0, 1.0)  # RUL falls as failure nears
+
+        zs = z[:, selected]
+        early = y >= np.quantile(y, 0.75) if np.ptp(y) > 0 else np.ones(y.size, dtype=bool)
+        early_mean = zs[early].mean(axis=0)
+        early_std = np.maximum(zs[early].std(axis=0), 1e-6)
+
+        hi = Ridge(alpha=1.0).fit(zs, y)
+        pipe = _Pipeline(
+            regime_centers=centers,
+            setting_scale=scale,
+            sensor_mean=mean,
+            sensor_std=std,
+            selected=selected,
+            signs=signs,
+            early_mean=early_mean,
+            early_std=early_std,
+            hi_coef=np.asarray(hi.coef_, dtype=np.float64),
+            hi_intercept=float(hi.intercept_),
+            feature_mean=np.empty(0),
+            feature_std=np.empty(0),
+            gbm=HistGradientBoostingRegressor(
+                max_iter=self.gbm_iter,
+                learning_rate=self.gbm_learning_rate,
+                max_leaf_nodes=self.gbm_leaf_nodes,
+                min_samples_leaf=self.gbm_min_leaf,
+                l2_regularization=self.gbm_l2,
+                early_stopping=False,
+                random_state=self.seed,
+            ),
+            ridge=Ridge(alpha=self.ridge_alpha),
+        )
+        x = np.concatenate([self._features(pipe, u) for u in units])
+        pipe.feature_mean = x.mean(axis=0)
+        pipe.feature_std = np.where(x.std(axis=0) > 1e-12, x.std(axis=0), 1.0)
+        pipe.gbm.fit(x, y)
+        pipe.ridge.fit((x - pipe.feature_mean) / pipe.feature_std, y)
+        return pipe
+
+    def _fit_regimes(self, settings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n, d = settings.shape
+        if d == 0:
+            return np.zeros((1, 0)), np.ones(0)
+        scale = settings.std(axis=0)
+        scale = np.where(scale > 1e-12, scale, 1.0)
+        x = settings / scale
+        total = float(((x - x.mean(axis=0)) ** 2).sum())
+        if total <= 1e-12 * n or self.max_regimes < 2:
+            return x.mean(axis=0, keepdims=True), scale
+        rng = np.random.default_rng(self.seed)
+        sample = x[rng.choice(n, size=min(n, 20_000), replace=False)]
+        total_sample = float(((sample - sample.mean(axis=0)) ** 2).sum())
+        most = min(self.max_regimes, sample.shape[0])
+
+        def clusters(k: int) -> KMeans | None:
+            km = KMeans(n_clusters=k, n_init=3, random_state=self.seed).fit(sample)
+            return km if km.inertia_ <= self.regime_tol * total_sample else None
+
+        # Settings that merely vary (noise, a continuous load) fail even with the most regimes:
+        # one k-means fit tells, instead of one per k.
+        best = clusters(most)
+        if best is None:
+            return x.mean(axis=0, keepdims=True), scale
+        for k in range(2, most):
+            km = clusters(k)
+            if km is not None:
+                best = km
+                break
+        return np.asarray(best.cluster_centers_, dtype=np.float64), scale
+
+    # ---------------------------------------------------------------- features
+
+    def _standardised(self, pipe: _Pipeline, unit: UnitHistory) -> np.ndarray:
+        regime = _assign(unit.settings, pipe.regime_centers, pipe.setting_scale)
+        z = (unit.sensors - pipe.sensor_mean[regime]) / pipe.sensor_std[regime]
+        return z[:, pipe.selected]
+
+    def _features(self, pipe: _Pipeline, unit: UnitHistory) -> np.ndarray:
+        zs = self._standardised(pipe, unit)
+        hi = zs @ pipe.hi_coef + pipe.hi_intercept
+        signals = np.column_stack([zs, hi])
+        n = signals.shape[0]
+        parts = [_ewm(signals, h) for h in self.halflives]
+        parts += [_rolling_mean(signals, w) for w in self.windows]
+        parts += [_rolling_slope(signals, w) for w in self.slope_windows]
+        base = _expanding_head_mean(signals, self.baseline_steps)
+        parts.append(_ewm(signals, self.halflives[-1] if self.halflives else 10.0) - base)
+        if self.use_step_count:
+            parts.append(np.arange(1, n + 1, dtype=np.float64)[:, None])
+        return np.concatenate(parts, axis=1)
+
+    def _feature_names(self, pipe: _Pipeline) -> list[str]:
+        signals = [f"s{int(i)}" for i in pipe.selected] + ["hi"]
+        names = [f"{s}_ewm{h:g}" for h in self.halflives for s in signals]
+        names += [f"{s}_mean{w}" for w in self.windows for s in signals]
+        names += [f"{s}_slope{w}" for w in self.slope_windows for s in signals]
+        names += [f"{s}_change" for s in signals]
+        if self.use_step_count:
+            names.append("steps_observed")
+        return names
+
+    def _predict_steps(self, pipe: _Pipeline, unit: UnitHistory) -> tuple[np.ndarray, np.ndarray]:
+        x = self._features(pipe, unit)
+        return pipe.gbm.predict(x), pipe.ridge.predict((x - pipe.feature_mean) / pipe.feature_std)
+
+    # -------------------------------------------------------------- prediction
+
+    def predict(
+        self, unit: UnitHistory, *, confidences: Sequence[float] = (0.8, 0.9)
+    ) -> RulPrediction:
+        """The RUL predicted at the last step of `unit`, with one interval per confidence.
+
+        Works on any history of at least one step. Raises ValueError if the estimator is not
+        fitted, if the unit's columns differ from the training units', or for a confidence
+        outside (0, 1).
+        """
+        return self.predict_many([unit], confidences=confidences)[0]
+
+    def predict_many(
+        self, units: Sequence[UnitHistory], *, confidences: Sequence[float] = (0.8, 0.9)
+    ) -> list[RulPrediction]:
+        """`predict` for each unit, in order (the features of all units go through the models
+        in one batch)."""
+        with threadpool_limits(limits=self.n_threads):
+            return self._predict_many(units, confidences)
+
+    def _predict_many(
+        self, units: Sequence[UnitHistory], confidences: Sequence[float]
+    ) -> list[RulPrediction]:
+        pipe = self._pipeline
+        if pipe is None:
+            raise ValueError("the estimator is not fitted: call fit() first")
+        for c in confidences:
+            if not 0 < c < 1:
+                raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {c}")
+        if not units:
+            return []
+        rows = []
+        for unit in units:
+            self._check_columns(unit)
+            if unit.n_steps == 0:
+                raise ValueError(f"unit {unit.unit_id!r}: the history has no steps")
+            rows.append(self._features(pipe, unit)[-1])
+        x = np.vstack(rows)
+        gbm = pipe.gbm.predict(x)
+        ridge = pipe.ridge.predict((x - pipe.feature_mean) / pipe.feature_std)
+        central = np.clip(self._blend * gbm + (1 - self._blend) * ridge, 0.0, self.cap)
+        out = []
+        for unit, c in zip(units, central, strict=True):
+            out.append(
+                RulPrediction(
+                    central=float(c),
+                    intervals=tuple(
+                        self._interval(float(c), unit.n_steps, conf) for conf in confidences
+                    ),
+                    health_index=float(c / self.cap),
+                    drivers=self._drivers(pipe, unit),
+                )
+            )
+        return out
+
+    def _interval(self, central: float, n_steps: int, confidence: float) -> RulInterval:
+        calibration = self._calibration[n_steps < self.short_history]
+        low = central + calibration.quantile(central, (1 - confidence) / 2)
+        high = central + calibration.quantile(central, (1 + confidence) / 2)
+        low = min(max(low, 0.0), central)
+        high = max(min(high, self.cap), central)
+        return RulInterval(low=float(low), high=float(high), confidence=float(confidence))
+
+    def _drivers(self, pipe: _Pipeline, unit: UnitHistory) -> tuple[tuple[int, float], ...]:
+        zs = self._standardised(pipe, unit)
+        recent = _ewm(zs, self.halflives[-1] if self.halflives else 10.0)[-1]
+        deviation = pipe.signs * (recent - pipe.early_mean) / pipe.early_std
+        order = np.argsort(-deviation, kind="stable")
+        return tuple((int(pipe.selected[i]), round(float(deviation[i]), 4)) for i in order)
+
+    def _check_columns(self, unit: UnitHistory) -> None:
+        if unit.settings.shape[1] != self._n_settings or unit.sensors.shape[1] != self._n_sensors:
+            raise ValueError(
+                f"unit {unit.unit_id!r} has {unit.settings.shape[1]} settings and "
+                f"{unit.sensors.shape[1]} sensors; expected {self._n_settings} settings and "
+                f"{self._n_sensors} sensors, like the training units"
+            )
+
+    # ----------------------------------------------------------- serialisation
+
+    def to_bytes(self) -> bytes:
+        """The fitted estimator as bytes, for storing as a versioned model.
+
+        The format is a pickle (the fitted scikit-learn models cannot be stored otherwise), so
+        only blobs that PlantOps itself produced may be loaded with `from_bytes`.
+        """
+        if self._pipeline is None:
+            raise ValueError("the estimator is not fitted: call fit() first")
+        state = dict(self.__dict__)
+        return pickle.dumps(
+            {"format": self.VERSION_FORMAT, "state": state}, protocol=pickle.HIGHEST_PROTOCOL
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> RulEstimator:
+        """The estimator stored by `to_bytes`; ValueError for another format or version.
+
+        Unpickles: load only blobs that PlantOps itself produced and stored.
+        """
+        try:
+            # Trusted input only: the blobs are produced and stored by PlantOps itself.
+            payload = pickle.loads(data)
+        except Exception as exc:
+            raise ValueError(f"not a stored RUL estimator: {exc}") from exc
+        if not isinstance(payload, dict) or payload.get("format") != cls.VERSION_FORMAT:
+            found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+            raise ValueError(
+                f"stored RUL estimator has format {found!r}; this code reads {cls.VERSION_FORMAT!r}"
+            )
+        estimator = cls.__new__(cls)
+        estimator.__dict__.update(payload["state"])
+        return estimator
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _as_matrix(value: Any, what: str) -> np.ndarray:
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{what} must be numbers: {exc}") from exc
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2:
+        raise ValueError(f"{what} must be a 2-D array (steps × columns), got shape {array.shape}")
+    if not np.isfinite(array).all():
+        row = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
+        raise ValueError(f"{what} contain NaN or infinite values (first at step {row})")
+    return array
+
+
+def _assign(settings: np.ndarray, centers: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    if centers.shape[0] == 1 or settings.shape[1] == 0:
+        return np.zeros(settings.shape[0], dtype=np.intp)
+    x = settings / scale
+    d = ((x[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+    return np.argmin(d, axis=1)
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    sa, sb = a.std(), b.std()
+    if sa < 1e-12 or sb < 1e-12:
+        return 0.0
+    return float(np.mean((a - a.mean()) * (b - b.mean())) / (sa * sb))
+
+
+def _ewm(x: np.ndarray, halflife: float) -> np.ndarray:
+    """Exponentially weighted mean of each column, normalised by the weights seen so far."""
+    beta = 0.5 ** (1.0 / halflife)
+    num = lfilter([1.0], [1.0, -beta], x, axis=0)
+    den = lfilter([1.0], [1.0, -beta], np.ones(x.shape[0]))
+    return num / den[:, None]
+
+
+def _rolling_mean(x: np.ndarray, window: int) -> np.ndarray:
+    """Mean of each column over the last `window` steps (fewer at the start)."""
+    n = x.shape[0]
+    cs = np.vstack([np.zeros((1, x.shape[1])), np.cumsum(x, axis=0)])
+    end = np.arange(1, n + 1)
+    start = np.maximum(0, end - window)
+    return (cs[end] - cs[start]) / (end - start)[:, None]
+
+
+def _rolling_slope(x: np.ndarray, window: int) -> np.ndarray:
+    """Least-squares slope per step of each column over the last `window` steps (0 for one)."""
+    n = x.shape[0]
+    out = np.zeros_like(x)
+    head = min(n, window)
+    # The first steps: expanding windows starting at step 0 (small sums, exact).
+    t = np.arange(head, dtype=np.float64)
+    m = t + 1
+    s_t = np.cumsum(t)
+    s_tt = np.cumsum(t * t)
+    s_y = np.cumsum(x[:head], axis=0)
+    s_ty = np.cumsum(t[:, None] * x[:head], axis=0)
+    den = m * s_tt - s_t**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = (m[:, None] * s_ty - s_t[:, None] * s_y) / den[:, None]
+    out[:head] = np.where(den[:, None] > 0, slope, 0.0)
+    if n > window:
+        # Full windows: a correlation with the centred time kernel.
+        k = np.arange(window, dtype=np.float64) - (window - 1) / 2
+        k /= (k**2).sum()
+        for j in range(x.shape[1]):
+            out[window:, j] = np.correlate(x[1:, j], k, mode="valid")
+    return out
+
+
+def _expanding_head_mean(x: np.ndarray, steps: int) -> np.ndarray:
+    """Mean of each column over the first min(step + 1, `steps`) steps."""
+    n = x.shape[0]
+    head = min(n, max(1, steps))
+    cs = np.cumsum(x[:head], axis=0) / np.arange(1, head + 1)[:, None]
+    return np.vstack([cs, np.repeat(cs[-1:], n - head, axis=0)])
+
+
+def _best_blend(a: np.ndarray, b: np.ndarray, y: np.ndarray) -> float:
+    """The weight w in [0, 1] minimising the squared error of w·a + (1−w)·b."""
+    d = a - b
+    denom = float(d @ d)
+    if denom <= 1e-12:
+        return 1.0
+    return float(np.clip(((y - b) @ d) / denom, 0.0, 1.0))
+
+
+def _weighted_quantile(sorted_values: np.ndarray, cum_weights: np.ndarray, q: float) -> float:
+    """The smallest value whose cumulative weight reaches q (values sorted, weights normalised)."""
+    if sorted_values.size == 0:
+        return 0.0
+    i = int(np.searchsorted(cum_weights, q - 1e-12, side="left"))
+    return float(sorted_values[min(i, sorted_values.size - 1)])

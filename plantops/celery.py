@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plantops.settings")
 
@@ -20,4 +21,7 @@ app.conf.beat_schedule = {
     "oee-hours": {"task": "oee.make_recent_hours", "schedule": 300.0},
     # Run time accrues with no event; screens also get every event's update within seconds.
     "oee-screens": {"task": "oee.push_all_screens", "schedule": 30.0},
+    # Health features and anomaly levels from the readings that arrived since the last run.
+    "health-features": {"task": "health.update_all", "schedule": settings.HEALTH_EVERY_S},
+    "health-predictions": {"task": "health.predict_all", "schedule": settings.PREDICTION_EVERY_S},
 }

@@ -12,5 +12,6 @@ urlpatterns = [
     path("pipeline/", telemetry_views.pipeline_health, name="pipeline"),
     path("", include("plantops.alerts.urls")),
     path("", include("plantops.oee.urls")),
+    path("", include("plantops.health.urls")),
     path("", include("plantops.floor.urls")),
 ]

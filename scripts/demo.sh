@@ -9,6 +9,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PORT="${PORT:-8000}"
+SPEEDUP=120
 PY="$ROOT/.venv/bin/python"
 
 say() { printf '==> %s\n' "$*"; }
@@ -36,6 +37,10 @@ configure_environment() {
         fi
     done < <(own_addresses)
     export ALLOWED_HOSTS="${ALLOWED_HOSTS:+$ALLOWED_HOSTS,}$hosts"
+    # The simulator runs plant time SPEEDUP times faster: the health model counts in plant
+    # time, learns each machine's normal over one plant day (12 wall minutes) and judges
+    # every plant hour (30 wall seconds).
+    export PLANT_TIME_SCALE="$SPEEDUP" HEALTH_LEARNING_DAYS=1 HEALTH_EVERY_S=30 PREDICTION_EVERY_S=60
     say "ALLOWED_HOSTS=$ALLOWED_HOSTS"
 }
 
@@ -47,6 +52,11 @@ prepare_database() {
     "$PY" manage.py seed_demo_plant
     say "creating the demo users"
     DEMO_USERS="$("$PY" manage.py create_demo_users)"
+    # A new plant has no failures of its own to learn remaining life from: start the conveyors'
+    # model from simulated ones, sampled as the simulator below samples (0.5 s × SPEEDUP).
+    say "fitting the conveyors' remaining-life model on a simulated fleet (once, about a minute)"
+    "$PY" manage.py health_simulate_fleet --asset-type conveyor --units 20 --sample-s 60 \
+        --life-days 4:12 --fit --if-missing
     printf '%s\n' "$DEMO_USERS"
 }
 
@@ -74,7 +84,7 @@ main() {
         ingest="python manage.py ingest_mqtt" \
         worker="celery -A plantops worker -l info --concurrency 2" \
         beat="celery -A plantops beat -l info -s var/celerybeat-schedule" \
-        simulator="python manage.py simulate_plant --speedup 120 --fault transfer-conveyor-1:bearing:5"
+        simulator="python manage.py simulate_plant --speedup $SPEEDUP --interval 0.5 --fault transfer-conveyor-1:bearing:6@1.5"
 }
 
 main "$@"

@@ -1,6 +1,7 @@
 """The demo plant's alert rules, as data. Pure: no Django.
 
-One rule per asset type and signal, so each applies to every asset of that type. Limits sit on
+One rule per asset type and signal, so each applies to every asset of that type, and per
+type an anomaly rule and a failure-prediction rule fed by the health model. Limits sit on
 the top of each signal's expected range (for vibration the ISO 10816-3 zone C/D boundary the
 demo plant uses), with a deadband and delays so noise around a limit raises one alert.
 """
@@ -26,6 +27,8 @@ class DemoRule:
     timeout_s: float = 0.0
     realarm_after_s: int | None = None
     message_template: str = ""
+    anomaly_level: str = "alarm"
+    horizon_days: float = 30.0
 
 
 def demo_rules() -> list[DemoRule]:
@@ -70,6 +73,28 @@ def demo_rules() -> list[DemoRule]:
                 priority="low",
                 timeout_s=300,
                 message_template="{asset}: no vibration reading for 5 minutes",
+            )
+        )
+        # The health model's two voices: a deviation from the machine's own regime baseline
+        # now, and a failure predicted inside two weeks, early enough to plan the repair.
+        rules.append(
+            DemoRule(
+                name=f"{asset_type.title()}: anomaly",
+                kind="anomaly",
+                asset_type=asset_type,
+                signal_slug="",
+                priority="medium",
+                anomaly_level="alarm",
+            )
+        )
+        rules.append(
+            DemoRule(
+                name=f"{asset_type.title()}: failure predicted",
+                kind="prediction",
+                asset_type=asset_type,
+                signal_slug="",
+                priority="high",
+                horizon_days=14.0,
             )
         )
     return rules

@@ -18,6 +18,7 @@ ROLE_PERMISSIONS = {
         # Closing the OEE gaps on the tablet: a reason for a stop, scrap found.
         "oee.add_stopreasonentry",
         "oee.add_scrapentry",
+        "health.view_prediction",
     ],
     SUPERVISORS: [
         "oee.add_stopreasonentry",
@@ -30,6 +31,11 @@ ROLE_PERMISSIONS = {
         "alerts.add_alertrule",
         "alerts.change_alertrule",
         "alerts.delete_alertrule",
+        # Predictions and how well they did; failures found on the machines.
+        "health.view_prediction",
+        "health.view_healthmodel",
+        "health.view_failureevent",
+        "health.add_failureevent",
     ],
 }
 

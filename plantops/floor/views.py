@@ -14,6 +14,7 @@ from plantops.alerts import selectors as alert_selectors
 from plantops.alerts import views as alert_views
 from plantops.assets.models import Asset
 from plantops.floor import selectors
+from plantops.health import selectors as health_selectors
 
 TREND_WINDOW = timedelta(hours=1)
 
@@ -60,6 +61,7 @@ def asset_detail(request: HttpRequest, asset_id: int) -> HttpResponse:
             "asset": asset,
             "tile": tile,
             "chart_ranges": selectors.CHART_RANGE_CHOICES,
+            "health": health_selectors.asset_health(asset_id=asset.pk),
             "initial": {
                 "tile": tile,
                 "points": points,

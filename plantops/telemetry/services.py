@@ -17,6 +17,7 @@ from plantops.alerts.services import alerts_evaluate_readings
 from plantops.assets.models import Asset, Signal
 from plantops.core import realtime
 from plantops.floor.selectors import asset_tiles
+from plantops.health.services import failures_from_states
 from plantops.oee.models import CountEvent, StateEvent
 from plantops.oee.services import oee_hours_forget, oee_push_soon
 from plantops.telemetry import timescale
@@ -69,6 +70,7 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
                 ignore_conflicts=True,
             )
             _keep_current_state(batch.states)
+            failures_from_states(states=batch.states)
         if batch.dead_letters:
             batch_uuid = uuid.UUID(hex=batch.batch_id)
             DeadLetter.objects.bulk_create(

@@ -20,8 +20,8 @@ def test_seeding_twice_gives_one_valid_rule_set(capsys):
     call_command("seed_demo_plant")
 
     rules = list(AlertRule.objects.all())
-    assert len(rules) == 3 * len(SIGNALS_BY_TYPE)
-    assert "24 alert rules" in capsys.readouterr().out
+    assert len(rules) == 5 * len(SIGNALS_BY_TYPE)
+    assert f"{5 * len(SIGNALS_BY_TYPE)} alert rules" in capsys.readouterr().out
     for rule in rules:
         rule.full_clean()  # raises on a rule the admin would refuse
 

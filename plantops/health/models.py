@@ -1,0 +1,222 @@
+"""Machine health: failure history, fitted estimators, per-asset health state and predictions.
+
+The computation is pure (`features.py`, `anomaly.py`, `rul.py`); these rows are what it reads
+and what it leaves behind. Remaining life is kept in plant days: in the demo, where the
+simulator runs time faster, `settings.PLANT_TIME_SCALE` converts between the two.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from plantops.assets.models import Asset, AssetType
+
+
+class FailureMode(models.Model):
+    """How a machine fails (bearing degradation, HPC degradation …): what a prediction is of."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    label = models.CharField(
+        max_length=200, help_text="In the plant's words: “Bearing degradation”."
+    )
+
+    class Meta:
+        ordering = ["label"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class FailureSource(models.TextChoices):
+    MANUAL = "manual", "Entered in the admin"
+    IMPORTED = "imported", "Imported"
+    WORK_ORDER = "work_order", "Closed work order"
+    TELEMETRY = "telemetry", "Machine reported it"
+
+
+class FailureEvent(models.Model):
+    """An asset failed (or was repaired before failing) at a moment, in a mode.
+
+    Two jobs: it ends the asset's run-to-failure history that fleet fitting learns from, and
+    it scores the predictions made before it. A repair ("replaced before failure") also ends a
+    run, but says nothing about when the failure would have come, so it scores nothing.
+    """
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="failure_events")
+    failure_mode = models.ForeignKey(FailureMode, on_delete=models.PROTECT, related_name="+")
+    failed_at = models.DateTimeField()
+    repaired_before_failure = models.BooleanField(
+        default=False,
+        help_text="Replaced or repaired before it failed: ends the run, scores no prediction.",
+    )
+    source = models.CharField(
+        max_length=16, choices=FailureSource.choices, default=FailureSource.MANUAL
+    )
+    note = models.CharField(max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-failed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "failure_mode", "failed_at"], name="failure_once_per_moment"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.failure_mode} on {self.asset.name} at {self.failed_at:%Y-%m-%d %H:%M}"
+
+
+class RunToFailureHistory(models.Model):
+    """An imported run to failure of a machine like ours: per-step inputs, the last step failed.
+
+    From another plant, a test rig, NASA's C-MAPSS or the simulator. Stored as the estimator
+    sees it: `settings` (operating regime) and `sensors` (health features), one row per step of
+    `step_s` plant seconds, as float64 arrays in row order.
+    """
+
+    asset_type = models.CharField(max_length=32, choices=AssetType.choices)
+    failure_mode = models.ForeignKey(FailureMode, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200, help_text="Where it comes from, e.g. “sim-41 unit 3”.")
+    step_s = models.FloatField(help_text="Plant seconds per step.")
+    n_steps = models.PositiveIntegerField()
+    settings_columns = models.JSONField(default=list)
+    sensor_columns = models.JSONField(default=list)
+    settings_data = models.BinaryField()
+    sensors_data = models.BinaryField()
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["asset_type", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset_type", "failure_mode", "name"], name="history_name_unique"
+            )
+        ]
+        verbose_name_plural = "run-to-failure histories"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.n_steps} steps)"
+
+
+class HealthModel(models.Model):
+    """A fitted remaining-life estimator for one asset type and failure mode, versioned.
+
+    Every fit makes a new version; the newest active one predicts. `estimator` holds the bytes
+    of `rul.RulEstimator.to_bytes()`, produced only by PlantOps itself.
+    """
+
+    asset_type = models.CharField(max_length=32, choices=AssetType.choices)
+    failure_mode = models.ForeignKey(FailureMode, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    algorithm = models.CharField(max_length=64)
+    step_s = models.FloatField(help_text="Plant seconds per step of its inputs.")
+    cap_steps = models.FloatField(help_text="Remaining life is learned up to this many steps.")
+    sensor_columns = models.JSONField(default=list)
+    estimator = models.BinaryField()
+    summary = models.JSONField(default=dict, help_text="What it was fitted on and how well.")
+    fitted_at = models.DateTimeField()
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["asset_type", "failure_mode", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset_type", "failure_mode", "version"], name="health_model_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_asset_type_display()} · {self.failure_mode} v{self.version}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.asset_type}/{self.failure_mode.code}/v{self.version}"
+
+
+class AssetHealth(models.Model):
+    """Where an asset's health monitoring stands: the detector's state and its latest judgement."""
+
+    asset = models.OneToOneField(Asset, on_delete=models.CASCADE, related_name="health")
+    # anomaly.AnomalyDetector.to_dict(): baseline, regime bands, persistence counters.
+    detector = models.JSONField(default=dict)
+    processed_until = models.DateTimeField(
+        null=True, blank=True, help_text="Readings up to here have been turned into features."
+    )
+    level = models.CharField(max_length=16, default="learning")
+    score = models.FloatField(null=True, blank=True)
+    evidence = models.JSONField(default=list, blank=True)
+    judged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "asset health"
+
+    def __str__(self) -> str:
+        return f"{self.asset.name}: {self.level}"
+
+
+class HealthStep(models.Model):
+    """One step (a plant hour by default) of an asset's health features: the estimator's input."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="health_steps")
+    at = models.DateTimeField(help_text="The end of the step.")
+    settings_values = models.JSONField(default=list)
+    sensor_values = models.JSONField(default=list)
+    sensor_columns = models.JSONField(default=list)
+    anomaly_score = models.FloatField(null=True, blank=True)
+    level = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["asset", "at"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "at"], name="health_step_once_per_moment")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} step at {self.at.isoformat()}"
+
+
+class Prediction(models.Model):
+    """A remaining-life prediction for one asset and failure mode, and later how it fared."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="predictions")
+    failure_mode = models.ForeignKey(FailureMode, on_delete=models.PROTECT, related_name="+")
+    model = models.ForeignKey(HealthModel, on_delete=models.PROTECT, related_name="predictions")
+    made_at = models.DateTimeField(db_index=True)
+    rul_low_days = models.FloatField()
+    rul_days = models.FloatField(help_text="The central estimate, plant days from made_at.")
+    rul_high_days = models.FloatField()
+    confidence = models.FloatField(help_text="Of the low–high interval, e.g. 0.9.")
+    health_index = models.FloatField(help_text="1 healthy … 0 at failure.")
+    inputs = models.JSONField(default=dict, help_text="Steps used, their span, the drivers.")
+    # Scored once a failure is recorded after it.
+    failure = models.ForeignKey(
+        FailureEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="scored"
+    )
+    actual_rul_days = models.FloatField(null=True, blank=True)
+    inside_interval = models.BooleanField(null=True, blank=True)
+    error_days = models.FloatField(
+        null=True, blank=True, help_text="Predicted minus actual: positive is late, too hopeful."
+    )
+
+    class Meta:
+        ordering = ["-made_at"]
+        indexes = [models.Index(fields=["asset", "made_at"], name="prediction_asset_made")]
+
+    def __str__(self) -> str:
+        return f"{self.asset.name}: {self.span_text()}"
+
+    def span_text(self) -> str:
+        """Return the interval as a plant says it: “18–21 days”, or in hours when under two days."""
+        return rul_span_text(self.rul_low_days, self.rul_high_days)
+
+
+def rul_span_text(low_days: float, high_days: float) -> str:
+    """Return “18–21 days” (or “6–30 hours” when the interval ends within two days)."""
+    if high_days < 2:
+        return f"{low_days * 24:.0f}–{high_days * 24:.0f} hours"
+    return f"{low_days:.0f}–{high_days:.0f} days"

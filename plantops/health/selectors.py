@@ -1,0 +1,166 @@
+"""Reads for machine health: an asset's health panel and the model-health page."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Avg, Count, Q
+from django.db.models.functions import Abs, TruncMonth
+from django.utils import timezone
+
+from plantops.alerts.lifecycle import AlarmState
+from plantops.alerts.models import Alert
+from plantops.assets.models import AssetType
+from plantops.health.models import AssetHealth, HealthModel, HealthStep, Prediction
+
+HISTORY_DAYS = 60
+# Shown on the asset page: active, or returned but not yet acknowledged (ISA-18.2).
+OPEN_STATES = [state.value for state in AlarmState if state is not AlarmState.NORMAL]
+MAX_HISTORY_POINTS = 500
+
+LEVEL_LABELS = {
+    "learning": "Learning its normal",
+    "normal": "Healthy",
+    "warning": "Anomaly: warning",
+    "alarm": "Anomaly: alarm",
+    "stopped": "Stopped: not judged",
+}
+
+
+def _thin(rows: list, limit: int) -> list:
+    """Every n-th row so at most `limit` remain, always keeping the newest."""
+    if len(rows) <= limit:
+        return rows
+    step = -(-len(rows) // limit)
+    kept = rows[::-1][::step][::-1]
+    return kept
+
+
+def _prediction_json(prediction: Prediction) -> dict[str, Any]:
+    return {
+        "id": prediction.pk,
+        "made_at": prediction.made_at.isoformat(),
+        "failure_mode": prediction.failure_mode.label,
+        "rul_low_days": round(prediction.rul_low_days, 2),
+        "rul_days": round(prediction.rul_days, 2),
+        "rul_high_days": round(prediction.rul_high_days, 2),
+        "confidence": prediction.confidence,
+        "confidence_pct": round(prediction.confidence * 100),
+        "span": prediction.span_text(),
+        "health_index": round(prediction.health_index, 3),
+        "model": prediction.model.label,
+        "drivers": prediction.inputs.get("drivers", []),
+        "inside_interval": prediction.inside_interval,
+        "error_days": None if prediction.error_days is None else round(prediction.error_days, 2),
+    }
+
+
+def asset_health(*, asset_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """Return an asset's health panel: the detector's level and evidence, the latest prediction
+    per failure mode, the prediction history (for the RUL band) and the anomaly score trend."""
+    now = now or timezone.now()
+    since = now - timedelta(days=HISTORY_DAYS)
+    health = AssetHealth.objects.filter(asset_id=asset_id).first()
+    predictions = list(
+        Prediction.objects.filter(asset_id=asset_id, made_at__gte=since)
+        .select_related("failure_mode", "model")
+        .order_by("made_at")
+    )
+    latest: dict[str, Prediction] = {}
+    for prediction in predictions:
+        latest[prediction.failure_mode.code] = prediction
+    steps = list(
+        HealthStep.objects.filter(asset_id=asset_id, at__gte=since)
+        .order_by("at")
+        .values_list("at", "anomaly_score", "level")
+    )
+    level = health.level if health else "learning"
+    alerts = (
+        Alert.objects.filter(
+            asset_id=asset_id, rule__kind__in=("anomaly", "prediction"), state__in=OPEN_STATES
+        )
+        .select_related("rule")
+        .order_by("-last_at")
+    )
+    return {
+        "alerts": [
+            {
+                "id": alert.pk,
+                "kind": alert.rule.kind,
+                "priority": alert.priority,
+                "state": alert.state,
+                "message": alert.message,
+                "since": alert.first_at.isoformat() if alert.first_at else None,
+            }
+            for alert in alerts
+        ],
+        "level": level,
+        "level_label": LEVEL_LABELS.get(level, level),
+        "score": None if health is None or health.score is None else round(health.score, 2),
+        "evidence": health.evidence if health else [],
+        "judged_at": health.judged_at.isoformat() if health and health.judged_at else None,
+        "current": [_prediction_json(p) for p in latest.values()],
+        "history": [_prediction_json(p) for p in _thin(predictions, MAX_HISTORY_POINTS)],
+        "anomaly": [
+            {"at": at.isoformat(), "score": score, "level": step_level}
+            for at, score, step_level in _thin(steps, MAX_HISTORY_POINTS)
+        ],
+    }
+
+
+def model_health(*, now: datetime | None = None) -> dict[str, Any]:
+    """Return per asset type and failure mode: the fitted versions, and month by month how the
+    scored predictions fared (mean absolute error in days, interval coverage), so drift shows."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for model in HealthModel.objects.select_related("failure_mode").order_by(
+        "asset_type", "failure_mode__label", "-version"
+    ):
+        group = groups.setdefault(
+            (model.asset_type, model.failure_mode.code),
+            {
+                "asset_type": AssetType(model.asset_type).label,
+                "failure_mode": model.failure_mode.label,
+                "models": [],
+                "months": [],
+            },
+        )
+        group["models"].append(
+            {
+                "label": model.label,
+                "version": model.version,
+                "fitted_at": model.fitted_at.isoformat(),
+                "active": model.active,
+                "summary": model.summary,
+            }
+        )
+    scored = (
+        Prediction.objects.filter(failure__isnull=False)
+        .annotate(month=TruncMonth("made_at"))
+        .values("asset__asset_type", "failure_mode__code", "month")
+        .annotate(
+            n=Count("pk"),
+            inside=Count("pk", filter=Q(inside_interval=True)),
+            mean_error=Avg("error_days"),
+            mean_absolute_error=Avg(Abs("error_days")),
+            assets=Count("asset", distinct=True),
+        )
+        .order_by("month")
+    )
+    for row in scored:
+        key = (row["asset__asset_type"], row["failure_mode__code"])
+        group = groups.get(key)
+        if group is None:
+            continue
+        month = row["month"]
+        group["months"].append(
+            {
+                "month": month.strftime("%Y-%m"),
+                "predictions": row["n"],
+                "assets": row["assets"],
+                "coverage": row["inside"] / row["n"],
+                "mean_error_days": round(row["mean_error"], 2),
+                "mean_absolute_error_days": round(row["mean_absolute_error"], 2),
+            }
+        )
+    return {"groups": list(groups.values())}

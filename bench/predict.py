@@ -25,7 +25,9 @@ Reported:
   alerts per asset-month.
 
 Last line: `median_lead_days=… false_per_asset_month=… cov90=… baseline_lead_days=…
-baseline_false_per_asset_month=… lead_ratio=…`. Exits 1 when a target is missed (lead ≥ 7
+baseline_false_per_asset_month=… lead_ratio=… anomaly_lead_days=… anomaly_lead_ratio=…`
+(ratios: against the static limit's median lead). The prediction alert's lead is bounded by
+its horizon by design: it says when, not only that something is wrong. Exits 1 when a target is missed (lead ≥ 7
 days, ≤ 1 false alert per asset-month, coverage within 0.05 of 0.9).
 """
 
@@ -238,16 +240,18 @@ def main() -> int:
     ratio = median_lead / baseline_lead if baseline_lead else float("inf")
     print(f"watched {months:.1f} asset-months after learning")
     print(f"prediction alerts: median lead {median_lead:.1f} d, {false_alerts} false alerts")
+    anomaly_lead = statistics.median(anomaly_leads)
     print(
         f"anomaly alarms (no remaining life, an early warning): median lead "
-        f"{statistics.median(anomaly_leads):.1f} d, {anomaly_false} false"
+        f"{anomaly_lead:.1f} d, {anomaly_false} false"
     )
     print(f"static vibration limit: median lead {baseline_lead:.1f} d, {baseline_false} false")
     print(f"90% intervals: {inside}/{judged} hold the true remaining life")
     print(
         f"median_lead_days={median_lead:.1f} false_per_asset_month={false_per_month:.2f} "
         f"cov90={coverage:.3f} baseline_lead_days={baseline_lead:.1f} "
-        f"baseline_false_per_asset_month={baseline_false_per_month:.2f} lead_ratio={ratio:.2f}"
+        f"baseline_false_per_asset_month={baseline_false_per_month:.2f} lead_ratio={ratio:.2f} "
+        f"anomaly_lead_days={anomaly_lead:.1f} anomaly_lead_ratio={anomaly_lead / baseline_lead:.2f}"
     )
     missed = (
         median_lead < TARGET_LEAD_DAYS

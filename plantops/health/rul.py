@@ -228,6 +228,7 @@ class RulEstimator:
         calibration_bins: int = 5,
         short_history: int = 30,
         use_step_count: bool = True,
+        calibrate_per: str = "unit",
         n_threads: int = 1,
     ) -> None:
         """Set the hyperparameters; the defaults suit C-MAPSS cycles and hourly or daily steps.
@@ -243,7 +244,10 @@ class RulEstimator:
         predictions from fewer steps than this are calibrated on their own (their features
         are still filling up). `use_step_count`: give the
         models the number of steps observed (right when histories start at a machine's start
-        or last overhaul). `n_threads`: threads for the models; one by default, because
+        or last overhaul). `calibrate_per`: "unit" weighs every unit's residuals alike (one
+        prediction per unit is scored, as in C-MAPSS's test set); "step" weighs every step
+        alike (a plant shows a prediction at every step, so coverage should hold per
+        prediction, and long runs have more of them). `n_threads`: threads for the models; one by default, because
         OpenMP threads that spin on cores busy with other processes slow fitting down badly.
         """
         if not cap > 0:
@@ -269,6 +273,9 @@ class RulEstimator:
         self.calibration_bins = int(calibration_bins)
         self.short_history = int(short_history)
         self.use_step_count = bool(use_step_count)
+        if calibrate_per not in ("unit", "step"):
+            raise ValueError(f"calibrate_per is 'unit' or 'step', got {calibrate_per!r}")
+        self.calibrate_per = calibrate_per
         self.n_threads = int(n_threads)
         self.fit_summary: dict[str, Any] = {}
         self._pipeline: _Pipeline | None = None
@@ -323,7 +330,10 @@ class RulEstimator:
         r_all = np.concatenate(oof_ridge)
         self._blend = _best_blend(g_all, r_all, y_all)
         oof = np.clip(self._blend * g_all + (1 - self._blend) * r_all, 0.0, self.cap)
-        weights = np.concatenate([np.full(u.n_steps, 1.0 / u.n_steps) for u in failed])
+        per_unit = self.calibrate_per == "unit"
+        weights = np.concatenate(
+            [np.full(u.n_steps, 1.0 / u.n_steps if per_unit else 1.0) for u in failed]
+        )
         steps = np.concatenate([np.arange(1, u.n_steps + 1) for u in failed])
         short = steps < self.short_history
         everything = _Calibration.of(oof, y_all - oof, weights, self.calibration_bins)

@@ -62,7 +62,8 @@ MIN_PREDICTION_STEPS = 6
 DEFAULT_CAP_DAYS = 30.0
 # A machine's history starts wherever monitoring started (a new bearing, or the day PlantOps
 # was installed on an old machine), so how many steps it has run says little of its wear.
-PLANT_ESTIMATOR_OPTIONS = {"use_step_count": False}
+# And a plant sees a prediction at every step: its intervals are calibrated per step.
+PLANT_ESTIMATOR_OPTIONS = {"use_step_count": False, "calibrate_per": "step"}
 
 
 def plant_days_between(start: datetime, end: datetime) -> float:

@@ -283,3 +283,17 @@ def test_settings_may_have_no_columns() -> None:
     est = RulEstimator(seed=0, **FAST).fit(units)
     assert est.fit_summary["n_regimes"] == 1
     assert 0.0 <= est.predict(units[0]).central <= 8.0
+
+
+def test_per_step_calibration_covers_every_step_of_a_run_at_the_nominal_rate(fleet) -> None:
+    estimator = RulEstimator(seed=0, calibrate_per="step", **FAST).fit(fleet)
+    inside = []
+    for unit in make_fleet(4, 12):
+        for end in range(10, unit.n_steps + 1, 10):
+            truth = min(unit.n_steps - end, CAP)
+            prefix = UnitHistory(unit.unit_id, unit.settings[:end], unit.sensors[:end], False)
+            interval = estimator.predict(prefix, confidences=(0.9,)).interval(0.9)
+            inside.append(interval.low <= truth <= interval.high)
+    assert 0.8 <= np.mean(inside) <= 0.98
+    with pytest.raises(ValueError, match="calibrate_per"):
+        RulEstimator(calibrate_per="engine")

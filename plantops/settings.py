@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "plantops.telemetry",
     "plantops.oee",
     "plantops.health",
+    "plantops.maintenance",
     "plantops.alerts",
     "plantops.floor",
     "plantops.simulator",

@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("plantops.alerts.urls")),
     path("", include("plantops.oee.urls")),
     path("", include("plantops.health.urls")),
+    path("", include("plantops.maintenance.urls")),
     path("", include("plantops.floor.urls")),
 ]

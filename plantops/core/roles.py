@@ -1,7 +1,8 @@
 """The plant's roles as Django groups, with the permissions each needs.
 
-Operators acknowledge and shelve alerts (up to the operator limit); supervisors also shelve
-longer, assign, and change alert rules; admins are superusers.
+Operators acknowledge and shelve alerts (up to the operator limit) and request work;
+technicians execute the work orders given to them; supervisors also shelve longer, assign,
+change alert rules, and approve, schedule and cancel work; admins are superusers.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission
 
 OPERATORS = "Operators"
+TECHNICIANS = "Technicians"
 SUPERVISORS = "Supervisors"
 
 ROLE_PERMISSIONS = {
@@ -19,6 +21,17 @@ ROLE_PERMISSIONS = {
         "oee.add_stopreasonentry",
         "oee.add_scrapentry",
         "health.view_prediction",
+        # Reporting a problem: a work order request.
+        "maintenance.view_workorder",
+        "maintenance.add_workorder",
+    ],
+    TECHNICIANS: [
+        "health.view_prediction",
+        "alerts.view_alert",
+        "maintenance.view_workorder",
+        "maintenance.add_workorder",
+        "maintenance.execute_workorder",
+        "maintenance.view_part",
     ],
     SUPERVISORS: [
         "oee.add_stopreasonentry",
@@ -36,6 +49,11 @@ ROLE_PERMISSIONS = {
         "health.view_healthmodel",
         "health.view_failureevent",
         "health.add_failureevent",
+        "maintenance.view_workorder",
+        "maintenance.add_workorder",
+        "maintenance.execute_workorder",
+        "maintenance.supervise_workorder",
+        "maintenance.view_part",
     ],
 }
 

@@ -29,6 +29,9 @@ def test_it_creates_an_admin_and_an_operator_whose_printed_passwords_work(capsys
     assert admin.is_superuser
     assert not operator.is_staff
     assert list(operator.groups.values_list("name", flat=True)) == ["Operators"]
+    technician = authenticate(username="technician", password=passwords["technician"])
+    assert technician.has_perm("maintenance.execute_workorder")
+    assert not technician.has_perm("maintenance.supervise_workorder")
 
 
 def test_it_keeps_the_passwords_on_a_second_run(capsys, var_dir):

@@ -6,13 +6,16 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 
 from plantops.assets.models import Line
-from plantops.core.roles import OPERATORS, SUPERVISORS, roles_ensure
+from plantops.core.roles import OPERATORS, SUPERVISORS, TECHNICIANS, roles_ensure
 
 CREDENTIALS = "demo-users.txt"
 
 
 class Command(BaseCommand):
-    help = "Create the demo's `admin`, `supervisor` and `operator` users (once); print passwords."
+    help = (
+        "Create the demo's `admin`, `supervisor`, `technician` and `operator` users (once); "
+        "print their passwords."
+    )
 
     def handle(self, *args, **options) -> None:
         path = Path(settings.VAR_DIR) / CREDENTIALS
@@ -25,8 +28,10 @@ class Command(BaseCommand):
         groups = {
             "operator": Group.objects.get(name=OPERATORS),
             "supervisor": Group.objects.get(name=SUPERVISORS),
+            "technician": Group.objects.get(name=TECHNICIANS),
         }
-        for username, is_admin in (("admin", True), ("supervisor", False), ("operator", False)):
+        for username in ("admin", "supervisor", "technician", "operator"):
+            is_admin = username == "admin"
             user = User.objects.filter(username=username).first()
             password = known.get(username)
             if user is None or password is None or not user.check_password(password):

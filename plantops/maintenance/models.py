@@ -1,0 +1,209 @@
+"""Work orders, the failure taxonomy they are coded with, and the parts they use.
+
+The status flow is `workflow.py` (pure); every change of a work order goes through
+`services.py`, which records it as a `WorkOrderEvent` with who and when.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+from plantops.alerts.models import Alert
+from plantops.assets.models import Asset
+from plantops.health.models import FailureMode, Prediction
+from plantops.maintenance.workflow import Status
+
+
+class CodeKind(models.TextChoices):
+    PROBLEM = "problem", "Problem (what was seen)"
+    CAUSE = "cause", "Cause (why it happened)"
+    REMEDY = "remedy", "Remedy (what was done)"
+
+
+class FailureCode(models.Model):
+    """One code of the failure taxonomy, in the style of ISO 14224: failure mode (problem),
+    failure cause and maintenance activity (remedy)."""
+
+    kind = models.CharField(max_length=16, choices=CodeKind.choices)
+    code = models.SlugField(max_length=32)
+    label = models.CharField(max_length=200)
+    failure_mode = models.ForeignKey(
+        FailureMode,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Problem codes: the failure mode the health model predicts, if any.",
+    )
+
+    class Meta:
+        ordering = ["kind", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="failure_code_unique_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.label}"
+
+
+class Part(models.Model):
+    """A spare part kept in stores; work orders take from its stock, never below zero."""
+
+    number = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    unit = models.CharField(max_length=16, default="pcs")
+    stock = models.PositiveIntegerField(default=0)
+    reorder_at = models.PositiveIntegerField(default=0, help_text="Reorder at or below this.")
+    location = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(stock__gte=0), name="part_stock_not_negative")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
+
+
+class WorkOrderKind(models.TextChoices):
+    CORRECTIVE = "corrective", "Corrective"
+    PREVENTIVE = "preventive", "Preventive"
+    PREDICTIVE = "predictive", "Predictive"
+    REQUEST = "request", "Request"
+
+
+class WorkOrderPriority(models.TextChoices):
+    URGENT = "urgent", "Urgent"
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class Outcome(models.TextChoices):
+    """What the technician found, which scores the alert and the prediction behind the work."""
+
+    FAILURE_FOUND = "failure_found", "Failure found"
+    NO_FAULT_FOUND = "no_fault_found", "No fault found"
+    DIFFERENT_MODE = "different_mode", "Fault found, different mode"
+
+
+class WorkOrder(models.Model):
+    kind = models.CharField(max_length=16, choices=WorkOrderKind.choices)
+    priority = models.CharField(
+        max_length=16, choices=WorkOrderPriority.choices, default=WorkOrderPriority.MEDIUM
+    )
+    status = models.CharField(
+        max_length=16, choices=[(s.value, s.value.replace("_", " ")) for s in Status]
+    )
+    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="work_orders")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_work_orders",
+    )
+    due_at = models.DateTimeField(null=True, blank=True)
+    estimated_minutes = models.PositiveIntegerField(null=True, blank=True)
+    actual_minutes = models.PositiveIntegerField(null=True, blank=True)
+    problem = models.ForeignKey(
+        FailureCode, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cause = models.ForeignKey(
+        FailureCode, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    remedy = models.ForeignKey(
+        FailureCode, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    notes = models.TextField(blank=True, help_text="The technician's closing note.")
+    # Where the work came from: the evidence is copied, so it stays as it was seen.
+    alert = models.ForeignKey(
+        Alert, on_delete=models.SET_NULL, null=True, blank=True, related_name="work_orders"
+    )
+    prediction = models.ForeignKey(
+        Prediction, on_delete=models.SET_NULL, null=True, blank=True, related_name="work_orders"
+    )
+    failure_mode = models.ForeignKey(
+        FailureMode,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The failure mode the work is about (predicted, or found).",
+    )
+    evidence = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="work_order_status_due"),
+            models.Index(fields=["asset", "created_at"], name="work_order_asset_created"),
+        ]
+        permissions = [
+            ("execute_workorder", "Start, pause and complete assigned work orders"),
+            ("supervise_workorder", "Approve, schedule, assign and cancel work orders"),
+        ]
+
+    def __str__(self) -> str:
+        return f"WO-{self.pk} {self.title}"
+
+
+class ChecklistItem(models.Model):
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="checklist")
+    position = models.PositiveIntegerField(default=0)
+    text = models.CharField(max_length=300)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["work_order", "position"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class PartUse(models.Model):
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="parts_used")
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="uses")
+    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    used_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.part.number}"
+
+
+class WorkOrderEvent(models.Model):
+    """Everything that happened to a work order: who, when, what."""
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    kind = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["work_order", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"WO-{self.work_order_id} {self.kind} at {self.at.isoformat()}"

@@ -1,0 +1,316 @@
+"""Writes for maintenance: work orders through their flow, parts from stock, the outcome that
+teaches the health model. Every change is recorded as a `WorkOrderEvent` with who and when."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from plantops.alerts.models import Alert, RuleSource
+from plantops.assets.models import Asset
+from plantops.health import services as health_services
+from plantops.health.models import FailureMode, FailureSource, Prediction
+from plantops.maintenance import workflow
+from plantops.maintenance.models import (
+    ChecklistItem,
+    FailureCode,
+    Outcome,
+    Part,
+    PartUse,
+    WorkOrder,
+    WorkOrderEvent,
+    WorkOrderKind,
+    WorkOrderPriority,
+)
+from plantops.maintenance.workflow import Role, Status, TransitionRefused
+
+ALERT_PRIORITY = {
+    "critical": WorkOrderPriority.URGENT,
+    "high": WorkOrderPriority.HIGH,
+    "medium": WorkOrderPriority.MEDIUM,
+    "low": WorkOrderPriority.LOW,
+}
+
+
+def role_of(user: AbstractBaseUser) -> Role:
+    """The user's maintenance role: the strongest their groups give them."""
+    if getattr(user, "is_superuser", False):
+        return Role.ADMIN
+    if user.has_perm("maintenance.supervise_workorder"):
+        return Role.SUPERVISOR
+    if user.has_perm("maintenance.execute_workorder"):
+        return Role.TECHNICIAN
+    return Role.OPERATOR
+
+
+def _record(
+    work_order: WorkOrder,
+    kind: str,
+    user: AbstractBaseUser | None,
+    *,
+    at: datetime,
+    from_status: str = "",
+    to_status: str = "",
+    note: str = "",
+) -> None:
+    WorkOrderEvent.objects.create(
+        work_order=work_order,
+        kind=kind,
+        user=user,
+        at=at,
+        from_status=from_status,
+        to_status=to_status,
+        note=note[:500],
+    )
+
+
+@transaction.atomic
+def workorder_create(
+    *,
+    asset: Asset,
+    kind: str,
+    title: str,
+    user: AbstractBaseUser | None,
+    priority: str = WorkOrderPriority.MEDIUM,
+    description: str = "",
+    due_at: datetime | None = None,
+    estimated_minutes: int | None = None,
+    checklist: Sequence[str] = (),
+    alert: Alert | None = None,
+    prediction: Prediction | None = None,
+    failure_mode: FailureMode | None = None,
+    evidence: dict[str, Any] | None = None,
+) -> WorkOrder:
+    """Create a work order; an operator's is a request, a supervisor's or the system's is
+    approved at once (no one needs to approve their own decision)."""
+    if not title.strip():
+        raise ValidationError({"title": "Say in a few words what is wrong or what to do."})
+    if kind not in WorkOrderKind.values:
+        raise ValidationError({"kind": f"Unknown kind {kind!r}."})
+    if priority not in WorkOrderPriority.values:
+        raise ValidationError({"priority": f"Unknown priority {priority!r}."})
+    now = timezone.now()
+    role = role_of(user) if user is not None else Role.ADMIN
+    status = Status.APPROVED if role in (Role.SUPERVISOR, Role.ADMIN) else Status.REQUESTED
+    work_order = WorkOrder.objects.create(
+        asset=asset,
+        kind=kind,
+        title=title.strip()[:200],
+        description=description,
+        priority=priority,
+        status=status.value,
+        requested_by=user,
+        due_at=due_at,
+        estimated_minutes=estimated_minutes,
+        alert=alert,
+        prediction=prediction,
+        failure_mode=failure_mode,
+        evidence=evidence or {},
+        created_at=now,
+    )
+    ChecklistItem.objects.bulk_create(
+        ChecklistItem(work_order=work_order, position=i, text=text[:300])
+        for i, text in enumerate(t for t in checklist if t.strip())
+    )
+    _record(work_order, "created", user, at=now, to_status=status.value)
+    return work_order
+
+
+def workorder_from_alert(*, alert: Alert, user: AbstractBaseUser) -> WorkOrder:
+    """One tap from an alert: a work order on its asset, prefilled with its evidence (signals,
+    remaining-life interval, the alert's history). A second tap opens the same work order."""
+    open_one = alert.work_orders.exclude(status__in=[s.value for s in workflow.FINAL]).first()
+    if open_one is not None:
+        return open_one
+    evidence = dict(alert.evidence)
+    prediction = None
+    failure_mode = None
+    if "prediction_id" in evidence:
+        prediction = Prediction.objects.filter(pk=evidence["prediction_id"]).first()
+        failure_mode = prediction.failure_mode if prediction else None
+    history = list(alert.events.order_by("-id").values_list("kind", "at", "note")[:20])
+    evidence["alert_history"] = [
+        {"kind": kind, "at": at.isoformat(), "note": note} for kind, at, note in history
+    ]
+    detector = alert.rule.kind in (RuleSource.ANOMALY, RuleSource.PREDICTION)
+    return workorder_create(
+        asset=alert.asset,
+        kind=WorkOrderKind.PREDICTIVE if detector else WorkOrderKind.CORRECTIVE,
+        title=alert.message or str(alert.rule),
+        user=user,
+        priority=ALERT_PRIORITY.get(alert.priority, WorkOrderPriority.MEDIUM),
+        alert=alert,
+        prediction=prediction,
+        failure_mode=failure_mode,
+        evidence=evidence,
+    )
+
+
+def _locked(work_order: WorkOrder) -> WorkOrder:
+    return WorkOrder.objects.select_for_update().get(pk=work_order.pk)
+
+
+def _move(
+    work_order: WorkOrder, target: Status, user: AbstractBaseUser, *, note: str = ""
+) -> WorkOrder:
+    current = Status(work_order.status)
+    workflow.check(
+        current,
+        target,
+        role_of(user),
+        is_assignee=work_order.assignee_id is not None and work_order.assignee_id == user.pk,
+    )
+    now = timezone.now()
+    work_order.status = target.value
+    if target is Status.IN_PROGRESS and work_order.started_at is None:
+        work_order.started_at = now
+    if target is Status.DONE:
+        work_order.completed_at = now
+    work_order.save()
+    _record(
+        work_order, "status", user, at=now, from_status=current.value, to_status=target, note=note
+    )
+    return work_order
+
+
+@transaction.atomic
+def workorder_move(
+    *, work_order: WorkOrder, target: str, user: AbstractBaseUser, note: str = ""
+) -> WorkOrder:
+    """Approve, start, pause, resume or cancel; raises TransitionRefused saying why not.
+
+    Completing goes through `workorder_complete` (it needs the findings), scheduling through
+    `workorder_schedule` (it needs a technician and a date)."""
+    target_status = Status(target)
+    if target_status in (Status.DONE, Status.SCHEDULED):
+        raise TransitionRefused(
+            "Completing needs the findings and scheduling needs a technician: use those forms."
+        )
+    return _move(_locked(work_order), target_status, user, note=note)
+
+
+@transaction.atomic
+def workorder_schedule(
+    *, work_order: WorkOrder, assignee: AbstractBaseUser, due_at: datetime, user: AbstractBaseUser
+) -> WorkOrder:
+    """Give an approved work order its technician and date."""
+    if not assignee.has_perm("maintenance.execute_workorder") and not assignee.is_superuser:
+        raise ValidationError({"assignee": f"{assignee} is not a technician."})
+    work_order = _locked(work_order)
+    workflow.check(Status(work_order.status), Status.SCHEDULED, role_of(user))
+    work_order.assignee = assignee
+    work_order.due_at = due_at
+    work_order.save(update_fields=["assignee", "due_at"])
+    _record(work_order, "assigned", user, at=timezone.now(), note=f"to {assignee}")
+    return _move(work_order, Status.SCHEDULED, user)
+
+
+@transaction.atomic
+def checklist_tick(*, item: ChecklistItem, user: AbstractBaseUser, done: bool = True) -> None:
+    """Tick (or untick) a checklist item of a work order in progress."""
+    work_order = _locked(item.work_order)
+    if work_order.status != Status.IN_PROGRESS:
+        raise TransitionRefused("Checklist items are ticked while the work is in progress.")
+    item.done_at = timezone.now() if done else None
+    item.done_by = user if done else None
+    item.save(update_fields=["done_at", "done_by"])
+    _record(work_order, "checklist", user, at=timezone.now(), note=f"{'✓' if done else '✗'} {item}")
+
+
+@transaction.atomic
+def part_use(
+    *, work_order: WorkOrder, part: Part, quantity: int, user: AbstractBaseUser
+) -> PartUse:
+    """Take parts from stores for a work order; refused, with what is left, if stock is short.
+
+    The stock is decremented by one conditional UPDATE, so two technicians taking the last
+    bearing at once cannot both get it and stock never goes below zero.
+    """
+    if quantity < 1:
+        raise ValidationError({"quantity": "Take at least one."})
+    work_order = _locked(work_order)
+    if Status(work_order.status) not in (Status.IN_PROGRESS, Status.ON_HOLD):
+        raise TransitionRefused("Parts are taken for work in progress.")
+    taken = Part.objects.filter(pk=part.pk, stock__gte=quantity).update(stock=F("stock") - quantity)
+    if not taken:
+        left = Part.objects.filter(pk=part.pk).values_list("stock", flat=True).first() or 0
+        raise ValidationError(
+            {"quantity": f"Only {left} {part.unit} of {part.number} in stock; {quantity} asked."}
+        )
+    use = PartUse.objects.create(
+        work_order=work_order, part=part, quantity=quantity, used_by=user, used_at=timezone.now()
+    )
+    _record(work_order, "part", user, at=use.used_at, note=f"{quantity} × {part}")
+    return use
+
+
+@transaction.atomic
+def workorder_complete(
+    *,
+    work_order: WorkOrder,
+    user: AbstractBaseUser,
+    outcome: str = "",
+    problem: FailureCode | None = None,
+    cause: FailureCode | None = None,
+    remedy: FailureCode | None = None,
+    notes: str = "",
+    actual_minutes: int | None = None,
+) -> WorkOrder:
+    """Complete the work with its findings; the outcome teaches the health model.
+
+    Work that came from an alert or a prediction needs an outcome: "failure found" records
+    the failure (which scores the predictions before it, and confirms the alert), "fault
+    found, different mode" records the failure of the mode the problem code names, "no fault
+    found" refutes the alert. Every checklist item must be ticked first.
+    """
+    work_order = _locked(work_order)
+    errors: dict[str, str] = {}
+    if work_order.checklist.filter(done_at__isnull=True).exists():
+        errors["checklist"] = "Tick every checklist item first (or note why in the item)."
+    if outcome and outcome not in Outcome.values:
+        errors["outcome"] = f"Unknown outcome {outcome!r}."
+    from_detector = work_order.alert_id is not None or work_order.prediction_id is not None
+    if from_detector and not outcome:
+        errors["outcome"] = "Say what was found: failure, no fault, or a different fault."
+    if outcome == Outcome.DIFFERENT_MODE and (problem is None or problem.failure_mode is None):
+        errors["problem"] = "Give the problem code of the fault that was found."
+    for name, code, kind in (("problem", problem, "problem"), ("cause", cause, "cause")):
+        if code is not None and code.kind != kind:
+            errors[name] = f"{code} is not a {kind} code."
+    if remedy is not None and remedy.kind != "remedy":
+        errors["remedy"] = f"{remedy} is not a remedy code."
+    if errors:
+        raise ValidationError(errors)
+    work_order.outcome = outcome
+    work_order.problem, work_order.cause, work_order.remedy = problem, cause, remedy
+    work_order.notes = notes
+    work_order.actual_minutes = actual_minutes
+    work_order = _move(work_order, Status.DONE, user, note=outcome)
+    _teach(work_order, user)
+    return work_order
+
+
+def _teach(work_order: WorkOrder, user: AbstractBaseUser) -> None:
+    """Turn a found failure into a failure event of the asset (closing its run to failure)."""
+    mode = None
+    if work_order.outcome == Outcome.FAILURE_FOUND:
+        mode = work_order.failure_mode or (work_order.problem and work_order.problem.failure_mode)
+    elif work_order.outcome == Outcome.DIFFERENT_MODE:
+        mode = work_order.problem.failure_mode
+    if mode is None:
+        return
+    health_services.failure_record(
+        asset=work_order.asset,
+        failure_mode=mode,
+        failed_at=work_order.completed_at,
+        source=FailureSource.WORK_ORDER,
+        note=f"WO-{work_order.pk}: {work_order.notes}"[:500],
+        user=user,
+    )

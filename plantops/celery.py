@@ -24,4 +24,6 @@ app.conf.beat_schedule = {
     # Health features and anomaly levels from the readings that arrived since the last run.
     "health-features": {"task": "health.update_all", "schedule": settings.HEALTH_EVERY_S},
     "health-predictions": {"task": "health.predict_all", "schedule": settings.PREDICTION_EVERY_S},
+    # Preventive work orders from running hours, cycles and calendar days.
+    "preventive-schedules": {"task": "maintenance.run_preventive_schedules", "schedule": 300.0},
 }

@@ -5,6 +5,7 @@ from plantops.maintenance.models import (
     FailureCode,
     Part,
     PartUse,
+    PreventiveSchedule,
     WorkOrder,
     WorkOrderEvent,
 )
@@ -63,3 +64,13 @@ class WorkOrderAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(PreventiveSchedule)
+class PreventiveScheduleAdmin(admin.ModelAdmin):
+    """Set up here; beat reads the meters and generates the work orders."""
+
+    list_display = ["title", "asset", "meter", "interval", "lead", "meter_value", "active"]
+    list_filter = ["meter", "active", "asset__line"]
+    search_fields = ["title", "asset__name"]
+    readonly_fields = ["meter_value", "meter_read_at"]

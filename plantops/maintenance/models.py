@@ -207,3 +207,60 @@ class WorkOrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"WO-{self.work_order_id} {self.kind} at {self.at.isoformat()}"
+
+
+class MeterKind(models.TextChoices):
+    CALENDAR = "calendar", "Calendar days"
+    RUNTIME = "runtime", "Running hours"
+    CYCLES = "cycles", "Parts made (cycles)"
+
+
+class PreventiveSchedule(models.Model):
+    """Work that falls due every so many days, running hours or cycles of an asset.
+
+    Running hours and cycles are read from the asset's own state and count messages since
+    `starts_at`; a work order is generated `lead` ahead of each due point, once per point.
+    """
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="pm_schedules")
+    title = models.CharField(max_length=200)
+    meter = models.CharField(max_length=16, choices=MeterKind.choices)
+    interval = models.FloatField(
+        validators=[MinValueValidator(0.001)], help_text="Days, running hours or cycles."
+    )
+    lead = models.FloatField(
+        default=0.0, help_text="Generate the work order this far ahead, in the same unit."
+    )
+    checklist = models.TextField(blank=True, help_text="One item per line.")
+    estimated_minutes = models.PositiveIntegerField(null=True, blank=True)
+    priority = models.CharField(
+        max_length=16, choices=WorkOrderPriority.choices, default=WorkOrderPriority.MEDIUM
+    )
+    starts_at = models.DateTimeField(help_text="The meter counts from here.")
+    active = models.BooleanField(default=True)
+    # Where the meter stood when last read, so that a run reads only the events since.
+    meter_value = models.FloatField(default=0.0)
+    meter_read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["asset", "title"]
+
+    def __str__(self) -> str:
+        return f"{self.title} every {self.interval:g} {self.get_meter_display().lower()}"
+
+
+class PreventiveDue(models.Model):
+    """A due point of a schedule that has been given its work order: never twice."""
+
+    schedule = models.ForeignKey(PreventiveSchedule, on_delete=models.CASCADE, related_name="dues")
+    point = models.PositiveIntegerField()
+    due_meter = models.FloatField()
+    work_order = models.OneToOneField(WorkOrder, on_delete=models.CASCADE, related_name="pm_due")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "point"], name="pm_due_point_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule} #{self.point}"

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from plantops.maintenance import services
+
+
+@shared_task(name="maintenance.run_preventive_schedules", ignore_result=True)
+def run_preventive_schedules() -> int:
+    """Read every schedule's meter and generate the work orders that have come within lead."""
+    return services.preventive_run_all()

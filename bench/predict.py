@@ -231,6 +231,9 @@ def main() -> int:
         anomaly_false += len(anomaly_alarms(run))
         watched_days += (float(times[-1]) - (run.learned_at_s or 0.0)) / DAY_S
 
+    if not leads:
+        print("no failing machine got past learning: nothing to measure")
+        return 1
     months = watched_days / 30.0
     median_lead = statistics.median(leads)
     baseline_lead = statistics.median(baseline_leads)
@@ -251,7 +254,8 @@ def main() -> int:
         f"median_lead_days={median_lead:.1f} false_per_asset_month={false_per_month:.2f} "
         f"cov90={coverage:.3f} baseline_lead_days={baseline_lead:.1f} "
         f"baseline_false_per_asset_month={baseline_false_per_month:.2f} lead_ratio={ratio:.2f} "
-        f"anomaly_lead_days={anomaly_lead:.1f} anomaly_lead_ratio={anomaly_lead / baseline_lead:.2f}"
+        f"anomaly_lead_days={anomaly_lead:.1f} "
+        f"anomaly_lead_ratio={anomaly_lead / baseline_lead if baseline_lead else float('inf'):.2f}"
     )
     missed = (
         median_lead < TARGET_LEAD_DAYS

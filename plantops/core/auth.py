@@ -29,6 +29,8 @@ def api_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
                 return JsonResponse({"error": "unknown or revoked API token"}, status=401)
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
             request.user = token.user
+            # A token request carries no cookie, so cross-site forgery has nothing to ride on.
+            request.authenticated_by_token = True
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -61,7 +61,9 @@ def asset_detail(request: HttpRequest, asset_id: int) -> HttpResponse:
             "asset": asset,
             "tile": tile,
             "chart_ranges": selectors.CHART_RANGE_CHOICES,
-            "health": health_selectors.asset_health(asset_id=asset.pk),
+            "health": health_selectors.asset_health(asset_id=asset.pk)
+            if request.user.has_perm("health.view_prediction")
+            else None,
             "initial": {
                 "tile": tile,
                 "points": points,

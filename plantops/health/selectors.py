@@ -64,7 +64,7 @@ def asset_health(*, asset_id: int, now: datetime | None = None) -> dict[str, Any
     health = AssetHealth.objects.filter(asset_id=asset_id).first()
     predictions = list(
         Prediction.objects.filter(asset_id=asset_id, made_at__gte=since)
-        .select_related("failure_mode", "model")
+        .select_related("failure_mode", "model__failure_mode")
         .order_by("made_at")
     )
     latest: dict[str, Prediction] = {}

@@ -108,6 +108,19 @@ def failure_record(
     )
     if created:
         predictions_score(failure=event)
+        # The run that was predicted has ended: its prediction alert returns to normal.
+        alert_services.alerts_apply_conditions(
+            conditions=[
+                ExternalCondition(
+                    source=RuleSource.PREDICTION.value,
+                    asset_id=asset.pk,
+                    key=failure_mode.code,
+                    active=False,
+                    at=failed_at,
+                    message=f"{failure_mode.label} on {asset.name}: recorded at {failed_at:%Y-%m-%d %H:%M}.",
+                )
+            ]
+        )
     return event
 
 
@@ -502,10 +515,15 @@ def health_update_asset(*, asset_id: int, now: datetime | None = None) -> int:
             step_s=step_s,
             lag_s=ARRIVAL_LAG_S * settings.PLANT_TIME_SCALE,
         )
-        first = _first_reading_s(signals) if detector.processed_until_s is None else None
-        if detector.processed_until_s is None and first is None:
+        # Where the last run got to: past the detector's last window when readings stopped
+        # for a while (a gap judges no window, but must not be read again and again).
+        cursors = [detector.processed_until_s]
+        if health.processed_until is not None:
+            cursors.append(_plant_s(health.processed_until))
+        done = max((c for c in cursors if c is not None), default=None)
+        first = _first_reading_s(signals) if done is None else None
+        if done is None and first is None:
             return 0
-        done = detector.processed_until_s
         if done is not None and boundary <= done:
             return 0
         previous_level = health.level
@@ -520,8 +538,10 @@ def health_update_asset(*, asset_id: int, now: datetime | None = None) -> int:
                 detector, _readings(signals, *span), until_s=until, step_s=step_s
             )
             stored += _store_steps(asset, outcome)
-            if outcome.assessments:
-                latest = outcome.assessments[-1]
+            # A stopped window is not judged: the level held before the stop still stands.
+            judged = [a for a in outcome.assessments if a.level != "stopped"]
+            if judged:
+                latest = judged[-1]
             done = max(until, detector.processed_until_s or until)
             first = None
             if until >= boundary:
@@ -655,6 +675,14 @@ def prediction_make(*, asset_id: int, now: datetime | None = None) -> list[Predi
         steps = _run_steps(asset.pk, model.sensor_columns)
         if len(steps) < MIN_PREDICTION_STEPS:
             continue
+        last = (
+            Prediction.objects.filter(asset=asset, model=model)
+            .order_by("-made_at")
+            .values_list("inputs", flat=True)
+            .first()
+        )
+        if last and last.get("to") == steps[-1].at.isoformat():
+            continue  # nothing new since: a silent machine is not predicted again
         unit = _steps_unit(f"asset-{asset.pk}", steps, failed=False)
         result = _estimator(model).predict(unit, confidences=(PREDICTION_CONFIDENCE,))
         made.append(_store(asset, model, steps, result, now))

@@ -12,6 +12,7 @@ from plantops.health import selectors
 
 
 @login_required
+@permission_required("health.view_prediction", raise_exception=True)
 @require_GET
 def asset_health_json(request: HttpRequest, asset_id: int) -> JsonResponse:
     """The asset page's health panel: level, evidence, current RUL interval and history."""

@@ -285,6 +285,12 @@ def workorder_complete(
         errors["outcome"] = "Say what was found: failure, no fault, or a different fault."
     if outcome == Outcome.DIFFERENT_MODE and (problem is None or problem.failure_mode is None):
         errors["problem"] = "Give the problem code of the fault that was found."
+    if (
+        outcome == Outcome.FAILURE_FOUND
+        and work_order.failure_mode is None
+        and (problem is None or problem.failure_mode is None)
+    ):
+        errors["problem"] = "Give the problem code of the failure that was found."
     for name, code, kind in (("problem", problem, "problem"), ("cause", cause, "cause")):
         if code is not None and code.kind != kind:
             errors[name] = f"{code} is not a {kind} code."

@@ -62,7 +62,7 @@ def api_work_orders(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _list(request)
     if request.method == "POST":
-        if "Authorization" in request.headers:
+        if getattr(request, "authenticated_by_token", False):
             return _create(request)
         return csrf_protect(_create)(request)
     return JsonResponse({"error": "GET or POST"}, status=405)

@@ -74,7 +74,14 @@
     level.dataset.level = health.level;
     level.className = `health-level level-${health.level}`;
     const now = panel.querySelector('[data-role="rul-now"]');
-    if (health.current.length) {
+    if (!health.current.length) {
+      now.replaceChildren(
+        Object.assign(document.createElement("p"), {
+          className: "rul-figure rul-none",
+          textContent: "No remaining-life prediction yet: it needs a fitted model for this type of machine and a few hours of history.",
+        }),
+      );
+    } else {
       now.replaceChildren(
         ...health.current.map((p) => {
           const figure = document.createElement("p");
@@ -104,7 +111,9 @@
     const items = health.evidence.length
       ? health.evidence.map((e) => [e.signal, `${e.feature}: ${Number(e.z).toFixed(1)} σ from its regime baseline`])
       : health.current.flatMap((p) => p.drivers.map((d) => [d.column, ""]));
-    if (items.length) {
+    if (!items.length) {
+      evidence.replaceChildren(Object.assign(document.createElement("li"), { className: "muted", textContent: "Nothing unusual." }));
+    } else {
       evidence.replaceChildren(
         ...items.map(([name, text]) => {
           const item = document.createElement("li");

@@ -85,6 +85,7 @@ def test_a_developing_bearing_fault_raises_the_anomaly_alert_with_its_evidence(s
     assert health.evidence[0]["signal"] == "vibration"
     alert = Alert.objects.get(asset=asset)
     assert alert.state == "active_unack"
+    assert alert.occurrences == 1  # the conveyor's stops in between judge nothing
     assert alert.message.startswith(f"{asset.name}: vibration ")
     assert "its normal at this speed and load" in alert.message
     assert alert.evidence["signals"][0]["signal"] == "vibration"
@@ -97,3 +98,17 @@ def test_an_asset_without_signals_to_judge_or_gone_is_left_alone():
     assert services.health_update_asset(asset_id=speed_only.pk) == 0
     assert services.health_update_asset(asset_id=123456) == 0
     assert speed_only.pk not in services.monitored_asset_ids()
+
+
+def test_a_long_silence_is_crossed_run_by_run_not_read_again(settings):
+    settings.HEALTH_LEARNING_DAYS = 1.0
+    asset, _ = conveyor_with_history(days=3)
+    services.health_update_asset(asset_id=asset.pk, now=START + timedelta(days=3))
+    later = START + timedelta(days=90)  # the machine has been silent for 87 days
+
+    services.health_update_asset(asset_id=asset.pk, now=later)
+    first = AssetHealth.objects.get(asset=asset).processed_until
+    services.health_update_asset(asset_id=asset.pk, now=later)
+    second = AssetHealth.objects.get(asset=asset).processed_until
+
+    assert START + timedelta(days=3) < first < second <= later

@@ -7,7 +7,7 @@ import sys
 import time
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from plantops.alerts.models import Alert, AlertRule
@@ -99,7 +99,9 @@ def test_a_simulated_bearing_fault_ends_in_a_prediction_alert_on_the_asset_page(
     alert = Alert.objects.get(asset=asset, rule__kind="prediction")
     assert alert.message.startswith(f"Bearing degradation on {asset.name}. Predicted failure in ")
     client = Client()
-    client.force_login(User.objects.create_user("pat", password="a-long-password-1"))
+    pat = User.objects.create_user("pat", password="a-long-password-1")
+    pat.groups.add(Group.objects.get(name="Operators"))
+    client.force_login(pat)
     page = client.get(f"/assets/{asset.pk}/").content.decode()
     assert alert.message in page
     assert f'<b class="rul-span">{prediction.span_text()}</b>' in page

@@ -133,6 +133,8 @@ def test_a_prediction_names_its_model_and_holds_the_truth_in_its_interval():
     assert prediction.confidence == pytest.approx(0.9)
     assert prediction.inputs["steps"] == 100
     assert 0 <= prediction.health_index < 0.7
+    # Nothing new has arrived: no second prediction of the same history.
+    assert services.prediction_make(asset_id=asset.pk, now=now + timedelta(hours=1)) == []
 
 
 def test_it_does_not_fit_without_a_run_to_failure():
@@ -179,6 +181,10 @@ def test_a_prediction_inside_the_horizon_raises_an_alert_in_the_plants_words():
     assert alert.evidence["prediction_id"] == prediction.pk
     assert alert.evidence["rul_high_days"] == pytest.approx(prediction.rul_high_days, abs=0.01)
     assert alert.evidence["model"] == "motor/bearing/v1"
+    # The bearing fails: the run that was predicted is over, and so is its alert.
+    services.failure_record(asset=asset, failure_mode=bearing(), failed_at=now + timedelta(hours=9))
+    alert.refresh_from_db()
+    assert alert.state == "rtn_unack"
 
 
 def test_an_interval_reaching_past_the_horizon_raises_nothing_and_a_recovered_one_returns():
@@ -192,6 +198,7 @@ def test_an_interval_reaching_past_the_horizon_raises_nothing_and_a_recovered_on
     rule.horizon_days = 0.01
     rule.save()
 
+    run_steps(asset, degrading_run(130, seed=5, observed=1), start=now)  # one more hour
     services.prediction_make(asset_id=asset.pk, now=now + timedelta(hours=1))
 
     assert Alert.objects.get(asset=asset).state == "rtn_unack"

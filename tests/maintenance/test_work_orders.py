@@ -228,3 +228,16 @@ def test_no_fault_found_refutes_the_rule_and_records_no_failure(crew):
 
     assert not FailureEvent.objects.filter(asset=asset).exists()
     assert selectors.rule_precision()[alert.rule_id]["precision"] == 0.0
+
+
+def test_a_failure_found_says_which_failure(crew):
+    work = started_work(crew)
+    with pytest.raises(ValidationError, match="problem code of the failure"):
+        services.workorder_complete(work_order=work, user=crew["tom"], outcome="failure_found")
+    services.workorder_complete(
+        work_order=work,
+        user=crew["tom"],
+        outcome="failure_found",
+        problem=FailureCode.objects.get(kind="problem", code="elu"),
+    )
+    assert FailureEvent.objects.get(asset=work.asset).failure_mode.code == "seal"

@@ -1,14 +1,18 @@
-"""Reads for maintenance: how often each alert rule's alerts were confirmed on the machine."""
+"""Reads for maintenance: work orders for the API, maintenance KPIs, and how often each alert
+rule's alerts were confirmed on the machine."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q
 
 from plantops.alerts.models import AlertRule
 from plantops.assets.models import Asset
+from plantops.maintenance.kpis import WorkFacts, maintenance_kpis
 from plantops.maintenance.models import Outcome, WorkOrder
+from plantops.oee import selectors as oee_selectors
 
 CONFIRMED = (Outcome.FAILURE_FOUND, Outcome.DIFFERENT_MODE)
 
@@ -78,4 +82,44 @@ def rule_precision(*, rule_ids: list[int] | None = None) -> dict[int, dict[str, 
             "precision": confirmed / judged if judged else None,
         }
         for pk, judged, confirmed in rows
+    }
+
+
+FACT_FIELDS = [
+    "kind",
+    "status",
+    "created_at",
+    "due_at",
+    "started_at",
+    "completed_at",
+    "actual_minutes",
+    "estimated_minutes",
+    "outcome",
+]
+
+
+def asset_kpis(*, asset: Asset, start: datetime, end: datetime) -> dict[str, Any]:
+    """Return an asset's maintenance KPIs over [start, end): MTBF and MTTR from its work orders,
+    or from the breakdowns its states show where no failure was worked on in the period."""
+    facts = [
+        WorkFacts(**row)
+        for row in WorkOrder.objects.filter(asset=asset).values(*FACT_FIELDS)
+        if row["created_at"] < end
+    ]
+    oee = oee_selectors.asset_oee(asset, start, end)
+    kpis = maintenance_kpis(facts, start=start, end=end, run_s=oee.run_s)
+    from_work = kpis.failures > 0
+    return {
+        "asset": asset.pk,
+        "failures": kpis.failures if from_work else oee.losses.breakdowns,
+        "mtbf_s": kpis.mtbf_s if from_work else oee.mtbf_s,
+        "mttr_s": kpis.mttr_s if from_work else oee.mttr_s,
+        "reliability_from": "work_orders" if from_work else "states",
+        "pm_due": kpis.pm_due,
+        "pm_compliance": kpis.pm_compliance,
+        "backlog": kpis.backlog,
+        "backlog_hours": kpis.backlog_hours,
+        "planned": kpis.planned,
+        "unplanned": kpis.unplanned,
+        "planned_ratio": kpis.planned_ratio,
     }

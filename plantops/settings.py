@@ -124,6 +124,13 @@ warnings.filterwarnings("ignore", message="No directory at")
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Uploads (work-order photos): served only through a view that checks who asks, never as
+# public files. On more than one web server this must be shared storage.
+MEDIA_ROOT = BASE_DIR / env_str("MEDIA_ROOT", "var/media")  # a relative path: from the checkout
+MEDIA_URL = "/media/"
+PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default; files stream to disk above it
+
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)  # one long shift
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -15,6 +15,7 @@ from plantops.alerts import views as alert_views
 from plantops.assets.models import Asset
 from plantops.floor import selectors
 from plantops.health import selectors as health_selectors
+from plantops.maintenance import selectors as maintenance_selectors
 
 TREND_WINDOW = timedelta(hours=1)
 
@@ -63,6 +64,9 @@ def asset_detail(request: HttpRequest, asset_id: int) -> HttpResponse:
             "chart_ranges": selectors.CHART_RANGE_CHOICES,
             "health": health_selectors.asset_health(asset_id=asset.pk)
             if request.user.has_perm("health.view_prediction")
+            else None,
+            "maintenance": maintenance_selectors.asset_maintenance(asset=asset)
+            if request.user.has_perm("maintenance.view_workorder")
             else None,
             "initial": {
                 "tile": tile,

@@ -42,6 +42,7 @@ def _prediction_json(prediction: Prediction) -> dict[str, Any]:
         "id": prediction.pk,
         "made_at": prediction.made_at.isoformat(),
         "failure_mode": prediction.failure_mode.label,
+        "failure_mode_code": prediction.failure_mode.code,
         "rul_low_days": round(prediction.rul_low_days, 2),
         "rul_days": round(prediction.rul_days, 2),
         "rul_high_days": round(prediction.rul_high_days, 2),
@@ -120,7 +121,9 @@ def model_health(*, now: datetime | None = None) -> dict[str, Any]:
             (model.asset_type, model.failure_mode.code),
             {
                 "asset_type": AssetType(model.asset_type).label,
+                "asset_type_code": model.asset_type,
                 "failure_mode": model.failure_mode.label,
+                "failure_mode_code": model.failure_mode.code,
                 "models": [],
                 "months": [],
             },

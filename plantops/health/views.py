@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from plantops.assets.models import Asset
 from plantops.health import selectors
+from plantops.maintenance import selectors as maintenance_selectors
 
 
 @login_required
@@ -25,4 +26,9 @@ def asset_health_json(request: HttpRequest, asset_id: int) -> JsonResponse:
 @require_GET
 def model_health(request: HttpRequest) -> HttpResponse:
     """How well each fitted estimator did, month by month: error and interval coverage."""
-    return render(request, "health/models.html", {"page": selectors.model_health()})
+    page = selectors.model_health()
+    # What technicians found when they acted on the predictions: the model's field precision.
+    outcomes = maintenance_selectors.prediction_outcomes()
+    for group in page["groups"]:
+        group["outcomes"] = outcomes.get((group["asset_type_code"], group["failure_mode_code"]))
+    return render(request, "health/models.html", {"page": page})

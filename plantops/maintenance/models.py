@@ -14,6 +14,7 @@ from plantops.alerts.models import Alert
 from plantops.assets.models import Asset
 from plantops.health.models import FailureMode, Prediction
 from plantops.maintenance.workflow import Status
+from plantops.oee.models import StateEvent
 
 
 class CodeKind(models.TextChoices):
@@ -141,6 +142,14 @@ class WorkOrder(models.Model):
         help_text="The failure mode the work is about (predicted, or found).",
     )
     evidence = models.JSONField(default=dict, blank=True)
+    downtime = models.ForeignKey(
+        StateEvent,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="work_orders",
+        help_text="The stop of the asset this work is about: the state event it began with.",
+    )
     created_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -174,6 +183,30 @@ class ChecklistItem(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+def photo_path(photo: WorkOrderPhoto, filename: str) -> str:
+    """Photos are filed by work order; the name is the upload's own, made safe by storage."""
+    return f"work-orders/{photo.work_order_id}/{filename}"
+
+
+class WorkOrderPhoto(models.Model):
+    """A photo taken on the tablet: of the fault as found, or of the work as left."""
+
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(upload_to=photo_path)
+    content_type = models.CharField(max_length=32)
+    caption = models.CharField(max_length=200, blank=True)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    taken_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["work_order", "taken_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"WO-{self.work_order_id} photo {self.pk}"
 
 
 class PartUse(models.Model):

@@ -6,13 +6,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Q
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet
 
-from plantops.alerts.models import AlertRule
-from plantops.assets.models import Asset
+from plantops.alerts.lifecycle import AlarmState
+from plantops.alerts.models import Alert, AlertRule
+from plantops.assets.models import Asset, MachineState
+from plantops.maintenance import workflow
 from plantops.maintenance.kpis import WorkFacts, maintenance_kpis
-from plantops.maintenance.models import Outcome, WorkOrder
+from plantops.maintenance.models import (
+    CodeKind,
+    FailureCode,
+    Outcome,
+    Part,
+    WorkOrder,
+    WorkOrderEvent,
+)
+from plantops.maintenance.services import may_add_to, may_execute, role_of
 from plantops.oee import selectors as oee_selectors
+from plantops.oee.models import StateEvent
 
 CONFIRMED = (Outcome.FAILURE_FOUND, Outcome.DIFFERENT_MODE)
 
@@ -85,6 +98,221 @@ def rule_precision(*, rule_ids: list[int] | None = None) -> dict[int, dict[str, 
     }
 
 
+# --- the tablet screens ------------------------------------------------------------------------
+
+OPEN = [s.value for s in workflow.Status if s not in workflow.FINAL]
+OPEN_ALERT_STATES = [AlarmState.ACTIVE_UNACK, AlarmState.ACTIVE_ACK, AlarmState.RTN_UNACK]
+LISTS = {
+    "mine": "My work",
+    "approve": "To approve",
+    "schedule": "To schedule",
+    "open": "All open",
+    "done": "Done",
+}
+MAX_ON_SCREEN = 100
+
+
+def default_list(user: AbstractBaseUser) -> str:
+    """The list a user sees first: technicians their own work, supervisors what waits for
+    them, operators what is open."""
+    role = role_of(user)
+    if role is workflow.Role.TECHNICIAN:
+        return "mine"
+    if role in (workflow.Role.SUPERVISOR, workflow.Role.ADMIN):
+        return "approve"
+    return "open"
+
+
+def work_order_list(
+    *,
+    user: AbstractBaseUser,
+    which: str,
+    asset_id: int | None = None,
+    code_id: int | None = None,
+    text: str = "",
+) -> QuerySet[WorkOrder]:
+    """The work orders of one list, narrowed by asset, failure code (problem, cause or remedy)
+    and free text in the title, description and closing note; past work is searched with
+    `which="done"`."""
+    found = WorkOrder.objects.select_related(
+        "asset__line", "assignee", "problem", "cause", "remedy"
+    )
+    if which == "mine":
+        found = found.filter(assignee=user, status__in=OPEN).order_by("due_at", "-created_at")
+    elif which == "approve":
+        found = found.filter(status=workflow.Status.REQUESTED).order_by("created_at")
+    elif which == "schedule":
+        found = found.filter(status=workflow.Status.APPROVED).order_by("created_at")
+    elif which == "done":
+        found = found.filter(status=workflow.Status.DONE).order_by("-completed_at")
+    else:
+        found = found.filter(status__in=OPEN).order_by("due_at", "-created_at")
+    if asset_id is not None:
+        found = found.filter(asset_id=asset_id)
+    if code_id is not None:
+        found = found.filter(Q(problem_id=code_id) | Q(cause_id=code_id) | Q(remedy_id=code_id))
+    for word in text.split()[:8]:
+        found = found.filter(
+            Q(title__icontains=word) | Q(description__icontains=word) | Q(notes__icontains=word)
+        )
+    return found[:MAX_ON_SCREEN]
+
+
+def codes_by_kind() -> dict[str, list[FailureCode]]:
+    codes: dict[str, list[FailureCode]] = {kind: [] for kind in CodeKind.values}
+    for code in FailureCode.objects.select_related("failure_mode").order_by("kind", "label"):
+        codes[code.kind].append(code)
+    return codes
+
+
+def technicians() -> list[AbstractBaseUser]:
+    """Who may be given work: members of a group that executes work orders, and admins."""
+    users = get_user_model().objects.filter(is_active=True)
+    return list(
+        users.filter(
+            Q(is_superuser=True)
+            | Q(groups__permissions__codename="execute_workorder")
+            | Q(user_permissions__codename="execute_workorder")
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def downtime_of(work_order: WorkOrder) -> dict[str, Any] | None:
+    """The stop the work is linked to: when it began, when the asset ran again (None while
+    it is still down), and how long it lasted so far."""
+    stop = work_order.downtime
+    if stop is None:
+        return None
+    ended = (
+        StateEvent.objects.filter(asset_id=stop.asset_id, ts__gt=stop.ts)
+        .exclude(state=MachineState.DOWN)
+        .order_by("ts")
+        .values_list("ts", flat=True)
+        .first()
+    )
+    return {"start": stop.ts, "end": ended, "reason": stop.reason}
+
+
+def _labelled(events: QuerySet[WorkOrderEvent]) -> list[WorkOrderEvent]:
+    labelled = list(events)
+    for event in labelled:
+        event.from_label = event.from_status.replace("_", " ") or "new"
+        event.to_label = event.to_status.replace("_", " ")
+    return labelled
+
+
+def work_order_screen(*, work_order: WorkOrder, user: AbstractBaseUser) -> dict[str, Any]:
+    """Everything the work-order screen shows, and what this user may do on it."""
+    role = role_of(user)
+    is_assignee = work_order.assignee_id is not None and work_order.assignee_id == user.pk
+    moves = (
+        []
+        if work_order.status in workflow.FINAL
+        else workflow.moves(workflow.Status(work_order.status), role, is_assignee=is_assignee)
+    )
+    plain_moves = [
+        m for m in moves if m.to not in (workflow.Status.DONE, workflow.Status.SCHEDULED)
+    ]
+    can_execute = may_execute(work_order, user) and work_order.status not in workflow.FINAL
+    return {
+        "work_order": work_order,
+        "role": role.value,
+        "moves": plain_moves,
+        "can_schedule": any(m.to is workflow.Status.SCHEDULED for m in moves),
+        "can_complete": any(m.to is workflow.Status.DONE for m in moves),
+        "can_tick": can_execute and work_order.status == workflow.Status.IN_PROGRESS,
+        "can_take_parts": can_execute
+        and work_order.status in (workflow.Status.IN_PROGRESS, workflow.Status.ON_HOLD),
+        "can_add": may_add_to(work_order, user),
+        "needs_outcome": work_order.alert_id is not None or work_order.prediction_id is not None,
+        "checklist": list(work_order.checklist.select_related("done_by")),
+        "parts_used": list(work_order.parts_used.select_related("part", "used_by")),
+        "photos": list(work_order.photos.select_related("taken_by")),
+        "events": _labelled(work_order.events.select_related("user").order_by("-at", "-pk")[:50]),
+        "downtime": downtime_of(work_order),
+        "parts": list(Part.objects.filter(stock__gt=0)),
+        "technicians": technicians()
+        if role in (workflow.Role.SUPERVISOR, workflow.Role.ADMIN)
+        else [],
+        "codes": codes_by_kind(),
+        "outcomes": Outcome.choices,
+        "evidence": work_order.evidence,
+    }
+
+
+def asset_maintenance(*, asset: Asset, limit: int = 5) -> dict[str, Any]:
+    """The asset page's maintenance panel: open work, its most frequent failure modes (by
+    problem code of done work) and, for each, what fixed it last time."""
+    done = WorkOrder.objects.filter(asset=asset, status=workflow.Status.DONE)
+    frequent = list(
+        done.exclude(problem=None)
+        .values("problem_id", "problem__code", "problem__label")
+        .annotate(times=Count("pk"))
+        .order_by("-times", "problem__label")[:limit]
+    )
+    last_fixes = []
+    for row in frequent:
+        last = (
+            done.filter(problem_id=row["problem_id"])
+            .select_related("cause", "remedy", "assignee")
+            .order_by("-completed_at")
+            .first()
+        )
+        last_fixes.append({**row, "last": last})
+    latest = done.select_related("problem", "cause", "remedy", "assignee").order_by("-completed_at")
+    alerts = (
+        Alert.objects.filter(asset=asset, state__in=OPEN_ALERT_STATES)
+        .select_related("rule")
+        .order_by("-last_at")[:limit]
+    )
+    return {
+        "alerts": list(alerts),
+        "open": list(
+            WorkOrder.objects.filter(asset=asset, status__in=OPEN)
+            .select_related("assignee")
+            .order_by("due_at", "-created_at")[:limit]
+        ),
+        "frequent": last_fixes,
+        "latest": list(latest[:3]),
+        "done_count": done.count(),
+    }
+
+
+def prediction_outcomes() -> dict[tuple[str, str], dict[str, Any]]:
+    """Per (asset type, failure mode): what technicians found when they acted on a prediction
+    (or on its alert), and the share of those where the predicted failure was there."""
+    rows = (
+        WorkOrder.objects.filter(prediction__isnull=False, failure_mode__isnull=False)
+        .exclude(outcome="")
+        .values("asset__asset_type", "failure_mode__code", "outcome")
+        .annotate(n=Count("pk"))
+    )
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["asset__asset_type"], row["failure_mode__code"])
+        counts = found.setdefault(key, dict.fromkeys(Outcome.values, 0))
+        counts[row["outcome"]] += row["n"]
+    for counts in found.values():
+        judged = sum(counts[value] for value in Outcome.values)
+        counts["judged"] = judged
+        counts["precision"] = counts[Outcome.FAILURE_FOUND] / judged if judged else None
+    return found
+
+
+def rules_page() -> list[dict[str, Any]]:
+    """Every alert rule with how many alerts it raised and how often work on them found a
+    fault: the precision a supervisor tunes rules by."""
+    precision = rule_precision()
+    rows = (
+        AlertRule.objects.select_related("signal__asset")
+        .annotate(raised=Count("alerts", distinct=True))
+        .order_by("name")
+    )
+    return [{"rule": rule, "raised": rule.raised, **precision.get(rule.pk, {})} for rule in rows]
+
+
 FACT_FIELDS = [
     "kind",
     "status",
@@ -122,4 +350,134 @@ def asset_kpis(*, asset: Asset, start: datetime, end: datetime) -> dict[str, Any
         "planned": kpis.planned,
         "unplanned": kpis.unplanned,
         "planned_ratio": kpis.planned_ratio,
+    }
+
+
+# --- the maintenance KPI page ----------------------------------------------------------------
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600.0, 2)
+
+
+def _percent(ratio: float | None) -> float | None:
+    return None if ratio is None else round(100.0 * ratio, 1)
+
+
+def _shown(kpis: dict[str, Any]) -> dict[str, Any]:
+    """The KPIs with the page's units added: hours and percentages."""
+    return kpis | {
+        "mtbf_h": _hours(kpis["mtbf_s"]),
+        "mttr_h": _hours(kpis["mttr_s"]),
+        "pm_compliance_percent": _percent(kpis["pm_compliance"]),
+        "planned_percent": _percent(kpis["planned_ratio"]),
+    }
+
+
+def _line_kpis(
+    assets: list[Asset], facts: list[WorkFacts], *, start: datetime, end: datetime
+) -> dict[str, Any]:
+    """A line's KPIs as `asset_kpis` has an asset's, from its assets taken together: running
+    time and breakdowns summed before dividing, never an average of the assets' MTBFs."""
+    plan = oee_selectors.line_plan(assets[0].line)
+    per_asset = list(oee_selectors.assets_oee(assets, start, end, plan=plan).values())
+    # Every asset counts, not only those making parts (`line_assets`): a conveyor's failures
+    # are the line's failures, so its running time is the line's too.
+    states = per_asset[0]
+    for oee in per_asset[1:]:
+        states = states + oee
+    kpis = maintenance_kpis(facts, start=start, end=end, run_s=states.run_s)
+    from_work = kpis.failures > 0
+    return {
+        "failures": kpis.failures if from_work else states.losses.breakdowns,
+        "mtbf_s": kpis.mtbf_s if from_work else states.mtbf_s,
+        "mttr_s": kpis.mttr_s if from_work else states.mttr_s,
+        "reliability_from": "work_orders" if from_work else "states",
+        "pm_due": kpis.pm_due,
+        "pm_on_time": kpis.pm_on_time,
+        "pm_compliance": kpis.pm_compliance,
+        "backlog": kpis.backlog,
+        "backlog_hours": kpis.backlog_hours,
+        "planned": kpis.planned,
+        "unplanned": kpis.unplanned,
+        "planned_ratio": kpis.planned_ratio,
+    }
+
+
+def maintenance_kpi_page(
+    *, start: datetime, end: datetime, line_ids: list[int] | None
+) -> dict[str, Any]:
+    """Return the maintenance KPI page over [start, end): each line (those of `line_ids`; None
+    or empty, every line) with its KPIs and its assets', the lines to filter by, and the
+    charts' series per asset.
+
+    An asset's figures are `asset_kpis`'s; a line's are computed the same way over all its
+    assets' work orders (read in one query) and their running time and breakdowns summed.
+    Costs a few queries per asset and per line, whatever the number of work orders."""
+    line_choices = [
+        {"id": pk, "name": name}
+        for pk, name in Asset.objects.order_by("line__position", "line__name", "line_id")
+        .values_list("line_id", "line__name")
+        .distinct()
+    ]
+    found = Asset.objects.select_related("line__area__site").order_by(
+        "line__position", "line__name", "line_id", "position", "name", "pk"
+    )
+    if line_ids:
+        found = found.filter(line_id__in=line_ids)
+    assets = list(found)
+    by_line: dict[int, list[Asset]] = {}
+    for asset in assets:
+        by_line.setdefault(asset.line_id, []).append(asset)
+    facts: dict[int, list[WorkFacts]] = {asset.pk: [] for asset in assets}
+    for row in WorkOrder.objects.filter(asset__in=assets, created_at__lt=end).values(
+        "asset_id", *FACT_FIELDS
+    ):
+        facts[row.pop("asset_id")].append(WorkFacts(**row))
+
+    lines = []
+    for line_assets in by_line.values():
+        line = line_assets[0].line
+        lines.append(
+            {
+                "id": line.pk,
+                "name": line.name,
+                "area": line.area.name,
+                "kpis": _shown(
+                    _line_kpis(
+                        line_assets,
+                        [fact for asset in line_assets for fact in facts[asset.pk]],
+                        start=start,
+                        end=end,
+                    )
+                ),
+                "assets": [
+                    {"id": asset.pk, "name": asset.name}
+                    | _shown(asset_kpis(asset=asset, start=start, end=end))
+                    for asset in line_assets
+                ],
+            }
+        )
+
+    rows = [(line, asset) for line in lines for asset in line["assets"]]
+    names = [asset["name"] for _, asset in rows]
+    # Plotly draws bars of the same category in one place: a name two lines share gets its line.
+    labels = [
+        asset["name"] if names.count(asset["name"]) == 1 else f"{asset['name']} ({line['name']})"
+        for line, asset in rows
+    ]
+    return {
+        "start": start,
+        "end": end,
+        "line_choices": line_choices,
+        "lines": lines,
+        "chart": {
+            "assets": labels,
+            "mtbf_h": [asset["mtbf_h"] for _, asset in rows],
+            "mttr_h": [asset["mttr_h"] for _, asset in rows],
+            "reliability_from": [asset["reliability_from"] for _, asset in rows],
+            "planned": [asset["planned"] for _, asset in rows],
+            "unplanned": [asset["unplanned"] for _, asset in rows],
+            "backlog": [asset["backlog"] for _, asset in rows],
+        },
     }

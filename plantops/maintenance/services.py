@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,12 +15,13 @@ from django.db.models import F, Max, Sum
 from django.utils import timezone
 
 from plantops.alerts.models import Alert, RuleSource
-from plantops.assets.models import Asset
+from plantops.assets.models import Asset, MachineState
 from plantops.health import services as health_services
 from plantops.health.models import FailureMode, FailureSource, Prediction
 from plantops.maintenance import meters, workflow
 from plantops.maintenance.models import (
     ChecklistItem,
+    CodeKind,
     FailureCode,
     MeterKind,
     Outcome,
@@ -30,6 +32,7 @@ from plantops.maintenance.models import (
     WorkOrder,
     WorkOrderEvent,
     WorkOrderKind,
+    WorkOrderPhoto,
     WorkOrderPriority,
 )
 from plantops.maintenance.workflow import Role, Status, TransitionRefused
@@ -91,15 +94,24 @@ def workorder_create(
     prediction: Prediction | None = None,
     failure_mode: FailureMode | None = None,
     evidence: dict[str, Any] | None = None,
+    problem: FailureCode | None = None,
+    downtime: StateEvent | None = None,
 ) -> WorkOrder:
     """Create a work order; an operator's is a request, a supervisor's or the system's is
-    approved at once (no one needs to approve their own decision)."""
+    approved at once (no one needs to approve their own decision).
+
+    Breakdown work raised while the asset is down is linked to that stop, so the repair and
+    the downtime it ended are read together."""
     if not title.strip():
         raise ValidationError({"title": "Say in a few words what is wrong or what to do."})
     if kind not in WorkOrderKind.values:
         raise ValidationError({"kind": f"Unknown kind {kind!r}."})
     if priority not in WorkOrderPriority.values:
         raise ValidationError({"priority": f"Unknown priority {priority!r}."})
+    if problem is not None and problem.kind != CodeKind.PROBLEM:
+        raise ValidationError({"problem": f"{problem} is not a problem code."})
+    if downtime is None and kind in (WorkOrderKind.CORRECTIVE, WorkOrderKind.REQUEST):
+        downtime = current_stop(asset)
     now = timezone.now()
     role = role_of(user) if user is not None else Role.ADMIN
     status = Status.APPROVED if role in (Role.SUPERVISOR, Role.ADMIN) else Status.REQUESTED
@@ -117,6 +129,8 @@ def workorder_create(
         prediction=prediction,
         failure_mode=failure_mode,
         evidence=evidence or {},
+        problem=problem,
+        downtime=downtime,
         created_at=now,
     )
     ChecklistItem.objects.bulk_create(
@@ -125,6 +139,85 @@ def workorder_create(
     )
     _record(work_order, "created", user, at=now, to_status=status.value)
     return work_order
+
+
+def current_stop(asset: Asset) -> StateEvent | None:
+    """The state event that began the asset's stop, if the asset is down now."""
+    last = StateEvent.objects.filter(asset=asset).order_by("-ts").first()
+    return last if last is not None and last.state == MachineState.DOWN else None
+
+
+def problem_report(
+    *, asset: Asset, problem: FailureCode | None, user: AbstractBaseUser, note: str = ""
+) -> WorkOrder:
+    """An operator's report from the tablet: what is wrong with which machine, nothing more.
+
+    A report of the same problem on the same asset that is still open is not made twice: the
+    note is added to the open one, which is returned."""
+    label = problem.label if problem is not None else "Problem reported"
+    same = WorkOrder.objects.filter(asset=asset, problem=problem, kind=WorkOrderKind.REQUEST)
+    open_one = same.exclude(status__in=[s.value for s in workflow.FINAL]).first()
+    if open_one is not None:
+        workorder_note(work_order=open_one, user=user, note=note or "Reported again.")
+        return open_one
+    return workorder_create(
+        asset=asset,
+        kind=WorkOrderKind.REQUEST,
+        title=f"{label} on {asset.name}",
+        description=note,
+        user=user,
+        priority=WorkOrderPriority.HIGH if current_stop(asset) else WorkOrderPriority.MEDIUM,
+        problem=problem,
+    )
+
+
+def workorder_from_prediction(*, prediction: Prediction, user: AbstractBaseUser) -> WorkOrder:
+    """One tap from the asset's health panel: predictive work on the predicted failure, with
+    the remaining-life interval and its drivers. Where the prediction raised an alert, the
+    work order is the alert's (so that its outcome scores the rule too)."""
+    alert = (
+        Alert.objects.filter(
+            asset=prediction.asset_id,
+            rule__kind=RuleSource.PREDICTION,
+            evidence__prediction_id=prediction.pk,
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if alert is not None:
+        return workorder_from_alert(alert=alert, user=user)
+    open_one = WorkOrder.objects.filter(prediction=prediction).exclude(
+        status__in=[s.value for s in workflow.FINAL]
+    )
+    if open_one.exists():
+        return open_one.first()
+    evidence = {
+        "prediction_id": prediction.pk,
+        "failure_mode": prediction.failure_mode.code,
+        "rul_low_days": prediction.rul_low_days,
+        "rul_days": prediction.rul_days,
+        "rul_high_days": prediction.rul_high_days,
+        "confidence": prediction.confidence,
+        "health_index": prediction.health_index,
+        "made_at": prediction.made_at.isoformat(),
+        "drivers": prediction.inputs.get("drivers", []),
+    }
+    return workorder_create(
+        asset=prediction.asset,
+        kind=WorkOrderKind.PREDICTIVE,
+        title=(
+            f"{prediction.failure_mode.label} predicted in {prediction.span_text()} "
+            f"on {prediction.asset.name}"
+        ),
+        user=user,
+        priority=WorkOrderPriority.HIGH
+        if prediction.rul_low_days < 7
+        else WorkOrderPriority.MEDIUM,
+        due_at=prediction.made_at + timedelta(days=max(prediction.rul_low_days, 0.0)),
+        prediction=prediction,
+        failure_mode=prediction.failure_mode,
+        evidence=evidence,
+    )
 
 
 def workorder_from_alert(*, alert: Alert, user: AbstractBaseUser) -> WorkOrder:
@@ -139,6 +232,13 @@ def workorder_from_alert(*, alert: Alert, user: AbstractBaseUser) -> WorkOrder:
     if "prediction_id" in evidence:
         prediction = Prediction.objects.filter(pk=evidence["prediction_id"]).first()
         failure_mode = prediction.failure_mode if prediction else None
+    if alert.signal is not None and "signal" not in evidence:
+        evidence["signal"] = {
+            "name": alert.signal.name,
+            "unit": alert.signal.unit,
+            "value": alert.value,
+            "limit": alert.rule.limit,
+        }
     history = list(alert.events.order_by("-id").values_list("kind", "at", "note")[:20])
     evidence["alert_history"] = [
         {"kind": kind, "at": at.isoformat(), "note": note} for kind, at, note in history
@@ -165,12 +265,7 @@ def _move(
     work_order: WorkOrder, target: Status, user: AbstractBaseUser, *, note: str = ""
 ) -> WorkOrder:
     current = Status(work_order.status)
-    workflow.check(
-        current,
-        target,
-        role_of(user),
-        is_assignee=work_order.assignee_id is not None and work_order.assignee_id == user.pk,
-    )
+    workflow.check(current, target, role_of(user), is_assignee=_is_assignee(work_order, user))
     now = timezone.now()
     work_order.status = target.value
     if target is Status.IN_PROGRESS and work_order.started_at is None:
@@ -216,10 +311,99 @@ def workorder_schedule(
     return _move(work_order, Status.SCHEDULED, user)
 
 
+def _is_assignee(work_order: WorkOrder, user: AbstractBaseUser) -> bool:
+    return work_order.assignee_id is not None and work_order.assignee_id == user.pk
+
+
+def may_execute(work_order: WorkOrder, user: AbstractBaseUser) -> bool:
+    """Ticking the checklist and taking parts: whoever may start or complete the work."""
+    role = role_of(user)
+    if role is Role.OPERATOR:
+        return False
+    return role is not Role.TECHNICIAN or _is_assignee(work_order, user)
+
+
+def may_add_to(work_order: WorkOrder, user: AbstractBaseUser) -> bool:
+    """Notes and photos: the assigned technician, supervisors and admins on open work, and
+    the operator who raised a request while it waits."""
+    if work_order.status in workflow.FINAL:
+        return False
+    role = role_of(user)
+    if role in (Role.SUPERVISOR, Role.ADMIN):
+        return True
+    if role is Role.TECHNICIAN:
+        return _is_assignee(work_order, user)
+    return work_order.requested_by_id == user.pk
+
+
+@transaction.atomic
+def workorder_note(*, work_order: WorkOrder, user: AbstractBaseUser, note: str) -> None:
+    """Add a note to the work order's history (what was seen, what is waited for)."""
+    if not note.strip():
+        raise ValidationError({"note": "Write the note first."})
+    work_order = _locked(work_order)
+    if not may_add_to(work_order, user):
+        raise TransitionRefused("You may not add notes to this work order.")
+    _record(work_order, "note", user, at=timezone.now(), note=note.strip())
+
+
+# The first bytes of the image formats tablet cameras and browsers produce.
+_IMAGE_MAGIC = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"RIFF", "image/webp"),  # checked further below: RIFF....WEBP
+)
+
+
+def image_type(head: bytes) -> str | None:
+    """The content type of an image from its first bytes, or None if it is not one we keep."""
+    for magic, content_type in _IMAGE_MAGIC:
+        if head.startswith(magic):
+            if content_type == "image/webp" and head[8:12] != b"WEBP":
+                return None
+            return content_type
+    return None
+
+
+@transaction.atomic
+def photo_add(
+    *, work_order: WorkOrder, upload: Any, user: AbstractBaseUser, caption: str = ""
+) -> WorkOrderPhoto:
+    """Keep a photo from the tablet's camera with the work order: JPEG, PNG or WebP."""
+    if upload is None:
+        raise ValidationError({"photo": "Take or choose a photo first."})
+    if upload.size > settings.PHOTO_MAX_BYTES:
+        limit = settings.PHOTO_MAX_BYTES / 1024 / 1024
+        raise ValidationError({"photo": f"The photo is larger than {limit:.0f} MB."})
+    head = upload.read(16)
+    upload.seek(0)
+    content_type = image_type(head)
+    if content_type is None:
+        raise ValidationError({"photo": "That file is not a JPEG, PNG or WebP photo."})
+    work_order = _locked(work_order)
+    if not may_add_to(work_order, user):
+        raise TransitionRefused("You may not add photos to this work order.")
+    now = timezone.now()
+    photo = WorkOrderPhoto(
+        work_order=work_order,
+        content_type=content_type,
+        caption=caption.strip()[:200],
+        taken_by=user,
+        taken_at=now,
+    )
+    extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[content_type]
+    photo.image.save(f"{now:%Y%m%dT%H%M%S}.{extension}", upload, save=False)
+    photo.save()
+    _record(work_order, "photo", user, at=now, note=photo.caption)
+    return photo
+
+
 @transaction.atomic
 def checklist_tick(*, item: ChecklistItem, user: AbstractBaseUser, done: bool = True) -> None:
     """Tick (or untick) a checklist item of a work order in progress."""
     work_order = _locked(item.work_order)
+    if not may_execute(work_order, user):
+        raise TransitionRefused("Only the technician doing the work ticks its checklist.")
     if work_order.status != Status.IN_PROGRESS:
         raise TransitionRefused("Checklist items are ticked while the work is in progress.")
     item.done_at = timezone.now() if done else None
@@ -240,6 +424,8 @@ def part_use(
     if quantity < 1:
         raise ValidationError({"quantity": "Take at least one."})
     work_order = _locked(work_order)
+    if not may_execute(work_order, user):
+        raise TransitionRefused("Only the technician doing the work takes parts for it.")
     if Status(work_order.status) not in (Status.IN_PROGRESS, Status.ON_HOLD):
         raise TransitionRefused("Parts are taken for work in progress.")
     taken = Part.objects.filter(pk=part.pk, stock__gte=quantity).update(stock=F("stock") - quantity)
@@ -419,3 +605,83 @@ def preventive_run_all(*, now: datetime | None = None) -> int:
     for schedule_id in PreventiveSchedule.objects.filter(active=True).values_list("pk", flat=True):
         made += preventive_schedule_run(schedule_id=schedule_id, now=now) is not None
     return made
+
+
+# --- the demo plant's stores and preventive plan ------------------------------------------
+
+DEMO_PARTS = [
+    ("brg-6205-2rs", "Deep-groove ball bearing 6205-2RS", "pcs", 8, 2, "Stores A-03"),
+    ("brg-6308-zz", "Deep-groove ball bearing 6308-ZZ", "pcs", 4, 1, "Stores A-03"),
+    ("belt-spa-1250", "V-belt SPA 1250", "pcs", 6, 2, "Stores B-11"),
+    ("seal-kit-hp", "Hydraulic pump shaft seal kit", "kit", 3, 1, "Stores C-02"),
+    ("grease-ep2", "Grease EP2, 400 g cartridge", "pcs", 24, 6, "Lube room"),
+    ("filter-hyd-10", "Hydraulic return filter 10 µm", "pcs", 5, 2, "Stores C-04"),
+]
+
+# (asset type, title, meter, interval, lead, checklist, minutes)
+DEMO_SCHEDULES = [
+    (
+        "conveyor",
+        "Lubricate drive and idler bearings",
+        MeterKind.RUNTIME,
+        250.0,
+        25.0,
+        "Lock out and tag out\nGrease drive-end and idler bearings (2 shots each)\n"
+        "Check belt tracking and tension\nTest run and listen for noise",
+        30,
+    ),
+    (
+        "press",
+        "Inspect die clamps and gib clearance",
+        MeterKind.CYCLES,
+        20_000.0,
+        2_000.0,
+        "Lock out and tag out\nCheck die clamp torque\nMeasure gib clearance\n"
+        "Check the lube system level",
+        60,
+    ),
+    (
+        "pump",
+        "Hydraulic pump: filter and seal check",
+        MeterKind.CALENDAR,
+        30.0,
+        3.0,
+        "Replace the return filter\nInspect the shaft seal for weeping\nRecord the case drain",
+        45,
+    ),
+]
+
+
+@transaction.atomic
+def maintenance_demo_seed(*, now: datetime | None = None) -> tuple[int, int]:
+    """Create (once) the demo's spare parts and its preventive schedules; return the counts.
+
+    The calendar schedules started 28 days ago, so the first preventive work is generated
+    as soon as the demo runs; the meter schedules count from the demo's own telemetry."""
+    now = now or timezone.now()
+    for number, name, unit, stock, reorder_at, location in DEMO_PARTS:
+        Part.objects.get_or_create(
+            number=number,
+            defaults={
+                "name": name,
+                "unit": unit,
+                "stock": stock,
+                "reorder_at": reorder_at,
+                "location": location,
+            },
+        )
+    for asset_type, title, meter, interval, lead, checklist, minutes in DEMO_SCHEDULES:
+        for asset in Asset.objects.filter(asset_type=asset_type):
+            PreventiveSchedule.objects.get_or_create(
+                asset=asset,
+                title=title,
+                defaults={
+                    "meter": meter,
+                    "interval": interval,
+                    "lead": lead,
+                    "checklist": checklist,
+                    "estimated_minutes": minutes,
+                    "starts_at": now - timedelta(days=28) if meter == MeterKind.CALENDAR else now,
+                },
+            )
+    return Part.objects.count(), PreventiveSchedule.objects.count()

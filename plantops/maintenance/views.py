@@ -1,20 +1,370 @@
-"""Work orders over HTTP: the JSON API for integration. Thin: parse, call one selector or
-service, render."""
+"""Work orders over HTTP: the tablet screens (lists and search, one work order, the operator's
+report) and the JSON API for integration. Thin: parse, call one selector or service, render.
+
+Every view checks the Django permission of its role; what a role may do to one work order
+(the flow, the assignee) is checked again in the services."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST, require_safe
 
+from plantops.alerts.models import Alert
 from plantops.assets.models import Asset
 from plantops.core.auth import api_login_required
-from plantops.maintenance import selectors, services
-from plantops.maintenance.workflow import Status
+from plantops.floor import selectors as floor_selectors
+from plantops.health.models import Prediction
+from plantops.maintenance import forms, selectors, services
+from plantops.maintenance.models import (
+    ChecklistItem,
+    CodeKind,
+    FailureCode,
+    WorkOrder,
+    WorkOrderPhoto,
+)
+from plantops.maintenance.workflow import Status, TransitionRefused
+
+# --- the tablet screens ------------------------------------------------------------------------
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _message_of(error: ValidationError | TransitionRefused) -> str:
+    if isinstance(error, TransitionRefused):
+        return str(error)
+    return " ".join(m for messages_ in _field_errors(error).values() for m in messages_)
+
+
+def _to_work_order(work_order_id: int, part: str = "") -> HttpResponse:
+    """Back to the work order's screen, at one of its sections if given."""
+    url = reverse("maintenance:detail", args=[work_order_id])
+    return redirect(f"{url}#{part}" if part else url)
+
+
+def _attempt(request: HttpRequest, action: Callable[[], Any], success: str = "") -> bool:
+    """Run a service call; a refusal becomes the message on the screen, never an error page."""
+    try:
+        action()
+    except (TransitionRefused, ValidationError) as error:
+        messages.error(request, _message_of(error))
+        return False
+    if success:
+        messages.success(request, success)
+    return True
+
+
+@login_required
+@permission_required("maintenance.view_workorder", raise_exception=True)
+@require_safe
+def work_list(request: HttpRequest) -> HttpResponse:
+    """GET /work/?list=mine|approve|schedule|open|done&asset=&code=&q=: the lists and search."""
+    which = request.GET.get("list")
+    if which not in selectors.LISTS:
+        which = selectors.default_list(request.user)
+    asset_id, code_id = _int(request.GET.get("asset")), _int(request.GET.get("code"))
+    text = request.GET.get("q", "").strip()[:200]
+    query = request.GET.copy()
+    tabs = []
+    for key, label in selectors.LISTS.items():
+        query["list"] = key
+        tabs.append(
+            {"key": key, "label": label, "on": key == which, "url": f"?{query.urlencode()}"}
+        )
+    context = {
+        "which": which,
+        "tabs": tabs,
+        "work_orders": selectors.work_order_list(
+            user=request.user, which=which, asset_id=asset_id, code_id=code_id, text=text
+        ),
+        "assets": Asset.objects.select_related("line").order_by("line__name", "name"),
+        "codes": selectors.codes_by_kind(),
+        "asset_id": asset_id,
+        "code_id": code_id,
+        "q": text,
+        "can_report": request.user.has_perm("maintenance.add_workorder"),
+    }
+    return render(request, "maintenance/list.html", context)
+
+
+@login_required
+@permission_required("maintenance.view_workorder", raise_exception=True)
+@require_safe
+def work_detail(request: HttpRequest, work_order_id: int) -> HttpResponse:
+    work_order = get_object_or_404(
+        WorkOrder.objects.select_related(
+            "asset__line__area",
+            "assignee",
+            "requested_by",
+            "problem",
+            "cause",
+            "remedy",
+            "alert__rule",
+            "prediction",
+            "failure_mode",
+            "downtime",
+        ),
+        pk=work_order_id,
+    )
+    context = selectors.work_order_screen(work_order=work_order, user=request.user)
+    return render(request, "maintenance/detail.html", context)
+
+
+def _work_order_or_404(work_order_id: int) -> WorkOrder:
+    return get_object_or_404(WorkOrder, pk=work_order_id)
+
+
+@login_required
+@permission_required("maintenance.view_workorder", raise_exception=True)
+@require_POST
+def work_move(request: HttpRequest, work_order_id: int) -> HttpResponse:
+    """Approve, start, pause, resume or cancel (the services check the role and the flow)."""
+    work_order = _work_order_or_404(work_order_id)
+    target = request.POST.get("to", "")
+    if target not in {status.value for status in Status}:
+        messages.error(request, "Choose what to do with the work order.")
+        return _to_work_order(work_order.pk)
+    _attempt(
+        request,
+        lambda: services.workorder_move(
+            work_order=work_order,
+            target=target,
+            user=request.user,
+            note=request.POST.get("note", "").strip(),
+        ),
+        f"WO-{work_order.pk} is {target.replace('_', ' ')}.",
+    )
+    return _to_work_order(work_order.pk)
+
+
+@login_required
+@permission_required("maintenance.supervise_workorder", raise_exception=True)
+@require_POST
+def work_schedule(request: HttpRequest, work_order_id: int) -> HttpResponse:
+    work_order = _work_order_or_404(work_order_id)
+    form = forms.ScheduleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, forms.first_error(form))
+        return _to_work_order(work_order.pk)
+    assignee = get_user_model().objects.filter(pk=form.cleaned_data["assignee"]).first()
+    if assignee is None:
+        messages.error(request, "Choose a technician.")
+        return _to_work_order(work_order.pk)
+    _attempt(
+        request,
+        lambda: services.workorder_schedule(
+            work_order=work_order,
+            assignee=assignee,
+            due_at=form.cleaned_data["due_at"],
+            user=request.user,
+        ),
+        f"Scheduled for {assignee.get_username()}.",
+    )
+    return _to_work_order(work_order.pk)
+
+
+@login_required
+@permission_required("maintenance.execute_workorder", raise_exception=True)
+@require_POST
+def work_checklist(request: HttpRequest, work_order_id: int, item_id: int) -> HttpResponse:
+    item = get_object_or_404(
+        ChecklistItem.objects.select_related("work_order"),
+        pk=item_id,
+        work_order_id=work_order_id,
+    )
+    done = request.POST.get("done") == "1"
+    _attempt(request, lambda: services.checklist_tick(item=item, user=request.user, done=done))
+    return _to_work_order(work_order_id, "checklist")
+
+
+@login_required
+@permission_required("maintenance.execute_workorder", raise_exception=True)
+@require_POST
+def work_parts(request: HttpRequest, work_order_id: int) -> HttpResponse:
+    work_order = _work_order_or_404(work_order_id)
+    form = forms.PartUseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, forms.first_error(form))
+        return _to_work_order(work_order.pk, "parts")
+    part, quantity = form.cleaned_data["part"], form.cleaned_data["quantity"]
+    _attempt(
+        request,
+        lambda: services.part_use(
+            work_order=work_order, part=part, quantity=quantity, user=request.user
+        ),
+        f"Took {quantity} × {part.number}.",
+    )
+    return _to_work_order(work_order.pk, "parts")
+
+
+@login_required
+@permission_required("maintenance.view_workorder", raise_exception=True)
+@require_POST
+def work_note(request: HttpRequest, work_order_id: int) -> HttpResponse:
+    work_order = _work_order_or_404(work_order_id)
+    note = request.POST.get("note", "")
+    _attempt(
+        request,
+        lambda: services.workorder_note(work_order=work_order, user=request.user, note=note),
+    )
+    return _to_work_order(work_order.pk, "notes")
+
+
+@login_required
+@permission_required("maintenance.view_workorder", raise_exception=True)
+@require_POST
+def work_photo_add(request: HttpRequest, work_order_id: int) -> HttpResponse:
+    work_order = _work_order_or_404(work_order_id)
+    form = forms.PhotoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "Take or choose a photo first.")
+        return _to_work_order(work_order.pk, "notes")
+    _attempt(
+        request,
+        lambda: services.photo_add(
+            work_order=work_order,
+            upload=form.cleaned_data["photo"],
+            user=request.user,
+            caption=form.cleaned_data["caption"],
+        ),
+        "Photo added.",
+    )
+    return _to_work_order(work_order.pk, "notes")
+
+
+@login_required
+@permission_required("maintenance.view_workorder", raise_exception=True)
+@require_safe
+def work_photo(request: HttpRequest, work_order_id: int, photo_id: int) -> HttpResponse:
+    """A photo, to whoever may see work orders (photos are never public files)."""
+    photo = get_object_or_404(WorkOrderPhoto, pk=photo_id, work_order_id=work_order_id)
+    try:
+        handle = photo.image.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404("The photo's file is missing from storage.") from missing
+    response = FileResponse(handle, content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@permission_required("maintenance.execute_workorder", raise_exception=True)
+@require_POST
+def work_complete(request: HttpRequest, work_order_id: int) -> HttpResponse:
+    work_order = _work_order_or_404(work_order_id)
+    form = forms.CompleteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, forms.first_error(form))
+        return _to_work_order(work_order.pk, "complete")
+    done = _attempt(
+        request,
+        lambda: services.workorder_complete(
+            work_order=work_order, user=request.user, **form.cleaned_data
+        ),
+        f"WO-{work_order.pk} is done. Thank you.",
+    )
+    return _to_work_order(work_order.pk, "" if done else "complete")
+
+
+@login_required
+@permission_required("maintenance.add_workorder", raise_exception=True)
+@require_POST
+def work_from_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """One tap on an alert: its work order, made now or the one already open."""
+    alert = get_object_or_404(Alert.objects.select_related("asset", "rule", "signal"), pk=alert_id)
+    try:
+        work_order = services.workorder_from_alert(alert=alert, user=request.user)
+    except ValidationError as error:
+        messages.error(request, _message_of(error))
+        return redirect("floor:asset", asset_id=alert.asset_id)
+    return _to_work_order(work_order.pk)
+
+
+@login_required
+@permission_required("maintenance.add_workorder", raise_exception=True)
+@require_POST
+def work_from_prediction(request: HttpRequest, asset_id: int) -> HttpResponse:
+    """One tap on a prediction: predictive work on the latest prediction of that failure mode."""
+    prediction = (
+        Prediction.objects.select_related("asset", "failure_mode")
+        .filter(asset_id=asset_id, failure_mode__code=request.POST.get("mode", ""))
+        .order_by("-made_at")
+        .first()
+    )
+    if prediction is None:
+        messages.error(request, "There is no prediction of that failure for this machine.")
+        return redirect("floor:asset", asset_id=asset_id)
+    work_order = services.workorder_from_prediction(prediction=prediction, user=request.user)
+    return _to_work_order(work_order.pk)
+
+
+@login_required
+@permission_required("maintenance.add_workorder", raise_exception=True)
+@require_safe
+def report_pick_asset(request: HttpRequest) -> HttpResponse:
+    """Reporting, first tap: which machine (the tablet's line first, if it is pinned)."""
+    lines = floor_selectors.floor_lines()
+    pinned = _int(request.GET.get("line"))
+    if pinned is not None:
+        lines = [line for line in lines if line["id"] == pinned] or lines
+    return render(request, "maintenance/report_asset.html", {"lines": lines})
+
+
+@login_required
+@permission_required("maintenance.add_workorder", raise_exception=True)
+def report(request: HttpRequest, asset_id: int) -> HttpResponse:
+    """Reporting, last tap: what is wrong. GET shows the problems, POST files the report."""
+    asset = get_object_or_404(Asset.objects.select_related("line"), pk=asset_id)
+    problems = FailureCode.objects.filter(kind=CodeKind.PROBLEM).order_by("label")
+    if request.method == "POST":
+        code = request.POST.get("problem", "")
+        problem = problems.filter(code=code).first() if code != "other" else None
+        if problem is None and code != "other":
+            messages.error(request, "Tap what is wrong.")
+            return redirect("maintenance:report", asset_id=asset.pk)
+        work_order = services.problem_report(
+            asset=asset,
+            problem=problem,
+            user=request.user,
+            note=request.POST.get("note", "").strip()[:2000],
+        )
+        messages.success(
+            request,
+            f"Reported as WO-{work_order.pk}: maintenance has it. "
+            "Add a photo or a note below if you can.",
+        )
+        return _to_work_order(work_order.pk)
+    return render(
+        request,
+        "maintenance/report.html",
+        {"asset": asset, "problems": problems, "down": services.current_stop(asset) is not None},
+    )
+
+
+@login_required
+@permission_required("alerts.view_alertrule", raise_exception=True)
+@require_safe
+def alert_rules(request: HttpRequest) -> HttpResponse:
+    """GET /alerts/rules/: each rule's alerts and how often work on them found a fault."""
+    return render(request, "maintenance/rules.html", {"rules": selectors.rules_page()})
+
+
+# --- the JSON API ------------------------------------------------------------------------------
 
 
 def _field_errors(error: ValidationError) -> dict[str, list[str]]:
@@ -132,3 +482,58 @@ def _creation_fields(body: dict[str, Any]) -> dict[str, Any]:
     if errors:
         raise ValidationError(errors)
     return fields | {"kind": body["kind"], "title": body["title"]}
+
+
+# --- the maintenance KPI page -----------------------------------------------------------------
+
+# The periods offered, in days; a month by default, as maintenance reviews tend to run.
+KPI_RANGES = {"7d": ("7 days", 7), "30d": ("30 days", 30), "90d": ("90 days", 90)}
+KPI_DEFAULT_RANGE = "30d"
+
+
+def _kpi_url(request: HttpRequest, key: str, values: list[str]) -> str:
+    """This page's query string with `key` set to `values`."""
+    query = request.GET.copy()
+    query.setlist(key, values)
+    return f"?{query.urlencode()}"
+
+
+@login_required
+@permission_required("maintenance.view_workorder", raise_exception=True)
+@require_safe
+def maintenance_kpis(request: HttpRequest) -> HttpResponse:
+    """GET /work/kpis/?range=7d|30d|90d&line=<id>: MTBF, MTTR, PM compliance, backlog and the
+    planned share of work, per line and per asset, with charts."""
+    range_key = request.GET.get("range", KPI_DEFAULT_RANGE)
+    if range_key not in KPI_RANGES:
+        range_key = KPI_DEFAULT_RANGE
+    chosen = [value for value in request.GET.getlist("line") if value.isdigit()]
+    end = timezone.now()
+    page = selectors.maintenance_kpi_page(
+        start=end - timedelta(days=KPI_RANGES[range_key][1]),
+        end=end,
+        line_ids=[int(value) for value in chosen] or None,
+    )
+    range_buttons = [
+        {"label": label, "on": key == range_key, "url": _kpi_url(request, "range", [key])}
+        for key, (label, _) in KPI_RANGES.items()
+    ]
+    line_buttons = []
+    for line in page["line_choices"]:
+        value = str(line["id"])
+        on = value in chosen
+        others = [v for v in chosen if v != value]
+        line_buttons.append(
+            {
+                "label": line["name"],
+                "value": value,
+                "on": on,
+                "url": _kpi_url(request, "line", others if on else [*chosen, value]),
+            }
+        )
+    context = page | {
+        "range_label": KPI_RANGES[range_key][0],
+        "range_buttons": range_buttons,
+        "line_buttons": line_buttons,
+    }
+    return render(request, "maintenance/kpis.html", context)

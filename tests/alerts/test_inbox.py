@@ -275,12 +275,11 @@ def test_it_does_not_redirect_off_site(client, olga):
     assert response.url == "/alerts/"
 
 
-def test_there_is_no_work_order_action(client):
+def test_each_alert_has_a_one_tap_work_order_button(client):
     client.force_login(user_in(SUPERVISORS, "sam"))
-    raise_alert()
+    alert = raise_alert()
 
-    text = client.get(INBOX).text.lower()
+    text = client.get(INBOX).text
 
-    assert "work order" not in text
-    assert "work-order" not in text
-    assert "workorder" not in text
+    assert f'action="/work/from-alert/{alert.pk}"' in text
+    assert 'data-action="work-order"' in text

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.management import call_command
 
 from plantops.maintenance import services
 from plantops.maintenance.meters import next_due_point, running_seconds
-from plantops.maintenance.models import PreventiveSchedule, WorkOrder
+from plantops.maintenance.models import Part, PreventiveSchedule, WorkOrder
 from plantops.oee.models import CountEvent, StateEvent
 from tests.factories import make_asset
 
@@ -88,3 +90,21 @@ def test_a_cycle_schedule_counts_parts_made():
     assert services.preventive_schedule_run(schedule_id=schedule.pk, now=hours(2)) is None
     CountEvent.objects.create(asset=asset, ts=hours(2), good=15, scrap=0)
     assert services.preventive_schedule_run(schedule_id=schedule.pk, now=hours(3)) is not None
+
+
+@pytest.mark.django_db
+def test_the_demo_plant_gets_its_stores_and_plan_once_and_calendar_work_at_once():
+    call_command("seed_demo_plant", stdout=io.StringIO())
+    call_command("seed_demo_plant", stdout=io.StringIO())
+    assert Part.objects.count() == 6
+    pumps = PreventiveSchedule.objects.filter(meter="calendar")
+    assert pumps.count() == PreventiveSchedule.objects.filter(asset__asset_type="pump").count()
+    assert pumps.count() > 0
+    assert set(PreventiveSchedule.objects.values_list("meter", flat=True)) == {
+        "calendar",
+        "runtime",
+        "cycles",
+    }
+    assert services.preventive_run_all() == pumps.count()  # 28 of 30 days: inside the lead
+    assert services.preventive_run_all() == 0
+    assert WorkOrder.objects.filter(kind="preventive").count() == pumps.count()

@@ -133,15 +133,17 @@ def test_parts_come_out_of_stock_which_never_goes_negative(crew):
 
 def prediction_alert(asset) -> tuple[Alert, Prediction]:
     mode = FailureMode.objects.get(code="bearing")
-    model = HealthModel.objects.create(
+    model, _ = HealthModel.objects.get_or_create(
         asset_type=asset.asset_type,
         failure_mode=mode,
         version=1,
-        algorithm="x",
-        step_s=3600,
-        cap_steps=720,
-        estimator=b"",
-        fitted_at=timezone.now(),
+        defaults={
+            "algorithm": "x",
+            "step_s": 3600,
+            "cap_steps": 720,
+            "estimator": b"",
+            "fitted_at": timezone.now(),
+        },
     )
     made = timezone.now() - timedelta(days=5)
     prediction = Prediction.objects.create(
@@ -155,7 +157,7 @@ def prediction_alert(asset) -> tuple[Alert, Prediction]:
         confidence=0.9,
         health_index=0.3,
     )
-    AlertRule.objects.create(
+    AlertRule.objects.get_or_create(
         name="Motors: failure predicted", kind="prediction", asset_type="motor", priority="high"
     )
     alerts_apply_conditions(

@@ -1,0 +1,109 @@
+/*
+ * The maintenance KPI page's charts: MTBF and MTTR per asset, and planned against unplanned
+ * work per asset with the open backlog. The figures and tables are rendered by the server.
+ */
+"use strict";
+
+(() => {
+  const data = JSON.parse(document.getElementById("mkpi-chart-data").textContent);
+  const FONT = getComputedStyle(document.body).fontFamily;
+  const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false, showTips: false };
+  // The colours of kpis.js; orange is repair and unplanned work on both charts, and unplanned
+  // bars are also hatched, so the charts read without telling colours apart.
+  const INK = "#0b0d10";
+  const BLUE = "#1b4fd1";
+  const ORANGE = "#ff7a00";
+  const axis = { fixedrange: true, automargin: true, gridcolor: "#d5d9de", linecolor: INK, ticks: "outside", tickcolor: INK };
+  const empty = data.assets.length
+    ? []
+    : [{ text: "No assets to show", showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: 18, color: "#454b54" } }];
+  const base = {
+    bargap: 0.25,
+    margin: { l: 64, r: 64, t: 40, b: 64 },
+    height: 360,
+    font: { family: FONT, size: 15, color: INK },
+    paper_bgcolor: "#ffffff",
+    plot_bgcolor: "#ffffff",
+    showlegend: true,
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
+    xaxis: { ...axis, type: "category" },
+    annotations: empty,
+  };
+  const mostWork = Math.max(0, ...data.assets.map((_, i) => Math.max(data.planned[i] + data.unplanned[i], data.backlog[i])));
+  const source = (i) => (data.reliability_from[i] === "work_orders" ? "from work orders" : "from breakdown states");
+
+  // MTBF runs to hundreds of hours and MTTR to a few: each gets its own scale, side by side.
+  Plotly.newPlot(
+    document.getElementById("mkpi-reliability-chart"),
+    [
+      {
+        type: "bar",
+        name: "MTBF (h)",
+        x: data.assets,
+        y: data.mtbf_h,
+        yaxis: "y",
+        offsetgroup: "mtbf",
+        marker: { color: INK },
+        customdata: data.assets.map((_, i) => source(i)),
+        hovertemplate: "%{x}: MTBF %{y:.1f} h, %{customdata}<extra></extra>",
+      },
+      {
+        type: "bar",
+        name: "MTTR (h)",
+        x: data.assets,
+        y: data.mttr_h,
+        yaxis: "y2",
+        offsetgroup: "mttr",
+        marker: { color: ORANGE },
+        customdata: data.assets.map((_, i) => source(i)),
+        hovertemplate: "%{x}: MTTR %{y:.1f} h, %{customdata}<extra></extra>",
+      },
+    ],
+    {
+      ...base,
+      barmode: "group",
+      yaxis: { ...axis, rangemode: "tozero", title: { text: "MTBF (h)" } },
+      // Its own round steps, not the left scale's gridlines carried over (0.313, 0.625, …).
+      yaxis2: { ...axis, tickmode: "auto", rangemode: "tozero", overlaying: "y", side: "right", showgrid: false, title: { text: "MTTR (h)" } },
+    },
+    CONFIG,
+  );
+
+  Plotly.newPlot(
+    document.getElementById("mkpi-planned-chart"),
+    [
+      {
+        type: "bar",
+        name: "Planned",
+        x: data.assets,
+        y: data.planned,
+        marker: { color: BLUE },
+        hovertemplate: "%{x}: %{y} planned<extra></extra>",
+      },
+      {
+        type: "bar",
+        name: "Unplanned",
+        x: data.assets,
+        y: data.unplanned,
+        marker: { color: ORANGE, pattern: { shape: "/", fillmode: "overlay", fgcolor: INK, size: 10, solidity: 0.2 } },
+        hovertemplate: "%{x}: %{y} unplanned<extra></extra>",
+      },
+      {
+        type: "scatter",
+        mode: "markers",
+        name: "Open backlog",
+        x: data.assets,
+        y: data.backlog,
+        marker: { symbol: "diamond", size: 16, color: "#ffffff", line: { color: INK, width: 3 } },
+        hovertemplate: "%{x}: %{y} open<extra></extra>",
+      },
+    ],
+    {
+      ...base,
+      barmode: "stack",
+      // Whole work orders: one tick each while they are few, else Plotly's own steps.
+      yaxis: { ...axis, rangemode: "tozero", dtick: mostWork <= 10 ? 1 : null, title: { text: "work orders" } },
+    },
+    CONFIG,
+  );
+})();

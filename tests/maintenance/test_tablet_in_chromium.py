@@ -1,0 +1,178 @@
+"""The maintenance tablet flows in a real headless Chromium at tablet size: an operator reports
+a problem in three taps, a technician does a work order with its checklist and a photo."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from plantops.core.roles import roles_ensure
+from plantops.maintenance import services
+from plantops.maintenance.models import FailureCode, WorkOrder
+from tests.e2e import test_floor_in_chromium as e2e
+from tests.factories import make_asset
+from tests.maintenance.test_screens import PNG
+
+pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+browser = e2e.browser
+web = e2e.web
+
+
+@pytest.fixture(autouse=True)
+def taxonomy():
+    """The seeded failure modes and codes: a transactional test before this one flushed them."""
+    for module in (
+        "plantops.health.migrations.0002_seed_failure_modes",
+        "plantops.maintenance.migrations.0002_seed_failure_taxonomy",
+    ):
+        importlib.import_module(module).seed(apps, None)
+
+
+@pytest.fixture
+def photo_dir(processes, tmp_path):
+    """Where the web process keeps photos: the test's own directory. Asked for before `web`."""
+    path = tmp_path / "media"
+    processes.env["MEDIA_ROOT"] = str(path)
+    return path
+
+
+def member(name: str, group: str) -> User:
+    roles_ensure()
+    user = User.objects.create_user(name, password=e2e.PASSWORD)
+    user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+def wait_for_status(browser, label: str) -> None:
+    """Wait until the page shown (the next one, after a form was sent) has this status."""
+    WebDriverWait(browser, 15, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "[data-role=wo-status]").text == label
+    )
+
+
+class Taps:
+    """Clicks through the screen, counting them: the operator's flow has a budget of three."""
+
+    def __init__(self, browser) -> None:
+        self.browser = browser
+        self.count = 0
+
+    def tap(self, css: str) -> None:
+        element = WebDriverWait(self.browser, 15).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, css)
+        )[0]
+        size = element.size
+        assert min(size["height"], size["width"]) >= 56, (css, size)  # gloved hands
+        element.click()
+        self.count += 1
+
+
+def test_an_operator_reports_a_problem_in_three_taps(photo_dir, browser, web):
+    browser.set_window_size(1280, 800)  # a 10-inch tablet, landscape
+    asset = make_asset()
+    member("olga", "Operators")
+    e2e.log_in_on_the_way(browser, f"{web}/", "olga")
+    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".tile"))
+
+    taps = Taps(browser)
+    taps.tap('[data-action="report"]')
+    taps.tap(f'.report-choice[data-asset-id="{asset.pk}"]')
+    taps.tap('.report-choice[value="vib"]')
+
+    WebDriverWait(browser, 15).until(
+        lambda d: "/work/" in d.current_url and "report" not in d.current_url
+    )
+    work = WorkOrder.objects.get()
+    assert taps.count == 3
+    assert (work.asset, work.kind, work.status, work.problem.code) == (
+        asset,
+        "request",
+        "requested",
+        "vib",
+    )
+    page = browser.find_element(By.TAG_NAME, "main").text
+    assert f"Reported as WO-{work.pk}" in browser.page_source
+    assert "REQUESTED" in page
+
+
+def test_a_technician_completes_a_work_order_with_checklist_and_photo(
+    photo_dir, browser, web, tmp_path
+):
+    browser.set_window_size(800, 1280)  # a 10-inch tablet, portrait
+    asset = make_asset()
+    sam, tom = member("sam", "Supervisors"), member("tom", "Technicians")
+    work = services.workorder_create(
+        asset=asset,
+        kind="corrective",
+        title="Conveyor belt slipping",
+        user=sam,
+        checklist=["Lock out and tag out", "Replace the belt", "Test run for 5 minutes"],
+    )
+    services.workorder_schedule(work_order=work, assignee=tom, due_at=timezone.now(), user=sam)
+    photo = tmp_path / "belt.png"
+    photo.write_bytes(PNG)
+
+    e2e.log_in_on_the_way(browser, f"{web}/work/", "tom")
+    taps = Taps(browser)
+    taps.tap(f'.wo-row[data-work-order-id="{work.pk}"]')  # "my work" is his first list
+    taps.tap('[data-action="start"]')
+    wait_for_status(browser, "IN PROGRESS")
+    for item in work.checklist.all():
+        taps.tap(f'.check-item[data-item-id="{item.pk}"][aria-pressed="false"]')
+        WebDriverWait(browser, 15).until(
+            lambda d, pk=item.pk: d.find_elements(
+                By.CSS_SELECTOR, f'.check-item[data-item-id="{pk}"][aria-pressed="true"]'
+            )
+        )
+
+    browser.find_element(By.CSS_SELECTOR, "input[type=file][name=photo]").send_keys(str(photo))
+    browser.find_element(By.NAME, "caption").send_keys("Belt glazed and cracked")
+    taps.tap(".wo-photo-form button[type=submit]")
+    image = WebDriverWait(browser, 15).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".wo-photos img")
+    )[0]
+    # The photo came back through the server and the browser decoded it (once scrolled to:
+    # thumbnails load lazily).
+    browser.execute_script("arguments[0].scrollIntoView()", image)
+    WebDriverWait(browser, 15).until(
+        lambda d: d.execute_script("return arguments[0].naturalWidth", image) == 1
+    )
+
+    taps.tap('input[name=outcome][value="failure_found"] + span')
+    for name, value in (("problem", "noi"), ("cause", "wear"), ("remedy", "replace")):
+        code = FailureCode.objects.get(kind=name, code=value)
+        browser.find_element(
+            By.CSS_SELECTOR, f'select[name={name}] option[value="{code.pk}"]'
+        ).click()
+    browser.find_element(By.NAME, "actual_minutes").send_keys("40")
+    browser.find_element(By.NAME, "notes").send_keys("Belt replaced, tension set to spec.")
+    taps.tap('[data-action="complete"]')
+
+    wait_for_status(browser, "DONE")
+    work.refresh_from_db()
+    assert (work.status, work.problem.code, work.cause.code, work.remedy.code) == (
+        "done",
+        "noi",
+        "wear",
+        "replace",
+    )
+    assert work.outcome == "failure_found"
+    assert work.actual_minutes == 40
+    assert work.notes == "Belt replaced, tension set to spec."
+    assert not work.checklist.filter(done_at__isnull=True).exists()
+    stored = work.photos.get()
+    assert stored.caption == "Belt glazed and cracked"
+    assert (photo_dir / stored.image.name).read_bytes() == PNG
+    assert "Findings" in browser.find_element(By.TAG_NAME, "main").text
+    # Nothing on the page runs off the side of a portrait tablet.
+    assert browser.execute_script(
+        "return document.documentElement.scrollWidth <= window.innerWidth"
+    )

@@ -129,7 +129,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = BASE_DIR / env_str("MEDIA_ROOT", "var/media")  # a relative path: from the checkout
 MEDIA_URL = "/media/"
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024, minimum=1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default; files stream to disk above it
+# Any request body larger than a photo and its form is refused as it arrives (plantops.asgi).
+UPLOAD_MAX_BYTES = PHOTO_MAX_BYTES + 1024 * 1024
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)  # one long shift
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)

@@ -132,8 +132,8 @@ def work_order_list(
     text: str = "",
 ) -> QuerySet[WorkOrder]:
     """The work orders of one list, narrowed by asset, failure code (problem, cause or remedy)
-    and free text in the title, description and closing note; past work is searched with
-    `which="done"`."""
+    and words in the title, description, closing note or the notes made during the work;
+    past work is searched with `which="done"`. At most MAX_ON_SCREEN, newest first."""
     found = WorkOrder.objects.select_related(
         "asset__line", "assignee", "problem", "cause", "remedy"
     )
@@ -152,8 +152,12 @@ def work_order_list(
     if code_id is not None:
         found = found.filter(Q(problem_id=code_id) | Q(cause_id=code_id) | Q(remedy_id=code_id))
     for word in text.split()[:8]:
+        noted = WorkOrderEvent.objects.filter(kind="note", note__icontains=word)
         found = found.filter(
-            Q(title__icontains=word) | Q(description__icontains=word) | Q(notes__icontains=word)
+            Q(title__icontains=word)
+            | Q(description__icontains=word)
+            | Q(notes__icontains=word)
+            | Q(pk__in=noted.values("work_order_id"))
         )
     return found[:MAX_ON_SCREEN]
 
@@ -239,6 +243,10 @@ def work_order_screen(*, work_order: WorkOrder, user: AbstractBaseUser) -> dict[
         "codes": codes_by_kind(),
         "outcomes": Outcome.choices,
         "evidence": work_order.evidence,
+        "alert_history": [
+            {**event, "at": datetime.fromisoformat(event["at"])}
+            for event in work_order.evidence.get("alert_history", [])
+        ],
     }
 
 
@@ -261,7 +269,6 @@ def asset_maintenance(*, asset: Asset, limit: int = 5) -> dict[str, Any]:
             .first()
         )
         last_fixes.append({**row, "last": last})
-    latest = done.select_related("problem", "cause", "remedy", "assignee").order_by("-completed_at")
     alerts = (
         Alert.objects.filter(asset=asset, state__in=OPEN_ALERT_STATES)
         .select_related("rule")
@@ -275,7 +282,6 @@ def asset_maintenance(*, asset: Asset, limit: int = 5) -> dict[str, Any]:
             .order_by("due_at", "-created_at")[:limit]
         ),
         "frequent": last_fixes,
-        "latest": list(latest[:3]),
         "done_count": done.count(),
     }
 

@@ -142,9 +142,18 @@ def workorder_create(
 
 
 def current_stop(asset: Asset) -> StateEvent | None:
-    """The state event that began the asset's stop, if the asset is down now."""
-    last = StateEvent.objects.filter(asset=asset).order_by("-ts").first()
-    return last if last is not None and last.state == MachineState.DOWN else None
+    """The state event that began the asset's stop, if the asset is down now: the first
+    "down" after it last ran (a stop whose reason changes is still one stop)."""
+    events = StateEvent.objects.filter(asset=asset)
+    last = events.order_by("-ts").first()
+    if last is None or last.state != MachineState.DOWN:
+        return None
+    up = events.exclude(state=MachineState.DOWN).order_by("-ts").values_list("ts", flat=True)
+    last_up = up.first()
+    began = events.filter(state=MachineState.DOWN)
+    if last_up is not None:
+        began = began.filter(ts__gt=last_up)
+    return began.order_by("ts").first()
 
 
 def problem_report(
@@ -155,26 +164,52 @@ def problem_report(
     A report of the same problem on the same asset that is still open is not made twice: the
     note is added to the open one, which is returned."""
     label = problem.label if problem is not None else "Problem reported"
-    same = WorkOrder.objects.filter(asset=asset, problem=problem, kind=WorkOrderKind.REQUEST)
-    open_one = same.exclude(status__in=[s.value for s in workflow.FINAL]).first()
-    if open_one is not None:
-        workorder_note(work_order=open_one, user=user, note=note or "Reported again.")
-        return open_one
-    return workorder_create(
-        asset=asset,
-        kind=WorkOrderKind.REQUEST,
-        title=f"{label} on {asset.name}",
-        description=note,
-        user=user,
-        priority=WorkOrderPriority.HIGH if current_stop(asset) else WorkOrderPriority.MEDIUM,
-        problem=problem,
-    )
+    with transaction.atomic():
+        # One report at a time per asset: two operators tapping at once make one request.
+        Asset.objects.select_for_update().filter(pk=asset.pk).first()
+        same = WorkOrder.objects.filter(asset=asset, problem=problem, kind=WorkOrderKind.REQUEST)
+        open_one = same.exclude(status__in=[s.value for s in workflow.FINAL]).first()
+        if open_one is not None:
+            _record(open_one, "reported", user, at=timezone.now(), note=note or "Reported again.")
+            return open_one
+        return workorder_create(
+            asset=asset,
+            kind=WorkOrderKind.REQUEST,
+            title=f"{label} on {asset.name}",
+            description=note,
+            user=user,
+            priority=WorkOrderPriority.HIGH if current_stop(asset) else WorkOrderPriority.MEDIUM,
+            problem=problem,
+        )
 
 
 def workorder_from_prediction(*, prediction: Prediction, user: AbstractBaseUser) -> WorkOrder:
     """One tap from the asset's health panel: predictive work on the predicted failure, with
     the remaining-life interval and its drivers. Where the prediction raised an alert, the
-    work order is the alert's (so that its outcome scores the rule too)."""
+    work order is the alert's (so that its outcome scores the rule too). Open predictive work
+    on the same asset and failure mode is opened rather than doubled: predictions come hourly."""
+    with transaction.atomic():
+        Prediction.objects.select_for_update().filter(pk=prediction.pk).first()
+        return _from_prediction(prediction, user)
+
+
+def prediction_evidence(prediction: Prediction) -> dict[str, Any]:
+    """What a prediction says, as a work order keeps it: the interval, its confidence, the
+    health index and the signals that drive it."""
+    return {
+        "prediction_id": prediction.pk,
+        "failure_mode": prediction.failure_mode.code,
+        "rul_low_days": round(prediction.rul_low_days, 2),
+        "rul_days": round(prediction.rul_days, 2),
+        "rul_high_days": round(prediction.rul_high_days, 2),
+        "confidence": prediction.confidence,
+        "health_index": round(prediction.health_index, 3),
+        "made_at": prediction.made_at.isoformat(),
+        "drivers": prediction.inputs.get("drivers", []),
+    }
+
+
+def _from_prediction(prediction: Prediction, user: AbstractBaseUser) -> WorkOrder:
     alert = (
         Alert.objects.filter(
             asset=prediction.asset_id,
@@ -186,22 +221,17 @@ def workorder_from_prediction(*, prediction: Prediction, user: AbstractBaseUser)
     )
     if alert is not None:
         return workorder_from_alert(alert=alert, user=user)
-    open_one = WorkOrder.objects.filter(prediction=prediction).exclude(
-        status__in=[s.value for s in workflow.FINAL]
+    open_one = (
+        WorkOrder.objects.filter(
+            asset_id=prediction.asset_id,
+            failure_mode=prediction.failure_mode,
+            kind=WorkOrderKind.PREDICTIVE,
+        )
+        .exclude(status__in=[s.value for s in workflow.FINAL])
+        .first()
     )
-    if open_one.exists():
-        return open_one.first()
-    evidence = {
-        "prediction_id": prediction.pk,
-        "failure_mode": prediction.failure_mode.code,
-        "rul_low_days": prediction.rul_low_days,
-        "rul_days": prediction.rul_days,
-        "rul_high_days": prediction.rul_high_days,
-        "confidence": prediction.confidence,
-        "health_index": prediction.health_index,
-        "made_at": prediction.made_at.isoformat(),
-        "drivers": prediction.inputs.get("drivers", []),
-    }
+    if open_one is not None:
+        return open_one
     return workorder_create(
         asset=prediction.asset,
         kind=WorkOrderKind.PREDICTIVE,
@@ -216,13 +246,16 @@ def workorder_from_prediction(*, prediction: Prediction, user: AbstractBaseUser)
         due_at=prediction.made_at + timedelta(days=max(prediction.rul_low_days, 0.0)),
         prediction=prediction,
         failure_mode=prediction.failure_mode,
-        evidence=evidence,
+        evidence=prediction_evidence(prediction),
     )
 
 
+@transaction.atomic
 def workorder_from_alert(*, alert: Alert, user: AbstractBaseUser) -> WorkOrder:
     """One tap from an alert: a work order on its asset, prefilled with its evidence (signals,
-    remaining-life interval, the alert's history). A second tap opens the same work order."""
+    remaining-life interval, the alert's history). A second tap opens the same work order,
+    also when two people tap at once (the alert's row is locked while one is made)."""
+    Alert.objects.select_for_update().filter(pk=alert.pk).first()
     open_one = alert.work_orders.exclude(status__in=[s.value for s in workflow.FINAL]).first()
     if open_one is not None:
         return open_one
@@ -230,8 +263,14 @@ def workorder_from_alert(*, alert: Alert, user: AbstractBaseUser) -> WorkOrder:
     prediction = None
     failure_mode = None
     if "prediction_id" in evidence:
-        prediction = Prediction.objects.filter(pk=evidence["prediction_id"]).first()
-        failure_mode = prediction.failure_mode if prediction else None
+        prediction = (
+            Prediction.objects.select_related("failure_mode")
+            .filter(pk=evidence["prediction_id"])
+            .first()
+        )
+        if prediction is not None:
+            failure_mode = prediction.failure_mode
+            evidence = prediction_evidence(prediction) | evidence
     if alert.signal is not None and "signal" not in evidence:
         evidence["signal"] = {
             "name": alert.signal.name,
@@ -370,6 +409,9 @@ def photo_add(
     *, work_order: WorkOrder, upload: Any, user: AbstractBaseUser, caption: str = ""
 ) -> WorkOrderPhoto:
     """Keep a photo from the tablet's camera with the work order: JPEG, PNG or WebP."""
+    work_order = _locked(work_order)
+    if not may_add_to(work_order, user):
+        raise TransitionRefused("You may not add photos to this work order.")
     if upload is None:
         raise ValidationError({"photo": "Take or choose a photo first."})
     if upload.size > settings.PHOTO_MAX_BYTES:
@@ -380,9 +422,6 @@ def photo_add(
     content_type = image_type(head)
     if content_type is None:
         raise ValidationError({"photo": "That file is not a JPEG, PNG or WebP photo."})
-    work_order = _locked(work_order)
-    if not may_add_to(work_order, user):
-        raise TransitionRefused("You may not add photos to this work order.")
     now = timezone.now()
     photo = WorkOrderPhoto(
         work_order=work_order,
@@ -393,8 +432,13 @@ def photo_add(
     )
     extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[content_type]
     photo.image.save(f"{now:%Y%m%dT%H%M%S}.{extension}", upload, save=False)
-    photo.save()
-    _record(work_order, "photo", user, at=now, note=photo.caption)
+    # The file is written before the rows: if they cannot be written, it must not stay.
+    try:
+        photo.save()
+        _record(work_order, "photo", user, at=now, note=photo.caption)
+    except BaseException:
+        photo.image.delete(save=False)
+        raise
     return photo
 
 

@@ -41,7 +41,7 @@ from plantops.maintenance.workflow import Status, TransitionRefused
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return int(value) if value and value.isdecimal() and value.isascii() else None
 
 
 def _message_of(error: ValidationError | TransitionRefused) -> str:
@@ -85,12 +85,16 @@ def work_list(request: HttpRequest) -> HttpResponse:
         tabs.append(
             {"key": key, "label": label, "on": key == which, "url": f"?{query.urlencode()}"}
         )
+    found = list(
+        selectors.work_order_list(
+            user=request.user, which=which, asset_id=asset_id, code_id=code_id, text=text
+        )
+    )
     context = {
         "which": which,
         "tabs": tabs,
-        "work_orders": selectors.work_order_list(
-            user=request.user, which=which, asset_id=asset_id, code_id=code_id, text=text
-        ),
+        "work_orders": found,
+        "capped": len(found) == selectors.MAX_ON_SCREEN,
         "assets": Asset.objects.select_related("line").order_by("line__name", "name"),
         "codes": selectors.codes_by_kind(),
         "asset_id": asset_id,
@@ -105,6 +109,13 @@ def work_list(request: HttpRequest) -> HttpResponse:
 @permission_required("maintenance.view_workorder", raise_exception=True)
 @require_safe
 def work_detail(request: HttpRequest, work_order_id: int) -> HttpResponse:
+    return _detail(request, work_order_id)
+
+
+def _detail(
+    request: HttpRequest, work_order_id: int, *, posted: Any = None, status: int = 200
+) -> HttpResponse:
+    """The work-order screen; after a refused completion, with what was typed kept."""
     work_order = get_object_or_404(
         WorkOrder.objects.select_related(
             "asset__line__area",
@@ -121,7 +132,8 @@ def work_detail(request: HttpRequest, work_order_id: int) -> HttpResponse:
         pk=work_order_id,
     )
     context = selectors.work_order_screen(work_order=work_order, user=request.user)
-    return render(request, "maintenance/detail.html", context)
+    context["posted"] = posted or {"problem": str(work_order.problem_id or "")}
+    return render(request, "maintenance/detail.html", context, status=status)
 
 
 def _work_order_or_404(work_order_id: int) -> WorkOrder:
@@ -229,9 +241,15 @@ def work_note(request: HttpRequest, work_order_id: int) -> HttpResponse:
 @require_POST
 def work_photo_add(request: HttpRequest, work_order_id: int) -> HttpResponse:
     work_order = _work_order_or_404(work_order_id)
+    if not services.may_add_to(work_order, request.user):
+        messages.error(request, "You may not add photos to this work order.")
+        return _to_work_order(work_order.pk, "notes")
     form = forms.PhotoForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "Take or choose a photo first.")
+        missing = "photo" in form.errors
+        messages.error(
+            request, "Take or choose a photo first." if missing else forms.first_error(form)
+        )
         return _to_work_order(work_order.pk, "notes")
     _attempt(
         request,
@@ -259,6 +277,8 @@ def work_photo(request: HttpRequest, work_order_id: int, photo_id: int) -> HttpR
     response = FileResponse(handle, content_type=photo.content_type)
     response["Cache-Control"] = "private, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
+    # Shown as an image only: were a stored file ever anything else, it could run nothing.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
 
@@ -270,15 +290,16 @@ def work_complete(request: HttpRequest, work_order_id: int) -> HttpResponse:
     form = forms.CompleteForm(request.POST)
     if not form.is_valid():
         messages.error(request, forms.first_error(form))
-        return _to_work_order(work_order.pk, "complete")
-    done = _attempt(
+    elif _attempt(
         request,
         lambda: services.workorder_complete(
             work_order=work_order, user=request.user, **form.cleaned_data
         ),
         f"WO-{work_order.pk} is done. Thank you.",
-    )
-    return _to_work_order(work_order.pk, "" if done else "complete")
+    ):
+        return _to_work_order(work_order.pk)
+    # Refused: the same screen with the findings as typed, so the closing note is not lost.
+    return _detail(request, work_order.pk, posted=request.POST, status=400)
 
 
 @login_required
@@ -343,11 +364,12 @@ def report(request: HttpRequest, asset_id: int) -> HttpResponse:
             user=request.user,
             note=request.POST.get("note", "").strip()[:2000],
         )
-        messages.success(
-            request,
-            f"Reported as WO-{work_order.pk}: maintenance has it. "
-            "Add a photo or a note below if you can.",
+        more = (
+            " Add a photo or a note below if you can."
+            if services.may_add_to(work_order, request.user)
+            else ""
         )
+        messages.success(request, f"Reported as WO-{work_order.pk}: maintenance has it.{more}")
         return _to_work_order(work_order.pk)
     return render(
         request,

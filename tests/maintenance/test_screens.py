@@ -4,7 +4,7 @@ or a prediction, the search of past work, and the feedback on the rule and model
 
 from __future__ import annotations
 
-import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -71,6 +71,8 @@ def view_urls(work: WorkOrder, asset_id: int, alert_id: int) -> list[tuple[str, 
         ("get", reverse("maintenance:report", args=[asset_id]), {}),
         ("get", reverse("maintenance:photo", args=[work.pk, photo.pk]), {}),
         ("get", reverse("maintenance:rules"), {}),
+        ("get", reverse("maintenance:kpis"), {}),
+        ("get", reverse("maintenance:api"), {}),
         ("post", reverse("maintenance:move", args=[work.pk]), {"to": "on_hold"}),
         ("post", reverse("maintenance:schedule", args=[work.pk]), {}),
         ("post", reverse("maintenance:checklist", args=[work.pk, item.pk]), {"done": "1"}),
@@ -88,6 +90,8 @@ def view_urls(work: WorkOrder, asset_id: int, alert_id: int) -> list[tuple[str, 
 # technicians also execute; supervisors also schedule and see the rules' precision.
 OPERATOR_VIEWS = {
     "list",
+    "kpis",
+    "api",
     "detail",
     "report_asset",
     "report",
@@ -115,10 +119,12 @@ def name_of(url: str) -> str:
         ("olga", OPERATOR_VIEWS),
         ("tom", TECHNICIAN_VIEWS),
         ("sam", SUPERVISOR_VIEWS),
+        ("admin", SUPERVISOR_VIEWS),
     ],
 )
 def test_every_view_lets_in_exactly_the_roles_it_is_for(client, crew, who, allowed):  # noqa: F811
     crew["nobody"] = person("nobody", None)
+    crew["admin"] = User.objects.create_superuser("admin", password="a-long-password-1")
     asset = make_asset()
     alert, _ = prediction_alert(asset)
     work = scheduled_work(crew, asset=asset)
@@ -127,10 +133,13 @@ def test_every_view_lets_in_exactly_the_roles_it_is_for(client, crew, who, allow
     for method, url, data in view_urls(work, asset.pk, alert.pk):
         as_user(client, None)
         anonymous = getattr(client, method)(url, data)
-        assert (anonymous.status_code, "/login/" in anonymous["Location"]) == (302, True), url
+        if name_of(url) == "api":
+            assert anonymous.status_code == 401
+        else:
+            assert (anonymous.status_code, "/login/" in anonymous["Location"]) == (302, True), url
         response = getattr(as_user(client, crew[who]), method)(url, data)
         if name_of(url) in allowed:
-            assert response.status_code in (200, 302), (who, url, response.status_code)
+            assert response.status_code in (200, 302, 400), (who, url, response.status_code)
         else:
             assert response.status_code == 403, (who, url, response.status_code)
 
@@ -192,10 +201,19 @@ def test_an_operator_reports_a_problem_with_one_tap_on_the_asset_page(client, cr
     assert "Down since" in page
     assert "maintenance has it" in page
 
-    # The same report again adds to the open one rather than making a twin.
+    # The same report again, by her or by another operator on the line, adds to the open
+    # one rather than making a twin.
     client.post(reverse("maintenance:report", args=[asset.pk]), {"problem": "vib"})
+    other = person("otto", "Operators")
+    again = as_user(client, other).post(
+        reverse("maintenance:report", args=[asset.pk]), {"problem": "vib"}, follow=True
+    )
+    assert f"Reported as WO-{work.pk}: maintenance has it." in again.content.decode()
+    assert "Add a photo" not in again.content.decode()  # it is not his request
     assert WorkOrder.objects.count() == 1
-    assert work.events.filter(kind="note", note="Reported again.").exists()
+    reported = work.events.filter(kind="reported", note="Reported again.")
+    assert sorted(reported.values_list("user__username", flat=True)) == ["olga", "otto"]
+    as_user(client, crew["olga"])
     # A made-up problem gets a message, not a work order.
     response = client.post(
         reverse("maintenance:report", args=[asset.pk]), {"problem": "nonsense"}, follow=True
@@ -212,7 +230,7 @@ def test_the_linked_stop_shows_how_long_the_machine_was_down(client, crew):  # n
     StateEvent.objects.create(asset=asset, ts=start + timedelta(minutes=45), state="running")
     page = as_user(client, crew["sam"]).get(reverse("maintenance:detail", args=[work.pk]))
     assert page.context["downtime"]["end"] == start + timedelta(minutes=45)
-    assert "45" in page.content.decode()
+    assert "45\xa0minutes" in page.content.decode()
     assert "jam" in page.content.decode()
 
 
@@ -502,11 +520,16 @@ def test_past_work_is_found_by_asset_code_and_words(client, crew):  # noqa: F811
     assert titles(q="bearing") == ["Fan noisy"]  # found in the closing note
     assert titles(q="seal replaced", asset=pump.pk) == ["Pump leaking"]
     assert titles(q="seal", asset=fan.pk) == []
-    assert titles(list="bogus") == []  # an operator's default is open work: none is open
+    open_one = scheduled_work(crew, asset=fan, checklist=())
+    services.workorder_note(work_order=open_one, user=crew["sam"], note="Coupling guard loose")
+    page = client.get(reverse("maintenance:list"), {"list": "bogus"})
+    assert page.context["which"] == "open"  # an operator's first list: open work
+    assert [w.pk for w in page.context["work_orders"]] == [open_one.pk]
+    found = client.get(reverse("maintenance:list"), {"list": "open", "q": "guard"})
+    assert [w.pk for w in found.context["work_orders"]] == [open_one.pk]  # a note made on it
 
 
-def test_a_photo_upload_streams_to_storage_not_memory(crew, settings):  # noqa: F811
-    """A 3 MB camera photo is kept whole; the storage name is the server's, not the upload's."""
+def test_a_camera_sized_photo_is_kept_whole_under_a_name_the_server_chooses(crew):  # noqa: F811
     work = scheduled_work(crew)
     services.workorder_move(work_order=work, target="in_progress", user=crew["tom"])
     big = b"\xff\xd8\xff\xe0" + bytes(3 * 1024 * 1024)
@@ -516,8 +539,41 @@ def test_a_photo_upload_streams_to_storage_not_memory(crew, settings):  # noqa: 
         user=crew["tom"],
     )
     assert photo.content_type == "image/jpeg"
-    assert photo.image.name.startswith(f"work-orders/{work.pk}/")
-    assert ".." not in photo.image.name
+    assert re.fullmatch(rf"work-orders/{work.pk}/\d{{8}}T\d{{6}}(_\w+)?\.jpg", photo.image.name)
     with photo.image.open("rb") as stored:
         assert stored.read() == big
-    assert io.BytesIO(big).getbuffer().nbytes == photo.image.size
+
+
+def test_a_photo_whose_rows_cannot_be_written_leaves_no_file(crew, monkeypatch, settings):  # noqa: F811
+    work = scheduled_work(crew)
+    services.workorder_move(work_order=work, target="in_progress", user=crew["tom"])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services, "_record", broken)
+    with pytest.raises(RuntimeError):
+        services.photo_add(
+            work_order=work, upload=SimpleUploadedFile("a.png", PNG), user=crew["tom"]
+        )
+    stored = settings.MEDIA_ROOT / "work-orders"
+    assert [p for p in stored.rglob("*") if p.is_file()] == []
+    assert stored.exists()  # the file was written, then removed
+
+
+def test_a_refused_completion_keeps_what_was_typed(client, crew):  # noqa: F811
+    work = scheduled_work(crew)
+    services.workorder_move(work_order=work, target="in_progress", user=crew["tom"])
+    remedy = code("remedy", "replace")
+    response = as_user(client, crew["tom"]).post(
+        reverse("maintenance:complete", args=[work.pk]),
+        {"remedy": remedy.pk, "notes": "Belt glazed; replaced.", "actual_minutes": "25"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Tick every checklist item first" in page
+    assert "Belt glazed; replaced.</textarea>" in page
+    assert f'<option value="{remedy.pk}" selected>' in page
+    assert 'value="25"' in page
+    work.refresh_from_db()
+    assert work.status == "in_progress"

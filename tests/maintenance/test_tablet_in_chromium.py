@@ -176,3 +176,60 @@ def test_a_technician_completes_a_work_order_with_checklist_and_photo(
     assert browser.execute_script(
         "return document.documentElement.scrollWidth <= window.innerWidth"
     )
+
+
+def test_the_loop_from_a_prediction_alert_to_the_precision_on_the_rule_and_model_pages(
+    photo_dir, browser, web
+):
+    from tests.maintenance.test_work_orders import prediction_alert
+
+    browser.set_window_size(1280, 800)
+    asset = make_asset()
+    member("sam", "Supervisors")
+    tom = member("tom", "Technicians")
+    alert, prediction = prediction_alert(asset)
+
+    # The supervisor sees the prediction alert on the asset page: one tap makes the work.
+    e2e.log_in_on_the_way(browser, f"{web}/assets/{asset.pk}/", "sam")
+    taps = Taps(browser)
+    taps.tap(f'.maint-one-tap[data-alert-id="{alert.pk}"]')
+    wait_for_status(browser, "APPROVED")
+    work = WorkOrder.objects.get()
+    assert (work.alert, work.prediction, work.kind) == (alert, prediction, "predictive")
+    assert "Remaining life 3–8 days" in browser.find_element(By.CSS_SELECTOR, ".wo-evidence").text
+    browser.find_element(By.CSS_SELECTOR, f'select[name=assignee] option[value="{tom.pk}"]').click()
+    browser.execute_script(
+        "document.querySelector('input[name=due_at]').value = arguments[0]",
+        timezone.now().strftime("%Y-%m-%dT%H:%M"),
+    )
+    taps.tap(".wo-schedule button[type=submit]")
+    wait_for_status(browser, "SCHEDULED")
+
+    # The technician does it and says what he found.
+    browser.delete_all_cookies()
+    e2e.log_in_on_the_way(browser, f"{web}/work/{work.pk}/", "tom")
+    taps.tap('[data-action="start"]')
+    wait_for_status(browser, "IN PROGRESS")
+    taps.tap('input[name=outcome][value="failure_found"] + span')
+    vib = FailureCode.objects.get(kind="problem", code="vib")
+    browser.find_element(By.CSS_SELECTOR, f'select[name=problem] option[value="{vib.pk}"]').click()
+    browser.find_element(By.NAME, "notes").send_keys("Outer race spalled; bearing replaced.")
+    taps.tap('[data-action="complete"]')
+    wait_for_status(browser, "DONE")
+
+    # The supervisor sees the rule and the model credited.
+    browser.delete_all_cookies()
+    e2e.log_in_on_the_way(browser, f"{web}/alerts/rules/", "sam")
+    cell = WebDriverWait(browser, 15).until(
+        lambda d: d.find_elements(
+            By.CSS_SELECTOR, f'tr[data-rule-id="{alert.rule_id}"] [data-role=precision]'
+        )
+    )[0]
+    assert cell.text == "100%"
+    browser.get(f"{web}/health/models/")
+    assert (
+        browser.find_element(By.CSS_SELECTOR, "[data-role=outcomes] [data-role=precision]").text
+        == "100%"
+    )
+    prediction.refresh_from_db()
+    assert prediction.inside_interval is True

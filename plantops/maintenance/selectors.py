@@ -250,25 +250,30 @@ def work_order_screen(*, work_order: WorkOrder, user: AbstractBaseUser) -> dict[
     }
 
 
+# How far back the asset panel looks for what fixed a failure before.
+KNOWLEDGE_WORK_ORDERS = 500
+
+
 def asset_maintenance(*, asset: Asset, limit: int = 5) -> dict[str, Any]:
-    """The asset page's maintenance panel: open work, its most frequent failure modes (by
-    problem code of done work) and, for each, what fixed it last time."""
+    """The asset page's maintenance panel: open work, its most frequent failures in done work
+    (by problem code, else by the failure mode found) and, for each, what fixed it last time."""
     done = WorkOrder.objects.filter(asset=asset, status=workflow.Status.DONE)
-    frequent = list(
-        done.exclude(problem=None)
-        .values("problem_id", "problem__code", "problem__label")
-        .annotate(times=Count("pk"))
-        .order_by("-times", "problem__label")[:limit]
+    recent = (
+        done.filter(Q(problem__isnull=False) | Q(failure_mode__isnull=False))
+        .exclude(outcome=Outcome.NO_FAULT_FOUND)
+        .select_related("problem", "cause", "remedy", "assignee", "failure_mode")
+        .order_by("-completed_at", "-pk")[:KNOWLEDGE_WORK_ORDERS]
     )
-    last_fixes = []
-    for row in frequent:
-        last = (
-            done.filter(problem_id=row["problem_id"])
-            .select_related("cause", "remedy", "assignee")
-            .order_by("-completed_at")
-            .first()
+    failures: dict[str, dict[str, Any]] = {}
+    for work in recent:  # newest first: the first seen of a failure is its last fix
+        key, label = (
+            (f"code:{work.problem.code}", work.problem.label)
+            if work.problem is not None
+            else (f"mode:{work.failure_mode.code}", work.failure_mode.label)
         )
-        last_fixes.append({**row, "last": last})
+        row = failures.setdefault(key, {"key": key, "label": label, "times": 0, "last": work})
+        row["times"] += 1
+    frequent = sorted(failures.values(), key=lambda row: (-row["times"], row["label"]))[:limit]
     alerts = (
         Alert.objects.filter(asset=asset, state__in=OPEN_ALERT_STATES)
         .select_related("rule")
@@ -281,7 +286,7 @@ def asset_maintenance(*, asset: Asset, limit: int = 5) -> dict[str, Any]:
             .select_related("assignee")
             .order_by("due_at", "-created_at")[:limit]
         ),
-        "frequent": last_fixes,
+        "frequent": frequent,
         "done_count": done.count(),
     }
 

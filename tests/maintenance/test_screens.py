@@ -13,9 +13,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from plantops.health.models import FailureEvent
+from plantops.health.models import FailureEvent, FailureMode
 from plantops.maintenance import services
 from plantops.maintenance.models import FailureCode, Part, WorkOrder, WorkOrderPhoto
+from plantops.maintenance.selectors import asset_maintenance
 from plantops.oee.models import StateEvent
 from tests.factories import make_asset
 from tests.maintenance.test_work_orders import crew, person, prediction_alert  # noqa: F401
@@ -474,7 +475,7 @@ def test_failure_found_shows_on_the_rule_page_the_model_page_and_the_asset_page(
 
     asset_page = client.get(reverse("floor:asset", args=[asset.pk]))
     knowledge = asset_page.context["maintenance"]["frequent"]
-    assert [(k["problem__code"], k["times"]) for k in knowledge] == [("vib", 1)]
+    assert [(k["key"], k["times"]) for k in knowledge] == [("code:vib", 1)]
     assert "Bearing dry and pitted" in asset_page.content.decode()
 
 
@@ -577,3 +578,42 @@ def test_a_refused_completion_keeps_what_was_typed(client, crew):  # noqa: F811
     assert 'value="25"' in page
     work.refresh_from_db()
     assert work.status == "in_progress"
+
+
+def test_the_asset_page_ranks_its_failures_and_shows_the_last_fix_of_each(client, crew):  # noqa: F811
+    asset = make_asset()
+    base = timezone.now() - timedelta(days=30)
+
+    def done(days: int, notes: str, **fields) -> WorkOrder:
+        return WorkOrder.objects.create(
+            asset=asset,
+            kind="corrective",
+            status="done",
+            title=notes,
+            notes=notes,
+            created_at=base,
+            completed_at=base + timedelta(days=days),
+            **fields,
+        )
+
+    noise, leak = code("problem", "noi"), code("problem", "elu")
+    done(1, "Noise: tightened guard", problem=noise, remedy=code("remedy", "adjust"))
+    last_leak = done(5, "Leak: seal replaced", problem=leak, remedy=code("remedy", "replace"))
+    last_noise = done(9, "Noise: bearing replaced", problem=noise, remedy=code("remedy", "replace"))
+    winding = FailureMode.objects.get(code="winding")
+    by_mode = done(12, "Winding burnt", failure_mode=winding, outcome="failure_found")
+    done(14, "Nothing wrong", problem=noise, outcome="no_fault_found")  # no failure: not counted
+    done(15, "No code at all")
+
+    panel = asset_maintenance(asset=asset)
+    assert [(row["label"], row["times"], row["last"]) for row in panel["frequent"]] == [
+        ("Noise", 2, last_noise),
+        ("External leakage", 1, last_leak),
+        ("Motor winding insulation failure", 1, by_mode),
+    ]
+    assert panel["frequent"][0]["last"].notes == "Noise: bearing replaced"
+    assert panel["done_count"] == 6
+    page = as_user(client, crew["olga"]).get(reverse("floor:asset", args=[asset.pk]))
+    text = page.content.decode()
+    assert "Noise: bearing replaced" in text
+    assert "Noise: tightened guard" not in text  # only the last fix of each failure

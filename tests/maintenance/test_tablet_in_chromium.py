@@ -233,3 +233,46 @@ def test_the_loop_from_a_prediction_alert_to_the_precision_on_the_rule_and_model
     )
     prediction.refresh_from_db()
     assert prediction.inside_interval is True
+
+
+def test_a_closing_note_survives_a_reload_and_a_tap_while_offline_sends_nothing(
+    photo_dir, browser, web
+):
+    browser.set_window_size(1280, 800)
+    sam, tom = member("sam", "Supervisors"), member("tom", "Technicians")
+    work = services.workorder_create(
+        asset=make_asset(), kind="corrective", title="Guard rattles", user=sam
+    )
+    services.workorder_schedule(work_order=work, assignee=tom, due_at=timezone.now(), user=sam)
+    services.workorder_move(work_order=work, target="in_progress", user=tom)
+
+    e2e.log_in_on_the_way(browser, f"{web}/work/{work.pk}/", "tom")
+    wait_for_status(browser, "IN PROGRESS")
+    browser.find_element(By.NAME, "notes").send_keys("Two bolts missing on the guard")
+    browser.refresh()
+    wait_for_status(browser, "IN PROGRESS")
+    kept = browser.find_element(By.NAME, "notes").get_attribute("value")
+    assert kept == "Two bolts missing on the guard"
+
+    browser.set_network_conditions(offline=True, latency=0, throughput=0)
+    try:
+        browser.execute_script("window.dispatchEvent(new Event('offline'))")
+        Taps(browser).tap('[data-action="complete"]')
+        banner = browser.find_element(By.ID, "offline-banner")
+        assert banner.is_displayed()
+        assert "kept on this tablet" in banner.text
+        work.refresh_from_db()
+        assert work.status == "in_progress"
+    finally:
+        browser.set_network_conditions(offline=False, latency=0, throughput=500 * 1024)
+    browser.execute_script("window.dispatchEvent(new Event('online'))")
+    assert not browser.find_element(By.ID, "offline-banner").is_displayed()
+    Taps(browser).tap('[data-action="complete"]')
+    wait_for_status(browser, "DONE")
+    work.refresh_from_db()
+    assert work.notes == "Two bolts missing on the guard"
+    # Done: the draft is forgotten.
+    draft = browser.execute_script(
+        f"return sessionStorage.getItem('plantops.work.{work.pk}.draft')"
+    )
+    assert draft is None

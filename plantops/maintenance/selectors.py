@@ -3,6 +3,8 @@ rule's alerts were confirmed on the machine."""
 
 from __future__ import annotations
 
+import functools
+import operator
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +27,7 @@ from plantops.maintenance.models import (
 )
 from plantops.maintenance.services import may_add_to, may_execute, role_of
 from plantops.oee import selectors as oee_selectors
+from plantops.oee.calculation import Oee
 from plantops.oee.models import StateEvent
 
 CONFIRMED = (Outcome.FAILURE_FOUND, Outcome.DIFFERENT_MODE)
@@ -342,19 +345,24 @@ def asset_kpis(*, asset: Asset, start: datetime, end: datetime) -> dict[str, Any
     or from the breakdowns its states show where no failure was worked on in the period."""
     facts = [
         WorkFacts(**row)
-        for row in WorkOrder.objects.filter(asset=asset).values(*FACT_FIELDS)
-        if row["created_at"] < end
+        for row in WorkOrder.objects.filter(asset=asset, created_at__lt=end).values(*FACT_FIELDS)
     ]
-    oee = oee_selectors.asset_oee(asset, start, end)
-    kpis = maintenance_kpis(facts, start=start, end=end, run_s=oee.run_s)
+    states = oee_selectors.asset_oee(asset, start, end)
+    return {"asset": asset.pk} | _kpis(facts, states, start=start, end=end)
+
+
+def _kpis(facts: list[WorkFacts], states: Oee, *, start: datetime, end: datetime) -> dict[str, Any]:
+    """The KPIs of some work orders and the states of the assets they were done on (one asset,
+    or a line's summed): running time and breakdowns are summed before dividing."""
+    kpis = maintenance_kpis(facts, start=start, end=end, run_s=states.run_s)
     from_work = kpis.failures > 0
     return {
-        "asset": asset.pk,
-        "failures": kpis.failures if from_work else oee.losses.breakdowns,
-        "mtbf_s": kpis.mtbf_s if from_work else oee.mtbf_s,
-        "mttr_s": kpis.mttr_s if from_work else oee.mttr_s,
+        "failures": kpis.failures if from_work else states.losses.breakdowns,
+        "mtbf_s": kpis.mtbf_s if from_work else states.mtbf_s,
+        "mttr_s": kpis.mttr_s if from_work else states.mttr_s,
         "reliability_from": "work_orders" if from_work else "states",
         "pm_due": kpis.pm_due,
+        "pm_on_time": kpis.pm_on_time,
         "pm_compliance": kpis.pm_compliance,
         "backlog": kpis.backlog,
         "backlog_hours": kpis.backlog_hours,
@@ -385,36 +393,6 @@ def _shown(kpis: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _line_kpis(
-    assets: list[Asset], facts: list[WorkFacts], *, start: datetime, end: datetime
-) -> dict[str, Any]:
-    """A line's KPIs as `asset_kpis` has an asset's, from its assets taken together: running
-    time and breakdowns summed before dividing, never an average of the assets' MTBFs."""
-    plan = oee_selectors.line_plan(assets[0].line)
-    per_asset = list(oee_selectors.assets_oee(assets, start, end, plan=plan).values())
-    # Every asset counts, not only those making parts (`line_assets`): a conveyor's failures
-    # are the line's failures, so its running time is the line's too.
-    states = per_asset[0]
-    for oee in per_asset[1:]:
-        states = states + oee
-    kpis = maintenance_kpis(facts, start=start, end=end, run_s=states.run_s)
-    from_work = kpis.failures > 0
-    return {
-        "failures": kpis.failures if from_work else states.losses.breakdowns,
-        "mtbf_s": kpis.mtbf_s if from_work else states.mtbf_s,
-        "mttr_s": kpis.mttr_s if from_work else states.mttr_s,
-        "reliability_from": "work_orders" if from_work else "states",
-        "pm_due": kpis.pm_due,
-        "pm_on_time": kpis.pm_on_time,
-        "pm_compliance": kpis.pm_compliance,
-        "backlog": kpis.backlog,
-        "backlog_hours": kpis.backlog_hours,
-        "planned": kpis.planned,
-        "unplanned": kpis.unplanned,
-        "planned_ratio": kpis.planned_ratio,
-    }
-
-
 def maintenance_kpi_page(
     *, start: datetime, end: datetime, line_ids: list[int] | None
 ) -> dict[str, Any]:
@@ -422,9 +400,9 @@ def maintenance_kpi_page(
     or empty, every line) with its KPIs and its assets', the lines to filter by, and the
     charts' series per asset.
 
-    An asset's figures are `asset_kpis`'s; a line's are computed the same way over all its
-    assets' work orders (read in one query) and their running time and breakdowns summed.
-    Costs a few queries per asset and per line, whatever the number of work orders."""
+    An asset's figures are computed as `asset_kpis` computes them; a line's the same way over
+    all its assets' work orders (read in one query for the page) and their running time and
+    breakdowns summed. A few queries per line, whatever the number of assets and work orders."""
     line_choices = [
         {"id": pk, "name": name}
         for pk, name in Asset.objects.order_by("line__position", "line__name", "line_id")
@@ -449,22 +427,21 @@ def maintenance_kpi_page(
     lines = []
     for line_assets in by_line.values():
         line = line_assets[0].line
+        plan = oee_selectors.line_plan(line)
+        states = oee_selectors.assets_oee(line_assets, start, end, plan=plan)
+        # Every asset counts, not only those making parts (`line_assets`): a conveyor's
+        # failures are the line's failures, so its running time is the line's too.
+        line_states = functools.reduce(operator.add, states.values())
+        line_facts = [fact for asset in line_assets for fact in facts[asset.pk]]
         lines.append(
             {
                 "id": line.pk,
                 "name": line.name,
                 "area": line.area.name,
-                "kpis": _shown(
-                    _line_kpis(
-                        line_assets,
-                        [fact for asset in line_assets for fact in facts[asset.pk]],
-                        start=start,
-                        end=end,
-                    )
-                ),
+                "kpis": _shown(_kpis(line_facts, line_states, start=start, end=end)),
                 "assets": [
                     {"id": asset.pk, "name": asset.name}
-                    | _shown(asset_kpis(asset=asset, start=start, end=end))
+                    | _shown(_kpis(facts[asset.pk], states[asset.pk], start=start, end=end))
                     for asset in line_assets
                 ],
             }
@@ -490,5 +467,8 @@ def maintenance_kpi_page(
             "planned": [asset["planned"] for _, asset in rows],
             "unplanned": [asset["unplanned"] for _, asset in rows],
             "backlog": [asset["backlog"] for _, asset in rows],
+            "lines": [line["name"] for line in lines],
+            "line_pm_compliance": [line["kpis"]["pm_compliance_percent"] for line in lines],
+            "line_planned": [line["kpis"]["planned_percent"] for line in lines],
         },
     }

@@ -1,6 +1,6 @@
 /*
- * The maintenance KPI page's charts: MTBF and MTTR per asset, and planned against unplanned
- * work per asset with the open backlog. The figures and tables are rendered by the server.
+ * The maintenance KPI page's charts: PM compliance and the planned share per line, MTBF and
+ * MTTR per asset, and planned against unplanned work per asset with the open backlog. The figures and tables are rendered by the server.
  */
 "use strict";
 
@@ -31,6 +31,35 @@
   };
   const mostWork = Math.max(0, ...data.assets.map((_, i) => Math.max(data.planned[i] + data.unplanned[i], data.backlog[i])));
   const source = (i) => (data.reliability_from[i] === "work_orders" ? "from work orders" : "from breakdown states");
+
+  Plotly.newPlot(
+    document.getElementById("mkpi-lines-chart"),
+    [
+      {
+        type: "bar",
+        name: "PM compliance (%)",
+        x: data.lines,
+        y: data.line_pm_compliance,
+        marker: { color: INK },
+        hovertemplate: "%{x}: PM compliance %{y:.0f} %<extra></extra>",
+      },
+      {
+        type: "bar",
+        name: "Planned work (%)",
+        x: data.lines,
+        y: data.line_planned,
+        marker: { color: BLUE },
+        hovertemplate: "%{x}: %{y:.0f} % of work planned<extra></extra>",
+      },
+    ],
+    {
+      ...base,
+      barmode: "group",
+      annotations: data.lines.length ? [] : empty,
+      yaxis: { ...axis, range: [0, 100], ticksuffix: " %", dtick: 25 },
+    },
+    CONFIG,
+  );
 
   // MTBF runs to hundreds of hours and MTTR to a few: each gets its own scale, side by side.
   Plotly.newPlot(

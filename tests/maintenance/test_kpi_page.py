@@ -169,6 +169,7 @@ def test_it_gives_each_asset_its_own_figures(press_line):
     own = selectors.asset_kpis(
         asset=press_line["press"], start=press_line["start"], end=press_line["end"]
     )
+    assert own.pop("asset") == press["id"]
     assert own.items() <= press.items()
 
 
@@ -232,6 +233,10 @@ def test_it_shows_the_chosen_lines_and_charts_their_assets(press_line, quiet_lin
         "planned": [1, 1, 0, 0],
         "unplanned": [3, 1, 0, 0],
         "backlog": [1, 1, 0, 0],
+        # The lines: the same figures as their tiles (compliance 1 of 2, planned 2 of 6).
+        "lines": [press_line["line"].name, quiet_line["line"].name],
+        "line_pm_compliance": [50.0, None],
+        "line_planned": [33.3, None],
     }
 
 
@@ -359,7 +364,7 @@ def test_an_unknown_period_falls_back_to_thirty_days(client, wanted):
 @pytest.mark.services
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_the_maintenance_kpi_page_draws_both_charts(browser, web):  # noqa: F811
+def test_the_maintenance_kpi_page_draws_its_charts(browser, web):  # noqa: F811
     now = timezone.now()
     press = make_asset(slug="press")
     round_the_clock(press.line)
@@ -398,5 +403,10 @@ def test_the_maintenance_kpi_page_draws_both_charts(browser, web):  # noqa: F811
         ["Unplanned", [press.name], [2]],
         ["Open backlog", [press.name], [1]],
     ]
-    assert browser.find_elements("css selector", "#mkpi-reliability-chart .bars path")
-    assert browser.find_elements("css selector", "#mkpi-planned-chart .bars path")
+    lines = WebDriverWait(browser, 15).until(lambda d: drawn("mkpi-lines-chart"))
+    assert lines == [
+        ["PM compliance (%)", [press.line.name], [100.0]],
+        ["Planned work (%)", [press.line.name], [33.3]],
+    ]
+    for chart in ("mkpi-lines-chart", "mkpi-reliability-chart", "mkpi-planned-chart"):
+        assert browser.find_elements("css selector", f"#{chart} .bars path")

@@ -617,3 +617,12 @@ def test_the_asset_page_ranks_its_failures_and_shows_the_last_fix_of_each(client
     text = page.content.decode()
     assert "Noise: bearing replaced" in text
     assert "Noise: tightened guard" not in text  # only the last fix of each failure
+
+
+def test_the_feedback_pages_are_linked_for_those_who_may_open_them(client, crew):  # noqa: F811
+    links = [reverse("maintenance:rules"), reverse("health:models"), reverse("maintenance:kpis")]
+    work = as_user(client, crew["sam"]).get(reverse("maintenance:list")).content.decode()
+    assert all(f'href="{link}"' in work for link in links)
+    assert f'href="{links[0]}"' in client.get(reverse("alerts-inbox")).content.decode()
+    work = as_user(client, crew["tom"]).get(reverse("maintenance:list")).content.decode()
+    assert [f'href="{link}"' in work for link in links] == [False, False, True]

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Max, Sum
 from django.utils import timezone
@@ -18,7 +19,7 @@ from plantops.alerts.models import Alert, RuleSource
 from plantops.assets.models import Asset, MachineState
 from plantops.health import services as health_services
 from plantops.health.models import FailureMode, FailureSource, Prediction
-from plantops.maintenance import meters, workflow
+from plantops.maintenance import meters, photos, workflow
 from plantops.maintenance.models import (
     ChecklistItem,
     CodeKind,
@@ -386,29 +387,12 @@ def workorder_note(*, work_order: WorkOrder, user: AbstractBaseUser, note: str) 
     _record(work_order, "note", user, at=timezone.now(), note=note.strip())
 
 
-# The first bytes of the image formats tablet cameras and browsers produce.
-_IMAGE_MAGIC = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"RIFF", "image/webp"),  # checked further below: RIFF....WEBP
-)
-
-
-def image_type(head: bytes) -> str | None:
-    """The content type of an image from its first bytes, or None if it is not one we keep."""
-    for magic, content_type in _IMAGE_MAGIC:
-        if head.startswith(magic):
-            if content_type == "image/webp" and head[8:12] != b"WEBP":
-                return None
-            return content_type
-    return None
-
-
 @transaction.atomic
 def photo_add(
     *, work_order: WorkOrder, upload: Any, user: AbstractBaseUser, caption: str = ""
 ) -> WorkOrderPhoto:
-    """Keep a photo from the tablet's camera with the work order: JPEG, PNG or WebP."""
+    """Keep a photo from the tablet's camera with the work order: a JPEG, PNG or WebP, kept
+    upright, at most `photos.MAX_SIDE` pixels on its long side and without camera metadata."""
     work_order = _locked(work_order)
     if not may_add_to(work_order, user):
         raise TransitionRefused("You may not add photos to this work order.")
@@ -417,21 +401,19 @@ def photo_add(
     if upload.size > settings.PHOTO_MAX_BYTES:
         limit = settings.PHOTO_MAX_BYTES / 1024 / 1024
         raise ValidationError({"photo": f"The photo is larger than {limit:.0f} MB."})
-    head = upload.read(16)
-    upload.seek(0)
-    content_type = image_type(head)
-    if content_type is None:
-        raise ValidationError({"photo": "That file is not a JPEG, PNG or WebP photo."})
+    try:
+        kept = photos.prepare(upload.read())
+    except photos.NotAPhoto as refused:
+        raise ValidationError({"photo": str(refused)}) from refused
     now = timezone.now()
     photo = WorkOrderPhoto(
         work_order=work_order,
-        content_type=content_type,
+        content_type=kept.content_type,
         caption=caption.strip()[:200],
         taken_by=user,
         taken_at=now,
     )
-    extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[content_type]
-    photo.image.save(f"{now:%Y%m%dT%H%M%S}.{extension}", upload, save=False)
+    photo.image.save(f"{now:%Y%m%dT%H%M%S}.{kept.extension}", ContentFile(kept.data), save=False)
     # The file is written before the rows: if they cannot be written, it must not stay.
     try:
         photo.save()

@@ -4,6 +4,7 @@ or a prediction, the search of past work, and the feedback on the rule and model
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from plantops.health.models import FailureEvent, FailureMode
 from plantops.maintenance import services
@@ -19,20 +21,30 @@ from plantops.maintenance.models import FailureCode, Part, WorkOrder, WorkOrderP
 from plantops.maintenance.selectors import asset_maintenance
 from plantops.oee.models import StateEvent
 from tests.factories import make_asset
+from tests.maintenance.test_photos import camera_jpeg
 from tests.maintenance.test_work_orders import crew, person, prediction_alert  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
-# The smallest valid PNG: one transparent pixel.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000d49444154789c6300010000000500010d0a2db40000000049454e44ae426082"
-)
+
+def one_pixel_png() -> bytes:
+    """A one-pixel transparent PNG: the smallest photo there is."""
+    out = io.BytesIO()
+    Image.new("RGBA", (1, 1), (0, 0, 0, 0)).save(out, format="PNG")
+    return out.getvalue()
+
+
+PNG = one_pixel_png()
 
 
 @pytest.fixture(autouse=True)
 def media(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def stored_bytes(photo: WorkOrderPhoto) -> bytes:
+    with photo.image.open("rb") as stored:
+        return stored.read()
 
 
 def as_user(client, user: User | None):
@@ -306,7 +318,8 @@ def test_a_technician_does_the_work_on_the_tablet_from_start_to_done(client, cre
     photo = work.photos.get()
     served = client.get(reverse("maintenance:photo", args=[work.pk, photo.pk]))
     assert served["Content-Type"] == "image/png"
-    assert b"".join(served.streaming_content) == PNG
+    assert b"".join(served.streaming_content) == stored_bytes(photo)
+    assert Image.open(io.BytesIO(stored_bytes(photo))).size == (1, 1)
     page = client.get(detail).content.decode()
     assert "Findings" in page
     assert "Replaced belt; pulley to watch." in page
@@ -530,19 +543,19 @@ def test_past_work_is_found_by_asset_code_and_words(client, crew):  # noqa: F811
     assert [w.pk for w in found.context["work_orders"]] == [open_one.pk]  # a note made on it
 
 
-def test_a_camera_sized_photo_is_kept_whole_under_a_name_the_server_chooses(crew):  # noqa: F811
+def test_a_camera_photo_is_kept_scaled_and_stripped_under_a_name_the_server_chooses(crew):  # noqa: F811
     work = scheduled_work(crew)
     services.workorder_move(work_order=work, target="in_progress", user=crew["tom"])
-    big = b"\xff\xd8\xff\xe0" + bytes(3 * 1024 * 1024)
     photo = services.photo_add(
         work_order=work,
-        upload=SimpleUploadedFile("../../etc/passwd.jpg", big),
+        upload=SimpleUploadedFile("../../etc/passwd.jpg", camera_jpeg(4000, 3000)),
         user=crew["tom"],
     )
     assert photo.content_type == "image/jpeg"
     assert re.fullmatch(rf"work-orders/{work.pk}/\d{{8}}T\d{{6}}(_\w+)?\.jpg", photo.image.name)
-    with photo.image.open("rb") as stored:
-        assert stored.read() == big
+    kept = Image.open(io.BytesIO(stored_bytes(photo)))
+    assert kept.size == (2048, 1536)
+    assert not kept.getexif().get_ifd(0x8825)  # no GPS position
 
 
 def test_a_photo_whose_rows_cannot_be_written_leaves_no_file(crew, monkeypatch, settings):  # noqa: F811

@@ -23,9 +23,12 @@ class CompleteForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    assignee = forms.IntegerField()
+    assignee = forms.IntegerField(label="Technician")
     due_at = forms.DateTimeField(
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+        label="When", input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+    )
+    estimated_minutes = forms.IntegerField(
+        label="Estimated minutes", required=False, min_value=1, max_value=60 * 24 * 30
     )
 
 

@@ -337,17 +337,26 @@ def workorder_move(
 
 @transaction.atomic
 def workorder_schedule(
-    *, work_order: WorkOrder, assignee: AbstractBaseUser, due_at: datetime, user: AbstractBaseUser
+    *,
+    work_order: WorkOrder,
+    assignee: AbstractBaseUser,
+    due_at: datetime,
+    user: AbstractBaseUser,
+    estimated_minutes: int | None = None,
 ) -> WorkOrder:
-    """Give an approved work order its technician and date."""
+    """Give an approved work order its technician and date (and the labour it should take,
+    if the supervisor gives it: the backlog's hours are summed from it)."""
     if not assignee.has_perm("maintenance.execute_workorder") and not assignee.is_superuser:
         raise ValidationError({"assignee": f"{assignee} is not a technician."})
     work_order = _locked(work_order)
     workflow.check(Status(work_order.status), Status.SCHEDULED, role_of(user))
     work_order.assignee = assignee
     work_order.due_at = due_at
-    work_order.save(update_fields=["assignee", "due_at"])
-    _record(work_order, "assigned", user, at=timezone.now(), note=f"to {assignee}")
+    if estimated_minutes is not None:
+        work_order.estimated_minutes = estimated_minutes
+    work_order.save(update_fields=["assignee", "due_at", "estimated_minutes"])
+    estimate = f", about {estimated_minutes} min" if estimated_minutes is not None else ""
+    _record(work_order, "assigned", user, at=timezone.now(), note=f"to {assignee}{estimate}")
     return _move(work_order, Status.SCHEDULED, user)
 
 

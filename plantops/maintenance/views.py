@@ -169,24 +169,27 @@ def work_move(request: HttpRequest, work_order_id: int) -> HttpResponse:
 def work_schedule(request: HttpRequest, work_order_id: int) -> HttpResponse:
     work_order = _work_order_or_404(work_order_id)
     form = forms.ScheduleForm(request.POST)
+    assignee = None
     if not form.is_valid():
         messages.error(request, forms.first_error(form))
-        return _to_work_order(work_order.pk)
-    assignee = get_user_model().objects.filter(pk=form.cleaned_data["assignee"]).first()
-    if assignee is None:
-        messages.error(request, "Choose a technician.")
-        return _to_work_order(work_order.pk)
-    _attempt(
+    else:
+        assignee = get_user_model().objects.filter(pk=form.cleaned_data["assignee"]).first()
+        if assignee is None:
+            messages.error(request, "Choose a technician.")
+    if assignee is not None and _attempt(
         request,
         lambda: services.workorder_schedule(
             work_order=work_order,
             assignee=assignee,
             due_at=form.cleaned_data["due_at"],
+            estimated_minutes=form.cleaned_data["estimated_minutes"],
             user=request.user,
         ),
         f"Scheduled for {assignee.get_username()}.",
-    )
-    return _to_work_order(work_order.pk)
+    ):
+        return _to_work_order(work_order.pk)
+    # Refused: the same screen with the choices as made.
+    return _detail(request, work_order.pk, posted=request.POST, status=400)
 
 
 @login_required

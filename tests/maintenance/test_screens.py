@@ -376,16 +376,21 @@ def test_a_supervisor_approves_and_schedules_from_the_screen(client, crew):  # n
         follow=True,
     )
     assert "is not a technician" in not_a_technician.content.decode()
+    assert not_a_technician.status_code == 400
+    # The refused form comes back as it was filled in.
+    assert 'value="2026-12-03T08:00"' in not_a_technician.content.decode()
     client.post(
         reverse("maintenance:schedule", args=[work.pk]),
-        {"assignee": crew["tom"].pk, "due_at": "2026-12-03T08:00"},
+        {"assignee": crew["tom"].pk, "due_at": "2026-12-03T08:00", "estimated_minutes": "90"},
     )
     work.refresh_from_db()
-    assert (work.status, work.assignee, work.due_at.isoformat()) == (
+    assert (work.status, work.assignee, work.due_at.isoformat(), work.estimated_minutes) == (
         "scheduled",
         crew["tom"],
         "2026-12-03T08:00:00+00:00",
+        90,
     )
+    assert work.events.get(kind="assigned").note == "to tom, about 90 min"
 
 
 # --- one tap from an alert or a prediction ---------------------------------------------------

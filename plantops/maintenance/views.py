@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from plantops.alerts.models import Alert
 from plantops.assets.models import Asset
+from plantops.assets.selectors import UnknownReference, asset_by_reference
 from plantops.core.auth import api_login_required
 from plantops.floor import selectors as floor_selectors
 from plantops.health.models import Prediction
@@ -406,28 +407,10 @@ def _bad(errors: dict[str, list[str]]) -> JsonResponse:
 
 
 def _asset(reference: str) -> Asset:
-    """An asset by its slug, or by site/area/line/asset where the slug alone is ambiguous."""
-    parts = reference.split("/")
-    assets = Asset.objects.select_related("line__area__site")
-    if len(parts) == 4:
-        assets = assets.filter(
-            line__area__site__slug=parts[0],
-            line__area__slug=parts[1],
-            line__slug=parts[2],
-            slug=parts[3],
-        )
-    elif len(parts) == 1:
-        assets = assets.filter(slug=reference)
-    else:
-        raise ValidationError({"asset": "asset is an asset's slug, or site/area/line/asset"})
-    found = list(assets[:2])
-    if not found:
-        raise ValidationError({"asset": f"no asset {reference!r}"})
-    if len(found) > 1:
-        raise ValidationError(
-            {"asset": f"more than one asset is called {reference!r}: give the path"}
-        )
-    return found[0]
+    try:
+        return asset_by_reference(reference)
+    except UnknownReference as unknown:
+        raise ValidationError({"asset": str(unknown)}) from unknown
 
 
 @csrf_exempt  # token clients send no CSRF token; session clients are checked below

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from plantops.assets.models import Asset, Line
+from plantops.assets.selectors import UnknownReference, line_by_reference
 from plantops.core.auth import api_login_required
 from plantops.oee import selectors, services
 from plantops.oee.models import StateEvent, StopReason
@@ -38,22 +39,11 @@ def _moment(request: HttpRequest, name: str) -> datetime:
     return moment
 
 
-def _line(slug: str) -> Line:
-    """A line by its slug, or by site/area/line where the slug alone is ambiguous."""
-    parts = slug.split("/")
-    lines = Line.objects.select_related("area__site")
-    if len(parts) == 3:
-        lines = lines.filter(area__site__slug=parts[0], area__slug=parts[1], slug=parts[2])
-    elif len(parts) == 1:
-        lines = lines.filter(slug=slug)
-    else:
-        raise BadRequest("line is a line's slug, or site/area/line")
-    found = list(lines[:2])
-    if not found:
-        raise BadRequest(f"no line {slug!r}")
-    if len(found) > 1:
-        raise BadRequest(f"more than one line is called {slug!r}: give site/area/line")
-    return found[0]
+def _line(reference: str) -> Line:
+    try:
+        return line_by_reference(reference)
+    except UnknownReference as unknown:
+        raise BadRequest(str(unknown)) from unknown
 
 
 @require_GET

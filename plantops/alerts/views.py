@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from plantops.alerts import kpis, selectors, services
 from plantops.alerts.models import Alert
 from plantops.core.auth import api_login_required
+from plantops.core.querystrings import choice_buttons, toggle_buttons
 
 
 @require_GET
@@ -52,28 +53,6 @@ STATE_LABELS = selectors.STATE_LABELS
 
 def _int_list(values: list[str]) -> list[int]:
     return [int(value) for value in values if value.isdigit()]
-
-
-def _toggle_url(query: QueryDict, key: str, value: str) -> str:
-    """This page's query string with `value` added to or removed from `key`."""
-    toggled = query.copy()
-    toggled.pop("partial", None)
-    values = toggled.getlist(key)
-    toggled.setlist(key, [v for v in values if v != value] if value in values else [*values, value])
-    return f"?{toggled.urlencode()}"
-
-
-def _filter_buttons(query: QueryDict, key: str, options: list[tuple[str, str]]) -> list[dict]:
-    chosen = query.getlist(key)
-    return [
-        {
-            "label": label,
-            "value": value,
-            "on": value in chosen,
-            "url": _toggle_url(query, key, value),
-        }
-        for value, label in options
-    ]
 
 
 def _here(request: HttpRequest) -> str:
@@ -117,21 +96,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
     }
     if query.get("partial") == "1":
         return render(request, "alerts/_inbox_list.html", context)
-    sort_query = query.copy()
-    sort_query.pop("partial", None)
-    sorts = []
-    for value, label in [("newest", "Newest"), ("priority", "Priority")]:
-        sort_query["sort"] = value
-        sorts.append({"label": label, "on": value == sort, "url": f"?{sort_query.urlencode()}"})
     context |= {
-        "line_buttons": _filter_buttons(
+        "line_buttons": toggle_buttons(
             query, "line", [(str(line.pk), line.name) for line in selectors.inbox_lines()]
         ),
-        "priority_buttons": _filter_buttons(
+        "priority_buttons": toggle_buttons(
             query, "priority", [(p.value, p.value.upper()) for p in selectors.PRIORITIES]
         ),
-        "state_buttons": _filter_buttons(query, "state", list(STATE_LABELS.items())),
-        "sort_buttons": sorts,
+        "state_buttons": toggle_buttons(query, "state", list(STATE_LABELS.items())),
+        "sort_buttons": choice_buttons(
+            query, "sort", [("newest", "Newest"), ("priority", "Priority")], sort
+        ),
     }
     return render(request, "alerts/inbox.html", context)
 
@@ -336,19 +311,14 @@ def alarm_kpis(request: HttpRequest) -> HttpResponse:
     ]
     worst_average = max((r.average_per_10min for r in report.rates), default=0.0)
     flood_percent = max((f.percent_of_period for f in report.floods.values()), default=0.0)
-    range_query = query.copy()
-    range_buttons = []
-    for key, (label, _) in KPI_RANGES.items():
-        range_query["range"] = key
-        range_buttons.append(
-            {"label": label, "on": key == range_key, "url": f"?{range_query.urlencode()}"}
-        )
     context = {
         "report": report,
         "rates": rates,
         "range_label": KPI_RANGES[range_key][0],
-        "range_buttons": range_buttons,
-        "line_buttons": _filter_buttons(
+        "range_buttons": choice_buttons(
+            query, "range", [(key, label) for key, (label, _) in KPI_RANGES.items()], range_key
+        ),
+        "line_buttons": toggle_buttons(
             query, "line", [(str(line.pk), line.name) for line in selectors.inbox_lines()]
         ),
         "summary": {

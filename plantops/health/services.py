@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from django.conf import settings
@@ -738,19 +738,25 @@ def prediction_condition(prediction: Prediction, *, asset_name: str) -> External
             high_days=prediction.rul_high_days,
             confidence=prediction.confidence,
         ),
-        evidence={
-            "value": round(prediction.rul_days, 2),
-            "prediction_id": prediction.pk,
-            "failure_mode": mode.code,
-            "rul_low_days": round(prediction.rul_low_days, 2),
-            "rul_days": round(prediction.rul_days, 2),
-            "rul_high_days": round(prediction.rul_high_days, 2),
-            "confidence": prediction.confidence,
-            "health_index": round(prediction.health_index, 3),
-            "model": prediction.model.label,
-            "drivers": prediction.inputs.get("drivers", []),
-        },
+        evidence={"value": round(prediction.rul_days, 2)} | prediction_evidence(prediction),
     )
+
+
+def prediction_evidence(prediction: Prediction) -> dict[str, Any]:
+    """What a prediction says, as its alert and the work on it keep it: the interval, its
+    confidence, the health index, the model and the signals that drive it."""
+    return {
+        "prediction_id": prediction.pk,
+        "failure_mode": prediction.failure_mode.code,
+        "rul_low_days": round(prediction.rul_low_days, 2),
+        "rul_days": round(prediction.rul_days, 2),
+        "rul_high_days": round(prediction.rul_high_days, 2),
+        "confidence": prediction.confidence,
+        "health_index": round(prediction.health_index, 3),
+        "model": prediction.model.label,
+        "made_at": prediction.made_at.isoformat(),
+        "drivers": prediction.inputs.get("drivers", []),
+    }
 
 
 def predicted_asset_ids() -> list[int]:

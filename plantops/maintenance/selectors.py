@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 
-from plantops.alerts.lifecycle import AlarmState
+from plantops.alerts import selectors as alert_selectors
 from plantops.alerts.models import Alert, AlertRule
 from plantops.assets.models import Asset, MachineState
 from plantops.maintenance import workflow
@@ -103,8 +103,6 @@ def rule_precision(*, rule_ids: list[int] | None = None) -> dict[int, dict[str, 
 
 # --- the tablet screens ------------------------------------------------------------------------
 
-OPEN = [s.value for s in workflow.Status if s not in workflow.FINAL]
-OPEN_ALERT_STATES = [AlarmState.ACTIVE_UNACK, AlarmState.ACTIVE_ACK, AlarmState.RTN_UNACK]
 LISTS = {
     "mine": "My work",
     "approve": "To approve",
@@ -141,7 +139,9 @@ def work_order_list(
         "asset__line", "assignee", "problem", "cause", "remedy"
     )
     if which == "mine":
-        found = found.filter(assignee=user, status__in=OPEN).order_by("due_at", "-created_at")
+        found = found.filter(assignee=user, status__in=workflow.OPEN).order_by(
+            "due_at", "-created_at"
+        )
     elif which == "approve":
         found = found.filter(status=workflow.Status.REQUESTED).order_by("created_at")
     elif which == "schedule":
@@ -149,7 +149,7 @@ def work_order_list(
     elif which == "done":
         found = found.filter(status=workflow.Status.DONE).order_by("-completed_at")
     else:
-        found = found.filter(status__in=OPEN).order_by("due_at", "-created_at")
+        found = found.filter(status__in=workflow.OPEN).order_by("due_at", "-created_at")
     if asset_id is not None:
         found = found.filter(asset_id=asset_id)
     if code_id is not None:
@@ -187,8 +187,8 @@ def technicians() -> list[AbstractBaseUser]:
 
 
 def downtime_of(work_order: WorkOrder) -> dict[str, Any] | None:
-    """The stop the work is linked to: when it began, when the asset ran again (None while
-    it is still down), and how long it lasted so far."""
+    """The stop the work is linked to: when it began, why, and when the asset ran again
+    (None while it is still down)."""
     stop = work_order.downtime
     if stop is None:
         return None
@@ -278,14 +278,14 @@ def asset_maintenance(*, asset: Asset, limit: int = 5) -> dict[str, Any]:
         row["times"] += 1
     frequent = sorted(failures.values(), key=lambda row: (-row["times"], row["label"]))[:limit]
     alerts = (
-        Alert.objects.filter(asset=asset, state__in=OPEN_ALERT_STATES)
+        Alert.objects.filter(asset=asset, state__in=alert_selectors.OPEN_STATES)
         .select_related("rule")
         .order_by("-last_at")[:limit]
     )
     return {
         "alerts": list(alerts),
         "open": list(
-            WorkOrder.objects.filter(asset=asset, status__in=OPEN)
+            WorkOrder.objects.filter(asset=asset, status__in=workflow.OPEN)
             .select_related("assignee")
             .order_by("due_at", "-created_at")[:limit]
         ),

@@ -158,26 +158,25 @@ def current_stop(asset: Asset) -> StateEvent | None:
 
 
 def problem_report(
-    *, asset: Asset, problem: FailureCode | None, user: AbstractBaseUser, note: str = ""
+    *, asset: Asset, problem: FailureCode | None, user: AbstractBaseUser
 ) -> WorkOrder:
     """An operator's report from the tablet: what is wrong with which machine, nothing more.
 
-    A report of the same problem on the same asset that is still open is not made twice: the
-    note is added to the open one, which is returned."""
+    A report of the same problem on the same asset that is still open is not made twice: it
+    is recorded on the open one (who reported it again, when), which is returned."""
     label = problem.label if problem is not None else "Problem reported"
     with transaction.atomic():
         # One report at a time per asset: two operators tapping at once make one request.
         Asset.objects.select_for_update().filter(pk=asset.pk).first()
         same = WorkOrder.objects.filter(asset=asset, problem=problem, kind=WorkOrderKind.REQUEST)
-        open_one = same.exclude(status__in=[s.value for s in workflow.FINAL]).first()
+        open_one = same.filter(status__in=workflow.OPEN).first()
         if open_one is not None:
-            _record(open_one, "reported", user, at=timezone.now(), note=note or "Reported again.")
+            _record(open_one, "reported", user, at=timezone.now(), note="Reported again.")
             return open_one
         return workorder_create(
             asset=asset,
             kind=WorkOrderKind.REQUEST,
             title=f"{label} on {asset.name}",
-            description=note,
             user=user,
             priority=WorkOrderPriority.HIGH if current_stop(asset) else WorkOrderPriority.MEDIUM,
             problem=problem,
@@ -192,22 +191,6 @@ def workorder_from_prediction(*, prediction: Prediction, user: AbstractBaseUser)
     with transaction.atomic():
         Prediction.objects.select_for_update().filter(pk=prediction.pk).first()
         return _from_prediction(prediction, user)
-
-
-def prediction_evidence(prediction: Prediction) -> dict[str, Any]:
-    """What a prediction says, as a work order keeps it: the interval, its confidence, the
-    health index and the signals that drive it."""
-    return {
-        "prediction_id": prediction.pk,
-        "failure_mode": prediction.failure_mode.code,
-        "rul_low_days": round(prediction.rul_low_days, 2),
-        "rul_days": round(prediction.rul_days, 2),
-        "rul_high_days": round(prediction.rul_high_days, 2),
-        "confidence": prediction.confidence,
-        "health_index": round(prediction.health_index, 3),
-        "made_at": prediction.made_at.isoformat(),
-        "drivers": prediction.inputs.get("drivers", []),
-    }
 
 
 def _from_prediction(prediction: Prediction, user: AbstractBaseUser) -> WorkOrder:
@@ -228,7 +211,7 @@ def _from_prediction(prediction: Prediction, user: AbstractBaseUser) -> WorkOrde
             failure_mode=prediction.failure_mode,
             kind=WorkOrderKind.PREDICTIVE,
         )
-        .exclude(status__in=[s.value for s in workflow.FINAL])
+        .filter(status__in=workflow.OPEN)
         .first()
     )
     if open_one is not None:
@@ -247,7 +230,7 @@ def _from_prediction(prediction: Prediction, user: AbstractBaseUser) -> WorkOrde
         due_at=prediction.made_at + timedelta(days=max(prediction.rul_low_days, 0.0)),
         prediction=prediction,
         failure_mode=prediction.failure_mode,
-        evidence=prediction_evidence(prediction),
+        evidence=health_services.prediction_evidence(prediction),
     )
 
 
@@ -257,7 +240,7 @@ def workorder_from_alert(*, alert: Alert, user: AbstractBaseUser) -> WorkOrder:
     remaining-life interval, the alert's history). A second tap opens the same work order,
     also when two people tap at once (the alert's row is locked while one is made)."""
     Alert.objects.select_for_update().filter(pk=alert.pk).first()
-    open_one = alert.work_orders.exclude(status__in=[s.value for s in workflow.FINAL]).first()
+    open_one = alert.work_orders.filter(status__in=workflow.OPEN).first()
     if open_one is not None:
         return open_one
     evidence = dict(alert.evidence)
@@ -265,13 +248,13 @@ def workorder_from_alert(*, alert: Alert, user: AbstractBaseUser) -> WorkOrder:
     failure_mode = None
     if "prediction_id" in evidence:
         prediction = (
-            Prediction.objects.select_related("failure_mode")
+            Prediction.objects.select_related("failure_mode", "model")
             .filter(pk=evidence["prediction_id"])
             .first()
         )
         if prediction is not None:
             failure_mode = prediction.failure_mode
-            evidence = prediction_evidence(prediction) | evidence
+            evidence = health_services.prediction_evidence(prediction) | evidence
     if alert.signal is not None and "signal" not in evidence:
         evidence["signal"] = {
             "name": alert.signal.name,

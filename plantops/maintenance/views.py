@@ -26,6 +26,7 @@ from plantops.alerts.models import Alert
 from plantops.assets.models import Asset
 from plantops.assets.selectors import UnknownReference, asset_by_reference
 from plantops.core.auth import api_login_required
+from plantops.core.querystrings import choice_buttons, toggle_buttons
 from plantops.floor import selectors as floor_selectors
 from plantops.health.models import Prediction
 from plantops.maintenance import forms, selectors, services
@@ -79,13 +80,6 @@ def work_list(request: HttpRequest) -> HttpResponse:
         which = selectors.default_list(request.user)
     asset_id, code_id = _int(request.GET.get("asset")), _int(request.GET.get("code"))
     text = request.GET.get("q", "").strip()[:200]
-    query = request.GET.copy()
-    tabs = []
-    for key, label in selectors.LISTS.items():
-        query["list"] = key
-        tabs.append(
-            {"key": key, "label": label, "on": key == which, "url": f"?{query.urlencode()}"}
-        )
     found = list(
         selectors.work_order_list(
             user=request.user, which=which, asset_id=asset_id, code_id=code_id, text=text
@@ -93,7 +87,7 @@ def work_list(request: HttpRequest) -> HttpResponse:
     )
     context = {
         "which": which,
-        "tabs": tabs,
+        "tabs": choice_buttons(request.GET, "list", list(selectors.LISTS.items()), which),
         "work_orders": found,
         "capped": len(found) == selectors.MAX_ON_SCREEN,
         "assets": Asset.objects.select_related("line").order_by("line__name", "name"),
@@ -326,7 +320,7 @@ def work_from_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
 def work_from_prediction(request: HttpRequest, asset_id: int) -> HttpResponse:
     """One tap on a prediction: predictive work on the latest prediction of that failure mode."""
     prediction = (
-        Prediction.objects.select_related("asset", "failure_mode")
+        Prediction.objects.select_related("asset", "failure_mode", "model")
         .filter(asset_id=asset_id, failure_mode__code=request.POST.get("mode", ""))
         .order_by("-made_at")
         .first()
@@ -362,12 +356,7 @@ def report(request: HttpRequest, asset_id: int) -> HttpResponse:
         if problem is None and code != "other":
             messages.error(request, "Tap what is wrong.")
             return redirect("maintenance:report", asset_id=asset.pk)
-        work_order = services.problem_report(
-            asset=asset,
-            problem=problem,
-            user=request.user,
-            note=request.POST.get("note", "").strip()[:2000],
-        )
+        work_order = services.problem_report(asset=asset, problem=problem, user=request.user)
         more = (
             " Add a photo or a note below if you can."
             if services.may_add_to(work_order, request.user)
@@ -499,13 +488,6 @@ KPI_RANGES = {"7d": ("7 days", 7), "30d": ("30 days", 30), "90d": ("90 days", 90
 KPI_DEFAULT_RANGE = "30d"
 
 
-def _kpi_url(request: HttpRequest, key: str, values: list[str]) -> str:
-    """This page's query string with `key` set to `values`."""
-    query = request.GET.copy()
-    query.setlist(key, values)
-    return f"?{query.urlencode()}"
-
-
 @login_required
 @permission_required("maintenance.view_workorder", raise_exception=True)
 @require_safe
@@ -522,26 +504,16 @@ def maintenance_kpis(request: HttpRequest) -> HttpResponse:
         end=end,
         line_ids=[int(value) for value in chosen] or None,
     )
-    range_buttons = [
-        {"label": label, "on": key == range_key, "url": _kpi_url(request, "range", [key])}
-        for key, (label, _) in KPI_RANGES.items()
-    ]
-    line_buttons = []
-    for line in page["line_choices"]:
-        value = str(line["id"])
-        on = value in chosen
-        others = [v for v in chosen if v != value]
-        line_buttons.append(
-            {
-                "label": line["name"],
-                "value": value,
-                "on": on,
-                "url": _kpi_url(request, "line", others if on else [*chosen, value]),
-            }
-        )
     context = page | {
         "range_label": KPI_RANGES[range_key][0],
-        "range_buttons": range_buttons,
-        "line_buttons": line_buttons,
+        "range_buttons": choice_buttons(
+            request.GET,
+            "range",
+            [(key, label) for key, (label, _) in KPI_RANGES.items()],
+            range_key,
+        ),
+        "line_buttons": toggle_buttons(
+            request.GET, "line", [(str(line["id"]), line["name"]) for line in page["line_choices"]]
+        ),
     }
     return render(request, "maintenance/kpis.html", context)

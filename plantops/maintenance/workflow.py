@@ -33,6 +33,7 @@ class Role(StrEnum):
 
 
 FINAL = frozenset({Status.DONE, Status.CANCELLED})
+OPEN = frozenset(Status) - FINAL
 _SUPERVISING = frozenset({Role.SUPERVISOR, Role.ADMIN})
 _EXECUTING = frozenset({Role.TECHNICIAN, Role.SUPERVISOR, Role.ADMIN})
 

@@ -16,12 +16,10 @@
   const SLIDE_EVERY_MS = 15000;
   const TREND_REFRESH_MS = 60000;
   const TREND_RETRY_MS = 10000;
-  const COLORS = {
-    ink: "#0b0d10", muted: "#454b54", grid: "#d3d7dc", line: "#1746a2", limit: "#b3261e", excursion: "#c2410c",
-    band: "rgba(23, 70, 162, 0.28)",
-  };
-  const FONT = getComputedStyle(document.body).fontFamily;
-  const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false, showTips: false };
+  const { colors: COLORS, config: CONFIG, axis } = PlantOpsCharts;
+  // Out-of-range stretches: this page's own orange, darker than the palette's (5:1 on white, not
+  // 2.6:1), so a thin line of it stands out.
+  const EXCURSION = "#c2410c";
 
   const head = document.querySelector(".asset-head");
   const assetId = Number(head.dataset.assetId);
@@ -89,8 +87,8 @@
       y: y.map((value) => (value !== null && isOutside(chart, value) ? value : null)),
       type: "scatter",
       mode: "lines+markers",
-      line: { color: COLORS.excursion, width: 4 },
-      marker: { color: COLORS.excursion, size: 7 },
+      line: { color: EXCURSION, width: 4 },
+      marker: { color: EXCURSION, size: 7 },
       ...hover,
     };
   }
@@ -109,7 +107,7 @@
     });
     const hovertemplate = `%{y:.1f} ${chart.unit}<br>%{x|%H:%M:%S}<extra></extra>`;
     return [
-      { x, y, type: "scatter", mode: "lines", line: { color: COLORS.line, width: 3 }, hovertemplate },
+      { x, y, type: "scatter", mode: "lines", line: { color: COLORS.blue, width: 3 }, hovertemplate },
       excursionTrace(chart, x, y, { hovertemplate }),
     ];
   }
@@ -168,8 +166,8 @@
       },
       {
         x, y: mean, customdata, type: "scatter", mode: "lines+markers", name: "mean",
-        line: { color: COLORS.line, width: 3 },
-        marker: { color: COLORS.line, size: mean.map((_, i) => (alone(i) ? 8 : 0)) },
+        line: { color: COLORS.blue, width: 3 },
+        marker: { color: COLORS.blue, size: mean.map((_, i) => (alone(i) ? 8 : 0)) },
         hovertemplate,
       },
       excursionTrace(chart, x, mean, { hovertemplate, customdata }),
@@ -197,27 +195,20 @@
     const annotations = [];
     for (const [limit, label] of [[chart.max, "max"], [chart.min, "min"]]) {
       if (limit === null) continue;
-      const line = { color: COLORS.limit, width: 2, dash: "dash" };
+      const line = { color: COLORS.red, width: 2, dash: "dash" };
       shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: limit, y1: limit, line });
       annotations.push({
         xref: "paper", x: 1, xanchor: "right", y: limit, yanchor: "bottom", showarrow: false,
-        text: `<b>${label} ${PlantOps.formatLimit(limit)}</b>`, font: { color: COLORS.limit, size: 14 },
+        text: `<b>${label} ${PlantOps.formatLimit(limit)}</b>`, font: { color: COLORS.red, size: 14 },
         bgcolor: "rgba(255, 255, 255, 0.85)",
       });
     }
     if (!values.some((value) => value !== null)) {
-      annotations.push({
-        xref: "paper", yref: "paper", x: 0.5, y: 0.5, showarrow: false,
-        text: `No readings in the last ${span}`, font: { color: COLORS.muted, size: 18 },
-      });
+      annotations.push(PlantOpsCharts.emptyNote(`No readings in the last ${span}`));
     }
-    const axis = { fixedrange: true, gridcolor: COLORS.grid, linecolor: COLORS.ink, ticks: "outside", tickcolor: COLORS.ink };
-    return {
+    return PlantOpsCharts.layout({
       datarevision: revision,
       margin: { l: 64, r: 12, t: 8, b: 36 },
-      font: { family: FONT, size: 15, color: COLORS.ink },
-      paper_bgcolor: "#ffffff",
-      plot_bgcolor: "#ffffff",
       showlegend: false,
       dragmode: false,
       hovermode: "closest",
@@ -225,7 +216,7 @@
       yaxis: { ...axis, range: valueRange(chart, values), zeroline: false, nticks: 5 },
       shapes,
       annotations,
-    };
+    });
   }
 
   // Redraws are batched into one animation frame; a hidden tab draws nothing until shown.

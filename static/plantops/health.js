@@ -8,9 +8,7 @@
 (() => {
   const panel = document.getElementById("health");
   if (!panel) return;
-  const FONT = getComputedStyle(document.body).fontFamily;
-  const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false, showTips: false };
-  const COLORS = { ink: "#0b0d10", grid: "#d3d7dc", band: "rgba(23, 70, 162, 0.22)", rul: "#1746a2", health: "#0b7a35", alarm: "#d0021b" };
+  const { colors: COLORS, config: CONFIG } = PlantOpsCharts;
   const REFRESH_MS = 60_000;
   let health = JSON.parse(document.getElementById("health-initial").textContent);
 
@@ -36,7 +34,7 @@
         x,
         y: history.map((p) => p.rul_days),
         mode: "lines+markers",
-        line: { color: COLORS.rul, width: 4 },
+        line: { color: COLORS.blue, width: 4 },
         marker: { size: 6 },
         name: "Remaining life (days)",
         hovertemplate: "%{y:.1f} days<extra></extra>",
@@ -46,7 +44,7 @@
         y: history.map((p) => p.health_index),
         yaxis: "y2",
         mode: "lines",
-        line: { color: COLORS.health, width: 3, dash: "dot" },
+        line: { color: COLORS.green, width: 3, dash: "dot" },
         name: "Health index",
         hovertemplate: "health %{y:.2f}<extra></extra>",
       },
@@ -54,16 +52,14 @@
     Plotly.react(
       element,
       traces,
-      {
+      PlantOpsCharts.layout({
         margin: { l: 56, r: 56, t: 8, b: 48 },
-        font: { family: FONT, size: 16, color: COLORS.ink },
-        paper_bgcolor: "rgba(0,0,0,0)",
-        plot_bgcolor: "rgba(0,0,0,0)",
+        font: { ...PlantOpsCharts.font, size: 16 },
         legend: { orientation: "h", y: -0.25 },
         yaxis: { title: { text: "days" }, rangemode: "tozero", gridcolor: COLORS.grid },
         yaxis2: { overlaying: "y", side: "right", range: [0, 1.05], showgrid: false, title: { text: "health" } },
         xaxis: { type: "date", gridcolor: COLORS.grid },
-      },
+      }),
       CONFIG,
     );
   }

@@ -14,10 +14,7 @@ window.PlantOps = window.PlantOps || {};
   const CLOSE_NOT_FOUND = 4404;
 
   const indicator = document.getElementById("connection");
-  const banner = document.getElementById("offline-banner");
-  const bannerTitle = banner.querySelector("strong");
-  const bannerDetail = banner.querySelector(".offline-detail");
-  const retryButton = banner.querySelector('[data-action="reconnect"]');
+  const banner = PlantOps.offlineBanner;
 
   // A page may hold several feeds (the floor's tiles and its line's alerts). The indicator and
   // the banner show the worst of them: one feed offline is the page offline.
@@ -25,45 +22,36 @@ window.PlantOps = window.PlantOps || {};
   const WORST_FIRST = ["gone", "offline", "connecting", "live"];
   const STATE_TEXT = { gone: "Not found", offline: "Offline", connecting: "Connecting", live: "Live" };
   let countdownTimer = 0;
+  const retryNow = () => feeds.forEach((feed) => feed.reconnectNow());
 
   function showConnection() {
     const state = WORST_FIRST.find((candidate) => feeds.some((feed) => feed.state === candidate)) || "connecting";
     indicator.hidden = false;
     indicator.dataset.state = state;
     indicator.querySelector(".conn-text").textContent = STATE_TEXT[state];
-    document.body.classList.toggle("is-offline", state === "offline" || state === "gone");
     clearInterval(countdownTimer);
     if (state === "gone") {
-      showBanner("Not found", "This asset no longer exists. Go back to the floor view.", false);
+      banner.show("Not found", "This asset no longer exists. Go back to the floor view.");
     } else if (state === "offline") {
-      showBanner("Offline — reconnecting…", "", true);
+      banner.show("Offline — reconnecting…", "", retryNow);
       countdown();
       countdownTimer = setInterval(countdown, 1000);
     } else {
-      banner.hidden = true;
+      banner.hide();
     }
-  }
-
-  function showBanner(title, detail, canRetry) {
-    bannerTitle.textContent = title;
-    bannerDetail.textContent = detail;
-    retryButton.hidden = !canRetry;
-    banner.hidden = false;
   }
 
   // "Next try in 12 s": the soonest of the offline feeds' retries.
   function countdown() {
     const offline = feeds.filter((feed) => feed.state === "offline");
     if (offline.some((feed) => feed.trying())) {
-      bannerDetail.textContent = "Values on this screen may be out of date. Trying now…";
+      banner.setDetail("Values on this screen may be out of date. Trying now…");
       return;
     }
     const retryAt = Math.min(...offline.map((feed) => feed.retryAt));
     const seconds = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
-    bannerDetail.textContent = `Values on this screen may be out of date. Next try in ${seconds} s.`;
+    banner.setDetail(`Values on this screen may be out of date. Next try in ${seconds} s.`);
   }
-
-  retryButton.addEventListener("click", () => feeds.forEach((feed) => feed.reconnectNow()));
 
   /**
    * Open a WebSocket to `path` and keep it open until the page goes away.

@@ -6,29 +6,22 @@
 
 (() => {
   const data = JSON.parse(document.getElementById("mkpi-chart-data").textContent);
-  const FONT = getComputedStyle(document.body).fontFamily;
-  const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false, showTips: false };
-  // The colours of kpis.js; orange is repair and unplanned work on both charts, and unplanned
-  // bars are also hatched, so the charts read without telling colours apart.
-  const INK = "#0b0d10";
-  const BLUE = "#1b4fd1";
-  const ORANGE = "#ff7a00";
-  const axis = { fixedrange: true, automargin: true, gridcolor: "#d5d9de", linecolor: INK, ticks: "outside", tickcolor: INK };
-  const empty = data.assets.length
-    ? []
-    : [{ text: "No assets to show", showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: 18, color: "#454b54" } }];
-  const base = {
+  const CONFIG = PlantOpsCharts.config;
+  // Orange is repair and unplanned work on both charts, and unplanned bars are also hatched,
+  // so the charts read without telling colours apart.
+  const { ink: INK, blue: BLUE, orange: ORANGE, paper: PAPER } = PlantOpsCharts.colors;
+  // Asset names and axis titles of any length: the margins grow to fit them, nothing is cut off.
+  const axis = { ...PlantOpsCharts.axis, automargin: true };
+  const empty = data.assets.length ? [] : [PlantOpsCharts.emptyNote("No assets to show")];
+  const base = PlantOpsCharts.layout({
     bargap: 0.25,
     margin: { l: 64, r: 64, t: 40, b: 64 },
     height: 360,
-    font: { family: FONT, size: 15, color: INK },
-    paper_bgcolor: "#ffffff",
-    plot_bgcolor: "#ffffff",
     showlegend: true,
     legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
     xaxis: { ...axis, type: "category" },
     annotations: empty,
-  };
+  });
   const mostWork = Math.max(0, ...data.assets.map((_, i) => Math.max(data.planned[i] + data.unplanned[i], data.backlog[i])));
   const source = (i) => (data.reliability_from[i] === "work_orders" ? "from work orders" : "from breakdown states");
 
@@ -123,7 +116,7 @@
         name: "Open backlog",
         x: data.assets,
         y: data.backlog,
-        marker: { symbol: "diamond", size: 16, color: "#ffffff", line: { color: INK, width: 3 } },
+        marker: { symbol: "diamond", size: 16, color: PAPER, line: { color: INK, width: 3 } },
         hovertemplate: "%{x}: %{y} open<extra></extra>",
       },
     ],

@@ -10,9 +10,6 @@
   const percent = (ratio) => (ratio === null || ratio === undefined ? "—" : `${Math.round(ratio * 100)}%`);
   // The usual reading of OEE on a shop floor: 85% is world class, under 60% needs attention.
   const band = (ratio) => (ratio === null || ratio === undefined ? "none" : ratio >= 0.85 ? "good" : ratio >= 0.6 ? "fair" : "poor");
-  const FONT = getComputedStyle(document.body).fontFamily;
-  const CONFIG = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false, showTips: false };
-  const COLORS = { ink: "#0b0d10", grid: "#d3d7dc", good: "#0b7a35", fair: "#b7791f", poor: "#d0021b", bar: "#1746a2" };
 
   function setText(root, role, text) {
     const element = root.querySelector(`[data-role="${role}"]`);
@@ -36,14 +33,17 @@
     const stopsBox = document.querySelector('[data-role="stops"]');
     const reasonForm = document.getElementById("reason-form");
     let screen = JSON.parse(document.getElementById("oee-initial").textContent);
+    // Only the line page has charts: the board loads no Plotly and no charts.js.
+    const { colors: COLORS, config: CONFIG } = PlantOpsCharts;
+    // The bands' colours as on the tiles, but a darker amber: the tiles' is too light for a bar on white.
+    const BAND_COLORS = { good: COLORS.green, fair: "#b7791f", poor: COLORS.red };
 
-    const layout = (extra) => ({
-      margin: { l: 56, r: 16, t: 8, b: 48 },
-      font: { family: FONT, size: 16, color: COLORS.ink },
-      paper_bgcolor: "rgba(0,0,0,0)",
-      plot_bgcolor: "rgba(0,0,0,0)",
-      ...extra,
-    });
+    const layout = (extra) =>
+      PlantOpsCharts.layout({
+        margin: { l: 56, r: 16, t: 8, b: 48 },
+        font: { ...PlantOpsCharts.font, size: 16 },
+        ...extra,
+      });
 
     function drawTrend() {
       const element = document.getElementById("oee-trend");
@@ -58,7 +58,7 @@
             type: "bar",
             x: hours.map((h) => localTime(h.hour)),
             y: hours.map((h) => (h.oee === null ? 0 : Math.round(h.oee * 100))),
-            marker: { color: hours.map((h) => COLORS[band(h.oee)] || COLORS.grid) },
+            marker: { color: hours.map((h) => BAND_COLORS[band(h.oee)] || COLORS.grid) },
             hovertemplate: "%{x}: %{y}%<extra></extra>",
           },
         ],
@@ -79,7 +79,7 @@
               orientation: "h",
               y: bars.map((b) => b.label),
               x: bars.map((b) => Math.round(b.seconds / 6) / 10),
-              marker: { color: COLORS.bar },
+              marker: { color: COLORS.blue },
               hovertemplate: "%{y}: %{x} min<extra></extra>",
             },
           ],

@@ -7,23 +7,21 @@
 "use strict";
 
 (() => {
-  const banner = document.getElementById("offline-banner");
-  const bannerTitle = banner.querySelector("strong");
-  const bannerDetail = banner.querySelector(".offline-detail");
-  const retryButton = banner.querySelector('[data-action="reconnect"]');
   const page = document.querySelector("[data-work-order-id]");
   const draftKey = page ? `plantops.work.${page.dataset.workOrderId}.draft` : "";
   const finished = document.querySelector('[data-role="wo-status"][data-status="done"], [data-role="wo-status"][data-status="cancelled"]');
 
   function showOffline(offline) {
-    banner.hidden = !offline;
-    document.body.classList.toggle("is-offline", offline);
-    if (offline) {
-      bannerTitle.textContent = "Offline — waiting for the network…";
-      bannerDetail.textContent = "What you typed is kept on this tablet. Send it again once this goes away.";
+    if (!offline) {
+      PlantOps.offlineBanner.hide();
+      return;
     }
+    PlantOps.offlineBanner.show(
+      "Offline — waiting for the network…",
+      "What you typed is kept on this tablet. Send it again once this goes away.",
+      () => window.location.reload(),
+    );
   }
-  retryButton.addEventListener("click", () => window.location.reload());
   window.addEventListener("offline", () => showOffline(true));
   window.addEventListener("online", () => showOffline(false));
   showOffline(!navigator.onLine);

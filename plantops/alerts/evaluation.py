@@ -1,35 +1,17 @@
 """Evaluate alert rules on batches of readings, carrying a small state between batches.
 
 Pure: no Django, no database. The caller keeps one `RuleState` per (rule, signal), passes it
-in with the next batch of that signal's readings and stores the state it gets back
-(`RuleState.as_dict()` / `RuleState.from_dict()` round-trip through a JSON field). The output
-is edges, not levels: `("raise" | "clear")` at the reading that completed the condition, which
-the services feed to `lifecycle.raise_condition` / `lifecycle.return_to_normal`.
+in with the next batch of that signal's `(ts_us, value)` readings, in any order, and stores the
+state it gets back (`as_dict()` / `from_dict()` round-trip through a JSON field). The output
+is edges, not levels: `ConditionChange` `raise` or `clear` at the reading that completed the
+condition, which `conditions.py` feeds to `lifecycle.raise_condition` / `return_to_normal`.
+Kinds: `high` / `low` (limit and absolute deadband, in the signal's units), `rate` (units per
+second over `window_s`) and `no_data` (`timeout_s` of silence, judged by `evaluate_no_data`).
+On/off delays are judged at reading times only. Late readings (older than the newest judged)
+may still raise a high or low rule once; a redelivered batch raises nothing twice.
+Also here: alert message templates, and `ExternalCondition` for levels from other detectors.
 
-Rule kinds, all in the signal's engineering units:
-
-- `high`: raise when value > limit; once raised, clear only when value < limit - deadband.
-- `low`: raise when value < limit; once raised, clear only when value > limit + deadband.
-- `rate`: |Δvalue| / Δt in units per second over `window_s`, measured from the newest reading
-  at least `window_s` older than the current one; raise when > limit, clear when
-  < limit - deadband. Undefined (and so never raised) until the readings span the window.
-  Its state keeps one window of readings, so pick windows to suit the sampling rate.
-- `no_data`: no reading for `timeout_s`; evaluated by `evaluate_no_data` from the last-seen
-  time, not from readings.
-
-On-delay: the raise condition must hold on every reading for `on_delay_s` before the raise;
-off-delay: the clear condition must hold on every reading for `off_delay_s` before the clear.
-A delay is judged at reading times only (the value is held between readings, and nothing
-fires without a reading); a reading that breaks the condition restarts the delay.
-
-A batch is sorted before evaluation and non-finite values are ignored. Readings older than the
-newest one already evaluated arrive late: two workers may store consecutive batches of a signal
-in either order. For a high or low rule that is normal (not active, nothing pending) they are
-judged as an excursion of their own since the last clear: a crossing among them raises, and if
-they end above the limit the alarm is cleared at the newest reading, which was already judged
-normal. A late reading at or before the last clear, or one while the rule is active or pending,
-changes nothing (its period is already decided), so a redelivered batch raises nothing twice.
-Rate rules ignore late readings: their window needs the readings in order.
+See docs/alert-lifecycle.md.
 """
 
 from __future__ import annotations
@@ -222,7 +204,7 @@ def _run(
 def _late_excursion(
     rule: RuleSpec, state: RuleState, late: list[tuple[int, float]]
 ) -> tuple[list[ConditionChange], int | None]:
-    """The edges of late readings judged on their own (see the module docstring), and the
+    """The edges of late readings judged on their own (see docs/alert-lifecycle.md), and the
     clear that closes them, if any."""
     newest = state.last_ts_us
     if (
@@ -420,7 +402,7 @@ class AlertSource(Protocol):
     """A detector (anomaly scores, RUL predictions) that alerts without knowing the storage.
 
     `name` is the `source` of every condition it reports; `conditions` returns the current
-    level of each condition it watches. Levels, not edges: the services compare each level
+    level of each condition it watches. Levels, not edges: `conditions.py` compares each level
     with the alarm's status and call `raise_condition` or `return_to_normal` only on a change,
     because a raise while active counts another occurrence.
     """

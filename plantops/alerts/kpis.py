@@ -1,20 +1,19 @@
 """Alarm-management KPIs (EEMUA 191, ISA-18.2 § 16) from activations and alert spans.
 
 Pure: no Django, no database. The period is the half-open `[start, end)`; all datetimes are
-aware UTC. An alarm is one rule on one asset, named `(key, asset)`: two assets tripping the
-same rule are two alarms, as they are two tags on a DCS.
+aware UTC. An alarm is one rule on one asset, named `(key, asset)`; a position is an operator
+position (a line).
 
-- Rate: activations per 10 minutes per operator position (a line): the average over the
-  period and the peak in fixed 10-minute buckets counted from `start`.
-- Flood: a 10-minute window opening at an activation that holds more than 10 activations of
-  the same position is in flood; overlapping or touching windows merge into one period, cut to
-  `[start, end)`. Windows open at activations, so a flood never starts before its first alarm.
-- Bad actors: the 10 alarms with the most activations, with their share of all activations.
-- Chattering: an alarm with 3 or more activations within 60 s (t₃ - t₁ < 60 s).
-- Stale: an alert raised more than 24 h before `end` and not cleared by `end`.
-- Priority mix against the ISA-18.2 target of 5 % high, 15 % medium, 80 % low. We have four
-  priorities; critical is counted in the high bucket (it is the most urgent slice of what the
-  target calls high, and is expected to be rarer still) and is also reported on its own.
+- Rate: activations per 10 minutes per position, average and peak (buckets from `start`).
+- Flood: more than 10 activations of a position in a 10-minute window opening at one of them;
+  overlapping or touching windows merge into one period, cut to `[start, end)`.
+- Bad actors: the 10 alarms with the most activations, and their share of all activations.
+- Chattering: 3 or more activations of an alarm within 60 s (t₃ - t₁ < 60 s).
+- Stale: raised more than 24 h before `end` and not cleared by `end`.
+- Priority mix against 5 % high, 15 % medium, 80 % low; critical counts as high and is also
+  reported on its own.
+
+See docs/alert-lifecycle.md.
 """
 
 from __future__ import annotations

@@ -1,77 +1,18 @@
 """Regime-aware anomaly detection on an asset's windows of readings. Pure: numpy only.
 
-A static limit on raw vibration cannot work on a machine whose speed varies: healthy vibration
-grows with speed squared, so a limit low enough to catch a fault at low speed trips on every
-healthy high-speed run, and one high enough for high speed misses the fault at low speed until
-the bearing is nearly gone. `AnomalyDetector` instead judges each window against the asset's
-own baseline *for the regime it is running in* (`features.RegimeBands`, `RegimeBaseline`):
+`AnomalyDetector` learns an asset's own baseline per operating regime for `learning_s` (and
+until it has `min_learning_windows` running windows), then judges each new window:
+`update(readings, until_s=...)` takes `{signal: (times_s, values)}` and returns one
+`Assessment` per new complete window, oldest first. Its level is `learning`, `normal`,
+`warning` (score >= `warning_z`), `alarm` (score >= `alarm_z`) or `stopped` (the window
+touched standstill: not judged). The score is the window's largest upward robust z over the
+scored (signal, feature) pairs; a level is raised after `raise_after` windows in a row and
+steps down one level after `clear_after` quiet ones. Windows ending at or before
+`processed_until_s` are skipped, and the same readings give the same judgements however they
+are split into calls. All durations are in the asset's seconds. The whole state round-trips
+through `to_dict` / `from_dict` (JSON-ready, NaN as null).
 
-- **Learning.** For the first `learning_s` of the asset's data (14 days by default; a sped-up
-  demo passes less) it only collects windows. It then learns the regime bands and the
-  baseline from them and judges every later window. It keeps learning past `learning_s` until
-  it has `min_learning_windows` running windows, so an asset that stood still for two weeks is
-  not judged against nothing.
-- **Score.** Per running window, the deviation `z` of each scored (signal, feature) in robust
-  standard deviations of its regime, *upwards only*: a bearing fault adds energy (RMS, peak)
-  and impulses (crest, kurtosis) and heat, and falling values are what a cooled machine after
-  a long stop looks like. The window's score is the largest z. The regime signals themselves
-  (speed, and current as the load proxy) are inputs, not scored.
-- **Levels.** `learning`, `normal`, `warning` (score ≥ `warning_z` = 5), `alarm` (score ≥
-  `alarm_z` = 8), `stopped` (the window touched standstill: no judgement, and persistence
-  counters neither advance nor reset). A level is raised only when `raise_after` (3)
-  consecutive running windows reach it, so one impulsive window does not alert, and it
-  steps down one level only after `clear_after` (6) consecutive windows below its threshold
-  minus `hysteresis_z` (1), so a fault hovering at a threshold does not chatter.
-- **Thresholds.** Robust z of a healthy window's scored features is heavier-tailed than
-  Gaussian (crest and kurtosis of a few dozen readings are skewed, and the thermal lag of
-  temperature behind current is not in the regime), and the score is the largest of several
-  (eight on a motor: four features of vibration and of temperature).
-  On the simulator's healthy motor single windows reach a score of 5.5–8 (eight seeds, ten
-  days each after learning), but three consecutive windows at 5 or more never happened.
-  Warning at 5 and alarm at 8, each after three windows, leave room for a real asset's
-  rougher data while still catching the bearing fault early (below).
-- **Rolling baseline.** Windows held `normal` whose every scored |z| is below `update_below_z`
-  (2) update their band's baseline. Updates are applied in bulk when the first window of a
-  new day (UTC day of `at_s`) arrives, so the same readings give the same judgements however
-  a task splits them into calls. A window's weight is `step_s / forget_s` (30 days) and a
-  centre moves at most `max_shift_per_day` (0.25) learned scales a day, so a degradation
-  that raises a feature by more than a quarter of its scale a day outruns the baseline; a
-  slower one is mostly still seen, because at that weight a band's centre takes months to
-  follow.
-- **Evidence.** For a raised level, each scored (signal, feature) with z ≥ `evidence_z` (3),
-  largest first: its value, the baseline (the regime's expected value in the feature's own
-  units) and z.
-
-Measured on the simulator (`tests/health/test_anomaly.py` and the same scenario over eight
-seeds): a conveyor-style motor (0–1500 rpm) whose speed setpoint and load wander over their
-whole range (about 670–1200 rpm, healthy vibration RMS varying threefold), with its random
-unplanned stops, readings every 10–20 s, 10-minute windows and 14 days of learning.
-
-- False alarms: none. No warning or alarm in the ten days after learning on any seed.
-  About a third of windows touch a stop and are `stopped`.
-- Detection: a bearing fault with a 10-day life injected after learning raised `warning`
-  1.4–1.5 days and `alarm` 1.6–1.75 days after onset, i.e. at 0.16–0.18 of the P-F
-  interval (severity ≈ 0.005, vibration RMS 9–11% above its regime's baseline), with
-  vibration RMS first in the evidence. The documented bound, asserted in the test, is
-  `alarm` within 0.25 of the P-F interval (2.5 days for a 10-day fault life). What is
-  detected is a severity (about 0.005 on the cubic P-F curve), so the fraction should carry
-  over to other lives while the time to it spans a few dozen windows and stays short
-  against `forget_s`; only the 10-day life is measured.
-- A static alarm limit on raw vibration at the 99.9th percentile of the learning period's
-  readings fired 4–18 times a day on the same healthy motors after learning (it trips on
-  the high-speed, high-load runs). A limit at mean + 3σ of the same readings never fired
-  while healthy but, with the usual three-readings delay, saw the fault only 2.1–2.9 days
-  after onset: it has to sit above the high-speed healthy level, so at low speed the fault
-  must more than double the vibration first.
-
-State is JSON-ready (`to_dict` / `from_dict`): configuration, learning buffer (about 0.5 MB
-of JSON for 14 days of 10-minute windows, dropped once learned) or learned bands and
-baseline, persistence counters, pending baseline updates and the cursor `processed_until_s`
-past which windows are new. A periodic task restores the detector, passes it the readings
-from `processed_until_s - window_s - settle_s` (or from the start) up to now as
-`update(readings, until_s=now_s)`, keeps the last assessment's level, score and evidence,
-and stores `to_dict()` again; windows already judged are skipped, so a retried task does no
-harm.
+See docs/health-model.md.
 """
 
 from __future__ import annotations

@@ -1,58 +1,19 @@
 """Health features of an asset's readings, normalised by its own operating regime. Pure: numpy only.
 
-Three layers, each usable on its own:
+- Window features (`window_features`, `window_feature_arrays`, `asset_windows`): mean, RMS,
+  peak, crest, Pearson kurtosis and trend slope (units per hour) of each signal over windows
+  whose ends are the multiples of `step_s`; the window ending at `e` holds the readings with
+  `e - window_s <= t < e`, so new readings cut the same windows a replay of the history would.
+- Regimes (`RegimeBands`): speed bands, and bands of mean current (the load proxy) within each;
+  a window that touched standstill is `STOPPED` (-1) and never scored.
+- Deviations (`RegimeBaseline`): each (signal, feature) as a robust z against its regime band,
+  after a regression on speed and current; `update` rolls the baseline with normal windows.
+- Health vectors (`health_matrix`, `aggregate_steps`): z-scores in a fixed order, and per-step
+  rows of regime inputs ("settings") and mean deviations ("sensors") for the RUL estimator.
 
-1. **Window features.** Over a window of one signal's readings: mean, RMS, peak (max |x|),
-   crest factor (peak / RMS), Pearson kurtosis (3 for Gaussian noise) and the least-squares
-   trend slope in units per hour. `window_features` does one window, `sliding_windows` and
-   `window_feature_arrays` a whole history in O(n · window/step) vectorised work. Windows lie
-   on a grid of ends at whole multiples of `step_s` from time zero, and a window ending at `e`
-   holds the readings with `e - window_s <= t < e`, so a task that evaluates new readings
-   every few minutes cuts exactly the windows a replay of the whole history would.
-   `asset_windows` does this for all of an asset's signals at once and adds the regime inputs.
+Times are in seconds; arrays are over windows, oldest first.
 
-2. **Operating regimes** (`RegimeBands`). A motor's healthy vibration grows with speed squared
-   and with load, its current with load and speed, its temperature with the square of current.
-   The regime of a window is its mean speed and its mean *current*: there is no load signal on
-   the wire, but within one speed band current rises monotonically with mechanical load
-   (no-load current plus a share proportional to load × speed), so current quantiles taken
-   *inside each speed band* are load bands. Speed bands are quantiles of the asset's own
-   history, load bands quantiles of current within each speed band, and both are merged where
-   they would hold fewer than `min_samples` windows. A window in which the speed touched
-   standstill (a stop, or the coast-down and run-up around one) is in the `STOPPED` regime and
-   is never scored: its features mix two machines, one running and one not.
-
-3. **Baseline and deviations** (`RegimeBaseline`). Bands alone leave a lot of spread: across a
-   quarter of the speed range, vibration ∝ speed² still varies by about 30%. So each
-   (signal, feature) first gets a regression on the regime inputs, fitted on the learning
-   period: for a feature that is positive throughout (RMS, peak, crest, kurtosis, a
-   temperature mean) `log(value) = a + b·log(speed) + c·log(current)`, which is exactly the
-   power-law shape of `vibration ∝ speed² · f(load)`; otherwise (a slope, a mean that crosses
-   zero) the same regression on the raw value. The regression's residuals then get a robust
-   centre and scale (median and 1.4826 · MAD) per regime band, because both the misfit and the
-   noise differ between regimes. A deviation is `z = (residual - centre) / scale`: in robust
-   standard deviations, and for the log features a relative change (z = 1 at a scale of 0.03
-   means 3% above the baseline of that regime).
-
-   On the simulator's healthy motor (12 bands) this takes the per-window spread of vibration
-   RMS from 5–12% within a band to about 1%, which is what lets an early bearing fault stand
-   out. Scales are floored (1% for log features, 1% of the typical value otherwise) so that
-   a feature that hardly moves while healthy does not turn rounding into large z.
-
-   The baseline rolls: windows judged normal (`update`, called by the detector for windows
-   below its update threshold only) move their band's centre towards them with weight
-   `weight` (a window's influence fades over about 1/weight windows of that band), and the
-   scale follows the squared residuals, clipped at three scales so one bad window cannot blow
-   it up. Two caps keep slow degradation from being absorbed as the new normal: a centre
-   moves at most `max_shift` learned scales per window (the detector sets this so that it is
-   a fixed number of learned scales per day), and a scale stays within ½–2× the scale learned. The
-   regression coefficients stay as learned. A fault that grows faster than the cap lets the
-   centre follow is therefore seen; one slower than that is seen by the RUL estimator's trend
-   of the health vector, not by the detector.
-
-`health_matrix` lays z-scores out as fixed-order vectors (`health_vector_names`) and
-`aggregate_steps` turns windows into per-step rows (an hour of windows, say) of regime inputs
-("settings") and mean deviations ("sensors") for the remaining-life estimator.
+See docs/health-model.md.
 """
 
 from __future__ import annotations
@@ -596,7 +557,7 @@ class _FeatureBaseline:
 class RegimeBaseline:
     """Per (signal, feature, band) robust centre and scale of regime-regressed features.
 
-    See the module docstring for the regression, the robust statistics and the rolling
+    See docs/health-model.md for the regression, the robust statistics and the rolling
     update. `features` arguments are `{signal: {feature: array over windows}}` as in
     `AssetWindows.features`; `band`, `speed` and `load` are arrays over the same windows.
     """

@@ -1,13 +1,14 @@
 """One round of health monitoring on an asset's readings: judge new windows, make whole steps.
 
-Pure (numpy, no Django). The Celery task runs it on the readings that arrived since its last
-round; the fleet simulator (`fleet.py`) and `bench/predict.py` run the very same function on
-simulated histories, so what the remaining-life estimator is fitted on is made exactly as what
-it predicts from.
+Pure (numpy, no Django). `monitor_round` takes the detector and the readings `reading_span`
+names, up to a step end `until_s` (`step_boundary`), and returns a `Round`: the assessments of
+the new windows and the health-feature rows of the steps they completed, each step made once
+from all of its windows. Times are plant seconds since the epoch. The Celery task
+(`monitoring.py`), the fleet simulator (`plantops/demo/fleet.py`) and `bench/predict.py` all
+run this one function, so the estimator is fitted on rows made exactly as the ones it predicts
+from.
 
-A round always ends on a step boundary (a whole plant hour by default): the detector judges
-the windows up to it, and each step's row of health features is made once, from all of its
-windows, when the step is complete. Times are plant seconds since the epoch.
+See docs/health-model.md.
 """
 
 from __future__ import annotations

@@ -1,37 +1,16 @@
 """Remaining-useful-life (RUL) estimation with calibrated intervals, from run-to-failure histories.
 
-The same code predicts RUL for the plant's machines (per-asset histories of health features,
-one step an hour or a day) and for NASA's C-MAPSS turbofan engines (one step a cycle, see
-`plantops.health.cmapss` and the `rul_benchmark` command). It does not know the unit of a step:
-every count below (`cap`, windows, half-lives) is in steps.
-
-The algorithm, in order (`RulEstimator.fit`):
-
-1. Operating regimes. The settings (speed, load, flight conditions…) of all training steps
-   are clustered with k-means into the fewest regimes that explain all but `regime_tol` of
-   their variance (one regime when there are no settings or they only jitter). Each sensor is
-   standardised per regime, so a change of regime does not look like wear.
-2. Sensors that are constant, or whose standardised value hardly correlates with the target
-   (|r| < `min_abs_corr`), are dropped.
-3. A linear health index: a ridge regression of the target on the standardised sensors. It
-   averages the sensors' independent noise away and is treated as one more signal.
-4. Features at every step, from the history up to that step only: exponentially weighted
-   means for several half-lives, rolling means and least-squares slopes over several windows,
-   the change since the first steps, and the number of steps observed.
-5. The target is the piecewise-linear RUL, min(steps to failure, cap): a machine far from
-   failure looks healthy and its exact distance cannot be told. A histogram gradient-boosting
-   regressor and a ridge regression are fitted on every step of every failed unit and blended
-   with the weight that minimises the out-of-fold squared error.
-6. Intervals: the whole pipeline is refitted `cv_folds` times with a fold of units held out,
-   which gives an out-of-fold prediction for every step of every unit. The residuals (true −
-   predicted) are grouped into bins by predicted RUL (Mondrian conformal prediction: the spread
-   grows with the RUL), separately for short histories (fewer than `short_history` steps),
-   and weighted so that each unit counts once; an interval at confidence c
-   is the prediction plus the residual quantiles (1−c)/2 and (1+c)/2 of its bin, clipped to
-   [0, cap]. Intervals are for the capped RUL: a high bound equal to `cap` means "cap or more".
+`RulEstimator.fit` learns from `UnitHistory` runs (per step: operating-regime settings and
+health sensors; `failed=True` when the run ended in the failure). `predict` gives, at a unit's
+last step, the RUL in steps within [0, `cap`], one interval per requested confidence, a health
+index and the sensors that drive it. A step has no unit of its own (a plant hour or day, a
+C-MAPSS cycle): `cap`, windows and half-lives all count steps. Intervals are for the capped
+RUL: a high bound equal to `cap` means "cap or more".
 
 Pure: numpy, scipy and scikit-learn (scipy and threadpoolctl come with scikit-learn), no
 Django and no database. Deterministic for a given `seed`.
+
+See docs/health-model.md.
 """
 
 from __future__ import annotations
@@ -198,7 +177,7 @@ class _Calibration:
 
 
 class RulEstimator:
-    """Predicts remaining useful life with calibrated intervals (see the module docstring).
+    """Predicts remaining useful life with calibrated intervals (see docs/health-model.md).
 
     Fit with `fit` on run-to-failure units, predict with `predict` / `predict_many` at the last
     step of a (usually still running) unit, store with `to_bytes` / `from_bytes`.
@@ -241,14 +220,10 @@ class RulEstimator:
         `halflives`, `windows`, `slope_windows`, `baseline_steps`: the per-step features (in
         steps). `gbm_*`: the gradient-boosting regressor. `ridge_alpha`: the ridge model.
         `calibration_bins`: bins of predicted RUL for the intervals; `short_history`:
-        predictions from fewer steps than this are calibrated on their own (their features
-        are still filling up). `use_step_count`: give the
-        models the number of steps observed (right when histories start at a machine's start
-        or last overhaul). `calibrate_per`: "unit" weighs every unit's residuals alike (one
-        prediction per unit is scored, as in C-MAPSS's test set); "step" weighs every step
-        alike (a plant shows a prediction at every step, so coverage should hold per
-        prediction, and long runs have more of them). `n_threads`: threads for the models; one by default, because
-        OpenMP threads that spin on cores busy with other processes slow fitting down badly.
+        predictions from fewer steps are calibrated on their own. `use_step_count`: give the
+        models the number of steps observed. `calibrate_per`: "unit" weighs every unit's
+        residuals alike, "step" every step. `n_threads`: threads for the models. Why each
+        default: docs/health-model.md.
         """
         if not cap > 0:
             raise ValueError(f"cap must be positive, got {cap}")

@@ -166,8 +166,8 @@ def run() -> int:
     from django.test import Client
 
     from plantops.assets.models import Asset, Line
+    from plantops.core.time import datetime_to_us
     from plantops.oee import calculation, selectors
-    from plantops.telemetry.payloads import datetime_to_us
 
     call_command("migrate", verbosity=0)
     now = datetime.now(UTC)

@@ -1,13 +1,29 @@
 import os
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 from django.conf import settings
+from django.db import close_old_connections, connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plantops.settings")
 
 app = Celery("plantops")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_connections(**kwargs) -> None:
+    # What Django does around a request: a connection older than DB_CONN_MAX_AGE, or broken,
+    # is closed; any other is kept for the next task (CELERY_DB_REUSE_MAX in the settings).
+    close_old_connections()
+    # Without the health check (a SELECT 1 before each task's first query): a connection
+    # that broke since fails its task, which is retried (store_batch retries on connection
+    # errors, the periodic tasks run again), and is closed after it, as it errored.
+    for connection in connections.all(initialized_only=True):
+        connection.health_check_done = True
+
 
 app.conf.beat_schedule = {
     # Tiles must turn to "no data" when an asset stops reporting; no batch would tell them.

@@ -114,6 +114,8 @@ def parse_database_url(url: str, *, base_dir: Path) -> dict:
             "PORT": str(port or ""),
             "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60, minimum=0),
             "CONN_HEALTH_CHECKS": True,
+            # The statements of every stored batch are prepared after a few runs (core.db).
+            "OPTIONS": {"prepare_threshold": 5},
         }
     raise ImproperlyConfigured(
         f"DATABASE_URL={url!r} is not supported: use sqlite:///<path> or postgres://user@host:port/db."

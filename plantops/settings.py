@@ -53,8 +53,10 @@ INSTALLED_APPS = [
     "plantops.health",
     "plantops.maintenance",
     "plantops.alerts",
+    "plantops.pipeline",
     "plantops.floor",
     "plantops.simulator",
+    "plantops.demo",
 ]
 
 MIDDLEWARE = [
@@ -175,6 +177,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes every database connection before and after each task unless
+# this is set: each batch would then open a new PostgreSQL connection, a new server process
+# whose cold caches cost more CPU than storing the batch. Connections are instead kept as
+# Django keeps them for requests (DB_CONN_MAX_AGE, health-checked): see plantops/celery.py.
+CELERY_DB_REUSE_MAX = 2**62
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -187,6 +194,10 @@ MQTT_SESSION_EXPIRY_S = env_int("MQTT_SESSION_EXPIRY_S", 7 * 24 * 3600, minimum=
 
 INGEST_BATCH_MAX_READINGS = env_int("INGEST_BATCH_MAX_READINGS", 10000, minimum=1)
 INGEST_BATCH_MAX_AGE_S = env_float("INGEST_BATCH_MAX_AGE_S", 0.5, minimum=0.01)
+# Once a batch is INGEST_BATCH_MIN_AGE_S old, it is handed on as soon as nothing has arrived
+# for INGEST_BATCH_QUIET_S (0: only when full or INGEST_BATCH_MAX_AGE_S old).
+INGEST_BATCH_MIN_AGE_S = env_float("INGEST_BATCH_MIN_AGE_S", 0.0, minimum=0.0)
+INGEST_BATCH_QUIET_S = env_float("INGEST_BATCH_QUIET_S", 0.0, minimum=0.0)
 TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 400, minimum=1)
 TELEMETRY_MAX_FUTURE_S = 300
 # Bearer token for Prometheus scraping /metrics without a login; empty: staff sessions only.
@@ -196,6 +207,9 @@ DEAD_LETTER_RETENTION_DAYS = env_int("DEAD_LETTER_RETENTION_DAYS", 30, minimum=1
 ALERT_OPERATOR_MAX_SHELVE_S = env_int("ALERT_OPERATOR_MAX_SHELVE_S", 3600, minimum=60)
 # A line's OEE screens get at most one update this often, however many events arrive.
 OEE_PUSH_EVERY_S = env_float("OEE_PUSH_EVERY_S", 3.0, minimum=0.1)
+# An asset's tile (status, latest values) is pushed at most this often while data streams
+# in, and at once on a state change; its chart gets every batch's readings.
+FLOOR_TILE_PUSH_EVERY_S = env_float("FLOOR_TILE_PUSH_EVERY_S", 1.0, minimum=0.0)
 
 # --- machine health and predictions ---------------------------------------------------------
 # Plant seconds per wall-clock second. 1 on a real plant; the demo sets the simulator's

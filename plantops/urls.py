@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from plantops.pipeline import views as pipeline_views
 from plantops.telemetry import views as telemetry_views
 
 urlpatterns = [
@@ -9,7 +10,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("metrics", telemetry_views.metrics_text, name="metrics"),
-    path("pipeline/", telemetry_views.pipeline_health, name="pipeline"),
+    path("pipeline/", pipeline_views.pipeline_health, name="pipeline"),
     path("", include("plantops.alerts.urls")),
     path("", include("plantops.oee.urls")),
     path("", include("plantops.health.urls")),

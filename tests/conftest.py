@@ -36,7 +36,7 @@ def database_url() -> str:
 def fresh_plant_config() -> Iterator[None]:
     """Each test starts without the rules and signal names a worker keeps for a few seconds:
     a rolled-back test leaves no delete signal behind, and SQLite may reuse its ids."""
-    from plantops.alerts.services import plant_config_changed
+    from plantops.alerts.config import plant_config_changed
 
     plant_config_changed()
     yield

@@ -9,8 +9,8 @@ class AlertsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from plantops.alerts.config import plant_config_changed
         from plantops.alerts.models import AlertRule
-        from plantops.alerts.services import plant_config_changed
         from plantops.assets.models import Asset, Line, Signal
 
         for model in (AlertRule, Signal, Asset, Line):

@@ -5,44 +5,13 @@ asset. Every transition function takes the current status and an aware UTC time 
 returns a `Transition` (the new status plus the events that happened, in order) or raises
 `IllegalTransition`, leaving the caller's status as it was.
 
-Condition state (ISA-18.2 § 11, simplified to the states a plant operator sees):
+States: NORMAL (closed), ACTIVE_UNACK, ACTIVE_ACK and RTN_UNACK (returned to normal but not
+acknowledged: still open, in the inbox). A raise while open counts an occurrence, never a
+second alert. Shelving and suppression only hide annunciation; the condition state is tracked
+as if they were not there, and both survive a close. Every function first applies shelve
+expiry (`shelve_expired` then leads the events), so an expired shelve never hides an alarm.
 
-| state        | raise_condition        | return_to_normal         | acknowledge                  |
-|--------------|------------------------|--------------------------|------------------------------|
-| NORMAL       | ACTIVE_UNACK: raised,  | refused                  | refused                      |
-|              | a new alert (`opened`) |                          |                              |
-| ACTIVE_UNACK | ACTIVE_UNACK: raised,  | RTN_UNACK: returned      | ACTIVE_ACK: acknowledged     |
-|              | occurrences + 1        |                          |                              |
-| ACTIVE_ACK   | ACTIVE_ACK: raised,    | NORMAL: returned, closed | refused                      |
-|              | occurrences + 1        |                          |                              |
-| RTN_UNACK    | ACTIVE_UNACK: raised,  | refused                  | NORMAL: acknowledged, closed |
-|              | occurrences + 1        |                          |                              |
-
-NORMAL is "closed": the condition has returned and someone acknowledged it. RTN_UNACK is the
-ISA-18.2 case that matters most on the floor: returned to normal but never acknowledged, so it
-stays in the inbox until someone acknowledges it. A raise never opens a second alert for the
-same alarm while it is open; it counts another occurrence instead.
-
-Orthogonal to that state, in any state unless noted:
-
-| action                     | allowed when                                   | event          |
-|----------------------------|------------------------------------------------|----------------|
-| shelve(until, max_s)       | open, not shelved, 0 < until - at <= max_s     | shelved        |
-| unshelve                   | shelved                                        | unshelved      |
-| expire_shelving            | shelved and at >= shelved_until                | shelve_expired |
-| suppress(on=True)          | not suppressed                                 | suppressed     |
-| suppress(on=False)         | suppressed                                     | unsuppressed   |
-| realarm(realarm_after_s)   | `realarm_due`: ACTIVE_UNACK, visible, not      | realarmed      |
-|                            | annunciated for realarm_after_s                |                |
-
-Shelving (an operator's decision, with who, why and until) and suppression (the asset is in a
-planned stop or out of service) only hide annunciation: the condition state above is tracked
-exactly as if they were not there. Both survive a close, so a shelved alarm that closes and
-raises again within its shelve time stays quiet; a NORMAL status therefore still matters.
-
-Every function first applies shelve expiry: when `at >= shelved_until` the shelving is gone
-and a `shelve_expired` event leads the transition's events. Nothing waits for a sweep to
-make an expired shelve stop hiding an alarm; the sweep only records the event.
+See docs/alert-lifecycle.md.
 """
 
 from __future__ import annotations
@@ -51,6 +20,8 @@ import math
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+
+from plantops.core.refusals import Refused
 
 
 class AlarmState(StrEnum):
@@ -82,7 +53,7 @@ class Priority(StrEnum):
     LOW = "low"
 
 
-class IllegalTransition(Exception):
+class IllegalTransition(Refused):
     """An action the lifecycle refuses. Nothing changes: keep the status you had.
 
     `status` is the status the action was judged against (shelve expiry applied), `why` the

@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Case, F, IntegerField, Max, Q, QuerySet, Value, When
 
 from plantops.alerts import kpis
+from plantops.alerts.events import event_json
 from plantops.alerts.lifecycle import AlarmState, EventKind, Priority
 from plantops.alerts.models import Alert, AlertEvent
-from plantops.alerts.services import event_json
 from plantops.assets.models import Line
 
 MAX_EVENTS_PER_PAGE = 1000

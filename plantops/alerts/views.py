@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -13,9 +14,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from plantops.alerts import kpis, selectors, services
-from plantops.alerts.models import Alert
+from plantops.core.actions import attempt
 from plantops.core.auth import api_login_required
 from plantops.core.querystrings import choice_buttons, toggle_buttons
+from plantops.core.refusals import Refused
 
 
 @require_GET
@@ -158,111 +160,90 @@ def _alert_id(request: HttpRequest) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _refused(request: HttpRequest, text: str) -> HttpResponseRedirect:
-    messages.error(request, text)
-    return _back(request)
+def _inbox_action(permission: str) -> Callable[[Callable[[HttpRequest], str]], Callable]:
+    """An inbox form post: the view parses the form and calls one service, returning what to
+    tell the user; a refusal, of the form or by the service, is told instead. Either way the
+    user goes back to the inbox view the form was posted from."""
+
+    def decorate(view: Callable[[HttpRequest], str]) -> Callable[[HttpRequest], HttpResponse]:
+        @login_required
+        @permission_required(permission, raise_exception=True)
+        @require_POST
+        @wraps(view)
+        def action(request: HttpRequest) -> HttpResponse:
+            attempt(request, lambda: view(request), success=lambda text: text)
+            return _back(request)
+
+        return action
+
+    return decorate
 
 
-@login_required
-@permission_required("alerts.change_alert", raise_exception=True)
-@require_POST
-def inbox_acknowledge(request: HttpRequest) -> HttpResponse:
+@_inbox_action("alerts.change_alert")
+def inbox_acknowledge(request: HttpRequest) -> str:
     alert_ids = _int_list(request.POST.getlist("alert"))
     if not alert_ids:
-        return _refused(request, "Select the alerts to acknowledge first.")
-    try:
-        done = services.alerts_acknowledge(
-            alert_ids=alert_ids, user=request.user, note=request.POST.get("note", "").strip()
-        )
-    except services.AlertActionRefused as refused:
-        return _refused(request, str(refused))
+        raise Refused("Select the alerts to acknowledge first.")
+    done = services.alerts_acknowledge(
+        alert_ids=alert_ids, user=request.user, note=request.POST.get("note", "").strip()
+    )
     skipped = len(set(alert_ids)) - len(done)
     text = f"Acknowledged {len(done)} alert{pluralize(len(done))}."
     if skipped:
         text += f" {skipped} did not need acknowledging."
-    messages.success(request, text)
-    return _back(request)
+    return text
 
 
-@login_required
-@permission_required("alerts.change_alert", raise_exception=True)
-@require_POST
-def inbox_shelve(request: HttpRequest) -> HttpResponse:
+@_inbox_action("alerts.change_alert")
+def inbox_shelve(request: HttpRequest) -> str:
     alert_id = _alert_id(request)
     duration = request.POST.get("duration", "")
     if alert_id is None or duration not in dict(SHELVE_CHOICES):
-        return _refused(request, "Choose an alert and how long to shelve it.")
-    until = timezone.now() + timedelta(seconds=int(duration))
-    try:
-        services.alert_shelve(
-            alert_id=alert_id,
-            user=request.user,
-            until=until,
-            reason=request.POST.get("reason", "").strip(),
-        )
-    except services.AlertActionRefused as refused:
-        return _refused(request, str(refused))
-    messages.success(request, f"Shelved for {dict(SHELVE_CHOICES)[duration]}.")
-    return _back(request)
+        raise Refused("Choose an alert and how long to shelve it.")
+    services.alert_shelve(
+        alert_id=alert_id,
+        user=request.user,
+        until=timezone.now() + timedelta(seconds=int(duration)),
+        reason=request.POST.get("reason", "").strip(),
+    )
+    return f"Shelved for {dict(SHELVE_CHOICES)[duration]}."
 
 
-@login_required
-@permission_required("alerts.change_alert", raise_exception=True)
-@require_POST
-def inbox_unshelve(request: HttpRequest) -> HttpResponse:
+@_inbox_action("alerts.change_alert")
+def inbox_unshelve(request: HttpRequest) -> str:
     alert_id = _alert_id(request)
     if alert_id is None:
-        return _refused(request, "Choose an alert to unshelve.")
-    try:
-        services.alert_unshelve(alert_id=alert_id, user=request.user)
-    except services.AlertActionRefused as refused:
-        return _refused(request, str(refused))
-    messages.success(request, "Unshelved.")
-    return _back(request)
+        raise Refused("Choose an alert to unshelve.")
+    services.alert_unshelve(alert_id=alert_id, user=request.user)
+    return "Unshelved."
 
 
-@login_required
-@permission_required("alerts.supervise_alerts", raise_exception=True)
-@require_POST
-def inbox_assign(request: HttpRequest) -> HttpResponse:
+@_inbox_action("alerts.supervise_alerts")
+def inbox_assign(request: HttpRequest) -> str:
     alert_id = _alert_id(request)
     assignee_id = request.POST.get("assignee", "")
     assignees = {str(user.pk): user for user in selectors.alert_assignable_users()}
     if alert_id is None or (assignee_id and assignee_id not in assignees):
-        return _refused(request, "Choose an alert and someone who may act on alerts.")
+        raise Refused("Choose an alert and someone who may act on alerts.")
     assignee = assignees.get(assignee_id)
-    try:
-        services.alert_assign(
-            alert_id=alert_id,
-            user=request.user,
-            assignee=assignee,
-            note=request.POST.get("note", "").strip(),
-        )
-    except Alert.DoesNotExist:
-        return _refused(request, "That alert no longer exists.")
-    messages.success(
-        request, f"Assigned to {assignee.get_username()}." if assignee else "Unassigned."
+    services.alert_assign(
+        alert_id=alert_id,
+        user=request.user,
+        assignee=assignee,
+        note=request.POST.get("note", "").strip(),
     )
-    return _back(request)
+    return f"Assigned to {assignee.get_username()}." if assignee else "Unassigned."
 
 
-@login_required
-@permission_required("alerts.change_alert", raise_exception=True)
-@require_POST
-def inbox_comment(request: HttpRequest) -> HttpResponse:
+@_inbox_action("alerts.change_alert")
+def inbox_comment(request: HttpRequest) -> str:
     alert_id = _alert_id(request)
     if alert_id is None:
-        return _refused(request, "Choose an alert to comment on.")
-    try:
-        services.alert_comment(
-            alert_id=alert_id, user=request.user, note=request.POST.get("note", "").strip()
-        )
-    except services.AlertActionRefused as refused:
-        return _refused(request, str(refused))
-    except Alert.DoesNotExist:
-        return _refused(request, "That alert no longer exists.")
-    messages.success(request, "Comment added.")
-    return _back(request)
+        raise Refused("Choose an alert to comment on.")
+    services.alert_comment(
+        alert_id=alert_id, user=request.user, note=request.POST.get("note", "").strip()
+    )
+    return "Comment added."
 
 
 # --- alarm KPIs ------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from plantops.assets import states
+
 
 class Site(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
@@ -93,16 +95,6 @@ class AssetType(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class MachineState(models.TextChoices):
-    """The v1 wire contract's machine states."""
-
-    RUNNING = "running", "Running"
-    IDLE = "idle", "Idle"
-    DOWN = "down", "Down"
-    PLANNED_STOP = "planned_stop", "Planned stop"
-    CHANGEOVER = "changeover", "Changeover"
-
-
 class Product(models.Model):
     """A part a plant makes; a machine may run it at an ideal cycle time of its own."""
 
@@ -138,7 +130,7 @@ class Asset(models.Model):
         "on this machine, where one is set.",
     )
     # The latest machine state reported over MQTT, kept here so the floor view needs no scan.
-    state = models.CharField(max_length=32, choices=MachineState.choices, blank=True)
+    state = models.CharField(max_length=32, choices=states.CHOICES, blank=True)
     state_reason = models.CharField(max_length=64, blank=True)
     state_since = models.DateTimeField(null=True, blank=True)
     # Set while maintenance has the asset: its alerts are suppressed, as in a planned stop.

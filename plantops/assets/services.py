@@ -1,69 +1,15 @@
-"""Writes for the plant model."""
+"""Writes for the plant model: what state each machine is in, and taking it out of service."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from plantops.assets import demo_plant
-from plantops.assets.models import Area, Asset, Line, Shift, ShiftBreak, Signal, Site
-
-
-@transaction.atomic
-def demo_plant_seed() -> Site:
-    """Create or update the demo plant; running it twice changes nothing the second time."""
-    site_slug, site_name, tz = demo_plant.SITE
-    site, _ = Site.objects.update_or_create(
-        slug=site_slug, defaults={"name": site_name, "timezone": tz}
-    )
-    line_position = 0
-    for area_slug, area_name, lines in demo_plant.AREAS:
-        area, _ = Area.objects.update_or_create(
-            site=site, slug=area_slug, defaults={"name": area_name}
-        )
-        for line_slug, line_name, assets in lines:
-            line_position += 1
-            line, _ = Line.objects.update_or_create(
-                area=area, slug=line_slug, defaults={"name": line_name, "position": line_position}
-            )
-            for shift_name, start, end, breaks in demo_plant.SHIFTS:
-                shift, _ = Shift.objects.update_or_create(
-                    line=line,
-                    name=shift_name,
-                    defaults={"start": start, "end": end, "weekdays": "0123456"},
-                )
-                shift.breaks.all().delete()
-                ShiftBreak.objects.bulk_create(
-                    [ShiftBreak(shift=shift, start=b_start, end=b_end) for b_start, b_end in breaks]
-                )
-            for asset_position, spec in enumerate(assets, start=1):
-                asset, _ = Asset.objects.update_or_create(
-                    line=line,
-                    slug=spec.slug,
-                    defaults={
-                        "name": spec.name,
-                        "asset_type": spec.asset_type,
-                        "position": asset_position,
-                        "ideal_cycle_time_s": spec.ideal_cycle_time_s,
-                    },
-                )
-                for slug, name, unit, low, high, interval in demo_plant.SIGNALS_BY_TYPE[
-                    spec.asset_type
-                ]:
-                    Signal.objects.update_or_create(
-                        asset=asset,
-                        slug=slug,
-                        defaults={
-                            "name": name,
-                            "unit": unit,
-                            "expected_min": low,
-                            "expected_max": high,
-                            "sampling_interval_s": interval,
-                        },
-                    )
-    return site
+from plantops.assets.models import Asset
+from plantops.core.time import us_to_datetime
 
 
 def assets_take_out_of_service(
@@ -81,3 +27,20 @@ def assets_return_to_service(*, asset_ids: list[int]) -> int:
     return Asset.objects.filter(pk__in=asset_ids, out_of_service_since__isnull=False).update(
         out_of_service_since=None, out_of_service_reason=""
     )
+
+
+def asset_states_keep(*, states: Iterable[tuple[int, int, str, str]]) -> None:
+    """Keep each asset's newest reported state `(asset_id, ts_us, state, reason)` as its
+    current state; an older report (late or redelivered) never turns it back."""
+    newest: dict[int, tuple[int, str, str]] = {}
+    for asset_id, ts_us, state, reason in states:
+        known = newest.get(asset_id)
+        if known is None or ts_us > known[0]:
+            newest[asset_id] = (ts_us, state, reason)
+    # State changes are rare (seconds to hours apart), so one UPDATE per asset is fine here;
+    # in key order, so two workers lock the rows in the same order.
+    for asset_id, (ts_us, state, reason) in sorted(newest.items()):
+        since = us_to_datetime(ts_us)
+        Asset.objects.filter(
+            Q(state_since__isnull=True) | Q(state_since__lt=since), pk=asset_id
+        ).update(state=state, state_reason=reason, state_since=since)

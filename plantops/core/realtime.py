@@ -10,10 +10,14 @@ import asyncio
 import logging
 import os
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+from plantops.core.redis import key as redis_key
+from plantops.core.redis import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +36,39 @@ def asset_group(asset_id: int) -> str:
 
 def line_oee_group(line_id: int) -> str:
     return f"oee.line.{line_id}"
+
+
+def push_soon(
+    *,
+    claim: str,
+    every_s: float,
+    task: Any,
+    args: list | None = None,
+    mark: tuple[str, Iterable[Any]] | None = None,
+) -> None:
+    """Have `task` (a push) run once at the end of an interval of `every_s`, however often
+    this is called within it; `mark` = (set, members) adds what it should push to a Redis
+    set, in the same round trip.
+
+    The first call in an interval claims it in Redis and schedules the task; later calls find
+    the claim and add nothing, since that run reads everything stored by then. A push is a
+    hint: if Redis is away it is skipped (and logged), never the data.
+    """
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        if mark is not None:
+            pipe.sadd(redis_key(mark[0]), *mark[1])
+        pipe.set(redis_key("push-soon", claim), 1, nx=True, px=int(every_s * 1000))
+        if pipe.execute()[-1]:
+            task.apply_async(args=args or [], countdown=every_s)
+    except Exception:
+        logger.warning("could not schedule the push %s", claim, exc_info=True)
+
+
+def push_soon_release(claim: str) -> None:
+    """Let the next `push_soon` of `claim` schedule again at once (its run has read
+    everything up to now)."""
+    redis_client().delete(redis_key("push-soon", claim))
 
 
 def send_on_commit(messages: list[tuple[str, dict[str, Any]]]) -> None:

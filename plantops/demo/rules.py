@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from plantops.assets.demo_plant import SIGNALS_BY_TYPE
+from plantops.demo.plant import SIGNALS_BY_TYPE
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from plantops.assets.models import Asset, Line
 from plantops.core import realtime
 from plantops.floor import selectors
-from plantops.oee import selectors as oee_selectors
+from plantops.oee import screens as oee_screens
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
@@ -132,7 +132,7 @@ class LineOeeConsumer(_LoggedInConsumer):
         return True
 
     async def snapshot(self) -> dict:
-        screen = await database_sync_to_async(oee_selectors.line_screen)(self.line)
+        screen = await database_sync_to_async(oee_screens.line_screen)(self.line)
         return {"type": "oee.screen", "screen": screen}
 
     async def oee_screen(self, event: dict) -> None:
@@ -145,7 +145,7 @@ class OeeBoardConsumer(_LoggedInConsumer):
     async def snapshot(self) -> dict:
         return {
             "type": "oee.board",
-            "lines": await database_sync_to_async(oee_selectors.floor_board)(),
+            "lines": await database_sync_to_async(oee_screens.floor_board)(),
         }
 
     async def oee_board(self, event: dict) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 from django.utils import timezone
 
 from plantops.assets.models import Asset, Line, Signal
+from plantops.core.time import datetime_to_us, us_to_datetime
 from plantops.floor.status import STALE_INTERVALS, STALE_MIN_S, SignalValue, tile_status
 from plantops.telemetry.models import Reading
-from plantops.telemetry.payloads import datetime_to_us, us_to_datetime
 from plantops.telemetry.selectors import rollup_buckets
 
 ASSET_FIELDS = (

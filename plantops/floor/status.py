@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from plantops.assets.states import STOPPED, MachineState
+
 STALE_MIN_S = 15.0
 STALE_INTERVALS = 5
 
@@ -61,13 +63,13 @@ class SignalValue:
 
 def tile_status(*, state: str, signals: Iterable[SignalValue]) -> TileStatus:
     """Return the one status an asset tile shows, from its machine state and its signals."""
-    if state == "down":
+    if state == MachineState.DOWN:
         return TileStatus.DOWN
     signals = list(signals)
     if not signals or all(signal.stale for signal in signals):
         return TileStatus.NO_DATA
     if any(not signal.in_range for signal in signals if not signal.stale):
         return TileStatus.OUT_OF_RANGE
-    if state in ("idle", "planned_stop", "changeover"):
+    if state in STOPPED:
         return TileStatus.STOPPED
     return TileStatus.RUNNING

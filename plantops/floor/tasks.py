@@ -2,11 +2,16 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from plantops.core import realtime
-from plantops.floor.selectors import asset_tiles
+from plantops.floor import live
 
 
 @shared_task(name="floor.push_floor_tiles", ignore_result=True)
 def push_floor_tiles() -> None:
     """Push every tile to the floor view, so assets that went quiet show "no data"."""
-    realtime.send_now([(realtime.FLOOR_GROUP, {"type": "floor.update", "tiles": asset_tiles()})])
+    live.floor_push_all()
+
+
+@shared_task(name="floor.push_touched_tiles", ignore_result=True)
+def push_touched_tiles() -> None:
+    """Push the tiles of the assets whose readings arrived since the last such push."""
+    live.tiles_push_touched()

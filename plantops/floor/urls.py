@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("assets/<int:asset_id>/", views.asset_detail, name="asset"),
     path("assets/<int:asset_id>/trend", views.asset_trend, name="asset_trend"),
+    path("work/report/", views.report_pick_asset, name="report_asset"),
 ]

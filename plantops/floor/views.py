@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from plantops.alerts import selectors as alert_selectors
 from plantops.alerts import views as alert_views
@@ -87,3 +87,16 @@ def asset_trend(request: HttpRequest, asset_id: int) -> JsonResponse:
     except selectors.UnknownTrendRange as error:
         return JsonResponse({"error": str(error)}, status=400)
     return JsonResponse(selectors.asset_trend(asset_id=asset.pk, trend_range=trend_range))
+
+
+@login_required
+@permission_required("maintenance.add_workorder", raise_exception=True)
+@require_safe
+def report_pick_asset(request: HttpRequest) -> HttpResponse:
+    """Reporting a problem, first tap: which machine, shown by its tile's status (the tablet's
+    line first, if it is pinned). The report itself is a maintenance screen."""
+    lines = selectors.floor_lines()
+    pinned = request.GET.get("line", "")
+    if pinned.isdigit():
+        lines = [line for line in lines if line["id"] == int(pinned)] or lines
+    return render(request, "maintenance/report_asset.html", {"lines": lines})

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from plantops.health import services
+from plantops.health import failures
 from plantops.health.models import (
     AssetHealth,
     FailureEvent,
@@ -34,7 +34,7 @@ class FailureEventAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change) -> None:
-        recorded = services.failure_record(
+        recorded = failures.failure_record(
             asset=obj.asset,
             failure_mode=obj.failure_mode,
             failed_at=obj.failed_at,

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from django.db.models import Avg, Count, Q
 from django.db.models.functions import Abs, TruncMonth
 from django.utils import timezone
 
 from plantops.alerts.lifecycle import AlarmState
 from plantops.alerts.models import Alert
-from plantops.assets.models import AssetType
-from plantops.health.models import AssetHealth, HealthModel, HealthStep, Prediction
+from plantops.assets.models import Asset, AssetType, Signal
+from plantops.health.models import AssetHealth, FailureEvent, HealthModel, HealthStep, Prediction
+from plantops.health.plant_time import plant_s, wall
+from plantops.telemetry.models import Reading
 
 HISTORY_DAYS = 60
 # Shown on the asset page: active, or returned but not yet acknowledged (ISA-18.2).
@@ -167,3 +171,80 @@ def model_health(*, now: datetime | None = None) -> dict[str, Any]:
             }
         )
     return {"groups": list(groups.values())}
+
+
+# --- what monitoring, training and predicting read ---------------------------------------
+
+# Signals that set the operating regime rather than show wear; the rest are scored.
+REGIME_SIGNALS = ("speed", "current")
+
+
+def monitored_asset_ids() -> list[int]:
+    """Assets with a signal to judge: at least one that is not a regime input."""
+    return list(
+        Signal.objects.exclude(slug__in=REGIME_SIGNALS)
+        .values_list("asset_id", flat=True)
+        .distinct()
+        .order_by("asset_id")
+    )
+
+
+def predicted_asset_ids() -> list[int]:
+    """Assets whose type has a fitted model in use."""
+    types = set(HealthModel.objects.filter(active=True).values_list("asset_type", flat=True))
+    return list(
+        Asset.objects.filter(asset_type__in=types).order_by("pk").values_list("pk", flat=True)
+    )
+
+
+def failure_before(asset_id: int, moment: datetime | None) -> datetime | None:
+    """When the asset last failed or was repaired before `moment` (None: ever)."""
+    failures = FailureEvent.objects.filter(asset_id=asset_id)
+    if moment is not None:
+        failures = failures.filter(failed_at__lt=moment)
+    return failures.order_by("-failed_at").values_list("failed_at", flat=True).first()
+
+
+def run_steps(
+    asset_id: int, sensor_columns: Sequence[str], *, ended_at: datetime | None = None
+) -> list[HealthStep]:
+    """The asset's steps of one run, in the given columns: since its last failure or repair
+    before `ended_at` (default: the run going on now), up to `ended_at`."""
+    started = failure_before(asset_id, ended_at)
+    steps = HealthStep.objects.filter(asset_id=asset_id)
+    if ended_at is not None:
+        steps = steps.filter(at__lte=ended_at)
+    if started is not None:
+        steps = steps.filter(at__gt=started)
+    return [s for s in steps.order_by("at") if s.sensor_columns == list(sensor_columns)]
+
+
+def signal_readings(
+    signals: dict[int, str], start_s: float, end_s: float
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each signal's readings in [start_s, end_s) plant seconds: slug → (plant times, values)."""
+    rows = (
+        Reading.objects.filter(
+            signal_id__in=list(signals), ts__gte=wall(start_s), ts__lt=wall(end_s)
+        )
+        .order_by("signal_id", "ts")
+        .values_list("signal_id", "ts", "value")
+    )
+    times: dict[str, list[float]] = {slug: [] for slug in signals.values()}
+    values: dict[str, list[float]] = {slug: [] for slug in signals.values()}
+    for signal_id, ts, value in rows.iterator(chunk_size=20_000):
+        slug = signals[signal_id]
+        times[slug].append(plant_s(ts))
+        values[slug].append(value)
+    return {slug: (np.array(times[slug]), np.array(values[slug])) for slug in signals.values()}
+
+
+def first_reading_s(signals: dict[int, str]) -> float | None:
+    """When the first stored reading of these signals was taken, in plant seconds."""
+    first = (
+        Reading.objects.filter(signal_id__in=list(signals))
+        .order_by("ts")
+        .values_list("ts", flat=True)
+        .first()
+    )
+    return None if first is None else plant_s(first)

@@ -2,30 +2,30 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from plantops.health import services
+from plantops.health import monitoring, predictions, selectors
 
 
 @shared_task(name="health.update_all", ignore_result=True)
 def update_all() -> None:
     """Fan out one feature run per monitored asset, so a slow asset holds up no other."""
-    for asset_id in services.monitored_asset_ids():
+    for asset_id in selectors.monitored_asset_ids():
         update_asset.delay(asset_id)
 
 
 @shared_task(name="health.update_asset", ignore_result=True)
 def update_asset(asset_id: int) -> None:
     """Turn the asset's new readings into features and judge them; the asset may be gone."""
-    services.health_update_asset(asset_id=asset_id)
+    monitoring.health_update_asset(asset_id=asset_id)
 
 
 @shared_task(name="health.predict_all", ignore_result=True)
 def predict_all() -> None:
     """Fan out one prediction per asset that a fitted estimator covers."""
-    for asset_id in services.predicted_asset_ids():
+    for asset_id in selectors.predicted_asset_ids():
         predict_asset.delay(asset_id)
 
 
 @shared_task(name="health.predict_asset", ignore_result=True)
 def predict_asset(asset_id: int) -> None:
     """Store the asset's new remaining-life predictions and raise or return their alerts."""
-    services.prediction_make(asset_id=asset_id)
+    predictions.prediction_make(asset_id=asset_id)

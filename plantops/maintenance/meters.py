@@ -12,7 +12,9 @@ import math
 from collections.abc import Iterable
 from datetime import datetime
 
-RUNNING = "running"
+from plantops.assets.states import MachineState
+
+RUNNING = MachineState.RUNNING
 
 
 def running_seconds(

@@ -14,7 +14,8 @@ from django.db.models import Count, Q, QuerySet
 
 from plantops.alerts import selectors as alert_selectors
 from plantops.alerts.models import Alert, AlertRule
-from plantops.assets.models import Asset, MachineState
+from plantops.assets.models import Asset
+from plantops.assets.states import MachineState
 from plantops.maintenance import workflow
 from plantops.maintenance.kpis import WorkFacts, maintenance_kpis
 from plantops.maintenance.models import (
@@ -25,7 +26,7 @@ from plantops.maintenance.models import (
     WorkOrder,
     WorkOrderEvent,
 )
-from plantops.maintenance.services import may_add_to, may_execute, role_of
+from plantops.maintenance.workflow import may_add_to, may_execute, role_of
 from plantops.oee import selectors as oee_selectors
 from plantops.oee.calculation import Oee
 from plantops.oee.models import StateEvent
@@ -472,3 +473,18 @@ def maintenance_kpi_page(
             "line_planned": [line["kpis"]["planned_percent"] for line in lines],
         },
     }
+
+
+def current_stop(asset: Asset) -> StateEvent | None:
+    """The state event that began the asset's stop, if the asset is down now: the first
+    "down" after it last ran (a stop whose reason changes is still one stop)."""
+    events = StateEvent.objects.filter(asset=asset)
+    last = events.order_by("-ts").first()
+    if last is None or last.state != MachineState.DOWN:
+        return None
+    up = events.exclude(state=MachineState.DOWN).order_by("-ts").values_list("ts", flat=True)
+    last_up = up.first()
+    began = events.filter(state=MachineState.DOWN)
+    if last_up is not None:
+        began = began.filter(ts__gt=last_up)
+    return began.order_by("ts").first()

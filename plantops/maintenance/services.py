@@ -1,5 +1,6 @@
 """Writes for maintenance: work orders through their flow, parts from stock, the outcome that
-teaches the health model. Every change is recorded as a `WorkOrderEvent` with who and when."""
+teaches the health model. Every change is recorded as a `WorkOrderEvent` with who and when;
+who may make it is decided by `workflow`."""
 
 from __future__ import annotations
 
@@ -12,32 +13,39 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F, Max, Sum
+from django.db.models import F
 from django.utils import timezone
 
 from plantops.alerts.models import Alert, RuleSource
-from plantops.assets.models import Asset, MachineState
-from plantops.health import services as health_services
+from plantops.assets.models import Asset
+from plantops.core.refusals import Refused
+from plantops.health.failures import failure_record
 from plantops.health.models import FailureMode, FailureSource, Prediction
-from plantops.maintenance import meters, photos, workflow
+from plantops.health.predictions import prediction_evidence
+from plantops.maintenance import photos, workflow
 from plantops.maintenance.models import (
     ChecklistItem,
     CodeKind,
     FailureCode,
-    MeterKind,
     Outcome,
     Part,
     PartUse,
-    PreventiveDue,
-    PreventiveSchedule,
     WorkOrder,
     WorkOrderEvent,
     WorkOrderKind,
     WorkOrderPhoto,
     WorkOrderPriority,
 )
-from plantops.maintenance.workflow import Role, Status, TransitionRefused
-from plantops.oee.models import CountEvent, StateEvent
+from plantops.maintenance.selectors import current_stop
+from plantops.maintenance.workflow import (
+    Role,
+    Status,
+    is_assignee,
+    may_add_to,
+    may_execute,
+    role_of,
+)
+from plantops.oee.models import StateEvent
 
 ALERT_PRIORITY = {
     "critical": WorkOrderPriority.URGENT,
@@ -45,17 +53,6 @@ ALERT_PRIORITY = {
     "medium": WorkOrderPriority.MEDIUM,
     "low": WorkOrderPriority.LOW,
 }
-
-
-def role_of(user: AbstractBaseUser) -> Role:
-    """The user's maintenance role: the strongest their groups give them."""
-    if getattr(user, "is_superuser", False):
-        return Role.ADMIN
-    if user.has_perm("maintenance.supervise_workorder"):
-        return Role.SUPERVISOR
-    if user.has_perm("maintenance.execute_workorder"):
-        return Role.TECHNICIAN
-    return Role.OPERATOR
 
 
 def _record(
@@ -142,21 +139,6 @@ def workorder_create(
     return work_order
 
 
-def current_stop(asset: Asset) -> StateEvent | None:
-    """The state event that began the asset's stop, if the asset is down now: the first
-    "down" after it last ran (a stop whose reason changes is still one stop)."""
-    events = StateEvent.objects.filter(asset=asset)
-    last = events.order_by("-ts").first()
-    if last is None or last.state != MachineState.DOWN:
-        return None
-    up = events.exclude(state=MachineState.DOWN).order_by("-ts").values_list("ts", flat=True)
-    last_up = up.first()
-    began = events.filter(state=MachineState.DOWN)
-    if last_up is not None:
-        began = began.filter(ts__gt=last_up)
-    return began.order_by("ts").first()
-
-
 def problem_report(
     *, asset: Asset, problem: FailureCode | None, user: AbstractBaseUser
 ) -> WorkOrder:
@@ -230,7 +212,7 @@ def _from_prediction(prediction: Prediction, user: AbstractBaseUser) -> WorkOrde
         due_at=prediction.made_at + timedelta(days=max(prediction.rul_low_days, 0.0)),
         prediction=prediction,
         failure_mode=prediction.failure_mode,
-        evidence=health_services.prediction_evidence(prediction),
+        evidence=prediction_evidence(prediction),
     )
 
 
@@ -254,7 +236,7 @@ def workorder_from_alert(*, alert: Alert, user: AbstractBaseUser) -> WorkOrder:
         )
         if prediction is not None:
             failure_mode = prediction.failure_mode
-            evidence = health_services.prediction_evidence(prediction) | evidence
+            evidence = prediction_evidence(prediction) | evidence
     if alert.signal is not None and "signal" not in evidence:
         evidence["signal"] = {
             "name": alert.signal.name,
@@ -288,7 +270,7 @@ def _move(
     work_order: WorkOrder, target: Status, user: AbstractBaseUser, *, note: str = ""
 ) -> WorkOrder:
     current = Status(work_order.status)
-    workflow.check(current, target, role_of(user), is_assignee=_is_assignee(work_order, user))
+    workflow.check(current, target, role_of(user), is_assignee=is_assignee(work_order, user))
     now = timezone.now()
     work_order.status = target.value
     if target is Status.IN_PROGRESS and work_order.started_at is None:
@@ -306,13 +288,13 @@ def _move(
 def workorder_move(
     *, work_order: WorkOrder, target: str, user: AbstractBaseUser, note: str = ""
 ) -> WorkOrder:
-    """Approve, start, pause, resume or cancel; raises TransitionRefused saying why not.
+    """Approve, start, pause, resume or cancel; raises Refused saying why not.
 
     Completing goes through `workorder_complete` (it needs the findings), scheduling through
     `workorder_schedule` (it needs a technician and a date)."""
     target_status = Status(target)
     if target_status in (Status.DONE, Status.SCHEDULED):
-        raise TransitionRefused(
+        raise Refused(
             "Completing needs the findings and scheduling needs a technician: use those forms."
         )
     return _move(_locked(work_order), target_status, user, note=note)
@@ -343,31 +325,6 @@ def workorder_schedule(
     return _move(work_order, Status.SCHEDULED, user)
 
 
-def _is_assignee(work_order: WorkOrder, user: AbstractBaseUser) -> bool:
-    return work_order.assignee_id is not None and work_order.assignee_id == user.pk
-
-
-def may_execute(work_order: WorkOrder, user: AbstractBaseUser) -> bool:
-    """Ticking the checklist and taking parts: whoever may start or complete the work."""
-    role = role_of(user)
-    if role is Role.OPERATOR:
-        return False
-    return role is not Role.TECHNICIAN or _is_assignee(work_order, user)
-
-
-def may_add_to(work_order: WorkOrder, user: AbstractBaseUser) -> bool:
-    """Notes and photos: the assigned technician, supervisors and admins on open work, and
-    the operator who raised a request while it waits."""
-    if work_order.status in workflow.FINAL:
-        return False
-    role = role_of(user)
-    if role in (Role.SUPERVISOR, Role.ADMIN):
-        return True
-    if role is Role.TECHNICIAN:
-        return _is_assignee(work_order, user)
-    return work_order.requested_by_id == user.pk
-
-
 @transaction.atomic
 def workorder_note(*, work_order: WorkOrder, user: AbstractBaseUser, note: str) -> None:
     """Add a note to the work order's history (what was seen, what is waited for)."""
@@ -375,7 +332,7 @@ def workorder_note(*, work_order: WorkOrder, user: AbstractBaseUser, note: str) 
         raise ValidationError({"note": "Write the note first."})
     work_order = _locked(work_order)
     if not may_add_to(work_order, user):
-        raise TransitionRefused("You may not add notes to this work order.")
+        raise Refused("You may not add notes to this work order.")
     _record(work_order, "note", user, at=timezone.now(), note=note.strip())
 
 
@@ -387,7 +344,7 @@ def photo_add(
     upright, at most `photos.MAX_SIDE` pixels on its long side and without camera metadata."""
     work_order = _locked(work_order)
     if not may_add_to(work_order, user):
-        raise TransitionRefused("You may not add photos to this work order.")
+        raise Refused("You may not add photos to this work order.")
     if upload is None:
         raise ValidationError({"photo": "Take or choose a photo first."})
     if upload.size > settings.PHOTO_MAX_BYTES:
@@ -421,9 +378,9 @@ def checklist_tick(*, item: ChecklistItem, user: AbstractBaseUser, done: bool = 
     """Tick (or untick) a checklist item of a work order in progress."""
     work_order = _locked(item.work_order)
     if not may_execute(work_order, user):
-        raise TransitionRefused("Only the technician doing the work ticks its checklist.")
+        raise Refused("Only the technician doing the work ticks its checklist.")
     if work_order.status != Status.IN_PROGRESS:
-        raise TransitionRefused("Checklist items are ticked while the work is in progress.")
+        raise Refused("Checklist items are ticked while the work is in progress.")
     item.done_at = timezone.now() if done else None
     item.done_by = user if done else None
     item.save(update_fields=["done_at", "done_by"])
@@ -443,9 +400,9 @@ def part_use(
         raise ValidationError({"quantity": "Take at least one."})
     work_order = _locked(work_order)
     if not may_execute(work_order, user):
-        raise TransitionRefused("Only the technician doing the work takes parts for it.")
+        raise Refused("Only the technician doing the work takes parts for it.")
     if Status(work_order.status) not in (Status.IN_PROGRESS, Status.ON_HOLD):
-        raise TransitionRefused("Parts are taken for work in progress.")
+        raise Refused("Parts are taken for work in progress.")
     taken = Part.objects.filter(pk=part.pk, stock__gte=quantity).update(stock=F("stock") - quantity)
     if not taken:
         left = Part.objects.filter(pk=part.pk).values_list("stock", flat=True).first() or 0
@@ -520,7 +477,7 @@ def _teach(work_order: WorkOrder, user: AbstractBaseUser) -> None:
         mode = work_order.problem.failure_mode
     if mode is None:
         return
-    health_services.failure_record(
+    failure_record(
         asset=work_order.asset,
         failure_mode=mode,
         failed_at=work_order.completed_at,
@@ -528,178 +485,3 @@ def _teach(work_order: WorkOrder, user: AbstractBaseUser) -> None:
         note=f"WO-{work_order.pk}: {work_order.notes}"[:500],
         user=user,
     )
-
-
-# --- preventive maintenance from live meters ----------------------------------------------
-
-# Meters are read up to this long ago: state and count messages may arrive a little late.
-METER_LAG = timedelta(minutes=5)
-
-
-def _meter_delta(schedule: PreventiveSchedule, start: datetime, end: datetime) -> float:
-    if schedule.meter == MeterKind.CALENDAR:
-        return (end - start).total_seconds() / 86_400.0
-    if schedule.meter == MeterKind.RUNTIME:
-        before = (
-            StateEvent.objects.filter(asset_id=schedule.asset_id, ts__lt=start)
-            .order_by("-ts")
-            .values_list("state", flat=True)
-            .first()
-        )
-        events = StateEvent.objects.filter(
-            asset_id=schedule.asset_id, ts__gte=start, ts__lt=end
-        ).order_by("ts")
-        seconds = meters.running_seconds(
-            events.values_list("ts", "state"), start=start, end=end, state_at_start=before
-        )
-        return seconds / 3600.0
-    made = CountEvent.objects.filter(asset_id=schedule.asset_id, ts__gte=start, ts__lt=end)
-    totals = made.aggregate(good=Sum("good"), scrap=Sum("scrap"))
-    return float((totals["good"] or 0) + (totals["scrap"] or 0))
-
-
-@transaction.atomic
-def preventive_schedule_run(*, schedule_id: int, now: datetime | None = None) -> WorkOrder | None:
-    """Read a schedule's meter up to now and generate the work order of a due point within
-    its lead; return it, or None. A due point gets one work order, however often this runs."""
-    now = now or timezone.now()
-    schedule = PreventiveSchedule.objects.select_for_update().filter(pk=schedule_id).first()
-    if schedule is None or not schedule.active:
-        return None
-    read_to = now - METER_LAG
-    since = max(schedule.meter_read_at or schedule.starts_at, schedule.starts_at)
-    if read_to > since:
-        schedule.meter_value += _meter_delta(schedule, since, read_to)
-        schedule.meter_read_at = read_to
-        schedule.save(update_fields=["meter_value", "meter_read_at"])
-    generated = schedule.dues.aggregate(last=Max("point"))["last"] or 0
-    point = meters.next_due_point(
-        meter=schedule.meter_value,
-        interval=schedule.interval,
-        lead=schedule.lead,
-        generated=generated,
-    )
-    if point is None:
-        return None
-    unit = {"calendar": "days", "runtime": "running hours", "cycles": "cycles"}[schedule.meter]
-    due_meter = point * schedule.interval
-    work_order = workorder_create(
-        asset=schedule.asset,
-        kind=WorkOrderKind.PREVENTIVE,
-        title=schedule.title,
-        user=None,
-        priority=schedule.priority,
-        description=(
-            f"Due at {due_meter:,.0f} {unit} (now {schedule.meter_value:,.1f}), "
-            f"every {schedule.interval:,.0f} {unit}."
-        ),
-        due_at=_due_moment(schedule, due_meter, now),
-        estimated_minutes=schedule.estimated_minutes,
-        checklist=schedule.checklist.splitlines(),
-        evidence={"schedule_id": schedule.pk, "due_point": point, "due_meter": due_meter},
-    )
-    PreventiveDue.objects.create(
-        schedule=schedule, point=point, due_meter=due_meter, work_order=work_order
-    )
-    return work_order
-
-
-def _due_moment(schedule: PreventiveSchedule, due_meter: float, now: datetime) -> datetime:
-    """When the due point will be reached: exact for calendar days, else at the rate the
-    meter has run since the schedule started."""
-    if schedule.meter == MeterKind.CALENDAR:
-        return schedule.starts_at + timedelta(days=due_meter)
-    read_at = schedule.meter_read_at or now
-    elapsed = (read_at - schedule.starts_at).total_seconds()
-    if schedule.meter_value <= 0 or elapsed <= 0:
-        return now
-    rate = schedule.meter_value / elapsed
-    return read_at + timedelta(seconds=max(due_meter - schedule.meter_value, 0.0) / rate)
-
-
-def preventive_run_all(*, now: datetime | None = None) -> int:
-    """Run every active schedule; return how many work orders were generated."""
-    made = 0
-    for schedule_id in PreventiveSchedule.objects.filter(active=True).values_list("pk", flat=True):
-        made += preventive_schedule_run(schedule_id=schedule_id, now=now) is not None
-    return made
-
-
-# --- the demo plant's stores and preventive plan ------------------------------------------
-
-DEMO_PARTS = [
-    ("brg-6205-2rs", "Deep-groove ball bearing 6205-2RS", "pcs", 8, 2, "Stores A-03"),
-    ("brg-6308-zz", "Deep-groove ball bearing 6308-ZZ", "pcs", 4, 1, "Stores A-03"),
-    ("belt-spa-1250", "V-belt SPA 1250", "pcs", 6, 2, "Stores B-11"),
-    ("seal-kit-hp", "Hydraulic pump shaft seal kit", "kit", 3, 1, "Stores C-02"),
-    ("grease-ep2", "Grease EP2, 400 g cartridge", "pcs", 24, 6, "Lube room"),
-    ("filter-hyd-10", "Hydraulic return filter 10 µm", "pcs", 5, 2, "Stores C-04"),
-]
-
-# (asset type, title, meter, interval, lead, checklist, minutes)
-DEMO_SCHEDULES = [
-    (
-        "conveyor",
-        "Lubricate drive and idler bearings",
-        MeterKind.RUNTIME,
-        250.0,
-        25.0,
-        "Lock out and tag out\nGrease drive-end and idler bearings (2 shots each)\n"
-        "Check belt tracking and tension\nTest run and listen for noise",
-        30,
-    ),
-    (
-        "press",
-        "Inspect die clamps and gib clearance",
-        MeterKind.CYCLES,
-        20_000.0,
-        2_000.0,
-        "Lock out and tag out\nCheck die clamp torque\nMeasure gib clearance\n"
-        "Check the lube system level",
-        60,
-    ),
-    (
-        "pump",
-        "Hydraulic pump: filter and seal check",
-        MeterKind.CALENDAR,
-        30.0,
-        3.0,
-        "Replace the return filter\nInspect the shaft seal for weeping\nRecord the case drain",
-        45,
-    ),
-]
-
-
-@transaction.atomic
-def maintenance_demo_seed(*, now: datetime | None = None) -> tuple[int, int]:
-    """Create (once) the demo's spare parts and its preventive schedules; return the counts.
-
-    The calendar schedules started 28 days ago, so the first preventive work is generated
-    as soon as the demo runs; the meter schedules count from the demo's own telemetry."""
-    now = now or timezone.now()
-    for number, name, unit, stock, reorder_at, location in DEMO_PARTS:
-        Part.objects.get_or_create(
-            number=number,
-            defaults={
-                "name": name,
-                "unit": unit,
-                "stock": stock,
-                "reorder_at": reorder_at,
-                "location": location,
-            },
-        )
-    for asset_type, title, meter, interval, lead, checklist, minutes in DEMO_SCHEDULES:
-        for asset in Asset.objects.filter(asset_type=asset_type):
-            PreventiveSchedule.objects.get_or_create(
-                asset=asset,
-                title=title,
-                defaults={
-                    "meter": meter,
-                    "interval": interval,
-                    "lead": lead,
-                    "checklist": checklist,
-                    "estimated_minutes": minutes,
-                    "starts_at": now - timedelta(days=28) if meter == MeterKind.CALENDAR else now,
-                },
-            )
-    return Part.objects.count(), PreventiveSchedule.objects.count()

@@ -21,8 +21,8 @@ urlpatterns = [
     path("work/<int:work_order_id>/complete", views.work_complete, name="complete"),
     path("work/from-alert/<int:alert_id>", views.work_from_alert, name="from_alert"),
     path("work/from-prediction/<int:asset_id>", views.work_from_prediction, name="from_prediction"),
-    path("work/report/", views.report_pick_asset, name="report_asset"),
     path("work/report/<int:asset_id>/", views.report, name="report"),
     path("alerts/rules/", views.alert_rules, name="rules"),
+    path("health/models/", views.model_health, name="model_health"),
     path("work/kpis/", views.maintenance_kpis, name="kpis"),
 ]

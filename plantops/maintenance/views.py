@@ -7,7 +7,6 @@ Every view checks the Django permission of its role; what a role may do to one w
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,11 +24,12 @@ from django.views.decorators.http import require_POST, require_safe
 from plantops.alerts.models import Alert
 from plantops.assets.models import Asset
 from plantops.assets.selectors import UnknownReference, asset_by_reference
+from plantops.core.actions import attempt, field_errors, refusal_text
 from plantops.core.auth import api_login_required
 from plantops.core.querystrings import choice_buttons, toggle_buttons
-from plantops.floor import selectors as floor_selectors
+from plantops.health import selectors as health_selectors
 from plantops.health.models import Prediction
-from plantops.maintenance import forms, selectors, services
+from plantops.maintenance import forms, selectors, services, workflow
 from plantops.maintenance.models import (
     ChecklistItem,
     CodeKind,
@@ -37,7 +37,7 @@ from plantops.maintenance.models import (
     WorkOrder,
     WorkOrderPhoto,
 )
-from plantops.maintenance.workflow import Status, TransitionRefused
+from plantops.maintenance.workflow import Status
 
 # --- the tablet screens ------------------------------------------------------------------------
 
@@ -46,28 +46,10 @@ def _int(value: str | None) -> int | None:
     return int(value) if value and value.isdecimal() and value.isascii() else None
 
 
-def _message_of(error: ValidationError | TransitionRefused) -> str:
-    if isinstance(error, TransitionRefused):
-        return str(error)
-    return " ".join(m for messages_ in _field_errors(error).values() for m in messages_)
-
-
 def _to_work_order(work_order_id: int, part: str = "") -> HttpResponse:
     """Back to the work order's screen, at one of its sections if given."""
     url = reverse("maintenance:detail", args=[work_order_id])
     return redirect(f"{url}#{part}" if part else url)
-
-
-def _attempt(request: HttpRequest, action: Callable[[], Any], success: str = "") -> bool:
-    """Run a service call; a refusal becomes the message on the screen, never an error page."""
-    try:
-        action()
-    except (TransitionRefused, ValidationError) as error:
-        messages.error(request, _message_of(error))
-        return False
-    if success:
-        messages.success(request, success)
-    return True
 
 
 @login_required
@@ -145,7 +127,7 @@ def work_move(request: HttpRequest, work_order_id: int) -> HttpResponse:
     if target not in {status.value for status in Status}:
         messages.error(request, "Choose what to do with the work order.")
         return _to_work_order(work_order.pk)
-    _attempt(
+    attempt(
         request,
         lambda: services.workorder_move(
             work_order=work_order,
@@ -171,7 +153,7 @@ def work_schedule(request: HttpRequest, work_order_id: int) -> HttpResponse:
         assignee = get_user_model().objects.filter(pk=form.cleaned_data["assignee"]).first()
         if assignee is None:
             messages.error(request, "Choose a technician.")
-    if assignee is not None and _attempt(
+    if assignee is not None and attempt(
         request,
         lambda: services.workorder_schedule(
             work_order=work_order,
@@ -197,7 +179,7 @@ def work_checklist(request: HttpRequest, work_order_id: int, item_id: int) -> Ht
         work_order_id=work_order_id,
     )
     done = request.POST.get("done") == "1"
-    _attempt(request, lambda: services.checklist_tick(item=item, user=request.user, done=done))
+    attempt(request, lambda: services.checklist_tick(item=item, user=request.user, done=done))
     return _to_work_order(work_order_id, "checklist")
 
 
@@ -211,7 +193,7 @@ def work_parts(request: HttpRequest, work_order_id: int) -> HttpResponse:
         messages.error(request, forms.first_error(form))
         return _to_work_order(work_order.pk, "parts")
     part, quantity = form.cleaned_data["part"], form.cleaned_data["quantity"]
-    _attempt(
+    attempt(
         request,
         lambda: services.part_use(
             work_order=work_order, part=part, quantity=quantity, user=request.user
@@ -227,7 +209,7 @@ def work_parts(request: HttpRequest, work_order_id: int) -> HttpResponse:
 def work_note(request: HttpRequest, work_order_id: int) -> HttpResponse:
     work_order = _work_order_or_404(work_order_id)
     note = request.POST.get("note", "")
-    _attempt(
+    attempt(
         request,
         lambda: services.workorder_note(work_order=work_order, user=request.user, note=note),
     )
@@ -239,7 +221,7 @@ def work_note(request: HttpRequest, work_order_id: int) -> HttpResponse:
 @require_POST
 def work_photo_add(request: HttpRequest, work_order_id: int) -> HttpResponse:
     work_order = _work_order_or_404(work_order_id)
-    if not services.may_add_to(work_order, request.user):
+    if not workflow.may_add_to(work_order, request.user):
         messages.error(request, "You may not add photos to this work order.")
         return _to_work_order(work_order.pk, "notes")
     form = forms.PhotoForm(request.POST, request.FILES)
@@ -249,7 +231,7 @@ def work_photo_add(request: HttpRequest, work_order_id: int) -> HttpResponse:
             request, "Take or choose a photo first." if missing else forms.first_error(form)
         )
         return _to_work_order(work_order.pk, "notes")
-    _attempt(
+    attempt(
         request,
         lambda: services.photo_add(
             work_order=work_order,
@@ -288,7 +270,7 @@ def work_complete(request: HttpRequest, work_order_id: int) -> HttpResponse:
     form = forms.CompleteForm(request.POST)
     if not form.is_valid():
         messages.error(request, forms.first_error(form))
-    elif _attempt(
+    elif attempt(
         request,
         lambda: services.workorder_complete(
             work_order=work_order, user=request.user, **form.cleaned_data
@@ -309,7 +291,7 @@ def work_from_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
     try:
         work_order = services.workorder_from_alert(alert=alert, user=request.user)
     except ValidationError as error:
-        messages.error(request, _message_of(error))
+        messages.error(request, refusal_text(error))
         return redirect("floor:asset", asset_id=alert.asset_id)
     return _to_work_order(work_order.pk)
 
@@ -334,18 +316,6 @@ def work_from_prediction(request: HttpRequest, asset_id: int) -> HttpResponse:
 
 @login_required
 @permission_required("maintenance.add_workorder", raise_exception=True)
-@require_safe
-def report_pick_asset(request: HttpRequest) -> HttpResponse:
-    """Reporting, first tap: which machine (the tablet's line first, if it is pinned)."""
-    lines = floor_selectors.floor_lines()
-    pinned = _int(request.GET.get("line"))
-    if pinned is not None:
-        lines = [line for line in lines if line["id"] == pinned] or lines
-    return render(request, "maintenance/report_asset.html", {"lines": lines})
-
-
-@login_required
-@permission_required("maintenance.add_workorder", raise_exception=True)
 def report(request: HttpRequest, asset_id: int) -> HttpResponse:
     """Reporting, last tap: what is wrong. GET shows the problems, POST files the report."""
     asset = get_object_or_404(Asset.objects.select_related("line"), pk=asset_id)
@@ -359,7 +329,7 @@ def report(request: HttpRequest, asset_id: int) -> HttpResponse:
         work_order = services.problem_report(asset=asset, problem=problem, user=request.user)
         more = (
             " Add a photo or a note below if you can."
-            if services.may_add_to(work_order, request.user)
+            if workflow.may_add_to(work_order, request.user)
             else ""
         )
         messages.success(request, f"Reported as WO-{work_order.pk}: maintenance has it.{more}")
@@ -367,8 +337,21 @@ def report(request: HttpRequest, asset_id: int) -> HttpResponse:
     return render(
         request,
         "maintenance/report.html",
-        {"asset": asset, "problems": problems, "down": services.current_stop(asset) is not None},
+        {"asset": asset, "problems": problems, "down": selectors.current_stop(asset) is not None},
     )
+
+
+@login_required
+@permission_required("health.view_healthmodel", raise_exception=True)
+@require_safe
+def model_health(request: HttpRequest) -> HttpResponse:
+    """How well each fitted estimator did, month by month (error and interval coverage), and
+    what technicians found when they acted on its predictions: its field precision."""
+    page = health_selectors.model_health()
+    outcomes = selectors.prediction_outcomes()
+    for group in page["groups"]:
+        group["outcomes"] = outcomes.get((group["asset_type_code"], group["failure_mode_code"]))
+    return render(request, "health/models.html", {"page": page})
 
 
 @login_required
@@ -380,15 +363,6 @@ def alert_rules(request: HttpRequest) -> HttpResponse:
 
 
 # --- the JSON API ------------------------------------------------------------------------------
-
-
-def _field_errors(error: ValidationError) -> dict[str, list[str]]:
-    if hasattr(error, "error_dict"):
-        return {
-            field: [m for e in errors for m in e.messages]
-            for field, errors in error.error_dict.items()
-        }
-    return {"__all__": error.messages}
 
 
 def _bad(errors: dict[str, list[str]]) -> JsonResponse:
@@ -426,7 +400,7 @@ def _list(request: HttpRequest) -> JsonResponse:
         try:
             asset = _asset(request.GET["asset"])
         except ValidationError as error:
-            return _bad(_field_errors(error))
+            return _bad(field_errors(error))
     return JsonResponse({"work_orders": selectors.work_orders(asset=asset, status=status)})
 
 
@@ -443,7 +417,7 @@ def _create(request: HttpRequest) -> JsonResponse:
         fields = _creation_fields(body)
         work_order = services.workorder_create(user=request.user, **fields)
     except ValidationError as error:
-        return _bad(_field_errors(error))
+        return _bad(field_errors(error))
     return JsonResponse(selectors.work_order_json(work_order), status=201)
 
 
@@ -475,7 +449,7 @@ def _creation_fields(body: dict[str, Any]) -> dict[str, Any]:
         try:
             fields["asset"] = _asset(body["asset"])
         except ValidationError as error:
-            errors |= _field_errors(error)
+            errors |= field_errors(error)
     if errors:
         raise ValidationError(errors)
     return fields | {"kind": body["kind"], "title": body["title"]}

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any, Protocol
+
+from plantops.core.refusals import Refused
 
 
 class Status(StrEnum):
@@ -58,10 +61,6 @@ TRANSITIONS: dict[tuple[Status, Status], tuple[frozenset[Role], str]] = {
 }
 
 
-class TransitionRefused(Exception):
-    """A move the flow or the user's role does not allow; the message says which and why."""
-
-
 @dataclass(frozen=True, slots=True)
 class Move:
     """One allowed move out of a status: its action name and the status it leads to."""
@@ -71,27 +70,25 @@ class Move:
 
 
 def check(current: Status, target: Status, role: Role, *, is_assignee: bool = False) -> str:
-    """Return the action name of `current → target` for `role`; raise TransitionRefused.
+    """Return the action name of `current → target` for `role`; raise Refused.
 
     A technician moves only work orders assigned to them (`is_assignee`).
     """
     current, target, role = Status(current), Status(target), Role(role)
     if current in FINAL:
-        raise TransitionRefused(
-            f"The work order is {current.value.replace('_', ' ')}: it is final."
-        )
+        raise Refused(f"The work order is {current.value.replace('_', ' ')}: it is final.")
     rule = TRANSITIONS.get((current, target))
     if rule is None:
-        raise TransitionRefused(
+        raise Refused(
             f"A work order cannot go from {current.value.replace('_', ' ')} "
             f"to {target.value.replace('_', ' ')}."
         )
     roles, action = rule
     if role not in roles:
         article = "An" if role.value[0] in "aeiou" else "A"
-        raise TransitionRefused(f"{article} {role.value} may not {action} a work order.")
+        raise Refused(f"{article} {role.value} may not {action} a work order.")
     if role is Role.TECHNICIAN and not is_assignee:
-        raise TransitionRefused(f"Only the assigned technician may {action} this work order.")
+        raise Refused(f"Only the assigned technician may {action} this work order.")
     return action
 
 
@@ -105,3 +102,57 @@ def moves(current: Status, role: Role, *, is_assignee: bool = False) -> list[Mov
             continue
         allowed.append(Move(action, target))
     return allowed
+
+
+# --- who may do what to one work order ------------------------------------------------------
+
+
+class User(Protocol):
+    """What the permissions read of a user: Django's user, without importing Django."""
+
+    pk: Any
+    is_superuser: bool
+
+    def has_perm(self, perm: str) -> bool: ...
+
+
+class WorkOrderLike(Protocol):
+    status: str
+    assignee_id: Any
+    requested_by_id: Any
+
+
+def role_of(user: User) -> Role:
+    """The user's maintenance role: the strongest their groups give them."""
+    if getattr(user, "is_superuser", False):
+        return Role.ADMIN
+    if user.has_perm("maintenance.supervise_workorder"):
+        return Role.SUPERVISOR
+    if user.has_perm("maintenance.execute_workorder"):
+        return Role.TECHNICIAN
+    return Role.OPERATOR
+
+
+def is_assignee(work_order: WorkOrderLike, user: User) -> bool:
+    return work_order.assignee_id is not None and work_order.assignee_id == user.pk
+
+
+def may_execute(work_order: WorkOrderLike, user: User) -> bool:
+    """Ticking the checklist and taking parts: whoever may start or complete the work."""
+    role = role_of(user)
+    if role is Role.OPERATOR:
+        return False
+    return role is not Role.TECHNICIAN or is_assignee(work_order, user)
+
+
+def may_add_to(work_order: WorkOrderLike, user: User) -> bool:
+    """Notes and photos: the assigned technician, supervisors and admins on open work, and
+    the operator who raised a request while it waits."""
+    if work_order.status in FINAL:
+        return False
+    role = role_of(user)
+    if role in _SUPERVISING:
+        return True
+    if role is Role.TECHNICIAN:
+        return is_assignee(work_order, user)
+    return work_order.requested_by_id == user.pk

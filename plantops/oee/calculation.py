@@ -33,14 +33,16 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from plantops.assets.states import MachineState
+
 US = 1_000_000
 
 RUNNING, IDLE, DOWN, PLANNED_STOP, CHANGEOVER = (
-    "running",
-    "idle",
-    "down",
-    "planned_stop",
-    "changeover",
+    MachineState.RUNNING,
+    MachineState.IDLE,
+    MachineState.DOWN,
+    MachineState.PLANNED_STOP,
+    MachineState.CHANGEOVER,
 )
 
 

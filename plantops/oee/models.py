@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from plantops.assets.models import Asset, MachineState, Product
+from plantops.assets import states
+from plantops.assets.models import Asset, Product
 
 
 class StateEvent(models.Model):
@@ -11,7 +12,7 @@ class StateEvent(models.Model):
 
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="state_events")
     ts = models.DateTimeField()
-    state = models.CharField(max_length=32, choices=MachineState.choices)
+    state = models.CharField(max_length=32, choices=states.CHOICES)
     reason = models.CharField(max_length=64, blank=True)
 
     class Meta:

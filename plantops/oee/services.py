@@ -1,12 +1,11 @@
-"""Writes for OEE: operators closing the gaps, and keeping the hourly snapshots true."""
+"""Writes for OEE: the machines' state and count events, operators closing the gaps (a
+stop's reason, scrap found), and the pushes that keep the OEE screens current."""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-import redis
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -15,63 +14,74 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from plantops.assets.models import Asset, Line
+from plantops.assets.states import UNEXPLAINED_STOPS
 from plantops.core import realtime
-from plantops.oee import selectors
+from plantops.core.time import datetime_to_us, us_to_datetime
+from plantops.oee import screens, snapshots
+from plantops.oee.events import line_plan
 from plantops.oee.models import (
     CountEvent,
-    OeeHour,
     ScrapEntry,
     StateEvent,
     StopReason,
     StopReasonEntry,
 )
-from plantops.telemetry.payloads import datetime_to_us, us_to_datetime
-
-logger = logging.getLogger(__name__)
-
-STOP_STATES = selectors.STOP_STATES
+from plantops.telemetry.payloads import CountReport, StateReport
 
 
-def _hour_of(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
+def machine_events_record(*, states: Sequence[StateReport], counts: Sequence[CountReport]) -> None:
+    """Store the machines' state changes and part counts, idempotently (unique per asset and
+    time), forget the hour snapshots they make stale, and have the lines' screens pushed.
 
-
-def oee_hours_forget(
-    *, states: Iterable[tuple[int, int]], counts: Iterable[tuple[int, int]]
-) -> int:
-    """Delete the snapshots that stored events `(asset_id, ts_us)` make wrong; return how many.
-
-    A state change alters every hour from its own until the next change, which may not have
-    arrived yet: all of the asset's later snapshots go. A count alters its own hour. Live
-    events land in the open hour, which has no snapshot, so this usually deletes nothing.
-    """
-    earliest_state: dict[int, int] = {}
-    for asset_id, ts_us in states:
-        earliest_state[asset_id] = min(ts_us, earliest_state.get(asset_id, ts_us))
-    count_hours: dict[int, set[int]] = {}
-    for asset_id, ts_us in counts:
-        count_hours.setdefault(asset_id, set()).add(ts_us - ts_us % selectors.HOUR_US)
-    deleted = 0
-    for asset_id, ts_us in earliest_state.items():
-        hour = us_to_datetime(ts_us - ts_us % selectors.HOUR_US)
-        deleted += OeeHour.objects.filter(asset_id=asset_id, hour__gte=hour).delete()[0]
-    for asset_id, hours in count_hours.items():
-        deleted += OeeHour.objects.filter(
-            asset_id=asset_id, hour__in=[us_to_datetime(h) for h in hours]
-        ).delete()[0]
-    return deleted
-
-
-def _forget_from(event: StateEvent) -> None:
-    OeeHour.objects.filter(asset_id=event.asset_id, hour__gte=_hour_of(event.ts)).delete()
+    Call inside the batch's transaction. A count is booked to the product its machine makes
+    now: counts arrive within seconds of being made."""
+    if not states and not counts:
+        return
+    touched = {row.asset_id for row in states} | {row.asset_id for row in counts}
+    facts = {
+        pk: (line_id, product_id)
+        for pk, line_id, product_id in Asset.objects.filter(pk__in=touched).values_list(
+            "pk", "line_id", "current_product_id"
+        )
+    }
+    if states:
+        StateEvent.objects.bulk_create(
+            [
+                StateEvent(asset_id=a, ts=us_to_datetime(t), state=s, reason=r)
+                for a, t, s, r in states
+            ],
+            ignore_conflicts=True,
+        )
+    if counts:
+        CountEvent.objects.bulk_create(
+            [
+                CountEvent(
+                    asset_id=a,
+                    ts=us_to_datetime(t),
+                    good=g,
+                    scrap=b,
+                    product_id=facts.get(a, (None, None))[1],
+                )
+                for a, t, g, b in counts
+            ],
+            ignore_conflicts=True,
+        )
+    # Late states and counts change hours whose snapshots were already made.
+    snapshots.hours_forget(
+        states=[(row.asset_id, row.ts_us) for row in states],
+        counts=[(row.asset_id, row.ts_us) for row in counts],
+    )
+    line_ids = {line_id for line_id, _ in facts.values()}
+    transaction.on_commit(lambda: oee_push_soon(line_ids=line_ids))
 
 
 @transaction.atomic
 def stop_reason_assign(
     *, event: StateEvent, reason: StopReason, user: AbstractBaseUser | None
 ) -> StopReasonEntry:
-    """Give a stop its reason; refused for anything but a stop (no reason on running time)."""
-    if event.state not in STOP_STATES:
+    """Give a stop its reason; refused for anything but a stop (no reason on running time).
+    The line's screens are pushed after commit."""
+    if event.state not in UNEXPLAINED_STOPS:
         raise ValidationError(
             f"Only a stop gets a reason; the machine reported {event.get_state_display()} here."
         )
@@ -81,18 +91,20 @@ def stop_reason_assign(
         event=event,
         defaults={"reason": reason, "entered_by": user, "entered_at": timezone.now()},
     )
-    _forget_from(event)
+    snapshots.hours_forget_from(asset_id=event.asset_id, moment=event.ts)
+    line_id = event.asset.line_id
+    transaction.on_commit(lambda: oee_push_soon(line_ids=[line_id]))
     return entry
 
 
 def _count_period(asset: Asset, ts: datetime) -> tuple[datetime, datetime]:
     """The shift that `ts` falls in (or its hour, outside any shift): what scrap is checked by."""
-    plan = selectors.line_plan(asset.line)
+    plan = line_plan(asset.line)
     ts_us = datetime_to_us(ts)
     for shift in plan.shifts(ts_us - 86_400_000_000, ts_us + 1):
         if shift.start_us <= ts_us < shift.end_us:
             return us_to_datetime(shift.start_us), us_to_datetime(shift.end_us)
-    hour = _hour_of(ts)
+    hour = ts.replace(minute=0, second=0, microsecond=0)
     return hour, hour + timedelta(hours=1)
 
 
@@ -138,46 +150,18 @@ def scrap_record(
         entered_by=user,
         entered_at=timezone.now(),
     )
-    OeeHour.objects.filter(asset=asset, hour=_hour_of(ts)).delete()
+    snapshots.hour_forget(asset_id=asset.pk, moment=ts)
+    line_id = asset.line_id
+    transaction.on_commit(lambda: oee_push_soon(line_ids=[line_id]))
     return entry
-
-
-def oee_hours_make_recent(*, hours: int = 24, now: datetime | None = None) -> int:
-    """Make the missing snapshots of every asset's last `hours` closed hours; return how many
-    assets were looked at. Screens then read a day or a month from snapshots alone."""
-    now = now or timezone.now()
-    end = _hour_of(now)
-    start = end - timedelta(hours=hours)
-    lines = {}
-    assets = list(Asset.objects.select_related("line__area__site"))
-    for asset in assets:
-        plan = lines.get(asset.line_id)
-        if plan is None:
-            plan = lines[asset.line_id] = selectors.line_plan(asset.line)
-        selectors.asset_oee(asset, start, end, plan=plan, now=now)
-    return len(assets)
-
-
-# --- live screens -----------------------------------------------------------------------------
-
-_redis: redis.Redis | None = None
-
-
-def _redis_client() -> redis.Redis:
-    global _redis
-    if _redis is None:
-        _redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5)
-    return _redis
 
 
 def oee_push_soon(*, line_ids: Iterable[int]) -> None:
     """Have the lines' OEE screens, and the floor's OEE board, updated within
     OEE_PUSH_EVERY_S, each at most once per interval.
 
-    The first call for a line in an interval claims it in Redis and schedules the push for
-    the interval's end; later calls find it claimed and add nothing, since that push will
-    read everything stored by then. The board, which shows every line, is claimed the same
-    way once for all of them. A hint only: screens also refresh when they reconnect.
+    Each line's screen, and the board, which shows every line, is a `realtime.push_soon` of
+    its own. A hint only: screens also refresh when they reconnect.
     """
     from plantops.oee.tasks import push_board, push_line_screen
 
@@ -185,22 +169,18 @@ def oee_push_soon(*, line_ids: Iterable[int]) -> None:
     if not line_ids:
         return
     every_s = settings.OEE_PUSH_EVERY_S
-    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
-    claims = [(f"{prefix}:oee-push:{pk}", push_line_screen, [pk]) for pk in sorted(line_ids)]
-    claims.append((f"{prefix}:oee-push:board", push_board, []))
-    for key, task, args in claims:
-        try:
-            if _redis_client().set(key, 1, nx=True, px=int(every_s * 1000)):
-                task.apply_async(args=args, countdown=every_s)
-        except Exception:
-            logger.warning("could not schedule the OEE push %s", key, exc_info=True)
+    for pk in sorted(line_ids):
+        realtime.push_soon(
+            claim=f"oee-line-{pk}", every_s=every_s, task=push_line_screen, args=[pk]
+        )
+    realtime.push_soon(claim="oee-board", every_s=every_s, task=push_board)
 
 
 def oee_push_line(*, line_id: int) -> None:
     """Send the line's OEE screen to the browsers showing it."""
     line = Line.objects.select_related("area__site").filter(pk=line_id).first()
     if line is not None:
-        screen = selectors.line_screen(line)
+        screen = screens.line_screen(line)
         realtime.send_now(
             [(realtime.line_oee_group(line.pk), {"type": "oee.screen", "screen": screen})]
         )
@@ -209,5 +189,5 @@ def oee_push_line(*, line_id: int) -> None:
 def oee_push_board() -> None:
     """Send the floor's OEE board to the browsers showing it."""
     realtime.send_now(
-        [(realtime.OEE_BOARD_GROUP, {"type": "oee.board", "lines": selectors.floor_board()})]
+        [(realtime.OEE_BOARD_GROUP, {"type": "oee.board", "lines": screens.floor_board()})]
     )

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from plantops.oee import services
+from plantops.oee import services, snapshots
 
 
 @shared_task(name="oee.make_recent_hours", ignore_result=True)
 def make_recent_hours() -> int:
     """Snapshot the hours that closed since the last run (and any a late event made stale)."""
-    return services.oee_hours_make_recent()
+    return snapshots.hours_make_recent()
 
 
 @shared_task(name="oee.push_line_screen", ignore_result=True)

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -15,8 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from plantops.assets.models import Asset, Line
 from plantops.assets.selectors import UnknownReference, line_by_reference
+from plantops.core.actions import attempt
 from plantops.core.auth import api_login_required
-from plantops.oee import selectors, services
+from plantops.oee import screens, selectors, services
 from plantops.oee.models import StateEvent, StopReason
 
 MAX_RANGE = timedelta(days=400)
@@ -71,16 +71,16 @@ def api_oee(request: HttpRequest) -> JsonResponse:
     if asset is not None:
         body |= {
             "asset": asset.slug,
-            **selectors.oee_payload(selectors.asset_oee(asset, start, end)),
+            **screens.oee_payload(selectors.asset_oee(asset, start, end)),
         }
         return JsonResponse(body)
     total, per_asset = selectors.line_oee(line, start, end)
     slugs = dict(Asset.objects.filter(pk__in=per_asset).values_list("pk", "slug"))
     body |= {
         "asset": None,
-        **selectors.oee_payload(total),
+        **screens.oee_payload(total),
         "assets": [
-            {"asset": slugs[pk], **selectors.oee_payload(oee)} for pk, oee in per_asset.items()
+            {"asset": slugs[pk], **screens.oee_payload(oee)} for pk, oee in per_asset.items()
         ],
     }
     return JsonResponse(body)
@@ -104,7 +104,7 @@ def line_page(request: HttpRequest, line_id: int) -> HttpResponse:
         "oee/line.html",
         {
             "line": line,
-            "screen": selectors.line_screen(line),
+            "screen": screens.line_screen(line),
             "reasons": StopReason.objects.filter(active=True),
             "assets": Asset.objects.filter(line=line).order_by("position", "name"),
             "can_explain": request.user.has_perm("oee.add_stopreasonentry"),
@@ -116,7 +116,7 @@ def line_page(request: HttpRequest, line_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def line_screen_json(request: HttpRequest, line_id: int) -> JsonResponse:
-    return JsonResponse(selectors.line_screen(_line_or_404(line_id)))
+    return JsonResponse(screens.line_screen(_line_or_404(line_id)))
 
 
 @login_required
@@ -132,13 +132,11 @@ def stop_reason_set(request: HttpRequest, line_id: int, event_id: int) -> HttpRe
     if reason is None:
         messages.error(request, "Pick one of the reasons shown.")
     else:
-        try:
-            services.stop_reason_assign(event=event, reason=reason, user=request.user)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"{event.asset.name}: stop explained as “{reason.label}”.")
-            services.oee_push_soon(line_ids=[line.pk])
+        attempt(
+            request,
+            lambda: services.stop_reason_assign(event=event, reason=reason, user=request.user),
+            f"{event.asset.name}: stop explained as “{reason.label}”.",
+        )
     return redirect("oee:line", line_id=line.pk)
 
 
@@ -155,19 +153,17 @@ def scrap_add(request: HttpRequest, line_id: int) -> HttpResponse:
     elif quantity is None:
         messages.error(request, "Give how many parts are scrap, as a whole number.")
     else:
-        try:
-            services.scrap_record(
+        attempt(
+            request,
+            lambda: services.scrap_record(
                 asset=asset,
                 ts=timezone.now(),
                 quantity=quantity,
                 reason=request.POST.get("reason", ""),
                 user=request.user,
-            )
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"{asset.name}: {quantity} scrap recorded.")
-            services.oee_push_soon(line_ids=[line.pk])
+            ),
+            f"{asset.name}: {quantity} scrap recorded.",
+        )
     return redirect("oee:line", line_id=line.pk)
 
 
@@ -182,4 +178,4 @@ def _int(raw: str | None) -> int | None:
 @require_GET
 def board_page(request: HttpRequest) -> HttpResponse:
     """Every line's current shift OEE, readable across the hall."""
-    return render(request, "oee/board.html", {"board": selectors.floor_board()})
+    return render(request, "oee/board.html", {"board": screens.floor_board()})

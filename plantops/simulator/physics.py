@@ -25,6 +25,8 @@ import math
 import random
 from dataclasses import dataclass, field
 
+from plantops.assets.states import MachineState
+
 AMBIENT_C = 22.0
 THERMAL_TIME_CONSTANT_S = 20 * 60.0
 # Drives ramp to a new speed within a few seconds; a stop coasts down just as quickly.
@@ -63,8 +65,8 @@ FAULT_MODES = frozenset({"bearing"})
 DEFAULT_MAX = {"vibration": 4.5, "temperature": 80.0, "current": 20.0, "speed": 1500.0}
 MODELLED_SIGNALS = frozenset(DEFAULT_MAX)
 
-RUNNING = "running"
-STATES = frozenset({"running", "idle", "down", "planned_stop", "changeover"})
+RUNNING = MachineState.RUNNING
+STATES = frozenset(MachineState)
 
 
 @dataclass(frozen=True, slots=True)

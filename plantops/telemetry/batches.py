@@ -1,7 +1,9 @@
 """The unit of work between ingest and worker: one Celery message per batch. Pure: no Django.
 
 Ingest accumulates parsed messages into a `BatchBuilder` and hands the batch on when it is
-full or old enough; only then are the MQTT messages in it acknowledged.
+full, old enough, or the stream has gone quiet; only then are the MQTT messages in it
+acknowledged. A batch's readings are columns (`ReadingColumns`) from the moment it is taken
+until they are stored: they cross Redis packed and the worker never turns them into rows.
 """
 
 from __future__ import annotations
@@ -9,42 +11,70 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from plantops.telemetry.columns import ReadingColumns
-from plantops.telemetry.payloads import ParseResult, storable
+from plantops.telemetry.payloads import CountReport, ParseResult, StateReport, storable
+
+# The worker's task that stores a batch (`pipeline.tasks.store_batch`); ingest sends it by name.
+STORE_TASK = "telemetry.store_batch"
+
+
+class DeadLetterRecord(NamedTuple):
+    """A refused message (or one refused item of it), as it travels to the dead-letter table."""
+
+    topic: str
+    excerpt: str
+    reason: str
+    detail: str
+    received_us: int
+    # The message that reproduces what was refused, base64 (JSON-safe); empty when too large.
+    replay: str = ""
+
+    @classmethod
+    def of(cls, row: list | tuple) -> DeadLetterRecord:
+        topic, excerpt, reason, detail, received_us, *rest = row
+        # Batches queued before replay existed carry five fields.
+        return cls(topic, excerpt, reason, detail, int(received_us), rest[0] if rest else "")
 
 
 @dataclass(slots=True)
 class Batch:
     batch_id: str
-    readings: list[tuple[int, int, float]] = field(default_factory=list)
-    states: list[tuple[int, int, str, str]] = field(default_factory=list)
-    counts: list[tuple[int, int, int, int]] = field(default_factory=list)
-    # (topic, payload excerpt, reason, detail, received at in µs, replayable message in base64)
-    dead_letters: list[tuple[str, str, str, str, int, str]] = field(default_factory=list)
+    readings: ReadingColumns = field(default_factory=ReadingColumns.empty)
+    states: list[StateReport] = field(default_factory=list)
+    counts: list[CountReport] = field(default_factory=list)
+    dead_letters: list[DeadLetterRecord] = field(default_factory=list)
     # Position of the first dead letter within the batch as ingest built it; halves keep
     # their dead letters' original positions, so storing them stays idempotent.
     dead_letter_offset: int = 0
     # When ingest received the batch's first message (µs since the epoch): for batch latency.
     first_received_us: int = 0
-    # The readings as columns, with the list they were made from: a new list, or one whose
-    # length changed, has them made again.
-    _columns: tuple[list, ReadingColumns] | None = field(default=None, repr=False, compare=False)
 
-    def reading_columns(self) -> ReadingColumns:
-        """The readings as columns (made once per readings list)."""
-        cached = self._columns
-        if cached is None or cached[0] is not self.readings or len(cached[1]) != len(self.readings):
-            cached = self._columns = (self.readings, ReadingColumns.from_rows(self.readings))
-        return cached[1]
+    @classmethod
+    def of(
+        cls,
+        *,
+        readings: Iterable[tuple[int, int, float]] = (),
+        states: Iterable[tuple[int, int, str, str]] = (),
+        counts: Iterable[tuple[int, int, int, int]] = (),
+        batch_id: str | None = None,
+    ) -> Batch:
+        """A batch made of rows, with a new id (for replays, the simulator and tests)."""
+        return cls(
+            batch_id=batch_id or uuid.uuid4().hex,
+            readings=ReadingColumns.from_rows(list(readings)),
+            states=[StateReport(*row) for row in states],
+            counts=[CountReport(*row) for row in counts],
+        )
 
     def to_message(self) -> dict[str, Any]:
         """The batch as a JSON-safe Celery message; readings travel as packed columns."""
         return {
             "batch_id": self.batch_id,
-            "reading_columns": self.reading_columns().pack(),
+            "reading_columns": self.readings.pack(),
             "states": self.states,
             "counts": self.counts,
             "dead_letters": self.dead_letters,
@@ -56,33 +86,39 @@ class Batch:
         """The inverse of `to_message`; also reads the list form of batches queued before the
         readings were packed."""
         packed = message.get("reading_columns")
-        columns = ReadingColumns.unpack(packed) if packed is not None else None
-        readings = columns.rows() if columns is not None else _readings(message.get("readings", ()))
+        readings = (
+            ReadingColumns.unpack(packed)
+            if packed is not None
+            else ReadingColumns.from_rows(_typed_readings(message.get("readings", ())))
+        )
         return cls(
             batch_id=str(message["batch_id"]),
             readings=readings,
-            _columns=(readings, columns) if columns is not None else None,
-            states=[(int(a), int(t), str(s), str(r)) for a, t, s, r in message.get("states", ())],
-            counts=[(int(a), int(t), int(g), int(b)) for a, t, g, b in message.get("counts", ())],
-            dead_letters=[_dead_letter(d) for d in message.get("dead_letters", ())],
+            states=[StateReport(int(a), int(t), str(s), str(r)) for a, t, s, r in message["states"]]
+            if message.get("states")
+            else [],
+            counts=[CountReport(int(a), int(t), int(g), int(b)) for a, t, g, b in message["counts"]]
+            if message.get("counts")
+            else [],
+            dead_letters=[DeadLetterRecord.of(d) for d in message.get("dead_letters", ())],
             first_received_us=int(message.get("first_received_us", 0)),
         )
 
     def halves(self) -> tuple[Batch, Batch]:
-        """Split into two smaller batches with the same id: rows in order, cut at the middle."""
-        rows = (
-            [("readings", row) for row in self.readings]
-            + [("states", row) for row in self.states]
-            + [("counts", row) for row in self.counts]
-            + [("dead_letters", row) for row in self.dead_letters]
-        )
-        middle = max(1, len(rows) // 2)
+        """Split into two smaller batches with the same id, cut at the middle of its rows
+        taken in order: readings, states, counts, dead letters."""
+        middle = max(1, self.size // 2)
         first = Batch(self.batch_id, dead_letter_offset=self.dead_letter_offset)
         second = Batch(self.batch_id)
-        for kind, row in rows[:middle]:
-            getattr(first, kind).append(row)
-        for kind, row in rows[middle:]:
-            getattr(second, kind).append(row)
+        taken = min(middle, len(self.readings))
+        first.readings, second.readings = self.readings[:taken], self.readings[taken:]
+        left = middle - taken
+        for name in ("states", "counts", "dead_letters"):
+            rows = getattr(self, name)
+            cut = min(left, len(rows))
+            setattr(first, name, rows[:cut])
+            setattr(second, name, rows[cut:])
+            left -= cut
         second.dead_letter_offset = self.dead_letter_offset + len(first.dead_letters)
         return first, second
 
@@ -91,45 +127,59 @@ class Batch:
         return len(self.readings) + len(self.states) + len(self.counts) + len(self.dead_letters)
 
 
-def _readings(rows: list) -> list[tuple[int, int, float]]:
-    """(signal id, µs, value) rows, typed: column-wise, since a batch holds thousands."""
-    if not rows:
-        return []
-    signal_ids, ts_us, values = zip(*rows, strict=True)
-    return list(zip(map(int, signal_ids), map(int, ts_us), map(float, values), strict=True))
-
-
-def _dead_letter(row: list) -> tuple[str, str, str, str, int, str]:
-    topic, excerpt, reason, detail, received_us, *rest = row
-    # Batches queued before replay existed carry five fields.
-    return (topic, excerpt, reason, detail, int(received_us), rest[0] if rest else "")
+def _typed_readings(rows: Iterable) -> list[tuple[int, int, float]]:
+    return [(int(s), int(t), float(v)) for s, t, v in rows]
 
 
 class BatchBuilder:
-    """Collects parsed messages and the MQTT message ids to acknowledge once handed on."""
+    """Collects parsed messages and the MQTT message ids to acknowledge once handed on.
 
-    def __init__(self, *, max_items: int, max_age_s: float, clock=time.monotonic) -> None:
+    A batch is due when it is full (`max_items`), when its first message is `max_age_s` old,
+    or, once it is `min_age_s` old, when nothing has arrived for `quiet_s`: a stream that
+    pauses is handed on at once instead of waiting out the age, while a steady stream still
+    makes batches of at least `min_age_s`.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_items: int,
+        max_age_s: float,
+        quiet_s: float = 0.0,
+        min_age_s: float = 0.0,
+        clock=time.monotonic,
+    ) -> None:
         self.max_items = max_items
         self.max_age_s = max_age_s
+        self.quiet_s = quiet_s
+        self.min_age_s = min_age_s
         self._clock = clock
         self._reset()
 
     def _reset(self) -> None:
-        self.batch = Batch(batch_id=uuid.uuid4().hex)
+        self.batch_id = uuid.uuid4().hex
+        self.readings: list[tuple[int, int, float]] = []
+        self.states: list[StateReport] = []
+        self.counts: list[CountReport] = []
+        self.dead_letters: list[DeadLetterRecord] = []
         self.pending_acks: list[int] = []
         self.started_at: float | None = None
+        self.last_at = 0.0
+        self.first_received_us = 0
+        self.size = 0
 
     def add(self, *, topic: str, result: ParseResult, received_us: int, ack_id: int | None) -> None:
+        now = self._clock()
         if self.started_at is None:
-            self.started_at = self._clock()
-            self.batch.first_received_us = received_us
-        batch = self.batch
-        batch.readings.extend(result.readings)
-        batch.states.extend(result.states)
-        batch.counts.extend(result.counts)
+            self.started_at = now
+            self.first_received_us = received_us
+        self.last_at = now
+        self.readings.extend(result.readings)
+        self.states.extend(result.states)
+        self.counts.extend(result.counts)
         for rejection in result.rejections:
-            batch.dead_letters.append(
-                (
+            self.dead_letters.append(
+                DeadLetterRecord(
                     storable(topic[:512]),
                     rejection.excerpt,
                     rejection.reason.value,
@@ -138,6 +188,9 @@ class BatchBuilder:
                     base64.b64encode(rejection.replay).decode("ascii"),
                 )
             )
+        self.size += (
+            len(result.readings) + len(result.states) + len(result.counts) + len(result.rejections)
+        )
         if ack_id is not None:
             self.pending_acks.append(ack_id)
 
@@ -149,22 +202,41 @@ class BatchBuilder:
     def empty(self) -> bool:
         return self.started_at is None
 
+    @property
+    def full(self) -> bool:
+        return self.size >= self.max_items
+
     def due(self) -> bool:
         if self.started_at is None:
             return False
+        now = self._clock()
+        age = now - self.started_at
         return (
-            self.batch.size >= self.max_items or self._clock() - self.started_at >= self.max_age_s
+            self.full
+            or age >= self.max_age_s
+            or (bool(self.quiet_s) and age >= self.min_age_s and now - self.last_at >= self.quiet_s)
         )
 
     def seconds_until_due(self, *, idle: float) -> float:
-        """How long the batch may wait for more messages: until its age is reached, or `idle`
-        when it is empty (no batch, nothing to hand on)."""
+        """How long the batch may wait for more messages before it is due (if nothing comes),
+        or `idle` when it is empty (no batch, nothing to hand on)."""
         if self.started_at is None:
             return idle
-        return max(0.0, self.started_at + self.max_age_s - self._clock())
+        due_at = self.started_at + self.max_age_s
+        if self.quiet_s:
+            due_at = min(due_at, max(self.started_at + self.min_age_s, self.last_at + self.quiet_s))
+        return max(0.0, due_at - self._clock())
 
     def take(self) -> tuple[Batch, list[int]]:
         """Return the batch and the ack ids it covers, and start a new one."""
-        taken = (self.batch, self.pending_acks)
+        batch = Batch(
+            batch_id=self.batch_id,
+            readings=ReadingColumns.from_rows(self.readings),
+            states=self.states,
+            counts=self.counts,
+            dead_letters=self.dead_letters,
+            first_received_us=self.first_received_us,
+        )
+        acks = self.pending_acks
         self._reset()
-        return taken
+        return batch, acks

@@ -64,9 +64,13 @@ class ReadingColumns:
     values: np.ndarray
 
     @classmethod
+    def empty(cls) -> ReadingColumns:
+        return cls._of(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
+
+    @classmethod
     def from_rows(cls, rows: list[tuple[int, int, float]]) -> ReadingColumns:
         if not rows:
-            return cls._of(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
+            return cls.empty()
         signal_ids, ts_us, values = zip(*rows, strict=True)
         return cls._of(
             np.array(signal_ids, dtype=np.int64),
@@ -106,6 +110,7 @@ class ReadingColumns:
         return cls._of(signal_ids, ts_us, values)
 
     def rows(self) -> list[tuple[int, int, float]]:
+        """The readings as `(signal_id, ts_us, value)` tuples: for SQLite, which takes rows."""
         return list(
             zip(self.signal_ids.tolist(), self.ts_us.tolist(), self.values.tolist(), strict=True)
         )
@@ -113,8 +118,21 @@ class ReadingColumns:
     def __len__(self) -> int:
         return len(self.signal_ids)
 
+    def __getitem__(self, which: slice | np.ndarray) -> ReadingColumns:
+        """The readings a slice or a boolean mask picks, in order."""
+        return self._of(self.signal_ids[which], self.ts_us[which], self.values[which])
+
     def distinct_signal_ids(self) -> list[int]:
         return np.unique(self.signal_ids).tolist()
+
+    def of_signals(self, signal_ids: list[int]) -> ReadingColumns:
+        """Only the readings of these signals."""
+        return self[np.isin(self.signal_ids, signal_ids)]
+
+    def per_signal(self) -> dict[int, list[tuple[int, float]]]:
+        """Signal id → its `(ts_us, value)` readings, in time order (arrival order for equal
+        times)."""
+        return self._split(self._order(), self.ts_us)
 
     # --- PostgreSQL ------------------------------------------------------------------------------
     def copy_binary(self) -> bytes:
@@ -176,20 +194,28 @@ class ReadingColumns:
 
     def series_per_signal(self, *, limit: int) -> dict[int, list[tuple[int, float]]]:
         """Signal id → its newest `limit` points `(ms, value)` in time order, for live charts."""
-        if not len(self):
-            return {}
         order = self._order()
+        if len(order):
+            # The newest `limit` of each signal: drop a reading when the one `limit` places
+            # after it is of the same signal.
+            sorted_ids = self.signal_ids[order]
+            keep = np.ones(len(order), dtype=bool)
+            keep[:-limit] = sorted_ids[:-limit] != sorted_ids[limit:]
+            order = order[keep]
+        return self._split(order, self.ts_us // 1000)
+
+    def _split(self, order: np.ndarray, times: np.ndarray) -> dict[int, list[tuple[int, float]]]:
+        """Per signal, its `(time, value)` pairs in `order`, `times` being the readings' times
+        in the unit wanted."""
+        if not len(order):
+            return {}
         signal_ids = self.signal_ids[order]
-        ms = (self.ts_us[order] // 1000).tolist()
-        values = self.values[order].tolist()
+        pairs = list(zip(times[order].tolist(), self.values[order].tolist(), strict=True))
         bounds = (np.flatnonzero(np.diff(signal_ids)) + 1).tolist()
-        series = {}
-        for start, end in zip([0, *bounds], [*bounds, len(order)], strict=True):
-            first = max(start, end - limit)
-            series[int(signal_ids[start])] = list(
-                zip(ms[first:end], values[first:end], strict=True)
-            )
-        return series
+        return {
+            int(signal_ids[start]): pairs[start:end]
+            for start, end in zip([0, *bounds], [*bounds, len(order)], strict=True)
+        }
 
 
 def _saturating_sum(values: list[float]) -> float:

@@ -21,10 +21,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from plantops.core.time import now_us
 from plantops.env import MqttSettings
 from plantops.telemetry.batches import Batch, BatchBuilder
 from plantops.telemetry.mqtt_client import MqttSubscriber
-from plantops.telemetry.payloads import Limits, Reason, TopicRegistry, now_us, parse_message
+from plantops.telemetry.payloads import Limits, Reason, TopicRegistry, parse_message
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ class IngestConfig:
     max_batch_age_s: float
     max_age_s: int
     max_future_s: int = 300
+    # Hand a batch on once it is this old and nothing has arrived for `batch_quiet_s` (0: off).
+    batch_min_age_s: float = 0.0
+    batch_quiet_s: float = 0.0
     registry_refresh_s: float = 30.0
     # An unknown topic triggers a reload so a newly configured signal is picked up within
     # seconds, but a stream of unknown topics must not reload the registry on every message.
@@ -79,7 +83,10 @@ class Ingest:
         self.report = report
         self.counters = IngestCounters()
         self.builder = BatchBuilder(
-            max_items=config.max_batch_items, max_age_s=config.max_batch_age_s
+            max_items=config.max_batch_items,
+            max_age_s=config.max_batch_age_s,
+            min_age_s=config.batch_min_age_s,
+            quiet_s=config.batch_quiet_s,
         )
         self.registry = load_registry()
         self.registry_loaded_at = time.monotonic()
@@ -162,7 +169,7 @@ class Ingest:
         if builder.started_at is None:
             self.batch_generation = self.client.generation
         builder.add(topic=topic, result=result, received_us=received_us, ack_id=packet_id)
-        return builder.batch.size >= builder.max_items
+        return builder.full
 
     # --- registry ------------------------------------------------------------------------------
     def _refresh_registry_on_miss(self) -> bool:

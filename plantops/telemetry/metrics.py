@@ -16,30 +16,24 @@ from typing import Any
 import redis
 from django.conf import settings
 
+from plantops.core.redis import key as redis_key
+from plantops.core.redis import redis_client
+
 logger = logging.getLogger(__name__)
 
 LATENCY_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 INGEST_TTL_S = 60
-_client: redis.Redis | None = None
-
-
-def _redis() -> redis.Redis:
-    global _client
-    if _client is None:
-        _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, decode_responses=True)
-    return _client
 
 
 def _key(*parts: str) -> str:
-    # Namespaced by the Celery queue, which already separates installations sharing a Redis.
-    return ":".join((settings.CELERY_TASK_DEFAULT_QUEUE, "metrics", *parts))
+    return redis_key("metrics", *parts)
 
 
 def ingest_report(*, client_id: str, figures: dict[str, float]) -> None:
     """Publish one ingest process's counters and lag; they expire a minute after it stops."""
     key = _key("ingest", client_id)
     try:
-        pipe = _redis().pipeline()
+        pipe = redis_client().pipeline(transaction=False)
         pipe.hset(key, mapping={**figures, "updated_at": time.time()})
         pipe.expire(key, INGEST_TTL_S)
         pipe.execute()
@@ -53,7 +47,7 @@ def batch_recorded(
     """Add one stored batch to the worker figures."""
     key = _key("worker")
     try:
-        pipe = _redis().pipeline()
+        pipe = redis_client().pipeline(transaction=False)
         pipe.hincrby(key, "batches", 1)
         pipe.hincrby(key, "readings_stored", readings)
         for reason, n in Counter(dead_letter_reasons).items():
@@ -71,7 +65,7 @@ def batch_recorded(
 
 def snapshot() -> dict[str, Any]:
     """Return every figure: per ingest process, the workers' totals and the queue backlog."""
-    client = _redis()
+    client = redis_client()
     ingests = {}
     for key in client.scan_iter(match=_key("ingest", "*"), count=100):
         ingests[key.rsplit(":", 1)[-1]] = {k: float(v) for k, v in client.hgetall(key).items()}

@@ -11,21 +11,21 @@ import json
 import math
 import re
 import reprlib
-import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 import orjson
+
+from plantops.assets.states import MachineState
+from plantops.core.time import datetime_to_us
 
 MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_BATCH_READINGS = 10_000
 EXCERPT_CHARS = 1000
 MAX_REPLAY_BYTES = 64 * 1024
-MACHINE_STATES = frozenset({"running", "idle", "down", "planned_stop", "changeover"})
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_US = timedelta(microseconds=1)
+MACHINE_STATES = frozenset(MachineState)
 
 
 class Reason(StrEnum):
@@ -55,6 +55,24 @@ class Rejection:
     replay: bytes = b""
 
 
+class StateReport(NamedTuple):
+    """A machine said what it is doing, from `ts_us` on (with a reason code, or "")."""
+
+    asset_id: int
+    ts_us: int
+    state: str
+    reason: str
+
+
+class CountReport(NamedTuple):
+    """A machine counted parts made since its last count message."""
+
+    asset_id: int
+    ts_us: int
+    good: int
+    scrap: int
+
+
 @dataclass(slots=True)
 class ParseResult:
     """What one MQTT message contributed: rows to store and reasons for what was refused.
@@ -64,8 +82,8 @@ class ParseResult:
     """
 
     readings: list[tuple[int, int, float]] = field(default_factory=list)
-    states: list[tuple[int, int, str, str]] = field(default_factory=list)
-    counts: list[tuple[int, int, int, int]] = field(default_factory=list)
+    states: list[StateReport] = field(default_factory=list)
+    counts: list[CountReport] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
 
 
@@ -104,19 +122,6 @@ def storable(text: str) -> str:
 
 def excerpt_of(payload: bytes) -> str:
     return storable(payload[: EXCERPT_CHARS * 4].decode("utf-8", errors="replace")[:EXCERPT_CHARS])
-
-
-def now_us() -> int:
-    """Microseconds since the Unix epoch (UTC), the pipeline's time unit."""
-    return time.time_ns() // 1000
-
-
-def us_to_datetime(ts_us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=ts_us)
-
-
-def datetime_to_us(value: datetime) -> int:
-    return (value - _EPOCH) // _ONE_US
 
 
 def parse_message(
@@ -171,10 +176,12 @@ def _parse_into(
             reason = ""
         if not isinstance(reason, str) or len(reason) > 64 or _UNSTORABLE.search(reason):
             raise _Invalid(Reason.WRONG_TYPE, "reason must be text of at most 64 characters")
-        result.states.append((asset_id, ts_us, state, reason))
+        result.states.append(StateReport(asset_id, ts_us, state, reason))
     elif kind == "count":
         ts_us = _timestamp(body, limits)
-        result.counts.append((asset_id, ts_us, _count(body, "good"), _count(body, "scrap")))
+        result.counts.append(
+            CountReport(asset_id, ts_us, _count(body, "good"), _count(body, "scrap"))
+        )
     elif len(parts) == 7:
         signal_id = registry.signals.get((asset_id, parts[6]))
         if signal_id is None:
@@ -286,7 +293,7 @@ def _rfc3339_us(raw: str) -> int:
     if parsed.tzinfo is None:
         raise _Invalid(Reason.BAD_TIMESTAMP, "'ts' needs an offset such as Z or +01:00")
     try:
-        return (parsed - _EPOCH) // _ONE_US
+        return datetime_to_us(parsed)
     except OverflowError:  # pragma: no cover - year 1 or 9999 with an offset
         raise _Invalid(Reason.BAD_TIMESTAMP, "'ts' is out of range") from None
 

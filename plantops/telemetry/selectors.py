@@ -1,4 +1,4 @@
-"""Reads for the telemetry pipeline: the topic registry, trends and pipeline counters."""
+"""Reads for telemetry: the topic registry ingest resolves against, and trends from rollups."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from typing import Any
 from django.db import NotSupportedError
 from django.db.models import (
     BigIntegerField,
-    Count,
     ExpressionWrapper,
     F,
     FloatField,
@@ -20,8 +19,7 @@ from django.db.models import (
 )
 
 from plantops.assets.models import Asset, Signal
-from plantops.oee.models import CountEvent, StateEvent
-from plantops.telemetry.models import DeadLetter, LatestReading, MinuteRollup, Reading
+from plantops.telemetry.models import MinuteRollup
 from plantops.telemetry.payloads import TopicRegistry
 
 
@@ -38,25 +36,6 @@ def topic_registry() -> TopicRegistry:
         for pk, asset_id, slug in Signal.objects.values_list("pk", "asset_id", "slug")
     }
     return TopicRegistry(assets=assets, signals=signals)
-
-
-def pipeline_stats() -> dict[str, Any]:
-    """Return the counters that show whether data flows, as one JSON-ready object."""
-    by_reason = dict(
-        DeadLetter.objects.values_list("reason").annotate(n=Count("pk")).order_by("reason")
-    )
-    latest = LatestReading.objects.aggregate(at=Max("ts"))["at"]
-    last_dead = DeadLetter.objects.aggregate(at=Max("received_at"))["at"]
-    return {
-        "readings_stored": Reading.objects.count(),
-        "signals_reporting": LatestReading.objects.count(),
-        "latest_reading_at": latest.isoformat() if latest else None,
-        "state_events": StateEvent.objects.count(),
-        "count_events": CountEvent.objects.count(),
-        "dead_letters": sum(by_reason.values()),
-        "dead_letters_by_reason": by_reason,
-        "latest_dead_letter_at": last_dead.isoformat() if last_dead else None,
-    }
 
 
 def signal_trend_from_rollups(

@@ -1,10 +1,13 @@
 """Writing a batch's readings: the readings, their minute rollups and the latest per signal.
 
-PostgreSQL takes the readings by binary COPY. A redelivered batch (or one that repeats a
-reading) makes the COPY fail on the primary key; it is then undone and the batch inserted
-again with ON CONFLICT DO NOTHING, rolling up only the rows that statement actually inserted,
-so storing stays idempotent and only a redelivery pays for it. SQLite, the demo's database,
-takes INSERT … ON CONFLICT in chunks of its 999-parameter limit.
+PostgreSQL takes the readings by binary COPY, and their rollups and latest values in one more
+statement. A redelivered batch (or one that repeats a reading) makes the COPY fail on the
+primary key, which fails the batch's transaction: the batch is then stored again with
+`redelivered`, by one INSERT … ON CONFLICT DO NOTHING that rolls up only the rows it actually
+inserted, so storing stays idempotent and only a redelivery pays for it. (That statement costs
+the server more than the COPY and the rollup statement together, even for a few hundred
+readings; and a savepoint to undo the COPY alone would cost every batch two round trips.)
+SQLite, the demo's database, takes INSERT … ON CONFLICT in chunks of its 999-parameter limit.
 
 Rollup and latest rows are always written in key order: concurrent workers lock them in the
 same order and cannot deadlock.
@@ -15,27 +18,30 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-import psycopg
-from django.db import IntegrityError, connection, transaction
-from django.db.backends.utils import CursorWrapper
+from django.db import connection
 
+from plantops.core.db import batch_cursor
+from plantops.core.time import datetime_to_us, us_to_datetime
 from plantops.telemetry.columns import FLOAT_MAX, ReadingColumns
 from plantops.telemetry.models import LatestReading, MinuteRollup, Reading
-from plantops.telemetry.payloads import datetime_to_us, us_to_datetime
 
 Rows = list[tuple[int, int, float]]
 
 
-def readings_store(*, rows: Rows, columns: ReadingColumns) -> int:
+def readings_store(*, readings: ReadingColumns, redelivered: bool = False) -> int:
     """Store readings not stored yet, roll them up and keep the latest per signal.
 
-    `columns` are the same readings as `rows`. Call inside the batch's transaction. Returns
-    the number of readings inserted.
+    Call inside the batch's transaction. Returns the number of readings inserted. On
+    PostgreSQL, a reading stored before raises IntegrityError (and fails the transaction)
+    unless `redelivered`.
     """
-    if not rows:
+    if not len(readings):
         return 0
     if connection.vendor == "postgresql":
-        return _store_postgresql(columns)
+        if redelivered:
+            return _insert_new_postgresql(readings)
+        return _store_postgresql(readings)
+    rows = readings.rows()
     inserted = _insert_readings(rows)
     _roll_up(inserted)
     _keep_latest(rows)
@@ -73,19 +79,12 @@ _US = "TIMESTAMPTZ 'epoch' + {} * INTERVAL '1 microsecond'"
 
 def _store_postgresql(columns: ReadingColumns) -> int:
     copy_sql = f"COPY {_READING} (signal_id, ts, value) FROM STDIN (FORMAT BINARY)"
-    try:
-        # A savepoint: a primary-key conflict undoes the COPY alone, not the batch's transaction.
-        with (
-            transaction.atomic(),
-            connection.wrap_database_errors,
-            connection.cursor() as cursor,
-            cursor.copy(copy_sql) as copy,
-        ):
-            copy.write(columns.copy_binary())
-    except IntegrityError as error:
-        if not isinstance(error.__cause__, psycopg.errors.UniqueViolation):
-            raise
-        return _insert_new_postgresql(columns)
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.copy(copy_sql) as copy,
+    ):
+        copy.write(columns.copy_binary())
     _merge_rollups_and_latest(columns)
     return len(columns)
 
@@ -94,7 +93,7 @@ def _merge_rollups_and_latest(columns: ReadingColumns) -> None:
     """Add every reading of `columns` (all newly stored) to its minute and keep the newest."""
     minutes = columns.minute_aggregates()
     newest = columns.newest_per_signal()
-    with _server_binding_cursor() as cursor:
+    with batch_cursor() as cursor:
         cursor.execute(
             f"""
             WITH rolled AS (
@@ -134,7 +133,7 @@ def _insert_new_postgresql(columns: ReadingColumns) -> int:
     Three array parameters, unnested by the server: the work per reading is done there, not
     by Python building a VALUES list.
     """
-    with _server_binding_cursor() as cursor:
+    with batch_cursor() as cursor:
         cursor.execute(
             f"""
             WITH batch AS (
@@ -173,21 +172,6 @@ def _insert_new_postgresql(columns: ReadingColumns) -> int:
 def _array_literal(numbers) -> str:
     """PostgreSQL's text form of a numeric array. str() of an int or a finite float is exact."""
     return "{" + ",".join(map(str, numbers.tolist())) + "}"
-
-
-def _server_binding_cursor() -> CursorWrapper:
-    """A psycopg cursor that sends parameters separately from the query, wrapped like Django's.
-
-    Django's own PostgreSQL cursors bind client-side: every parameter is adapted and quoted into
-    the SQL text, which for a batch's arrays costs several times the CPU of sending
-    ready-made array literals as they are; the wrapper keeps Django's query logging and
-    execute wrappers.
-    """
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw)
-    return connection.make_cursor(raw)
 
 
 # --- SQLite (and any other database) --------------------------------------------------------

@@ -41,6 +41,8 @@
       unit: element.dataset.unit,
       // The server's "stale" rule: a pause this long is drawn as a gap, not bridged by a line.
       gapMs: Math.max(15, 5 * Number(element.dataset.intervalS)) * 1000,
+      // When the reading shown beside the chart was taken (ms); older ones never replace it.
+      shownAt: -Infinity,
     });
   });
 
@@ -338,12 +340,33 @@
 
   rangeButtons.forEach((button) => button.addEventListener("click", () => chooseRange(button.dataset.range)));
 
+  // The value beside each chart moves with its points; the tile (the status, and whether a
+  // silent signal is stale) comes from the server at most once a second.
+  function showReading(slug, signal) {
+    const value = document.querySelector(`[data-signal="${CSS.escape(slug)}"][data-role="value"]`);
+    if (!value) return;
+    PlantOps.renderReading(value, signal);
+    const time = value.closest(".signal-card").querySelector('[data-role="reading-time"]');
+    time.setAttribute("datetime", signal.ts || "");
+    if (!signal.ts) time.textContent = "No readings yet";
+    else {
+      const clock = PlantOps.formatClock(new Date(signal.ts));
+      time.textContent = signal.stale ? `No new data since ${clock}` : `at ${clock}`;
+    }
+  }
+
   function applyPoints(points) {
     for (const [slug, series] of Object.entries(points)) {
       const chart = charts.get(slug);
       if (!chart || !series.length) continue;
       merge(chart, series);
       redraw(slug);
+      const [time, value] = series[series.length - 1];
+      if (time > chart.shownAt) {
+        chart.shownAt = time;
+        const ts = new Date(time).toISOString();
+        showReading(slug, { value, ts, in_range: !isOutside(chart, value), stale: false });
+      }
     }
   }
 
@@ -352,16 +375,12 @@
     PlantOps.renderStatus(head.querySelector('[data-role="status"]'), tile);
     PlantOps.renderState(head, tile);
     for (const signal of tile.signals) {
-      const value = document.querySelector(`[data-signal="${CSS.escape(signal.slug)}"][data-role="value"]`);
-      if (!value) continue;
-      PlantOps.renderReading(value, signal);
-      const time = value.closest(".signal-card").querySelector('[data-role="reading-time"]');
-      time.setAttribute("datetime", signal.ts || "");
-      if (!signal.ts) time.textContent = "No readings yet";
-      else {
-        const clock = PlantOps.formatClock(new Date(signal.ts));
-        time.textContent = signal.stale ? `No new data since ${clock}` : `at ${clock}`;
-      }
+      const chart = charts.get(signal.slug);
+      const takenAt = signal.ts ? Date.parse(signal.ts) : -Infinity;
+      // A tile read just before a newer batch was stored must not turn the value back.
+      if (chart && takenAt < chart.shownAt) continue;
+      if (chart) chart.shownAt = takenAt;
+      showReading(signal.slug, signal);
     }
   }
 

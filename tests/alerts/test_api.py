@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from plantops.alerts.models import Alert, AlertEvent, AlertRule
+from plantops.alerts.models import Alert, AlertEvent
 from plantops.core.models import ApiToken
-from plantops.telemetry.batches import Batch
-from plantops.telemetry.payloads import now_us
-from plantops.telemetry.services import batch_store
-from tests.factories import make_asset
+from plantops.core.time import now_us
+from plantops.pipeline.services import batch_store
+from tests.factories import logged_in, make_asset, make_batch, make_rule, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -23,26 +20,17 @@ FIELDS = {"id", "alert_id", "rule_id", "asset_id", "priority", "state", "message
 
 @pytest.fixture
 def user() -> User:
-    return User.objects.create_user("alice", password="a-long-password-1")
+    return make_user(username="alice")
 
 
 @pytest.fixture
 def events() -> list[AlertEvent]:
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
-    AlertRule.objects.create(
-        name="Vibration high",
-        kind="high",
-        signal=signal,
-        limit=5.0,
-        priority="critical",
-        message_template="{asset} at {value:.1f}",
-    )
+    make_rule(signal=signal, priority="critical", message_template="{asset} at {value:.1f}")
     t = now_us()
     for i, value in enumerate([9.0, 1.0, 9.5]):
-        batch_store(
-            batch=Batch(batch_id=uuid.uuid4().hex, readings=[(signal.pk, t + i * S, value)])
-        )
+        batch_store(batch=make_batch(readings=[(signal.pk, t + i * S, value)]))
     return list(AlertEvent.objects.order_by("id"))
 
 
@@ -61,8 +49,7 @@ def test_it_refuses_an_unknown_token(events, user):
 
 
 def test_it_returns_the_events_after_since_id_to_a_logged_in_user(events, user):
-    client = Client()
-    client.force_login(user)
+    client = logged_in(user)
     response = client.get("/api/alerts", {"since_id": events[0].pk})
     assert response.status_code == 200
     body = response.json()
@@ -98,8 +85,7 @@ def test_it_accepts_an_api_token(events, user):
 
 
 def test_it_refuses_a_since_id_that_is_not_a_number(user):
-    client = Client()
-    client.force_login(user)
+    client = logged_in(user)
     response = client.get("/api/alerts", {"since_id": "abc"})
     assert response.status_code == 400
     assert "error" in response.json()

@@ -3,57 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.conf import settings
-from django.contrib.auth.models import User
 from django.db import connection
-from django.test import Client
 
 from plantops.alerts.models import AlertEvent, AlertRule
-from plantops.alerts.services import alerts_sweep
-from plantops.asgi import application
+from plantops.alerts.sweep import alerts_sweep
 from plantops.core import realtime
-from plantops.telemetry.batches import Batch
-from plantops.telemetry.payloads import now_us
-from plantops.telemetry.services import batch_store
-from tests.factories import make_asset
+from plantops.core.time import now_us
+from plantops.pipeline.services import batch_store
+from tests.factories import make_asset, make_batch, make_rule
+from tests.sockets import communicator, session_cookie
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 S = 1_000_000
 
 
-def session_cookie(username: str = "alice") -> str:
-    user = User.objects.create_user(username, password="a-long-password-1")
-    client = Client()
-    client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
-def communicator(path: str, *, cookie: str | None) -> WebsocketCommunicator:
-    headers = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
-    if cookie:
-        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
-    return WebsocketCommunicator(application, path, headers=headers)
-
-
 def motor_rule() -> AlertRule:
-    return AlertRule.objects.create(
-        name="Motor vibration",
-        kind="high",
-        asset_type="motor",
-        signal_slug="vibration",
-        limit=5.0,
-        priority="high",
-    )
+    return make_rule(name="Motor vibration", asset_type="motor", signal_slug="vibration")
 
 
 def store(signal_id: int, ts_us: int, value: float) -> None:
-    batch_store(batch=Batch(batch_id=uuid.uuid4().hex, readings=[(signal_id, ts_us, value)]))
+    batch_store(batch=make_batch(readings=[(signal_id, ts_us, value)]))
 
 
 def in_thread(function, *args) -> None:

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 
+from plantops.alerts.conditions import alerts_apply_conditions
 from plantops.alerts.evaluation import ExternalCondition
 from plantops.alerts.models import Alert, AlertEvent, AlertRule
-from plantops.alerts.services import alerts_apply_conditions
-from tests.factories import make_asset
+from tests.factories import make_asset, make_rule
 
 pytestmark = pytest.mark.django_db
 
@@ -29,15 +29,9 @@ def anomaly(asset, level: str, *, at: datetime = T0) -> ExternalCondition:
     )
 
 
-def rule(kind: str, **fields) -> AlertRule:
-    return AlertRule.objects.create(
-        name=f"{kind} rule {fields}", kind=kind, priority="high", **fields
-    )
-
-
 def test_an_alarm_level_rule_ignores_warnings_and_raises_on_alarm_with_the_evidence():
     asset = make_asset()
-    rule("anomaly", asset_type="motor", anomaly_level="alarm")
+    make_rule(kind="anomaly", asset_type="motor", anomaly_level="alarm")
 
     assert alerts_apply_conditions(conditions=[anomaly(asset, "warning")]) == 0
     assert not Alert.objects.exists()
@@ -51,7 +45,7 @@ def test_an_alarm_level_rule_ignores_warnings_and_raises_on_alarm_with_the_evide
 
 def test_a_level_held_is_one_occurrence_and_a_level_dropped_returns_to_normal():
     asset = make_asset()
-    rule("anomaly", anomaly_level="warning")  # every asset type
+    make_rule(kind="anomaly", anomaly_level="warning")  # every asset type
     for minutes in (0, 5, 10):
         alerts_apply_conditions(
             conditions=[anomaly(asset, "alarm", at=T0 + timedelta(minutes=minutes))]
@@ -65,9 +59,9 @@ def test_a_level_held_is_one_occurrence_and_a_level_dropped_returns_to_normal():
 
 def test_rules_of_another_type_source_or_disabled_take_nothing():
     asset = make_asset(asset_type="pump")
-    rule("anomaly", asset_type="motor")
-    rule("prediction", asset_type="pump")
-    rule("anomaly", asset_type="pump", enabled=False)
+    make_rule(kind="anomaly", asset_type="motor")
+    make_rule(kind="prediction", asset_type="pump")
+    make_rule(kind="anomaly", asset_type="pump", enabled=False)
 
     assert alerts_apply_conditions(conditions=[anomaly(asset, "alarm")]) == 0
     assert not Alert.objects.exists()

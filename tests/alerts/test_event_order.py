@@ -13,10 +13,11 @@ import time
 import pytest
 from django.db import connection, transaction
 
-from plantops.alerts.models import Alert, AlertEvent, AlertRule, RuleState
-from plantops.alerts.services import alerts_evaluate_readings
-from plantops.telemetry.payloads import now_us
-from tests.factories import make_asset
+from plantops.alerts.conditions import alerts_evaluate_readings
+from plantops.alerts.models import Alert, AlertEvent, RuleState
+from plantops.core.time import now_us
+from plantops.telemetry.columns import ReadingColumns
+from tests.factories import event_kinds, judge_readings, make_asset, make_rule
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,9 +28,7 @@ def test_a_second_writer_waits_for_the_first_and_chains_onto_its_event():
     asset = make_asset()
     first_signal, second_signal = (asset.signals.get(slug=s) for s in ("vibration", "temperature"))
     for signal in (first_signal, second_signal):
-        AlertRule.objects.create(
-            name=f"{signal.slug} high", kind="high", signal=signal, limit=5.0, priority="high"
-        )
+        make_rule(signal=signal)
     first_recorded = threading.Event()
     release_first = threading.Event()
     second_done = threading.Event()
@@ -38,7 +37,9 @@ def test_a_second_writer_waits_for_the_first_and_chains_onto_its_event():
     def raise_on(signal, *, hold: bool) -> None:
         try:
             with transaction.atomic():
-                alerts_evaluate_readings(readings=[(signal.pk, now_us(), 9.0)])
+                alerts_evaluate_readings(
+                    readings=ReadingColumns.from_rows([(signal.pk, now_us(), 9.0)])
+                )
                 if hold:
                     first_recorded.set()
                     release_first.wait(timeout=20)
@@ -73,12 +74,10 @@ def test_batches_of_one_signal_stored_at_once_in_reverse_order_keep_the_excursio
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has a single writer by construction")
     signal = make_asset().signals.get(slug="vibration")
-    rule = AlertRule.objects.create(
-        name="vibration high", kind="high", signal=signal, limit=5.0, deadband=1.0, priority="high"
-    )
+    rule = make_rule(signal=signal, deadband=1.0)
     t0 = now_us() - 60_000_000
-    with transaction.atomic():  # the rule has judged the signal before: its state row exists
-        alerts_evaluate_readings(readings=[(signal.pk, t0, 2.0)])
+    # The rule has judged the signal before: its state row exists.
+    judge_readings((signal.pk, t0, 2.0))
     later_evaluated = threading.Event()
     release_later = threading.Event()
     errors: list[BaseException] = []
@@ -86,7 +85,7 @@ def test_batches_of_one_signal_stored_at_once_in_reverse_order_keep_the_excursio
     def store(readings, *, hold: bool) -> None:
         try:
             with transaction.atomic():
-                alerts_evaluate_readings(readings=readings)
+                alerts_evaluate_readings(readings=ReadingColumns.from_rows(readings))
                 if hold:
                     later_evaluated.set()
                     release_later.wait(timeout=20)
@@ -111,8 +110,7 @@ def test_batches_of_one_signal_stored_at_once_in_reverse_order_keep_the_excursio
 
     assert errors == []
     alert = Alert.objects.get(rule=rule)
-    kinds = list(alert.events.order_by("id").values_list("kind", flat=True))
-    assert kinds == ["raised", "returned"]
+    assert event_kinds(alert) == ["raised", "returned"]
     assert alert.state == "rtn_unack"
     state = RuleState.objects.get(rule=rule, signal=signal).state
     assert (state["active"], state["last_ts_us"]) == (False, t0 + 10_000_000)

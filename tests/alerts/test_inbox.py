@@ -5,48 +5,22 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
-from django.db import transaction
+from django.contrib.auth.models import Permission, User
 
-from plantops.alerts.models import Alert, AlertEvent, AlertRule
+from plantops.alerts.models import Alert, AlertEvent
 from plantops.alerts.selectors import newest_event_id
-from plantops.alerts.services import alerts_acknowledge, alerts_evaluate_readings
-from plantops.core.roles import OPERATORS, SUPERVISORS, roles_ensure
-from plantops.telemetry.payloads import now_us
-from tests.factories import make_asset
+from plantops.alerts.services import alerts_acknowledge
+from plantops.core.time import now_us
+from tests.factories import judge_readings, make_alert, make_user
 
 pytestmark = pytest.mark.django_db
 
 INBOX = "/alerts/"
 
 
-def raise_alert(*, priority: str = "high", message: str = "Vibration high") -> Alert:
-    """An alert raised the way readings raise them: a high rule on a new asset, then a reading."""
-    asset = make_asset()
-    signal = asset.signals.get(slug="vibration")
-    rule = AlertRule.objects.create(
-        name=f"{message} rule",
-        kind="high",
-        signal=signal,
-        limit=5.0,
-        priority=priority,
-        message_template=message,
-    )
-    with transaction.atomic():
-        alerts_evaluate_readings(readings=[(signal.pk, now_us(), 9.0)])
-    return Alert.objects.get(rule=rule)
-
-
-def user_in(group_name: str, username: str) -> User:
-    roles_ensure()
-    user = User.objects.create_user(username, password="a-long-password-1")
-    user.groups.add(Group.objects.get(name=group_name))
-    return user
-
-
 @pytest.fixture
 def olga(client) -> User:
-    operator = user_in(OPERATORS, "olga")
+    operator = make_user(role="operator", username="olga")
     client.force_login(operator)
     return operator
 
@@ -68,12 +42,12 @@ def test_it_sends_an_anonymous_visitor_to_log_in(client):
 
 
 def test_it_forbids_a_user_without_a_role(client):
-    client.force_login(User.objects.create_user("visitor"))
+    client.force_login(make_user(username="visitor"))
     assert client.get(INBOX).status_code == 403
 
 
 def test_it_shows_an_operator_the_open_alerts(client, olga):
-    alert = raise_alert(priority="critical", message="Spindle vibration high")
+    alert = make_alert(priority="critical", message="Spindle vibration high")
 
     response = client.get(INBOX)
 
@@ -90,9 +64,8 @@ def test_it_shows_an_operator_the_open_alerts(client, olga):
 
 
 def test_it_shows_returned_unacknowledged_alerts_by_name(client, olga):
-    alert = raise_alert()
-    with transaction.atomic():
-        alerts_evaluate_readings(readings=[(alert.signal_id, now_us(), 1.0)])
+    alert = make_alert()
+    judge_readings((alert.signal_id, now_us(), 1.0))
 
     response = client.get(INBOX)
 
@@ -101,7 +74,7 @@ def test_it_shows_returned_unacknowledged_alerts_by_name(client, olga):
 
 
 def test_it_acknowledges_many_alerts_with_a_note(client, olga):
-    first, second = raise_alert(), raise_alert(priority="low")
+    first, second = make_alert(), make_alert(priority="low")
     after = newest_event_id()
 
     response = client.post(
@@ -126,7 +99,7 @@ def test_it_acknowledges_many_alerts_with_a_note(client, olga):
 
 
 def test_it_shows_why_an_acknowledgement_was_refused(client, olga):
-    alert = raise_alert()
+    alert = make_alert()
     alerts_acknowledge(alert_ids=[alert.pk], user=olga)
     after = newest_event_id()
 
@@ -138,7 +111,7 @@ def test_it_shows_why_an_acknowledgement_was_refused(client, olga):
 
 
 def test_it_refuses_an_operator_a_24_hour_shelve_but_allows_one_hour(client, olga):
-    alert = raise_alert()
+    alert = make_alert()
 
     refused = client.post(
         "/alerts/shelve",
@@ -166,8 +139,8 @@ def test_it_refuses_an_operator_a_24_hour_shelve_but_allows_one_hour(client, olg
 
 
 def test_it_lets_a_supervisor_shelve_for_eight_hours(client):
-    client.force_login(user_in(SUPERVISORS, "sam"))
-    alert = raise_alert()
+    client.force_login(make_user(role="supervisor", username="sam"))
+    alert = make_alert()
 
     response = client.post(
         "/alerts/shelve",
@@ -180,7 +153,7 @@ def test_it_lets_a_supervisor_shelve_for_eight_hours(client):
 
 
 def test_an_operator_cannot_assign(client, olga):
-    alert = raise_alert()
+    alert = make_alert()
     after = newest_event_id()
 
     response = client.post("/alerts/assign", {"alert": alert.pk, "assignee": olga.pk})
@@ -191,9 +164,9 @@ def test_an_operator_cannot_assign(client, olga):
 
 
 def test_a_supervisor_assigns_to_an_operator(client):
-    olga = user_in(OPERATORS, "olga")
-    client.force_login(user_in(SUPERVISORS, "sam"))
-    alert = raise_alert()
+    olga = make_user(role="operator", username="olga")
+    client.force_login(make_user(role="supervisor", username="sam"))
+    alert = make_alert()
 
     page = client.get(INBOX)
     assert f'<option value="{olga.pk}">olga</option>' in page.text
@@ -205,10 +178,10 @@ def test_a_supervisor_assigns_to_an_operator(client):
 
 
 def test_a_user_who_may_only_look_cannot_act(client):
-    viewer = User.objects.create_user("vic")
+    viewer = make_user(username="vic")
     viewer.user_permissions.add(Permission.objects.get(codename="view_alert"))
     client.force_login(viewer)
-    alert = raise_alert()
+    alert = make_alert()
 
     assert client.get(INBOX).status_code == 200
     assert 'form="ack-form"' not in client.get(INBOX).text
@@ -217,7 +190,7 @@ def test_a_user_who_may_only_look_cannot_act(client):
 
 
 def test_it_adds_a_comment_and_refuses_an_empty_one(client, olga):
-    alert = raise_alert()
+    alert = make_alert()
 
     added = client.post(
         "/alerts/comment", {"alert": alert.pk, "note": "Maintenance called"}, follow=True
@@ -232,7 +205,7 @@ def test_it_adds_a_comment_and_refuses_an_empty_one(client, olga):
 
 
 def test_it_filters_by_priority_state_and_line(client, olga):
-    high, low = raise_alert(priority="high"), raise_alert(priority="low")
+    high, low = make_alert(priority="high"), make_alert(priority="low")
     alerts_acknowledge(alert_ids=[low.pk], user=olga)
 
     assert shown_ids(client.get(INBOX, {"priority": "low"})) == [low.pk]
@@ -247,16 +220,16 @@ def test_it_filters_by_priority_state_and_line(client, olga):
 
 
 def test_it_sorts_by_newest_or_by_priority(client, olga):
-    low = raise_alert(priority="low")
-    critical = raise_alert(priority="critical")
-    newest = raise_alert(priority="medium")
+    low = make_alert(priority="low")
+    critical = make_alert(priority="critical")
+    newest = make_alert(priority="medium")
 
     assert shown_ids(client.get(INBOX)) == [newest.pk, critical.pk, low.pk]
     assert shown_ids(client.get(INBOX, {"sort": "priority"})) == [critical.pk, newest.pk, low.pk]
 
 
 def test_the_partial_list_is_only_the_rows(client, olga):
-    alert = raise_alert()
+    alert = make_alert()
 
     response = client.get(INBOX, {"partial": "1", "priority": "high"})
 
@@ -266,7 +239,7 @@ def test_the_partial_list_is_only_the_rows(client, olga):
 
 
 def test_it_does_not_redirect_off_site(client, olga):
-    alert = raise_alert()
+    alert = make_alert()
 
     response = client.post(
         "/alerts/acknowledge", {"alert": [alert.pk], "next": "https://evil.example/"}
@@ -276,8 +249,8 @@ def test_it_does_not_redirect_off_site(client, olga):
 
 
 def test_each_alert_has_a_one_tap_work_order_button(client):
-    client.force_login(user_in(SUPERVISORS, "sam"))
-    alert = raise_alert()
+    client.force_login(make_user(role="supervisor", username="sam"))
+    alert = make_alert()
 
     text = client.get(INBOX).text
 

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from plantops.alerts.models import Alert, AlertRule
-from plantops.alerts.services import alerts_evaluate_readings
-from plantops.core.roles import SUPERVISORS
-from plantops.telemetry.payloads import now_us
-from tests.alerts.test_inbox import user_in
+from plantops.alerts.models import Alert
+from plantops.core.time import now_us
 from tests.e2e.test_floor_in_chromium import (  # noqa: F401 - fixtures
     browser,
     log_in_on_the_way,
     web,
 )
-from tests.factories import make_asset
+from tests.factories import judge_readings, make_asset, make_rule, make_user
 
 pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,15 +21,12 @@ pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(t
 def test_a_new_alert_appears_in_the_open_inbox_without_reloading(browser, web):  # noqa: F811
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
-    AlertRule.objects.create(
-        name="Vibration high",
-        kind="high",
+    make_rule(
         signal=signal,
-        limit=5.0,
         priority="critical",
         message_template="{asset} vibration at {value:.1f} {unit}",
     )
-    user_in(SUPERVISORS, "sam")
+    make_user(role="supervisor", username="sam")
 
     log_in_on_the_way(browser, f"{web}/alerts/", "sam")
     WebDriverWait(browser, 15).until(lambda d: d.current_url.endswith("/alerts/"))
@@ -43,8 +36,7 @@ def test_a_new_alert_appears_in_the_open_inbox_without_reloading(browser, web): 
     )
     browser.execute_script("window.__notReloaded = true;")
 
-    with transaction.atomic():
-        alerts_evaluate_readings(readings=[(signal.pk, now_us(), 9.0)])
+    judge_readings((signal.pk, now_us(), 9.0))
     alert = Alert.objects.get()
 
     row = WebDriverWait(browser, 15).until(
@@ -61,13 +53,10 @@ def test_a_new_alert_appears_in_the_open_inbox_without_reloading(browser, web): 
 def test_the_alarm_kpi_page_draws_its_rate_chart(browser, web):  # noqa: F811
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
-    AlertRule.objects.create(
-        name="Vibration high", kind="high", signal=signal, limit=5.0, priority="low"
-    )
+    make_rule(signal=signal, priority="low")
     for value in (9.0, 1.0, 9.0):  # raised twice
-        with transaction.atomic():
-            alerts_evaluate_readings(readings=[(signal.pk, now_us(), value)])
-    user_in(SUPERVISORS, "sam")
+        judge_readings((signal.pk, now_us(), value))
+    make_user(role="supervisor", username="sam")
 
     log_in_on_the_way(browser, f"{web}/alerts/kpis/", "sam")
 

@@ -6,15 +6,10 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
-from django.db import transaction
 from django.utils import timezone
 
 from plantops.alerts.models import AlertRule
-from plantops.alerts.services import alerts_evaluate_readings
-from plantops.core.roles import SUPERVISORS
-from tests.alerts.test_inbox import user_in
-from tests.factories import make_asset
+from tests.factories import judge_readings, make_asset, make_rule, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -27,20 +22,15 @@ def us(moment) -> int:
 
 
 def rule_on(asset, slug: str, priority: str) -> AlertRule:
-    return AlertRule.objects.create(
-        name=f"{asset.name} {slug} high",
-        kind="high",
-        signal=asset.signals.get(slug=slug),
-        limit=5.0,
-        priority=priority,
+    return make_rule(
+        signal=asset.signals.get(slug=slug), name=f"{asset.name} {slug} high", priority=priority
     )
 
 
 def readings(rule: AlertRule, *points) -> None:
     """Feed (moment, value) readings to the rule's signal, one batch each, oldest first."""
     for moment, value in points:
-        with transaction.atomic():
-            alerts_evaluate_readings(readings=[(rule.signal_id, us(moment), value)])
+        judge_readings((rule.signal_id, us(moment), value))
 
 
 def card(response, kpi: str) -> str:
@@ -77,7 +67,7 @@ def plant():
 
 
 def test_it_reports_rate_flood_bad_actors_chattering_stale_and_mix(client, plant):
-    client.force_login(user_in(SUPERVISORS, "sam"))
+    client.force_login(make_user(role="supervisor", username="sam"))
 
     response = client.get(KPIS)
 
@@ -113,7 +103,7 @@ def test_it_reports_rate_flood_bad_actors_chattering_stale_and_mix(client, plant
 
 
 def test_a_line_and_a_longer_period_narrow_and_widen_it(client, plant):
-    client.force_login(user_in(SUPERVISORS, "sam"))
+    client.force_login(make_user(role="supervisor", username="sam"))
 
     line_b = client.get(KPIS, {"line": plant["b"].pk})
     week = client.get(KPIS, {"range": "7d"})
@@ -132,12 +122,12 @@ def test_an_alarm_that_returned_is_not_stale(client):
     rule = rule_on(make_asset(), "vibration", "medium")
     now = timezone.now()
     readings(rule, (now - timedelta(hours=30), HIGH), (now - timedelta(hours=29), NORMAL))
-    client.force_login(user_in(SUPERVISORS, "sam"))
+    client.force_login(make_user(role="supervisor", username="sam"))
 
     assert client.get(KPIS).context["report"].stale == ()
 
 
 def test_it_needs_the_alert_role(client):
     assert client.get(KPIS).status_code == 302
-    client.force_login(User.objects.create_user("visitor"))
+    client.force_login(make_user(username="visitor"))
     assert client.get(KPIS).status_code == 403

@@ -6,13 +6,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from plantops.alerts.models import AlertEvent
 from plantops.alerts.services import alert_shelve
-from plantops.core.roles import OPERATORS, SUPERVISORS
-from tests.alerts.test_inbox import raise_alert, user_in
+from tests.factories import make_alert, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -35,12 +33,12 @@ def tile_line_ids(response) -> list[int]:
 @pytest.fixture
 def two_lines():
     """Two alerts, each on an asset of its own line: (alert on line A, alert on line B)."""
-    return raise_alert(message="Press A vibration"), raise_alert(message="Pump B vibration")
+    return make_alert(message="Press A vibration"), make_alert(message="Pump B vibration")
 
 
 def test_an_operator_sees_the_alerts_of_the_line_at_their_position(client, two_lines):
     on_a, on_b = two_lines
-    olga = user_in(OPERATORS, "olga")
+    olga = make_user(role="operator", username="olga")
     on_a.asset.line.operators.add(olga)
     client.force_login(olga)
 
@@ -60,7 +58,7 @@ def test_an_operator_sees_the_alerts_of_the_line_at_their_position(client, two_l
 
 def test_a_tablet_pinned_to_a_line_shows_only_that_line(client, two_lines):
     on_a, on_b = two_lines
-    olga = user_in(OPERATORS, "olga")
+    olga = make_user(role="operator", username="olga")
     on_a.asset.line.operators.add(olga)
     client.force_login(olga)
 
@@ -72,9 +70,9 @@ def test_a_tablet_pinned_to_a_line_shows_only_that_line(client, two_lines):
 
 
 def test_without_a_position_the_panel_covers_every_line_most_urgent_first(client):
-    low = raise_alert(priority="low", message="Low one")
-    critical = raise_alert(priority="critical", message="Critical one")
-    client.force_login(user_in(SUPERVISORS, "sam"))
+    low = make_alert(priority="low", message="Low one")
+    critical = make_alert(priority="critical", message="Critical one")
+    client.force_login(make_user(role="supervisor", username="sam"))
 
     response = client.get(FLOOR)
 
@@ -84,7 +82,7 @@ def test_without_a_position_the_panel_covers_every_line_most_urgent_first(client
 
 def test_shelved_alerts_leave_the_panel_but_are_counted(client, two_lines):
     on_a, _ = two_lines
-    sam = user_in(SUPERVISORS, "sam")
+    sam = make_user(role="supervisor", username="sam")
     on_a.asset.line.operators.add(sam)
     alert_shelve(
         alert_id=on_a.pk, user=sam, until=timezone.now() + timedelta(hours=1), reason="Sensor"
@@ -100,7 +98,7 @@ def test_shelved_alerts_leave_the_panel_but_are_counted(client, two_lines):
 
 def test_acknowledging_from_the_panel_records_who_and_returns_to_the_floor(client, two_lines):
     on_a, _ = two_lines
-    olga = user_in(OPERATORS, "olga")
+    olga = make_user(role="operator", username="olga")
     client.force_login(olga)
     back = f"{FLOOR}?line={on_a.asset.line_id}"
 
@@ -115,7 +113,7 @@ def test_acknowledging_from_the_panel_records_who_and_returns_to_the_floor(clien
 
 def test_the_panel_partial_is_what_the_floor_renders(client, two_lines):
     on_a, on_b = two_lines
-    client.force_login(user_in(OPERATORS, "olga"))
+    client.force_login(make_user(role="operator", username="olga"))
 
     partial = client.get(PANEL, {"line": on_b.asset.line_id, "back": "/?line=7"})
 
@@ -131,7 +129,7 @@ def test_the_panel_partial_is_what_the_floor_renders(client, two_lines):
 
 def test_the_panel_needs_the_alert_role(client, two_lines):
     assert client.get(PANEL).status_code == 302  # to the login page
-    client.force_login(User.objects.create_user("visitor"))
+    client.force_login(make_user(username="visitor"))
     assert client.get(PANEL).status_code == 403
     floor = client.get(FLOOR)
     assert floor.status_code == 200

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
 
 from plantops.alerts.models import Alert
-from plantops.alerts.services import alerts_sweep
+from plantops.alerts.sweep import alerts_sweep
 from plantops.assets.models import Asset
 from plantops.assets.services import assets_return_to_service, assets_take_out_of_service
-from plantops.telemetry.payloads import now_us
-from plantops.telemetry.services import batch_store
-from tests.alerts.test_services import a_batch, high_rule, kinds, raised_alert
-from tests.factories import make_asset
+from plantops.core.time import now_us
+from plantops.pipeline.services import batch_store
+from tests.factories import event_kinds, make_alert, make_asset, make_batch, make_rule, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -21,17 +19,17 @@ def test_an_alert_raised_while_out_of_service_is_suppressed_first():
     asset = make_asset()
     assets_take_out_of_service(asset_ids=[asset.pk], reason="Bearing replacement")
     signal = asset.signals.get(slug="vibration")
-    high_rule(signal)
+    make_rule(signal=signal)
 
-    batch_store(batch=a_batch([(signal.pk, now_us(), 9.0)]))
+    batch_store(batch=make_batch(readings=[(signal.pk, now_us(), 9.0)]))
 
     alert = Alert.objects.get()
     assert alert.suppressed is True
-    assert kinds(alert) == ["suppressed", "raised"]
+    assert event_kinds(alert) == ["suppressed", "raised"]
 
 
 def test_the_sweep_suppresses_an_open_alert_and_reveals_it_on_return_to_service():
-    alert = raised_alert()
+    alert = make_alert()
 
     assert assets_take_out_of_service(asset_ids=[alert.asset_id], reason="Gearbox swap") == 1
     alerts_sweep()
@@ -42,7 +40,7 @@ def test_the_sweep_suppresses_an_open_alert_and_reveals_it_on_return_to_service(
     alerts_sweep()
     alert.refresh_from_db()
     assert alert.suppressed is False
-    assert kinds(alert) == ["raised", "suppressed", "unsuppressed"]
+    assert event_kinds(alert) == ["raised", "suppressed", "unsuppressed"]
 
 
 def test_taking_out_twice_keeps_the_first_start():
@@ -57,7 +55,7 @@ def test_taking_out_twice_keeps_the_first_start():
 
 def test_the_admin_takes_assets_out_of_service_and_back(client):
     asset = make_asset()
-    client.force_login(User.objects.create_superuser("ada"))
+    client.force_login(make_user(role="admin", username="ada"))
     changelist = "/admin/assets/asset/"
 
     response = client.post(

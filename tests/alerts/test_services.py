@@ -2,79 +2,45 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from itertools import pairwise
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from plantops.alerts.models import Alert, AlertEvent, AlertRule
+from plantops.alerts.models import Alert, AlertEvent
 from plantops.alerts.services import (
-    AlertActionRefused,
     alert_assign,
     alert_comment,
     alert_shelve,
     alerts_acknowledge,
-    alerts_sweep,
 )
-from plantops.core.roles import OPERATORS, SUPERVISORS
+from plantops.alerts.sweep import alerts_sweep
+from plantops.core.refusals import Refused
+from plantops.core.time import now_us, us_to_datetime
+from plantops.pipeline.services import batch_store
 from plantops.telemetry.batches import Batch
 from plantops.telemetry.models import LatestReading
-from plantops.telemetry.payloads import now_us, us_to_datetime
-from plantops.telemetry.services import batch_store
-from tests.factories import make_asset
+from tests.factories import event_kinds, make_alert, make_asset, make_batch, make_rule, make_user
 
 pytestmark = pytest.mark.django_db
 
 S = 1_000_000
 
 
-def a_batch(readings) -> Batch:
-    return Batch(batch_id=uuid.uuid4().hex, readings=readings)
-
-
-def high_rule(signal, *, limit=5.0, deadband=1.0, **fields) -> AlertRule:
-    return AlertRule.objects.create(
-        name="Vibration high",
-        kind="high",
-        signal=signal,
-        limit=limit,
-        deadband=deadband,
-        priority="high",
-        message_template="{asset} {signal} at {value:.1f} {unit}",
-        **fields,
-    )
-
-
-def kinds(alert: Alert) -> list[str]:
-    return list(alert.events.order_by("id").values_list("kind", flat=True))
-
-
-def raised_alert(**rule_fields) -> Alert:
-    asset = make_asset()
-    signal = asset.signals.get(slug="vibration")
-    high_rule(signal, **rule_fields)
-    batch_store(batch=a_batch([(signal.pk, now_us(), 9.0)]))
-    return Alert.objects.get()
-
-
-def user_in(group_name: str, username: str) -> User:
-    user = User.objects.create_user(username, password="a-long-password-1")
-    user.groups.add(Group.objects.get(name=group_name))
-    return User.objects.get(pk=user.pk)  # no cached permissions
+# The rule of most tests: "Vibration high" above 5.0 mm/s, back below 4.0.
+HIGH = {"deadband": 1.0, "message_template": "{asset} {signal} at {value:.1f} {unit}"}
 
 
 def test_crossing_the_limit_raises_one_alert_once_even_when_redelivered():
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
-    high_rule(signal)
+    make_rule(signal=signal, **HIGH)
     t = now_us()
-    batch_store(batch=a_batch([(signal.pk, t - 2 * S, 1.0), (signal.pk, t - S, 2.0)]))
+    batch_store(batch=make_batch(readings=[(signal.pk, t - 2 * S, 1.0), (signal.pk, t - S, 2.0)]))
     assert not Alert.objects.exists()
 
-    batch = a_batch([(signal.pk, t, 6.5), (signal.pk, t + S, 7.0)])
+    batch = make_batch(readings=[(signal.pk, t, 6.5), (signal.pk, t + S, 7.0)])
     batch_store(batch=batch)
     batch_store(batch=Batch.from_message(batch.to_message()))
 
@@ -82,7 +48,7 @@ def test_crossing_the_limit_raises_one_alert_once_even_when_redelivered():
     assert (alert.asset_id, alert.signal_id) == (asset.pk, signal.pk)
     assert alert.state == "active_unack"
     assert alert.message == f"{asset.name} Vibration at 6.5 mm/s"
-    assert kinds(alert) == ["raised"]
+    assert event_kinds(alert) == ["raised"]
     event = alert.events.get()
     assert event.activated is True
     assert event.line_id == asset.line_id
@@ -92,48 +58,41 @@ def test_crossing_the_limit_raises_one_alert_once_even_when_redelivered():
 def test_return_needs_the_deadband_then_acknowledging_closes():
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
-    high_rule(signal, limit=5.0, deadband=1.0)
-    operator = user_in(OPERATORS, "olga")
+    make_rule(signal=signal, **HIGH)
+    operator = make_user(role="operator", username="olga")
     t = now_us()
-    batch_store(batch=a_batch([(signal.pk, t, 6.0)]))
+    batch_store(batch=make_batch(readings=[(signal.pk, t, 6.0)]))
     # Below the limit but within the deadband: still active.
-    batch_store(batch=a_batch([(signal.pk, t + S, 4.5)]))
+    batch_store(batch=make_batch(readings=[(signal.pk, t + S, 4.5)]))
     alert = Alert.objects.get()
     assert alert.state == "active_unack"
-    batch_store(batch=a_batch([(signal.pk, t + 2 * S, 3.9)]))
+    batch_store(batch=make_batch(readings=[(signal.pk, t + 2 * S, 3.9)]))
     alert.refresh_from_db()
     assert alert.state == "rtn_unack"
-    assert kinds(alert) == ["raised", "returned"]
+    assert event_kinds(alert) == ["raised", "returned"]
 
     assert alerts_acknowledge(alert_ids=[alert.pk], user=operator, note="seen") == [alert.pk]
     alert.refresh_from_db()
     assert alert.state == "normal"
-    assert kinds(alert) == ["raised", "returned", "acknowledged", "closed"]
+    assert event_kinds(alert) == ["raised", "returned", "acknowledged", "closed"]
     acknowledged = alert.events.get(kind="acknowledged")
     assert (acknowledged.user, acknowledged.note) == (operator, "seen")
     # Nothing left to acknowledge.
-    with pytest.raises(AlertActionRefused):
+    with pytest.raises(Refused):
         alerts_acknowledge(alert_ids=[alert.pk], user=operator)
 
 
 def test_a_rule_by_asset_type_and_slug_applies_to_every_asset_of_that_type():
     motors = [make_asset(asset_type="motor") for _ in range(3)]
     pump = make_asset(asset_type="pump")
-    AlertRule.objects.create(
-        name="Motor vibration",
-        kind="high",
-        asset_type="motor",
-        signal_slug="vibration",
-        limit=5.0,
-        priority="medium",
-    )
+    make_rule(asset_type="motor", signal_slug="vibration", priority="medium")
     t = now_us()
     readings = [
         (asset.signals.get(slug=slug).pk, t, 9.0)
         for asset in [*motors, pump]
         for slug in ("vibration", "temperature")
     ]
-    batch_store(batch=a_batch(readings))
+    batch_store(batch=make_batch(readings=readings))
     alerts = Alert.objects.all()
     assert sorted(a.asset_id for a in alerts) == sorted(m.pk for m in motors)
     assert {a.signal.slug for a in alerts} == {"vibration"}
@@ -146,23 +105,25 @@ def test_an_alert_raised_in_a_planned_stop_is_suppressed_first():
     asset.state = "planned_stop"
     asset.save(update_fields=["state"])
     signal = asset.signals.get(slug="vibration")
-    high_rule(signal)
-    batch_store(batch=a_batch([(signal.pk, now_us(), 9.0)]))
+    make_rule(signal=signal, **HIGH)
+    batch_store(batch=make_batch(readings=[(signal.pk, now_us(), 9.0)]))
     alert = Alert.objects.get()
     assert alert.suppressed is True
-    assert kinds(alert) == ["suppressed", "raised"]
+    assert event_kinds(alert) == ["suppressed", "raised"]
 
 
 def test_event_ids_increase_and_each_names_the_one_before():
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
     other = make_asset().signals.get(slug="vibration")
-    high_rule(signal)
-    high_rule(other)
-    operator = user_in(OPERATORS, "olga")
+    make_rule(signal=signal, **HIGH)
+    make_rule(signal=other, **HIGH)
+    operator = make_user(role="operator", username="olga")
     t = now_us()
     for i, value in enumerate([9.0, 1.0, 9.0, 1.0, 9.0]):
-        batch_store(batch=a_batch([(signal.pk, t + i * S, value), (other.pk, t + i * S, value)]))
+        batch_store(
+            batch=make_batch(readings=[(signal.pk, t + i * S, value), (other.pk, t + i * S, value)])
+        )
     alerts_acknowledge(alert_ids=list(Alert.objects.values_list("pk", flat=True)), user=operator)
     events = list(AlertEvent.objects.order_by("id"))
     assert len(events) >= 12
@@ -174,9 +135,9 @@ def test_event_ids_increase_and_each_names_the_one_before():
 
 def test_an_operator_shelves_within_the_plant_limit_only(settings):
     settings.ALERT_OPERATOR_MAX_SHELVE_S = 3600
-    alert = raised_alert()
-    operator = user_in(OPERATORS, "olga")
-    with pytest.raises(AlertActionRefused):
+    alert = make_alert(**HIGH)
+    operator = make_user(role="operator", username="olga")
+    with pytest.raises(Refused):
         alert_shelve(
             alert_id=alert.pk,
             user=operator,
@@ -185,22 +146,22 @@ def test_an_operator_shelves_within_the_plant_limit_only(settings):
         )
     alert.refresh_from_db()
     assert alert.shelved_until is None
-    assert kinds(alert) == ["raised"]
+    assert event_kinds(alert) == ["raised"]
 
     until = timezone.now() + timedelta(minutes=30)
     alert_shelve(alert_id=alert.pk, user=operator, until=until, reason="sensor swap")
     alert.refresh_from_db()
     assert alert.shelved_until == until
     assert (alert.shelved_by, alert.shelve_reason) == ("olga", "sensor swap")
-    assert kinds(alert) == ["raised", "shelved"]
+    assert event_kinds(alert) == ["raised", "shelved"]
     assert alert.events.get(kind="shelved").user == operator
 
 
 def test_a_supervisor_shelves_up_to_the_rules_limit(settings):
     settings.ALERT_OPERATOR_MAX_SHELVE_S = 3600
-    alert = raised_alert(max_shelve_s=4 * 3600)
-    supervisor = user_in(SUPERVISORS, "sam")
-    with pytest.raises(AlertActionRefused):
+    alert = make_alert(max_shelve_s=4 * 3600, **HIGH)
+    supervisor = make_user(role="supervisor", username="sam")
+    with pytest.raises(Refused):
         alert_shelve(
             alert_id=alert.pk,
             user=supervisor,
@@ -211,13 +172,13 @@ def test_a_supervisor_shelves_up_to_the_rules_limit(settings):
     alert_shelve(alert_id=alert.pk, user=supervisor, until=until, reason="maintenance")
     alert.refresh_from_db()
     assert alert.shelved_until == until
-    assert kinds(alert) == ["raised", "shelved"]
+    assert event_kinds(alert) == ["raised", "shelved"]
 
 
 def test_a_shelve_needs_a_reason():
-    alert = raised_alert()
-    operator = user_in(OPERATORS, "olga")
-    with pytest.raises(AlertActionRefused):
+    alert = make_alert(**HIGH)
+    operator = make_user(role="operator", username="olga")
+    with pytest.raises(Refused):
         alert_shelve(
             alert_id=alert.pk,
             user=operator,
@@ -229,8 +190,8 @@ def test_a_shelve_needs_a_reason():
 
 
 def test_the_sweep_expires_a_shelve_whose_time_has_passed():
-    alert = raised_alert()
-    operator = user_in(OPERATORS, "olga")
+    alert = make_alert(**HIGH)
+    operator = make_user(role="operator", username="olga")
     until = timezone.now() + timedelta(minutes=10)
     alert_shelve(alert_id=alert.pk, user=operator, until=until, reason="cleaning")
 
@@ -242,7 +203,7 @@ def test_the_sweep_expires_a_shelve_whose_time_has_passed():
     alert.refresh_from_db()
     assert alert.shelved_until is None
     assert alert.state == "active_unack"
-    assert kinds(alert) == ["raised", "shelved", "shelve_expired"]
+    assert event_kinds(alert) == ["raised", "shelved", "shelve_expired"]
     expired = alert.events.get(kind="shelve_expired")
     assert expired.user is None
 
@@ -250,9 +211,7 @@ def test_the_sweep_expires_a_shelve_whose_time_has_passed():
 def test_a_no_data_rule_raises_through_the_sweep_after_the_timeout():
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
-    AlertRule.objects.create(
-        name="Vibration silent", kind="no_data", signal=signal, timeout_s=60, priority="low"
-    )
+    make_rule(kind="no_data", signal=signal, timeout_s=60, priority="low")
     now = timezone.now()
     last_seen = now - timedelta(seconds=30)
     LatestReading.objects.create(signal=signal, ts=last_seen, value=1.0)
@@ -268,20 +227,20 @@ def test_a_no_data_rule_raises_through_the_sweep_after_the_timeout():
     assert raised.at == last_seen + timedelta(seconds=60)
     # Still silent: no second raise.
     assert alerts_sweep(now=now + timedelta(seconds=90)) == 0
-    assert kinds(alert) == ["raised"]
+    assert event_kinds(alert) == ["raised"]
 
 
 def test_a_note_longer_than_the_record_keeps_its_first_500_characters():
     # A pasted log in the note must not turn the acknowledgement into a database error.
-    alert = raised_alert()
-    operator = user_in(OPERATORS, "omar")
+    alert = make_alert(**HIGH)
+    operator = make_user(role="operator", username="omar")
     alerts_acknowledge(alert_ids=[alert.pk], user=operator, note="x" * 2000)
     assert alert.events.get(kind="acknowledged").note == "x" * 500
 
 
 def test_assigning_and_commenting_record_events_in_the_same_chain():
-    alert = raised_alert()
-    supervisor = user_in(SUPERVISORS, "sven")
+    alert = make_alert(**HIGH)
+    supervisor = make_user(role="supervisor", username="sven")
     alert_assign(alert_id=alert.pk, user=supervisor, assignee=supervisor, note="on it")
     alert_comment(alert_id=alert.pk, user=supervisor, note="bearing noise")
     alert.refresh_from_db()
@@ -290,3 +249,13 @@ def test_assigning_and_commenting_record_events_in_the_same_chain():
     assert [e.kind for e in events] == ["raised", "assigned", "commented"]
     assert events[1].note == "assigned to sven. on it"
     assert [e.prev_id for e in events[1:]] == [e.id for e in events[:-1]]
+
+
+def test_it_refuses_to_assign_or_comment_on_an_alert_that_no_longer_exists():
+    alert = make_alert()
+    supervisor = make_user(role="supervisor")
+    alert.delete()
+    with pytest.raises(Refused, match="That alert no longer exists"):
+        alert_assign(alert_id=alert.pk, user=supervisor, assignee=supervisor)
+    with pytest.raises(Refused, match="That alert no longer exists"):
+        alert_comment(alert_id=alert.pk, user=supervisor, note="bearing noise")

@@ -10,21 +10,17 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.db import transaction
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from plantops.alerts.models import Alert, AlertEvent, AlertRule
-from plantops.alerts.services import alerts_evaluate_readings
-from plantops.core.roles import OPERATORS
-from plantops.telemetry.payloads import now_us
-from tests.alerts.test_inbox import user_in
+from plantops.alerts.models import Alert, AlertEvent
+from plantops.core.time import now_us
 from tests.e2e.test_floor_in_chromium import (  # noqa: F401 - fixtures
     browser,
     log_in_on_the_way,
     web,
 )
-from tests.factories import make_asset
+from tests.factories import judge_readings, make_asset, make_rule, make_user
 from tests.tcp_proxy import CuttableProxy
 
 pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -73,15 +69,12 @@ def test_a_tablet_offline_for_two_minutes_gets_all_50_alerts_once_and_in_order(
     asset = make_asset(signals=signals)
     by_slug = {signal.slug: signal for signal in asset.signals.all()}
     for slug in signals:
-        AlertRule.objects.create(
-            name=f"{slug} high",
-            kind="high",
+        make_rule(
             signal=by_slug[slug],
-            limit=5.0,
-            priority="high",
+            name=f"{slug} high",
             message_template=f"{{asset}} {slug} at {{value:.1f}}",
         )
-    olga = user_in(OPERATORS, "olga")
+    olga = make_user(role="operator", username="olga")
     asset.line.operators.add(olga)
 
     proxy = CuttableProxy("127.0.0.1", int(web.rsplit(":", 1)[1]))
@@ -102,8 +95,7 @@ def test_a_tablet_offline_for_two_minutes_gets_all_50_alerts_once_and_in_order(
         started = time.monotonic()
         for i, slug in enumerate(signals):
             time.sleep(max(0.0, started + i * OFFLINE_S / ALERTS - time.monotonic()))
-            with transaction.atomic():
-                alerts_evaluate_readings(readings=[(by_slug[slug].pk, now_us(), 9.0)])
+            judge_readings((by_slug[slug].pk, now_us(), 9.0))
         time.sleep(max(0.0, started + OFFLINE_S - time.monotonic()))
         assert panel_ids(browser) == []
         assert connection_state(browser) == "offline"

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
 from plantops.telemetry.models import DeadLetter
-from tests.factories import make_asset
+from tests.factories import make_asset, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +24,7 @@ MODELS = [
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(
-        User.objects.create_superuser("root", "root@example.com", "a-long-password-1")
-    )
+    client.force_login(make_user(role="admin", username="root"))
     return client
 
 

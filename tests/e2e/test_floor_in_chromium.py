@@ -7,14 +7,14 @@ import time
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import User
+from django.conf import settings
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import VENV_BIN, wait_for
-from tests.factories import make_asset, topic
+from tests.factories import PASSWORD, logged_in, make_asset, make_user, topic
 
 pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -73,9 +73,6 @@ def web(processes):
     return f"http://127.0.0.1:{port}"
 
 
-PASSWORD = "a-long-password-1"
-
-
 def log_in_on_the_way(browser, url: str, username: str) -> None:
     """Open `url`, which sends an anonymous browser to the login form, and sign in there."""
     browser.get(url)
@@ -83,6 +80,13 @@ def log_in_on_the_way(browser, url: str, username: str) -> None:
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
+
+
+def log_in_with_a_session(browser, web: str, user) -> None:
+    """Give the browser a session of `user`, made by the test client: no login form."""
+    cookie = logged_in(user).cookies[settings.SESSION_COOKIE_NAME].value
+    browser.get(f"{web}/login/")
+    browser.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": cookie})
 
 
 def chart_points(browser, slug: str) -> list:
@@ -97,7 +101,7 @@ def test_an_operator_sees_a_published_reading_arrive_without_reloading(
     browser, web, processes, publisher
 ):
     asset = make_asset(signals=("vibration", "temperature"))
-    User.objects.create_user("dana", password="a-long-password-1")
+    make_user(username="dana")
     processes.worker()
     processes.ingest()
 

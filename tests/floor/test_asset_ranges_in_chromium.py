@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.contrib.auth.models import User
-from django.test import Client
 from django.utils import timezone
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from plantops.telemetry.batches import Batch
+from plantops.core.time import now_us
+from plantops.pipeline.services import batch_store
 from plantops.telemetry.models import MinuteRollup, Reading
-from plantops.telemetry.payloads import now_us
-from plantops.telemetry.services import batch_store
 from tests.e2e import test_floor_in_chromium as e2e
-from tests.factories import make_asset
+from tests.factories import make_asset, make_batch, make_user
 
 pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,18 +40,6 @@ def has_band(drawn: dict | None) -> bool:
     return bool(drawn) and any(trace["fill"] == "toself" for trace in drawn["traces"])
 
 
-def log_in(browser, web: str) -> None:
-    client = Client()
-    client.force_login(User.objects.create_user("erin", password="a-long-password-1"))
-    browser.get(f"{web}/login/")
-    browser.add_cookie(
-        {
-            "name": settings.SESSION_COOKIE_NAME,
-            "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        }
-    )
-
-
 def test_an_operator_sees_the_last_24_h_as_a_band_and_goes_back_to_live(browser, web):
     asset = make_asset(signals=("vibration", "temperature"))
     vibration = asset.signals.get(slug="vibration")
@@ -81,7 +64,7 @@ def test_an_operator_sees_the_last_24_h_as_a_band_and_goes_back_to_live(browser,
         for s, v in ((30, 2.0), (20, 2.5), (10, 3.0))
     )
 
-    log_in(browser, web)
+    e2e.log_in_with_a_session(browser, web, make_user(username="erin"))
     browser.get(f"{web}/assets/{asset.pk}/")
     wait = WebDriverWait(browser, 15)
     wait.until(
@@ -119,7 +102,7 @@ def test_an_operator_sees_the_last_24_h_as_a_band_and_goes_back_to_live(browser,
     wait.until(lambda d: d.find_element(By.ID, "connection").get_attribute("data-state") == "live")
 
     # A live reading updates the big value but is not drawn onto the 24-hour trend.
-    batch_store(batch=Batch(batch_id=uuid.uuid4().hex, readings=[(vibration.pk, now_us(), 5.04)]))
+    batch_store(batch=make_batch(readings=[(vibration.pk, now_us(), 5.04)]))
     value = browser.find_element(By.CSS_SELECTOR, '[data-signal="vibration"][data-role="value"]')
     wait.until(lambda d: value.text.strip() == "5.0")
     shows_the_day()

@@ -3,38 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import pytest
-from channels.testing import WebsocketCommunicator
-from django.conf import settings
-from django.contrib.auth.models import User
-from django.test import Client
 
-from plantops.asgi import application
-from plantops.telemetry.batches import Batch
+from plantops.core.time import now_us, us_to_datetime
+from plantops.floor import live
+from plantops.pipeline.services import batch_store
 from plantops.telemetry.models import Reading
-from plantops.telemetry.payloads import now_us, us_to_datetime
-from plantops.telemetry.services import batch_store
-from tests.factories import make_asset
+from tests.factories import make_asset, make_batch
+from tests.sockets import communicator, session_cookie
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def session_cookie(username: str = "alice") -> str:
-    user = User.objects.create_user(username, password="a-long-password-1")
-    client = Client()
-    client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
-
-
-def communicator(
-    path: str, *, cookie: str | None, origin: str = "http://localhost"
-) -> WebsocketCommunicator:
-    headers = [(b"origin", origin.encode()), (b"host", b"localhost")]
-    if cookie:
-        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
-    return WebsocketCommunicator(application, path, headers=headers)
 
 
 def test_it_refuses_an_anonymous_socket():
@@ -59,7 +38,7 @@ def test_it_refuses_a_socket_from_another_origin():
     assert asyncio.run(scenario()) is False
 
 
-def test_it_sends_a_snapshot_then_the_update_after_a_batch_is_stored():
+def test_it_sends_a_snapshot_then_the_points_of_a_stored_batch_then_its_tile():
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
     cookie = session_cookie()
@@ -72,22 +51,44 @@ def test_it_sends_a_snapshot_then_the_update_after_a_batch_is_stored():
         assert (await floor_ws.connect())[0]
         asset_snapshot = await asset_ws.receive_json_from(timeout=5)
         floor_snapshot = await floor_ws.receive_json_from(timeout=5)
-        await asyncio.to_thread(
-            batch_store, batch=Batch(batch_id=uuid.uuid4().hex, readings=[(signal.pk, t, 4.25)])
-        )
-        asset_update = await asset_ws.receive_json_from(timeout=5)
+        await asyncio.to_thread(batch_store, batch=make_batch(readings=[(signal.pk, t, 4.25)]))
+        points_update = await asset_ws.receive_json_from(timeout=5)
+        # What the floor.push_touched_tiles task does within FLOOR_TILE_PUSH_EVERY_S.
+        await asyncio.to_thread(live.tiles_push_touched)
+        tile_update = await asset_ws.receive_json_from(timeout=5)
         floor_update = await floor_ws.receive_json_from(timeout=5)
         await asset_ws.disconnect()
         await floor_ws.disconnect()
-        return asset_snapshot, floor_snapshot, asset_update, floor_update
+        return asset_snapshot, floor_snapshot, points_update, tile_update, floor_update
 
-    asset_snapshot, floor_snapshot, asset_update, floor_update = asyncio.run(scenario())
+    asset_snapshot, floor_snapshot, points_update, tile_update, floor_update = asyncio.run(
+        scenario()
+    )
     assert asset_snapshot["type"] == "asset.snapshot"
     assert asset_snapshot["tile"]["status"] == "no_data"
     assert floor_snapshot["type"] == "floor.snapshot"
-    assert asset_update["points"] == {"vibration": [[t // 1000, 4.25]]}
-    assert asset_update["tile"]["status"] == "running"
+    assert points_update["points"] == {"vibration": [[t // 1000, 4.25]]}
+    assert points_update["tile"] is None
+    assert tile_update["tile"]["status"] == "running"
     assert [tile["id"] for tile in floor_update["tiles"]] == [asset.pk]
+
+
+def test_a_reported_state_sends_the_tile_with_the_batch():
+    asset = make_asset()
+    cookie = session_cookie()
+
+    async def scenario():
+        ws = communicator(f"/ws/assets/{asset.pk}/", cookie=cookie)
+        assert (await ws.connect())[0]
+        await ws.receive_json_from(timeout=5)
+        batch = make_batch(states=[(asset.pk, now_us(), "down", "jam")])
+        await asyncio.to_thread(batch_store, batch=batch)
+        update = await ws.receive_json_from(timeout=5)
+        await ws.disconnect()
+        return update
+
+    update = asyncio.run(scenario())
+    assert (update["tile"]["status"], update["tile"]["state_reason"]) == ("down", "jam")
 
 
 def test_it_replays_the_points_a_reconnecting_tablet_missed():

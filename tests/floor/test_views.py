@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from plantops.telemetry.batches import Batch
+from plantops.core.time import now_us
+from plantops.pipeline.services import batch_store
 from plantops.telemetry.models import MinuteRollup
-from plantops.telemetry.payloads import now_us
-from plantops.telemetry.services import batch_store
-from tests.factories import make_asset
+from tests.factories import PASSWORD, make_asset, make_batch, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def operator_client(client):
-    client.force_login(User.objects.create_user("bob", password="a-long-password-1"))
+    client.force_login(make_user(username="bob"))
     return client
 
 
@@ -36,9 +33,9 @@ def test_it_sends_anonymous_users_to_the_login_page(client):
 
 
 def test_it_logs_in_with_the_login_page(client):
-    User.objects.create_user("carol", password="a-long-password-1")
+    make_user(username="carol")
     assert client.get(reverse("login")).status_code == 200
-    response = client.post(reverse("login"), {"username": "carol", "password": "a-long-password-1"})
+    response = client.post(reverse("login"), {"username": "carol", "password": PASSWORD})
     assert response.status_code == 302
     client.logout()
     bad = client.post(reverse("login"), {"username": "carol", "password": "wrong"})
@@ -50,10 +47,8 @@ def test_the_overview_shows_every_asset_with_its_latest_value_and_status(operato
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
     batch_store(
-        batch=Batch(
-            batch_id=uuid.uuid4().hex,
-            readings=[(signal.pk, now_us(), 9.5)],
-            states=[(asset.pk, now_us(), "running", "")],
+        batch=make_batch(
+            readings=[(signal.pk, now_us(), 9.5)], states=[(asset.pk, now_us(), "running", "")]
         )
     )
     page = operator_client.get(reverse("floor:overview"))
@@ -70,10 +65,7 @@ def test_the_asset_page_carries_the_last_hour_for_its_charts(operator_client):
     signal = asset.signals.get(slug="vibration")
     t = now_us()
     batch_store(
-        batch=Batch(
-            batch_id=uuid.uuid4().hex,
-            readings=[(signal.pk, t - 7200_000_000, 1.0), (signal.pk, t, 2.0)],
-        )
+        batch=make_batch(readings=[(signal.pk, t - 7200_000_000, 1.0), (signal.pk, t, 2.0)])
     )
     page = operator_client.get(reverse("floor:asset", args=[asset.pk]))
     assert page.status_code == 200

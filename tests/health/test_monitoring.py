@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from plantops.alerts.models import Alert, AlertRule
-from plantops.assets.demo_plant import SIGNALS_BY_TYPE
+from plantops.alerts.models import Alert
 from plantops.assets.models import Signal
-from plantops.health import fleet, services
+from plantops.demo import fleet
+from plantops.demo.plant import SIGNALS_BY_TYPE
 from plantops.health.models import AssetHealth, HealthStep
+from plantops.health.monitoring import health_update_asset
+from plantops.health.selectors import monitored_asset_ids
 from plantops.simulator.physics import AssetSpec, SignalSpec
 from plantops.telemetry.models import Reading
-from tests.factories import make_asset
+from tests.factories import make_asset, make_rule
 
 pytestmark = pytest.mark.django_db
 
@@ -52,10 +54,10 @@ def test_it_learns_then_stores_each_hour_once_however_often_it_runs(settings):
 
     # The beat runs it every few minutes; here every 6 hours, then twice at the end.
     stored = sum(
-        services.health_update_asset(asset_id=asset.pk, now=START + timedelta(hours=h))
+        health_update_asset(asset_id=asset.pk, now=START + timedelta(hours=h))
         for h in range(6, 73, 6)
     )
-    again = services.health_update_asset(asset_id=asset.pk, now=end)
+    again = health_update_asset(asset_id=asset.pk, now=end)
 
     health = AssetHealth.objects.get(asset=asset)
     steps = list(HealthStep.objects.filter(asset=asset).order_by("at"))
@@ -72,13 +74,11 @@ def test_it_learns_then_stores_each_hour_once_however_often_it_runs(settings):
 
 def test_a_developing_bearing_fault_raises_the_anomaly_alert_with_its_evidence(settings):
     settings.HEALTH_LEARNING_DAYS = 1.0
-    AlertRule.objects.create(
-        name="Motors: anomaly", kind="anomaly", asset_type="motor", priority="medium"
-    )
+    make_rule(name="Motors: anomaly", kind="anomaly", asset_type="motor", priority="medium")
     asset, _ = conveyor_with_history(days=5, fault_start_days=1.5, fault_life_days=3.5)
 
     for h in range(12, 5 * 24 + 1, 12):
-        services.health_update_asset(asset_id=asset.pk, now=START + timedelta(hours=h))
+        health_update_asset(asset_id=asset.pk, now=START + timedelta(hours=h))
 
     health = AssetHealth.objects.get(asset=asset)
     assert health.level == "alarm"
@@ -95,20 +95,20 @@ def test_a_developing_bearing_fault_raises_the_anomaly_alert_with_its_evidence(s
 
 def test_an_asset_without_signals_to_judge_or_gone_is_left_alone():
     speed_only = make_asset(signals=("speed",))
-    assert services.health_update_asset(asset_id=speed_only.pk) == 0
-    assert services.health_update_asset(asset_id=123456) == 0
-    assert speed_only.pk not in services.monitored_asset_ids()
+    assert health_update_asset(asset_id=speed_only.pk) == 0
+    assert health_update_asset(asset_id=123456) == 0
+    assert speed_only.pk not in monitored_asset_ids()
 
 
 def test_a_long_silence_is_crossed_run_by_run_not_read_again(settings):
     settings.HEALTH_LEARNING_DAYS = 1.0
     asset, _ = conveyor_with_history(days=3)
-    services.health_update_asset(asset_id=asset.pk, now=START + timedelta(days=3))
+    health_update_asset(asset_id=asset.pk, now=START + timedelta(days=3))
     later = START + timedelta(days=90)  # the machine has been silent for 87 days
 
-    services.health_update_asset(asset_id=asset.pk, now=later)
+    health_update_asset(asset_id=asset.pk, now=later)
     first = AssetHealth.objects.get(asset=asset).processed_until
-    services.health_update_asset(asset_id=asset.pk, now=later)
+    health_update_asset(asset_id=asset.pk, now=later)
     second = AssetHealth.objects.get(asset=asset).processed_until
 
     assert START + timedelta(days=3) < first < second <= later

@@ -7,15 +7,16 @@ import sys
 import time
 
 import pytest
-from django.contrib.auth.models import Group, User
-from django.test import Client
 
-from plantops.alerts.models import Alert, AlertRule
-from plantops.health import services
+from plantops.alerts.models import Alert
+from plantops.demo.services import fleet_simulate_import
+from plantops.health import monitoring
 from plantops.health.models import FailureMode, HealthStep, Prediction
+from plantops.health.predictions import prediction_make
+from plantops.health.training import MIN_PREDICTION_STEPS, health_model_fit
 from plantops.telemetry.models import Reading
 from tests.conftest import wait_for, wait_until_flowing
-from tests.factories import make_asset
+from tests.factories import logged_in, make_asset, make_rule, make_user
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -31,7 +32,7 @@ def test_a_simulated_bearing_fault_ends_in_a_prediction_alert_on_the_asset_page(
 ):
     settings.PLANT_TIME_SCALE = SPEEDUP
     settings.HEALTH_LEARNING_DAYS = 1.0
-    monkeypatch.setattr(services, "ARRIVAL_LAG_S", 1.0)
+    monkeypatch.setattr(monitoring, "ARRIVAL_LAG_S", 1.0)
     asset = make_asset(
         signals=("vibration", "temperature", "current", "speed"), asset_type="conveyor"
     )
@@ -40,7 +41,7 @@ def test_a_simulated_bearing_fault_ends_in_a_prediction_alert_on_the_asset_page(
     )[0]
     # A new plant's fleet: simulated conveyors like this one, run to failure and monitored
     # as it will be, sampled as the simulator below samples.
-    imported = services.fleet_simulate_import(
+    imported = fleet_simulate_import(
         asset_type="conveyor",
         failure_mode=bearing,
         seeds=range(900, 910),
@@ -48,14 +49,13 @@ def test_a_simulated_bearing_fault_ends_in_a_prediction_alert_on_the_asset_page(
         life_days=(3.0, 6.0),
     )
     assert imported == 10
-    model = services.health_model_fit(
+    model = health_model_fit(
         asset_type="conveyor", failure_mode=bearing, cap_days=8.0, estimator_options=FAST
     )
-    AlertRule.objects.create(
+    make_rule(
         name="Conveyors: failure predicted",
         kind="prediction",
         asset_type="conveyor",
-        priority="high",
         horizon_days=3.0,
     )
 
@@ -84,24 +84,21 @@ def test_a_simulated_bearing_fault_ends_in_a_prediction_alert_on_the_asset_page(
 
     def alerted() -> bool:
         # What beat does every few minutes on a real plant.
-        services.health_update_asset(asset_id=asset.pk)
-        services.prediction_make(asset_id=asset.pk)
+        monitoring.health_update_asset(asset_id=asset.pk)
+        prediction_make(asset_id=asset.pk)
         time.sleep(1.0)
         return Alert.objects.filter(asset=asset, rule__kind="prediction").exists()
 
     wait_for(alerted, timeout=110, what="a prediction alert")
 
     assert Reading.objects.filter(signal__asset=asset).count() > 1000
-    assert HealthStep.objects.filter(asset=asset).count() >= services.MIN_PREDICTION_STEPS
+    assert HealthStep.objects.filter(asset=asset).count() >= MIN_PREDICTION_STEPS
     prediction = Prediction.objects.filter(asset=asset).latest("made_at")
     assert prediction.model == model
     assert prediction.rul_high_days <= 3.0
     alert = Alert.objects.get(asset=asset, rule__kind="prediction")
     assert alert.message.startswith(f"Bearing degradation on {asset.name}. Predicted failure in ")
-    client = Client()
-    pat = User.objects.create_user("pat", password="a-long-password-1")
-    pat.groups.add(Group.objects.get(name="Operators"))
-    client.force_login(pat)
+    client = logged_in(make_user(role="operator", username="pat"))
     page = client.get(f"/assets/{asset.pk}/").content.decode()
     assert alert.message in page
     assert f'<b class="rul-span">{prediction.span_text()}</b>' in page

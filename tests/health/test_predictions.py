@@ -9,15 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from django.contrib.auth.models import Group, User
-from django.test import Client
 from django.utils import timezone
 
 from plantops.alerts.models import Alert, AlertRule
-from plantops.health import services
-from plantops.health.models import FailureEvent, FailureMode, HealthModel, HealthStep, Prediction
+from plantops.health import failures, predictions, training
+from plantops.health.models import FailureEvent, FailureMode, HealthModel, HealthStep
 from plantops.health.rul import RulEstimator, UnitHistory
-from tests.factories import make_asset
+from tests.factories import logged_in, make_asset, make_prediction, make_rule, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +51,7 @@ def fleet(n_units: int = 14) -> list[UnitHistory]:
 
 @functools.cache
 def fleet_estimator_bytes(cap_steps: float) -> bytes:
-    options = services.PLANT_ESTIMATOR_OPTIONS | FAST
+    options = training.PLANT_ESTIMATOR_OPTIONS | FAST
     return RulEstimator(cap=cap_steps, **options).fit(fleet()).to_bytes()
 
 
@@ -89,7 +87,7 @@ def run_steps(asset, sensors: np.ndarray, *, start: datetime = T0) -> datetime:
 
 def test_it_fits_a_new_version_each_time_from_imported_runs_and_its_own_failures():
     for unit in fleet(6):
-        services.history_import(
+        training.history_import(
             asset_type="motor",
             failure_mode=bearing(),
             name=unit.unit_id,
@@ -101,9 +99,9 @@ def test_it_fits_a_new_version_each_time_from_imported_runs_and_its_own_failures
         )
     own = make_asset()
     failed_at = run_steps(own, degrading_run(120, seed=42))
-    services.failure_record(asset=own, failure_mode=bearing(), failed_at=failed_at)
+    failures.failure_record(asset=own, failure_mode=bearing(), failed_at=failed_at)
     fit = functools.partial(
-        services.health_model_fit,
+        training.health_model_fit,
         asset_type="motor",
         failure_mode=bearing(),
         cap_days=5.0,
@@ -124,7 +122,7 @@ def test_a_prediction_names_its_model_and_holds_the_truth_in_its_interval():
     # A machine 100 steps into a 130-step life: 30 hours left.
     now = run_steps(asset, degrading_run(130, seed=99, observed=100))
 
-    (prediction,) = services.prediction_make(asset_id=asset.pk, now=now)
+    (prediction,) = predictions.prediction_make(asset_id=asset.pk, now=now)
 
     assert prediction.model == model
     assert prediction.rul_low_days <= prediction.rul_days <= prediction.rul_high_days
@@ -134,12 +132,12 @@ def test_a_prediction_names_its_model_and_holds_the_truth_in_its_interval():
     assert prediction.inputs["steps"] == 100
     assert 0 <= prediction.health_index < 0.7
     # Nothing new has arrived: no second prediction of the same history.
-    assert services.prediction_make(asset_id=asset.pk, now=now + timedelta(hours=1)) == []
+    assert predictions.prediction_make(asset_id=asset.pk, now=now + timedelta(hours=1)) == []
 
 
 def test_it_does_not_fit_without_a_run_to_failure():
     with pytest.raises(ValueError, match="no run to failure"):
-        services.health_model_fit(asset_type="pump", failure_mode=bearing())
+        training.health_model_fit(asset_type="pump", failure_mode=bearing())
 
 
 def test_a_young_machine_or_one_without_a_model_gets_no_prediction():
@@ -148,17 +146,16 @@ def test_a_young_machine_or_one_without_a_model_gets_no_prediction():
     run_steps(young, degrading_run(130, seed=1, observed=3))
     pump = make_asset(asset_type="pump")
     run_steps(pump, degrading_run(130, seed=2, observed=50))
-    assert services.prediction_make(asset_id=young.pk) == []
-    assert services.prediction_make(asset_id=pump.pk) == []
-    assert services.prediction_make(asset_id=987654) == []
+    assert predictions.prediction_make(asset_id=young.pk) == []
+    assert predictions.prediction_make(asset_id=pump.pk) == []
+    assert predictions.prediction_make(asset_id=987654) == []
 
 
 def prediction_rule(horizon_days: float) -> AlertRule:
-    return AlertRule.objects.create(
+    return make_rule(
         name="Motors: failure predicted",
         kind="prediction",
         asset_type="motor",
-        priority="high",
         horizon_days=horizon_days,
     )
 
@@ -169,7 +166,7 @@ def test_a_prediction_inside_the_horizon_raises_an_alert_in_the_plants_words():
     asset = make_asset()
     now = run_steps(asset, degrading_run(130, seed=5, observed=110))
 
-    (prediction,) = services.prediction_make(asset_id=asset.pk, now=now)
+    (prediction,) = predictions.prediction_make(asset_id=asset.pk, now=now)
 
     alert = Alert.objects.get(asset=asset)
     assert alert.state == "active_unack"
@@ -182,7 +179,7 @@ def test_a_prediction_inside_the_horizon_raises_an_alert_in_the_plants_words():
     assert alert.evidence["rul_high_days"] == pytest.approx(prediction.rul_high_days, abs=0.01)
     assert alert.evidence["model"] == "motor/bearing/v1"
     # The bearing fails: the run that was predicted is over, and so is its alert.
-    services.failure_record(asset=asset, failure_mode=bearing(), failed_at=now + timedelta(hours=9))
+    failures.failure_record(asset=asset, failure_mode=bearing(), failed_at=now + timedelta(hours=9))
     alert.refresh_from_db()
     assert alert.state == "rtn_unack"
 
@@ -192,44 +189,34 @@ def test_an_interval_reaching_past_the_horizon_raises_nothing_and_a_recovered_on
     rule = prediction_rule(horizon_days=4)
     asset = make_asset()
     now = run_steps(asset, degrading_run(130, seed=5, observed=110))
-    services.prediction_make(asset_id=asset.pk, now=now)
+    predictions.prediction_make(asset_id=asset.pk, now=now)
     assert Alert.objects.get(asset=asset).state == "active_unack"
     # The supervisor narrows the horizon: the next prediction no longer falls inside it.
     rule.horizon_days = 0.01
     rule.save()
 
     run_steps(asset, degrading_run(130, seed=5, observed=1), start=now)  # one more hour
-    services.prediction_make(asset_id=asset.pk, now=now + timedelta(hours=1))
+    predictions.prediction_make(asset_id=asset.pk, now=now + timedelta(hours=1))
 
     assert Alert.objects.get(asset=asset).state == "rtn_unack"
     healthy = make_asset()
     run_steps(healthy, degrading_run(400, seed=6, observed=60))
-    services.prediction_make(asset_id=healthy.pk)
+    predictions.prediction_make(asset_id=healthy.pk)
     assert not Alert.objects.filter(asset=healthy).exists()
-
-
-def stored_prediction(asset, model, made_at, low, central, high) -> Prediction:
-    return Prediction.objects.create(
-        asset=asset,
-        failure_mode=model.failure_mode,
-        model=model,
-        made_at=made_at,
-        rul_low_days=low,
-        rul_days=central,
-        rul_high_days=high,
-        confidence=0.9,
-        health_index=0.5,
-    )
 
 
 def test_a_recorded_failure_scores_the_predictions_made_before_it():
     model = fitted_model()
     asset = make_asset()
-    early = stored_prediction(asset, model, T0, 8, 10, 12)  # 10 days before: inside, error 0
-    late = stored_prediction(asset, model, T0 + timedelta(days=6), 5, 6, 7)  # 4 before: outside
-    after = stored_prediction(asset, model, T0 + timedelta(days=11), 1, 2, 3)
+    # 10 days before: inside, error 0.
+    early = make_prediction(asset=asset, model=model, made_at=T0, days=(8, 10, 12))
+    # 4 days before: outside.
+    late = make_prediction(asset=asset, model=model, made_at=T0 + timedelta(days=6), days=(5, 6, 7))
+    after = make_prediction(
+        asset=asset, model=model, made_at=T0 + timedelta(days=11), days=(1, 2, 3)
+    )
 
-    services.failure_record(
+    failures.failure_record(
         asset=asset, failure_mode=model.failure_mode, failed_at=T0 + timedelta(days=10)
     )
 
@@ -242,8 +229,8 @@ def test_a_recorded_failure_scores_the_predictions_made_before_it():
 def test_a_repair_before_failure_scores_nothing_and_a_replayed_failure_counts_once():
     model = fitted_model()
     asset = make_asset()
-    prediction = stored_prediction(asset, model, T0, 8, 10, 12)
-    services.failure_record(
+    prediction = make_prediction(asset=asset, model=model, made_at=T0, days=(8, 10, 12))
+    failures.failure_record(
         asset=asset,
         failure_mode=model.failure_mode,
         failed_at=T0 + timedelta(days=3),
@@ -252,7 +239,7 @@ def test_a_repair_before_failure_scores_nothing_and_a_replayed_failure_counts_on
     prediction.refresh_from_db()
     assert prediction.failure is None
     for _ in range(2):
-        services.failure_record(
+        failures.failure_record(
             asset=asset, failure_mode=model.failure_mode, failed_at=T0 + timedelta(days=9)
         )
     # Made before the repair, in a run that ended unscored: the later failure is another run's.
@@ -265,7 +252,7 @@ def test_a_bearing_failure_the_machine_reports_is_recorded_and_ends_its_run():
     bearing()
     asset = make_asset()
     at_us = int(T0.timestamp() * 1_000_000)
-    reported = services.failures_from_states(
+    reported = failures.failures_from_states(
         states=[
             (asset.pk, at_us, "down", "bearing_failure"),
             (asset.pk, at_us + 10, "down", "jam"),
@@ -281,24 +268,20 @@ def test_a_bearing_failure_the_machine_reports_is_recorded_and_ends_its_run():
     )
 
 
-def supervisor_client() -> Client:
-    user = User.objects.create_user("sam", password="a-long-password-1")
-    user.groups.add(Group.objects.get(name="Supervisors"))
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_the_model_health_page_shows_coverage_and_error_per_month():
     model = fitted_model()
     asset = make_asset()
-    stored_prediction(asset, model, T0, 8, 10, 12)
-    stored_prediction(asset, model, T0 + timedelta(days=6), 5, 6, 7)
-    services.failure_record(
+    make_prediction(asset=asset, model=model, made_at=T0, days=(8, 10, 12))
+    make_prediction(asset=asset, model=model, made_at=T0 + timedelta(days=6), days=(5, 6, 7))
+    failures.failure_record(
         asset=asset, failure_mode=model.failure_mode, failed_at=T0 + timedelta(days=10)
     )
 
-    page = supervisor_client().get("/health/models/").content.decode()
+    page = (
+        logged_in(make_user(role="supervisor", username="sam"))
+        .get("/health/models/")
+        .content.decode()
+    )
 
     assert "Motor · Bearing degradation" in page
     assert re.search(r'data-role="coverage">50%', page)
@@ -307,18 +290,20 @@ def test_the_model_health_page_shows_coverage_and_error_per_month():
 
 
 def test_operators_cannot_open_the_model_health_page():
-    user = User.objects.create_user("olga", password="a-long-password-1")
-    user.groups.add(Group.objects.get(name="Operators"))
-    client = Client()
-    client.force_login(user)
+    client = logged_in(make_user(role="operator", username="olga"))
     assert client.get("/health/models/").status_code == 403
 
 
 def test_the_asset_page_shows_the_interval_and_its_history():
     model = fitted_model()
     asset = make_asset()
-    stored_prediction(asset, model, timezone.now() - timedelta(days=1), 17.6, 19.2, 21.4)
-    client = supervisor_client()
+    make_prediction(
+        asset=asset,
+        model=model,
+        made_at=timezone.now() - timedelta(days=1),
+        days=(17.6, 19.2, 21.4),
+    )
+    client = logged_in(make_user(role="supervisor", username="sam"))
 
     page = client.get(f"/assets/{asset.pk}/").content.decode()
     panel = client.get(f"/assets/{asset.pk}/health.json").json()

@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from plantops.core.models import ApiToken
 from plantops.maintenance import services
-from tests.factories import make_asset
+from tests.factories import logged_in, make_asset, make_user
 
 pytestmark = pytest.mark.django_db
 
 
-def member(name: str, group: str | None) -> User:
-    user = User.objects.create_user(name, password="a-long-password-1")
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
-
-
-def client_of(user: User, **options) -> Client:
-    client = Client(**options)
-    client.force_login(user)
-    return client
-
-
 def test_it_lists_by_asset_and_status_for_a_token_or_a_login():
-    sam = member("sam", "Supervisors")
+    sam = make_user(role="supervisor", username="sam")
     pump = make_asset(slug="pump-1")
     press = make_asset(slug="press-1")
     services.workorder_create(asset=pump, kind="corrective", title="Seal leaks", user=sam)
@@ -40,7 +26,7 @@ def test_it_lists_by_asset_and_status_for_a_token_or_a_login():
         {"asset": "pump-1", "status": "approved"},
         headers={"authorization": f"Bearer {secret}"},
     )
-    none_requested = client_of(sam).get("/api/workorders", {"status": "requested"})
+    none_requested = logged_in(sam).get("/api/workorders", {"status": "requested"})
 
     assert anonymous.status_code == 401
     assert [w["title"] for w in by_token.json()["work_orders"]] == ["Seal leaks"]
@@ -49,7 +35,7 @@ def test_it_lists_by_asset_and_status_for_a_token_or_a_login():
 
 
 def test_a_bad_filter_is_a_400_naming_the_field():
-    client = client_of(member("sam", "Supervisors"))
+    client = logged_in(make_user(role="supervisor", username="sam"))
     assert (
         client.get("/api/workorders", {"status": "open"})
         .json()["errors"]["status"][0]
@@ -64,7 +50,7 @@ def test_a_bad_filter_is_a_400_naming_the_field():
 
 def test_an_operator_posts_a_request_and_gets_it_back():
     make_asset(slug="conveyor-7")
-    olga = member("olga", "Operators")
+    olga = make_user(role="operator", username="olga")
     _, secret = ApiToken.issue(name="tablet", user=olga)
 
     response = Client().post(
@@ -90,7 +76,7 @@ def test_an_operator_posts_a_request_and_gets_it_back():
 
 
 def test_invalid_input_gets_every_field_error_at_once():
-    client = client_of(member("sam", "Supervisors"))
+    client = logged_in(make_user(role="supervisor", username="sam"))
     response = client.post(
         "/api/workorders",
         {"asset": "nowhere", "kind": "", "priority": 3, "due_at": "tomorrow", "checklist": "x"},
@@ -118,8 +104,8 @@ def test_invalid_input_gets_every_field_error_at_once():
 def test_without_the_permission_or_the_csrf_token_nothing_is_created():
     make_asset(slug="robot-1")
     body = {"asset": "robot-1", "kind": "request", "title": "Gripper slips"}
-    nobody = client_of(member("nina", None))
+    nobody = logged_in(make_user(username="nina"))
     assert nobody.post("/api/workorders", body, content_type="application/json").status_code == 403
     assert nobody.get("/api/workorders").status_code == 403
-    strict = client_of(member("olga", "Operators"), enforce_csrf_checks=True)
+    strict = logged_in(make_user(role="operator", username="olga"), enforce_csrf_checks=True)
     assert strict.post("/api/workorders", body, content_type="application/json").status_code == 403

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.template.defaultfilters import floatformat
 from django.test.utils import CaptureQueriesContext
@@ -14,17 +13,14 @@ from django.utils import timezone
 from selenium.webdriver.support.ui import WebDriverWait
 
 from plantops.assets.models import Asset, Line, Shift
-from plantops.core.roles import OPERATORS, SUPERVISORS, TECHNICIANS
 from plantops.maintenance import selectors
-from plantops.maintenance.models import WorkOrder
 from plantops.oee.models import StateEvent
-from tests.alerts.test_inbox import user_in
 from tests.e2e.test_floor_in_chromium import (  # noqa: F401 - fixtures
     browser,
     log_in_on_the_way,
     web,
 )
-from tests.factories import make_asset
+from tests.factories import make_asset, make_user, past_work_order
 
 KPIS = "/work/kpis/"
 HOUR = 3600.0
@@ -63,17 +59,6 @@ def runs(asset: Asset, since, *stops: tuple) -> None:
         )
 
 
-def work(asset: Asset, kind: str, status: str, created_at, **fields) -> WorkOrder:
-    return WorkOrder.objects.create(
-        asset=asset,
-        kind=kind,
-        status=status,
-        title=f"{kind} on {asset.name}",
-        created_at=created_at,
-        **fields,
-    )
-
-
 @pytest.fixture
 def press_line():
     """Line 1 with a press and a feeder, both running all ten days round the clock.
@@ -93,36 +78,59 @@ def press_line():
     def at(days: float):
         return start + timedelta(days=days)
 
-    work(
-        press,
-        "corrective",
-        "done",
-        at(1),
+    past_work_order(
+        asset=press,
+        kind="corrective",
+        status="done",
+        created_at=at(1),
         started_at=at(1),
         completed_at=at(1) + timedelta(hours=2),
     )
-    work(
-        press,
-        "corrective",
-        "done",
-        at(5),
+    past_work_order(
+        asset=press,
+        kind="corrective",
+        status="done",
+        created_at=at(5),
         started_at=at(5),
         completed_at=at(6),
         actual_minutes=60,
     )
-    work(press, "preventive", "done", at(2), due_at=at(4), completed_at=at(3))
-    work(press, "request", "requested", at(7), estimated_minutes=30)
-    work(
-        feeder,
-        "corrective",
-        "done",
-        at(3),
+    past_work_order(
+        asset=press,
+        kind="preventive",
+        status="done",
+        created_at=at(2),
+        due_at=at(4),
+        completed_at=at(3),
+    )
+    past_work_order(
+        asset=press, kind="request", status="requested", created_at=at(7), estimated_minutes=30
+    )
+    past_work_order(
+        asset=feeder,
+        kind="corrective",
+        status="done",
+        created_at=at(3),
         started_at=at(3),
         completed_at=at(3) + timedelta(hours=4),
     )
-    work(feeder, "preventive", "scheduled", at(1), due_at=at(8), estimated_minutes=90)
+    past_work_order(
+        asset=feeder,
+        kind="preventive",
+        status="scheduled",
+        created_at=at(1),
+        due_at=at(8),
+        estimated_minutes=90,
+    )
     # Done before the period: neither a failure nor work created in it.
-    work(feeder, "corrective", "done", at(-3), started_at=at(-3), completed_at=at(-2))
+    past_work_order(
+        asset=feeder,
+        kind="corrective",
+        status="done",
+        created_at=at(-3),
+        started_at=at(-3),
+        completed_at=at(-2),
+    )
     return {"line": line, "press": press, "feeder": feeder, "start": start, "end": end}
 
 
@@ -269,11 +277,11 @@ def test_its_queries_do_not_grow_with_the_work_orders(press_line):
     queries()  # the first read stores the hourly OEE snapshots
     before = queries()
     for day in range(10):
-        work(
-            press_line["press"],
-            "corrective",
-            "done",
-            press_line["start"] + timedelta(days=day),
+        past_work_order(
+            asset=press_line["press"],
+            kind="corrective",
+            status="done",
+            created_at=press_line["start"] + timedelta(days=day),
             completed_at=press_line["start"] + timedelta(days=day, hours=1),
         )
 
@@ -288,20 +296,20 @@ def test_it_needs_a_login_and_the_work_order_permission(client):
     response = client.get(KPIS)
     assert response.status_code == 302
     assert "/login/" in response["Location"]
-    client.force_login(User.objects.create_user("visitor"))
+    client.force_login(make_user(username="visitor"))
     assert client.get(KPIS).status_code == 403
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("group", [OPERATORS, TECHNICIANS, SUPERVISORS])
-def test_every_role_sees_it(client, group):
-    client.force_login(user_in(group, "pat"))
+@pytest.mark.parametrize("role", ["operator", "technician", "supervisor"])
+def test_every_role_sees_it(client, role):
+    client.force_login(make_user(role=role, username="pat"))
     assert client.get(KPIS).status_code == 200
 
 
 @pytest.mark.django_db
 def test_it_shows_the_tiles_tables_and_where_mtbf_comes_from(client, press_line, quiet_line):
-    client.force_login(user_in(TECHNICIANS, "tom"))
+    client.force_login(make_user(role="technician", username="tom"))
 
     response = client.get(KPIS, {"line": [press_line["line"].pk, quiet_line["line"].pk]})
 
@@ -329,7 +337,7 @@ def test_it_shows_the_tiles_tables_and_where_mtbf_comes_from(client, press_line,
 
 @pytest.mark.django_db
 def test_the_period_and_line_buttons_narrow_it(client, press_line, quiet_line):
-    client.force_login(user_in(SUPERVISORS, "sam"))
+    client.force_login(make_user(role="supervisor", username="sam"))
 
     week = client.get(KPIS, {"range": "7d", "line": quiet_line["line"].pk})
 
@@ -348,7 +356,7 @@ def test_the_period_and_line_buttons_narrow_it(client, press_line, quiet_line):
 @pytest.mark.django_db
 @pytest.mark.parametrize("wanted", ["1y", "", "30"])
 def test_an_unknown_period_falls_back_to_thirty_days(client, wanted):
-    client.force_login(user_in(SUPERVISORS, "sam"))
+    client.force_login(make_user(role="supervisor", username="sam"))
 
     response = client.get(KPIS, {"range": wanted})
 
@@ -370,17 +378,26 @@ def test_the_maintenance_kpi_page_draws_its_charts(browser, web):  # noqa: F811
     round_the_clock(press.line)
     runs(press, now - timedelta(days=10))
     # One breakdown repaired in 90 min, one preventive job done, one request still open.
-    work(press, "corrective", "done", now - timedelta(days=2), completed_at=now, actual_minutes=90)
-    work(
-        press,
-        "preventive",
-        "done",
-        now - timedelta(days=3),
+    past_work_order(
+        asset=press,
+        kind="corrective",
+        status="done",
+        created_at=now - timedelta(days=2),
+        completed_at=now,
+        actual_minutes=90,
+    )
+    past_work_order(
+        asset=press,
+        kind="preventive",
+        status="done",
+        created_at=now - timedelta(days=3),
         due_at=now,
         completed_at=now - timedelta(days=1),
     )
-    work(press, "request", "requested", now - timedelta(days=1))
-    user_in(SUPERVISORS, "sam")
+    past_work_order(
+        asset=press, kind="request", status="requested", created_at=now - timedelta(days=1)
+    )
+    make_user(role="supervisor", username="sam")
 
     log_in_on_the_way(browser, f"{web}{KPIS}", "sam")
 

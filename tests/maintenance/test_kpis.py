@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from django.contrib.auth.models import User
 
 from plantops.assets.models import Shift
 from plantops.maintenance import selectors, services
 from plantops.maintenance.kpis import WorkFacts, maintenance_kpis
 from plantops.oee.models import StateEvent
-from tests.factories import make_asset
+from tests.factories import make_asset, make_user, make_work_order
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 END = START + timedelta(days=30)
@@ -87,10 +86,10 @@ def test_an_assets_reliability_comes_from_work_orders_or_else_from_its_breakdown
     StateEvent.objects.create(asset=asset, ts=day(2) + timedelta(minutes=30), state="running")
 
     from_states = selectors.asset_kpis(asset=asset, start=START, end=day(3))
-    admin = User.objects.create_superuser("ada", password="a-long-password-1")
-    work = services.workorder_create(asset=asset, kind="corrective", title="Jam", user=admin)
-    services.workorder_schedule(work_order=work, assignee=admin, due_at=day(2), user=admin)
-    services.workorder_move(work_order=work, target="in_progress", user=admin)
+    admin = make_user(role="admin", username="ada")
+    work = make_work_order(
+        by=admin, asset=asset, title="Jam", assignee=admin, due_at=day(2), started=True
+    )
     services.workorder_complete(work_order=work, user=admin, actual_minutes=25)
     now = work.created_at
     from_work = selectors.asset_kpis(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 
-from plantops.maintenance import services
+from plantops.maintenance import preventive
 from plantops.maintenance.meters import next_due_point, running_seconds
 from plantops.maintenance.models import Part, PreventiveSchedule, WorkOrder
 from plantops.oee.models import CountEvent, StateEvent
@@ -58,13 +58,13 @@ def test_running_hours_from_state_telemetry_generate_one_work_order_at_the_lead_
     )
     states = [(T0, "running"), (hours(3), "down"), (hours(4), "running")]
     publish_states(asset, states)
-    lag = services.METER_LAG
+    lag = preventive.METER_LAG
 
-    assert services.preventive_schedule_run(schedule_id=schedule.pk, now=hours(8) + lag) is None
-    work = services.preventive_schedule_run(schedule_id=schedule.pk, now=hours(9) + lag)
+    assert preventive.preventive_schedule_run(schedule_id=schedule.pk, now=hours(8) + lag) is None
+    work = preventive.preventive_schedule_run(schedule_id=schedule.pk, now=hours(9) + lag)
     publish_states(asset, states)  # the gateway replays its buffer
     again = [
-        services.preventive_schedule_run(schedule_id=schedule.pk, now=hours(h) + lag)
+        preventive.preventive_schedule_run(schedule_id=schedule.pk, now=hours(h) + lag)
         for h in (9, 9.5, 12)
     ]
 
@@ -87,9 +87,9 @@ def test_a_cycle_schedule_counts_parts_made():
         asset=asset, title="Change the die", meter="cycles", interval=1000, lead=100, starts_at=T0
     )
     CountEvent.objects.create(asset=asset, ts=hours(1), good=850, scrap=40)
-    assert services.preventive_schedule_run(schedule_id=schedule.pk, now=hours(2)) is None
+    assert preventive.preventive_schedule_run(schedule_id=schedule.pk, now=hours(2)) is None
     CountEvent.objects.create(asset=asset, ts=hours(2), good=15, scrap=0)
-    assert services.preventive_schedule_run(schedule_id=schedule.pk, now=hours(3)) is not None
+    assert preventive.preventive_schedule_run(schedule_id=schedule.pk, now=hours(3)) is not None
 
 
 @pytest.mark.django_db
@@ -105,6 +105,6 @@ def test_the_demo_plant_gets_its_stores_and_plan_once_and_calendar_work_at_once(
         "runtime",
         "cycles",
     }
-    assert services.preventive_run_all() == pumps.count()  # 28 of 30 days: inside the lead
-    assert services.preventive_run_all() == 0
+    assert preventive.preventive_run_all() == pumps.count()  # 28 of 30 days: inside the lead
+    assert preventive.preventive_run_all() == 0
     assert WorkOrder.objects.filter(kind="preventive").count() == pumps.count()

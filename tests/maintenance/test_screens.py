@@ -20,9 +20,14 @@ from plantops.maintenance import services
 from plantops.maintenance.models import FailureCode, Part, WorkOrder, WorkOrderPhoto
 from plantops.maintenance.selectors import asset_maintenance
 from plantops.oee.models import StateEvent
-from tests.factories import make_asset
+from tests.factories import (
+    make_asset,
+    make_prediction_alert,
+    make_user,
+    make_work_order,
+    past_work_order,
+)
 from tests.maintenance.test_photos import camera_jpeg
-from tests.maintenance.test_work_orders import crew, person, prediction_alert  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -58,17 +63,9 @@ def code(kind: str, value: str) -> FailureCode:
     return FailureCode.objects.get(kind=kind, code=value)
 
 
-def scheduled_work(crew, asset=None, checklist=("Lock out", "Replace belt")) -> WorkOrder:  # noqa: F811
-    work = services.workorder_create(
-        asset=asset or make_asset(),
-        kind="corrective",
-        title="Belt slipping",
-        user=crew["sam"],
-        checklist=checklist,
-    )
-    return services.workorder_schedule(
-        work_order=work, assignee=crew["tom"], due_at=timezone.now(), user=crew["sam"]
-    )
+def scheduled_work(crew, asset=None, checklist=("Lock out", "Replace belt")) -> WorkOrder:
+    """Sam's work on the belt, scheduled for Tom."""
+    return make_work_order(by=crew["sam"], asset=asset, checklist=checklist, assignee=crew["tom"])
 
 
 # --- every view, every role ---------------------------------------------------------------
@@ -80,7 +77,7 @@ def view_urls(work: WorkOrder, asset_id: int, alert_id: int) -> list[tuple[str, 
     return [
         ("get", reverse("maintenance:list"), {}),
         ("get", reverse("maintenance:detail", args=[work.pk]), {}),
-        ("get", reverse("maintenance:report_asset"), {}),
+        ("get", reverse("floor:report_asset"), {}),
         ("get", reverse("maintenance:report", args=[asset_id]), {}),
         ("get", reverse("maintenance:photo", args=[work.pk, photo.pk]), {}),
         ("get", reverse("maintenance:rules"), {}),
@@ -135,11 +132,11 @@ def name_of(url: str) -> str:
         ("admin", SUPERVISOR_VIEWS),
     ],
 )
-def test_every_view_lets_in_exactly_the_roles_it_is_for(client, crew, who, allowed):  # noqa: F811
-    crew["nobody"] = person("nobody", None)
-    crew["admin"] = User.objects.create_superuser("admin", password="a-long-password-1")
+def test_every_view_lets_in_exactly_the_roles_it_is_for(client, crew, who, allowed):
+    crew["nobody"] = make_user(username="nobody")
+    crew["admin"] = make_user(role="admin", username="admin")
     asset = make_asset()
-    alert, _ = prediction_alert(asset)
+    alert, _ = make_prediction_alert(asset=asset)
     work = scheduled_work(crew, asset=asset)
     services.workorder_move(work_order=work, target="in_progress", user=crew["tom"])
     services.photo_add(work_order=work, upload=SimpleUploadedFile("a.png", PNG), user=crew["tom"])
@@ -159,7 +156,7 @@ def test_every_view_lets_in_exactly_the_roles_it_is_for(client, crew, who, allow
 
 def test_what_a_role_may_do_to_one_work_order_is_checked_again_behind_the_view(
     client,
-    crew,  # noqa: F811
+    crew,
 ):
     work = scheduled_work(crew)
     # Tina is a technician, but the work is Tom's: the view lets her in, the flow does not.
@@ -187,7 +184,7 @@ def test_what_a_role_may_do_to_one_work_order_is_checked_again_behind_the_view(
 # --- the operator's report ------------------------------------------------------------------
 
 
-def test_an_operator_reports_a_problem_with_one_tap_on_the_asset_page(client, crew):  # noqa: F811
+def test_an_operator_reports_a_problem_with_one_tap_on_the_asset_page(client, crew):
     asset = make_asset()
     StateEvent.objects.create(asset=asset, ts=timezone.now() - timedelta(minutes=7), state="down")
     as_user(client, crew["olga"])
@@ -217,7 +214,7 @@ def test_an_operator_reports_a_problem_with_one_tap_on_the_asset_page(client, cr
     # The same report again, by her or by another operator on the line, adds to the open
     # one rather than making a twin.
     client.post(reverse("maintenance:report", args=[asset.pk]), {"problem": "vib"})
-    other = person("otto", "Operators")
+    other = make_user(role="operator", username="otto")
     again = as_user(client, other).post(
         reverse("maintenance:report", args=[asset.pk]), {"problem": "vib"}, follow=True
     )
@@ -235,7 +232,7 @@ def test_an_operator_reports_a_problem_with_one_tap_on_the_asset_page(client, cr
     assert WorkOrder.objects.count() == 1
 
 
-def test_the_linked_stop_shows_how_long_the_machine_was_down(client, crew):  # noqa: F811
+def test_the_linked_stop_shows_how_long_the_machine_was_down(client, crew):
     asset = make_asset()
     start = timezone.now() - timedelta(hours=2)
     StateEvent.objects.create(asset=asset, ts=start, state="down", reason="jam")
@@ -250,7 +247,7 @@ def test_the_linked_stop_shows_how_long_the_machine_was_down(client, crew):  # n
 # --- a technician's work order, start to done ------------------------------------------------
 
 
-def test_a_technician_does_the_work_on_the_tablet_from_start_to_done(client, crew):  # noqa: F811
+def test_a_technician_does_the_work_on_the_tablet_from_start_to_done(client, crew):
     work = scheduled_work(crew)
     belt = Part.objects.create(number="belt-a42", name="V-belt A42", stock=3)
     as_user(client, crew["tom"])
@@ -326,7 +323,7 @@ def test_a_technician_does_the_work_on_the_tablet_from_start_to_done(client, cre
     assert "Complete the work" not in page
 
 
-def test_bad_photos_get_a_message_and_keep_nothing(client, crew, settings):  # noqa: F811
+def test_bad_photos_get_a_message_and_keep_nothing(client, crew, settings):
     work = scheduled_work(crew)
     services.workorder_move(work_order=work, target="in_progress", user=crew["tom"])
     as_user(client, crew["tom"])
@@ -352,7 +349,7 @@ def test_bad_photos_get_a_message_and_keep_nothing(client, crew, settings):  # n
     )
 
 
-def test_a_supervisor_approves_and_schedules_from_the_screen(client, crew):  # noqa: F811
+def test_a_supervisor_approves_and_schedules_from_the_screen(client, crew):
     work = services.problem_report(asset=make_asset(), problem=None, user=crew["olga"])
     assert work.title.startswith("Problem reported on")
     as_user(client, crew["sam"])
@@ -396,9 +393,9 @@ def test_a_supervisor_approves_and_schedules_from_the_screen(client, crew):  # n
 # --- one tap from an alert or a prediction ---------------------------------------------------
 
 
-def test_one_tap_from_the_inbox_opens_a_work_order_with_the_evidence(client, crew):  # noqa: F811
+def test_one_tap_from_the_inbox_opens_a_work_order_with_the_evidence(client, crew):
     asset = make_asset()
-    alert, prediction = prediction_alert(asset)
+    alert, prediction = make_prediction_alert(asset=asset)
     as_user(client, crew["sam"])
     inbox = client.get(reverse("alerts-inbox")).content.decode()
     assert reverse("maintenance:from_alert", args=[alert.pk]) in inbox
@@ -419,9 +416,9 @@ def test_one_tap_from_the_inbox_opens_a_work_order_with_the_evidence(client, cre
     assert WorkOrder.objects.count() == 1
 
 
-def test_one_tap_from_a_prediction_without_an_alert_carries_its_interval(client, crew):  # noqa: F811
+def test_one_tap_from_a_prediction_without_an_alert_carries_its_interval(client, crew):
     asset = make_asset()
-    alert, prediction = prediction_alert(asset)
+    alert, prediction = make_prediction_alert(asset=asset)
     alert.delete()
     as_user(client, crew["tom"])
     asset_page = client.get(reverse("floor:asset", args=[asset.pk])).content.decode()
@@ -449,7 +446,7 @@ def test_one_tap_from_a_prediction_without_an_alert_carries_its_interval(client,
 # --- the loop closes: the rule and model pages, and what the asset page remembers -----------
 
 
-def close_from_alert(crew, alert, outcome: str, problem: str = "vib") -> WorkOrder:  # noqa: F811
+def close_from_alert(crew, alert, outcome: str, problem: str = "vib") -> WorkOrder:
     work = services.workorder_from_alert(alert=alert, user=crew["sam"])
     services.workorder_schedule(
         work_order=work, assignee=crew["tom"], due_at=timezone.now(), user=crew["sam"]
@@ -468,10 +465,10 @@ def close_from_alert(crew, alert, outcome: str, problem: str = "vib") -> WorkOrd
 
 def test_failure_found_shows_on_the_rule_page_the_model_page_and_the_asset_page(
     client,
-    crew,  # noqa: F811
+    crew,
 ):
     asset = make_asset()
-    alert, prediction = prediction_alert(asset)
+    alert, prediction = make_prediction_alert(asset=asset)
     as_user(client, crew["sam"])
     rules = client.get(reverse("maintenance:rules")).content.decode()
     assert f'data-rule-id="{alert.rule_id}"' in rules
@@ -483,7 +480,7 @@ def test_failure_found_shows_on_the_rule_page_the_model_page_and_the_asset_page(
     row = next(r for r in rules.context["rules"] if r["rule"].pk == alert.rule_id)
     assert (row["raised"], row["judged"], row["confirmed"], row["precision"]) == (1, 1, 1, 1.0)
     assert "100%" in rules.content.decode()
-    models = client.get(reverse("health:models"))
+    models = client.get(reverse("maintenance:model_health"))
     group = models.context["page"]["groups"][0]
     assert group["outcomes"]["failure_found"] == 1
     assert group["outcomes"]["precision"] == 1.0
@@ -497,21 +494,21 @@ def test_failure_found_shows_on_the_rule_page_the_model_page_and_the_asset_page(
     assert "Bearing dry and pitted" in asset_page.content.decode()
 
 
-def test_no_fault_found_lowers_the_precision_shown(client, crew):  # noqa: F811
+def test_no_fault_found_lowers_the_precision_shown(client, crew):
     first, second = make_asset(), make_asset()
-    alert_one, _ = prediction_alert(first)
+    alert_one, _ = make_prediction_alert(asset=first)
     close_from_alert(crew, alert_one, "failure_found")
-    alert_two, _ = prediction_alert(second)
+    alert_two, _ = make_prediction_alert(asset=second)
     close_from_alert(crew, alert_two, "no_fault_found")
     rules = as_user(client, crew["sam"]).get(reverse("maintenance:rules"))
     row = next(r for r in rules.context["rules"] if r["rule"].pk == alert_one.rule_id)
     assert (row["judged"], row["confirmed"]) == (2, 1)
     assert "50%" in rules.content.decode()
-    group = client.get(reverse("health:models")).context["page"]["groups"][0]
+    group = client.get(reverse("maintenance:model_health")).context["page"]["groups"][0]
     assert (group["outcomes"]["judged"], group["outcomes"]["no_fault_found"]) == (2, 1)
 
 
-def test_past_work_is_found_by_asset_code_and_words(client, crew):  # noqa: F811
+def test_past_work_is_found_by_asset_code_and_words(client, crew):
     pump, fan = make_asset(), make_asset()
     for asset, title, problem, notes in (
         (pump, "Pump leaking", "elu", "Mechanical seal replaced"),
@@ -548,7 +545,7 @@ def test_past_work_is_found_by_asset_code_and_words(client, crew):  # noqa: F811
     assert [w.pk for w in found.context["work_orders"]] == [open_one.pk]  # a note made on it
 
 
-def test_a_camera_photo_is_kept_scaled_and_stripped_under_a_name_the_server_chooses(crew):  # noqa: F811
+def test_a_camera_photo_is_kept_scaled_and_stripped_under_a_name_the_server_chooses(crew):
     work = scheduled_work(crew)
     services.workorder_move(work_order=work, target="in_progress", user=crew["tom"])
     photo = services.photo_add(
@@ -563,7 +560,7 @@ def test_a_camera_photo_is_kept_scaled_and_stripped_under_a_name_the_server_choo
     assert not kept.getexif().get_ifd(0x8825)  # no GPS position
 
 
-def test_a_photo_whose_rows_cannot_be_written_leaves_no_file(crew, monkeypatch, settings):  # noqa: F811
+def test_a_photo_whose_rows_cannot_be_written_leaves_no_file(crew, monkeypatch, settings):
     work = scheduled_work(crew)
     services.workorder_move(work_order=work, target="in_progress", user=crew["tom"])
 
@@ -580,7 +577,7 @@ def test_a_photo_whose_rows_cannot_be_written_leaves_no_file(crew, monkeypatch, 
     assert stored.exists()  # the file was written, then removed
 
 
-def test_a_refused_completion_keeps_what_was_typed(client, crew):  # noqa: F811
+def test_a_refused_completion_keeps_what_was_typed(client, crew):
     work = scheduled_work(crew)
     services.workorder_move(work_order=work, target="in_progress", user=crew["tom"])
     remedy = code("remedy", "replace")
@@ -598,15 +595,13 @@ def test_a_refused_completion_keeps_what_was_typed(client, crew):  # noqa: F811
     assert work.status == "in_progress"
 
 
-def test_the_asset_page_ranks_its_failures_and_shows_the_last_fix_of_each(client, crew):  # noqa: F811
+def test_the_asset_page_ranks_its_failures_and_shows_the_last_fix_of_each(client, crew):
     asset = make_asset()
     base = timezone.now() - timedelta(days=30)
 
     def done(days: int, notes: str, **fields) -> WorkOrder:
-        return WorkOrder.objects.create(
+        return past_work_order(
             asset=asset,
-            kind="corrective",
-            status="done",
             title=notes,
             notes=notes,
             created_at=base,
@@ -637,8 +632,12 @@ def test_the_asset_page_ranks_its_failures_and_shows_the_last_fix_of_each(client
     assert "Noise: tightened guard" not in text  # only the last fix of each failure
 
 
-def test_the_feedback_pages_are_linked_for_those_who_may_open_them(client, crew):  # noqa: F811
-    links = [reverse("maintenance:rules"), reverse("health:models"), reverse("maintenance:kpis")]
+def test_the_feedback_pages_are_linked_for_those_who_may_open_them(client, crew):
+    links = [
+        reverse("maintenance:rules"),
+        reverse("maintenance:model_health"),
+        reverse("maintenance:kpis"),
+    ]
     work = as_user(client, crew["sam"]).get(reverse("maintenance:list")).content.decode()
     assert all(f'href="{link}"' in work for link in links)
     assert f'href="{links[0]}"' in client.get(reverse("alerts-inbox")).content.decode()

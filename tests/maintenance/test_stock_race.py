@@ -5,42 +5,28 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.utils import timezone
 
-from plantops.core.roles import roles_ensure
 from plantops.maintenance import services
 from plantops.maintenance.models import Part, PartUse
-from tests.factories import make_asset
+from tests.factories import make_user, make_work_order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def member(name: str, group: str) -> User:
-    user = User.objects.create_user(name, password="a-long-password-1")
-    user.groups.add(Group.objects.get(name=group))
-    return User.objects.get(pk=user.pk)
-
-
 @pytest.mark.parametrize("attempt", range(5))
 def test_two_technicians_taking_the_last_bearing_at_once_cannot_both_get_it(attempt):
-    roles_ensure()
-    sam = member("sam", "Supervisors")
-    technicians = [member("tom", "Technicians"), member("tina", "Technicians")]
+    sam = make_user(role="supervisor", username="sam")
+    technicians = [
+        make_user(role="technician", username="tom"),
+        make_user(role="technician", username="tina"),
+    ]
     bearing = Part.objects.create(number="brg-6205", name="Bearing 6205", stock=1)
-    works = []
-    for technician in technicians:
-        work = services.workorder_create(
-            asset=make_asset(), kind="corrective", title="Noisy bearing", user=sam
-        )
-        services.workorder_schedule(
-            work_order=work, assignee=technician, due_at=timezone.now(), user=sam
-        )
-        works.append(
-            services.workorder_move(work_order=work, target="in_progress", user=technician)
-        )
+    works = [
+        make_work_order(by=sam, title="Noisy bearing", assignee=technician, started=True)
+        for technician in technicians
+    ]
 
     start = threading.Barrier(2)
     outcomes: list[str] = []

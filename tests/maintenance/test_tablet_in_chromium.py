@@ -7,18 +7,15 @@ import importlib
 
 import pytest
 from django.apps import apps
-from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from PIL import Image
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from plantops.core.roles import roles_ensure
-from plantops.maintenance import services
 from plantops.maintenance.models import FailureCode, WorkOrder
 from tests.e2e import test_floor_in_chromium as e2e
-from tests.factories import make_asset
+from tests.factories import make_asset, make_prediction_alert, make_user, make_work_order
 from tests.maintenance.test_screens import PNG
 
 pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -43,13 +40,6 @@ def photo_dir(processes, tmp_path):
     path = tmp_path / "media"
     processes.env["MEDIA_ROOT"] = str(path)
     return path
-
-
-def member(name: str, group: str) -> User:
-    roles_ensure()
-    user = User.objects.create_user(name, password=e2e.PASSWORD)
-    user.groups.add(Group.objects.get(name=group))
-    return user
 
 
 def wait_for_status(browser, label: str) -> None:
@@ -79,7 +69,7 @@ class Taps:
 def test_an_operator_reports_a_problem_in_three_taps(photo_dir, browser, web):
     browser.set_window_size(1280, 800)  # a 10-inch tablet, landscape
     asset = make_asset()
-    member("olga", "Operators")
+    make_user(role="operator", username="olga")
     e2e.log_in_on_the_way(browser, f"{web}/", "olga")
     WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".tile"))
 
@@ -109,15 +99,15 @@ def test_a_technician_completes_a_work_order_with_checklist_and_photo(
 ):
     browser.set_window_size(800, 1280)  # a 10-inch tablet, portrait
     asset = make_asset()
-    sam, tom = member("sam", "Supervisors"), member("tom", "Technicians")
-    work = services.workorder_create(
+    sam = make_user(role="supervisor", username="sam")
+    tom = make_user(role="technician", username="tom")
+    work = make_work_order(
+        by=sam,
         asset=asset,
-        kind="corrective",
         title="Conveyor belt slipping",
-        user=sam,
         checklist=["Lock out and tag out", "Replace the belt", "Test run for 5 minutes"],
+        assignee=tom,
     )
-    services.workorder_schedule(work_order=work, assignee=tom, due_at=timezone.now(), user=sam)
     photo = tmp_path / "belt.png"
     photo.write_bytes(PNG)
 
@@ -183,13 +173,11 @@ def test_a_technician_completes_a_work_order_with_checklist_and_photo(
 def test_the_loop_from_a_prediction_alert_to_the_precision_on_the_rule_and_model_pages(
     photo_dir, browser, web
 ):
-    from tests.maintenance.test_work_orders import prediction_alert
-
     browser.set_window_size(1280, 800)
     asset = make_asset()
-    member("sam", "Supervisors")
-    tom = member("tom", "Technicians")
-    alert, prediction = prediction_alert(asset)
+    make_user(role="supervisor", username="sam")
+    tom = make_user(role="technician", username="tom")
+    alert, prediction = make_prediction_alert(asset=asset)
 
     # The supervisor sees the prediction alert on the asset page: one tap makes the work.
     e2e.log_in_on_the_way(browser, f"{web}/assets/{asset.pk}/", "sam")
@@ -241,12 +229,9 @@ def test_a_closing_note_survives_a_reload_and_a_tap_while_offline_sends_nothing(
     photo_dir, browser, web
 ):
     browser.set_window_size(1280, 800)
-    sam, tom = member("sam", "Supervisors"), member("tom", "Technicians")
-    work = services.workorder_create(
-        asset=make_asset(), kind="corrective", title="Guard rattles", user=sam
-    )
-    services.workorder_schedule(work_order=work, assignee=tom, due_at=timezone.now(), user=sam)
-    services.workorder_move(work_order=work, target="in_progress", user=tom)
+    sam = make_user(role="supervisor", username="sam")
+    tom = make_user(role="technician", username="tom")
+    work = make_work_order(by=sam, title="Guard rattles", assignee=tom, started=True)
 
     e2e.log_in_on_the_way(browser, f"{web}/work/{work.pk}/", "tom")
     wait_for_status(browser, "IN PROGRESS")

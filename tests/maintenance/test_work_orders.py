@@ -6,37 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from plantops.alerts.evaluation import ExternalCondition
-from plantops.alerts.models import Alert, AlertRule
-from plantops.alerts.services import alerts_apply_conditions
-from plantops.health.models import FailureEvent, FailureMode, HealthModel, Prediction
+from plantops.core.refusals import Refused
+from plantops.health.models import FailureEvent
 from plantops.maintenance import selectors, services
 from plantops.maintenance.models import FailureCode, Part, WorkOrderEvent
-from plantops.maintenance.workflow import TransitionRefused
-from tests.factories import make_asset
+from tests.factories import make_asset, make_prediction_alert, make_work_order
 
 pytestmark = pytest.mark.django_db
-
-
-def person(name: str, group: str | None) -> User:
-    user = User.objects.create_user(name, password="a-long-password-1")
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return User.objects.get(pk=user.pk)  # a fresh object: no cached permissions
-
-
-@pytest.fixture
-def crew():
-    return {
-        "olga": person("olga", "Operators"),
-        "tom": person("tom", "Technicians"),
-        "tina": person("tina", "Technicians"),
-        "sam": person("sam", "Supervisors"),
-    }
 
 
 def test_an_operators_request_goes_all_the_way_to_done_with_who_and_when(crew):
@@ -86,9 +65,9 @@ def test_each_role_is_held_to_its_own_moves(crew):
     work = services.workorder_create(
         asset=make_asset(), kind="request", title="Guard loose", user=crew["olga"]
     )
-    with pytest.raises(TransitionRefused, match="An operator may not approve"):
+    with pytest.raises(Refused, match="An operator may not approve"):
         services.workorder_move(work_order=work, target="approved", user=crew["olga"])
-    with pytest.raises(TransitionRefused, match="A technician may not approve"):
+    with pytest.raises(Refused, match="A technician may not approve"):
         services.workorder_move(work_order=work, target="approved", user=crew["tom"])
     services.workorder_move(work_order=work, target="approved", user=crew["sam"])
     with pytest.raises(ValidationError, match="not a technician"):
@@ -98,25 +77,17 @@ def test_each_role_is_held_to_its_own_moves(crew):
     services.workorder_schedule(
         work_order=work, assignee=crew["tom"], due_at=timezone.now(), user=crew["sam"]
     )
-    with pytest.raises(TransitionRefused, match="Only the assigned technician"):
+    with pytest.raises(Refused, match="Only the assigned technician"):
         services.workorder_move(work_order=work, target="in_progress", user=crew["tina"])
     services.workorder_move(work_order=work, target="cancelled", user=crew["sam"])
-    with pytest.raises(TransitionRefused, match="final"):
+    with pytest.raises(Refused, match="final"):
         services.workorder_move(work_order=work, target="in_progress", user=crew["sam"])
 
 
-def started_work(crew, **fields):
-    work = services.workorder_create(
-        asset=make_asset(), kind="corrective", title="Replace bearing", user=crew["sam"], **fields
-    )
-    services.workorder_schedule(
-        work_order=work, assignee=crew["tom"], due_at=timezone.now(), user=crew["sam"]
-    )
-    return services.workorder_move(work_order=work, target="in_progress", user=crew["tom"])
-
-
 def test_parts_come_out_of_stock_which_never_goes_negative(crew):
-    work = started_work(crew)
+    work = make_work_order(
+        by=crew["sam"], title="Replace bearing", assignee=crew["tom"], started=True
+    )
     bearing = Part.objects.create(number="6205-2rs", name="Deep groove ball bearing", stock=3)
 
     services.part_use(work_order=work, part=bearing, quantity=2, user=crew["tom"])
@@ -131,54 +102,9 @@ def test_parts_come_out_of_stock_which_never_goes_negative(crew):
     assert sum(work.parts_used.values_list("quantity", flat=True)) == 3
 
 
-def prediction_alert(asset) -> tuple[Alert, Prediction]:
-    mode = FailureMode.objects.get(code="bearing")
-    model, _ = HealthModel.objects.get_or_create(
-        asset_type=asset.asset_type,
-        failure_mode=mode,
-        version=1,
-        defaults={
-            "algorithm": "x",
-            "step_s": 3600,
-            "cap_steps": 720,
-            "estimator": b"",
-            "fitted_at": timezone.now(),
-        },
-    )
-    made = timezone.now() - timedelta(days=5)
-    prediction = Prediction.objects.create(
-        asset=asset,
-        failure_mode=mode,
-        model=model,
-        made_at=made,
-        rul_low_days=3,
-        rul_days=5,
-        rul_high_days=8,
-        confidence=0.9,
-        health_index=0.3,
-    )
-    AlertRule.objects.get_or_create(
-        name="Motors: failure predicted", kind="prediction", asset_type="motor", priority="high"
-    )
-    alerts_apply_conditions(
-        conditions=[
-            ExternalCondition(
-                source="prediction",
-                asset_id=asset.pk,
-                key="bearing",
-                active=True,
-                at=made,
-                message="Bearing degradation on X. Predicted failure in 3–8 days.",
-                evidence={"prediction_id": prediction.pk, "rul_high_days": 8, "value": 5},
-            )
-        ]
-    )
-    return Alert.objects.get(asset=asset), prediction
-
-
 def test_one_tap_from_a_prediction_alert_to_failure_found_scores_it_and_the_rule(crew):
     asset = make_asset()
-    alert, prediction = prediction_alert(asset)
+    alert, prediction = make_prediction_alert(asset=asset)
 
     work = services.workorder_from_alert(alert=alert, user=crew["sam"])
     assert services.workorder_from_alert(alert=alert, user=crew["sam"]) == work  # no twin
@@ -220,7 +146,7 @@ def test_one_tap_from_a_prediction_alert_to_failure_found_scores_it_and_the_rule
 
 def test_no_fault_found_refutes_the_rule_and_records_no_failure(crew):
     asset = make_asset()
-    alert, _ = prediction_alert(asset)
+    alert, _ = make_prediction_alert(asset=asset)
     work = services.workorder_from_alert(alert=alert, user=crew["sam"])
     services.workorder_schedule(
         work_order=work, assignee=crew["tom"], due_at=timezone.now(), user=crew["sam"]
@@ -233,7 +159,9 @@ def test_no_fault_found_refutes_the_rule_and_records_no_failure(crew):
 
 
 def test_a_failure_found_says_which_failure(crew):
-    work = started_work(crew)
+    work = make_work_order(
+        by=crew["sam"], title="Replace bearing", assignee=crew["tom"], started=True
+    )
     with pytest.raises(ValidationError, match="problem code of the failure"):
         services.workorder_complete(work_order=work, user=crew["tom"], outcome="failure_found")
     services.workorder_complete(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from plantops.core.models import ApiToken
+from tests.factories import logged_in, make_user
 from tests.oee.test_selectors import press, run_the_shift
 
 pytestmark = pytest.mark.django_db
@@ -27,9 +27,7 @@ KEYS = {
 
 @pytest.fixture
 def alice() -> Client:
-    client = Client()
-    client.force_login(User.objects.create_user("alice", password="a-long-password-1"))
-    return client
+    return logged_in(make_user(username="alice"))
 
 
 @pytest.fixture
@@ -71,7 +69,7 @@ def test_it_returns_one_asset_by_its_slug(alice, asset):
 
 
 def test_it_accepts_an_api_token(asset):
-    _, secret = ApiToken.issue(name="mes", user=User.objects.create_user("mes"))
+    _, secret = ApiToken.issue(name="mes", user=make_user(username="mes"))
     line = asset.line
     path = f"{line.area.site.slug}/{line.area.slug}/{line.slug}"  # the unambiguous form
     response = Client().get(

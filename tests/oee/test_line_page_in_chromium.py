@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.conf import settings
-from django.contrib.auth.models import Group, User
-from django.test import Client
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from plantops.core.roles import OPERATORS
 from tests.e2e import test_floor_in_chromium as e2e
+from tests.factories import make_user
 from tests.oee.test_screens import line_with_a_stop  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,27 +22,13 @@ return { labels: Array.from(chart.data[0].y), minutes: Array.from(chart.data[0].
 """
 
 
-def log_in_as_operator(browser, web: str) -> None:
-    user = User.objects.create_user("olga", password="a-long-password-1")
-    user.groups.add(Group.objects.get(name=OPERATORS))
-    client = Client()
-    client.force_login(user)
-    browser.get(f"{web}/login/")
-    browser.add_cookie(
-        {
-            "name": settings.SESSION_COOKIE_NAME,
-            "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        }
-    )
-
-
 def test_an_operator_explains_a_stop_on_the_line_page_and_the_pareto_shows_it(
     browser,
     web,
     line_with_a_stop,  # noqa: F811
 ):
     asset, stop = line_with_a_stop
-    log_in_as_operator(browser, web)
+    e2e.log_in_with_a_session(browser, web, make_user(role="operator", username="olga"))
     browser.get(f"{web}/lines/{asset.line_id}/oee/")
     wait = WebDriverWait(browser, 20)
 

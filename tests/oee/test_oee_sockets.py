@@ -9,8 +9,8 @@ from channels.db import database_sync_to_async
 
 from plantops.oee import services
 from plantops.oee.models import StopReason
-from tests.floor.test_consumers import communicator, session_cookie
 from tests.oee.test_screens import line_with_a_stop  # noqa: F401 - a fixture
+from tests.sockets import communicator, session_cookie
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

@@ -6,13 +6,11 @@ import random
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from django.contrib.auth.models import User
-from django.test import Client
 
 from plantops.assets.models import Shift, ShiftBreak
 from plantops.oee.models import CountEvent, StateEvent
 from tests.conftest import wait_for, wait_until_flowing
-from tests.factories import make_asset, topic
+from tests.factories import logged_in, make_asset, make_user, topic
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -56,8 +54,7 @@ def test_a_shift_published_over_mqtt_gives_the_hand_computed_oee(processes, publ
         what="4 states and 3 counts stored",
     )
 
-    client = Client()
-    client.force_login(User.objects.create_user("mes", password="a-long-password-1"))
+    client = logged_in(make_user(username="mes"))
     body = client.get("/api/oee", {"line": asset.line.slug, "start": at(0), "end": at(24)}).json()
     assert body["oee"] == pytest.approx(567 / 729)
     assert (body["planned_s"], body["run_s"], body["total_count"]) == (27_000, 24_300, 729)

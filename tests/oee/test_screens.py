@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils import timezone
 
 from plantops.assets.models import Shift
-from plantops.core.roles import OPERATORS
-from plantops.oee import selectors
+from plantops.oee import screens
 from plantops.oee.models import (
     CountEvent,
     ScrapEntry,
@@ -20,7 +18,7 @@ from plantops.oee.models import (
     StopReason,
     StopReasonEntry,
 )
-from tests.factories import make_asset
+from tests.factories import logged_in, make_asset, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -49,18 +47,9 @@ def line_with_a_stop():
     return asset, stop
 
 
-def client_for(role: str | None) -> Client:
-    user = User.objects.create_user(f"user-{role}", password="a-long-password-1")
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_the_line_page_shows_the_shift_oee_and_the_stop_waiting_for_a_reason(line_with_a_stop):
     asset, stop = line_with_a_stop
-    page = client_for(OPERATORS).get(f"/lines/{asset.line_id}/oee/")
+    page = logged_in(make_user(role="operator")).get(f"/lines/{asset.line_id}/oee/")
     assert page.status_code == 200
     screen = page.context["screen"]
     assert screen["shift"]["name"] == "Day"
@@ -76,7 +65,7 @@ def test_the_line_page_shows_the_shift_oee_and_the_stop_waiting_for_a_reason(lin
 
 def test_an_operator_explains_a_stop_and_the_pareto_moves(line_with_a_stop):
     asset, stop = line_with_a_stop
-    operator = client_for(OPERATORS)
+    operator = logged_in(make_user(role="operator"))
     response = operator.post(f"/lines/{asset.line_id}/stops/{stop.pk}/reason", {"reason": "jam"})
     assert response.status_code == 302
     assert StopReasonEntry.objects.get(event=stop).reason.code == "jam"
@@ -88,7 +77,7 @@ def test_an_operator_explains_a_stop_and_the_pareto_moves(line_with_a_stop):
 def test_a_reason_for_running_time_is_refused_with_a_message(line_with_a_stop):
     asset, _ = line_with_a_stop
     running = StateEvent.objects.filter(asset=asset, state="running").first()
-    operator = client_for(OPERATORS)
+    operator = logged_in(make_user(role="operator"))
     response = operator.post(
         f"/lines/{asset.line_id}/stops/{running.pk}/reason", {"reason": "jam"}, follow=True
     )
@@ -98,7 +87,7 @@ def test_a_reason_for_running_time_is_refused_with_a_message(line_with_a_stop):
 
 def test_scrap_is_recorded_and_refused_above_the_good_count(line_with_a_stop):
     asset, _ = line_with_a_stop
-    operator = client_for(OPERATORS)
+    operator = logged_in(make_user(role="operator"))
     url = f"/lines/{asset.line_id}/scrap"
     refused = operator.post(url, {"asset": asset.pk, "quantity": 301}, follow=True)
     assert "at most 300 can be scrapped" in refused.content.decode()
@@ -106,13 +95,13 @@ def test_scrap_is_recorded_and_refused_above_the_good_count(line_with_a_stop):
     assert "whole number" in not_a_number.content.decode()
     operator.post(url, {"asset": asset.pk, "quantity": 20, "reason": "burr"})
     assert ScrapEntry.objects.get().quantity == 20
-    screen = selectors.line_screen(asset.line)
+    screen = screens.line_screen(asset.line)
     assert screen["oee"]["quality"] == pytest.approx(280 / 310, abs=1e-4)
 
 
 def test_users_without_the_operator_role_see_but_cannot_change(line_with_a_stop):
     asset, stop = line_with_a_stop
-    viewer = client_for(None)
+    viewer = logged_in(make_user())
     page = viewer.get(f"/lines/{asset.line_id}/oee/")
     assert page.status_code == 200
     assert "reason-grid" not in page.content.decode()
@@ -130,7 +119,7 @@ def test_users_without_the_operator_role_see_but_cannot_change(line_with_a_stop)
 def test_the_board_shows_every_line(line_with_a_stop):
     asset, _ = line_with_a_stop
     quiet = make_asset(signals=()).line
-    page = client_for(OPERATORS).get("/oee/")
+    page = logged_in(make_user(role="operator")).get("/oee/")
     board = {line["id"]: line for line in page.context["board"]}
     assert board[asset.line_id]["shift"] == "Day"
     assert board[asset.line_id]["oee"] is not None
@@ -139,6 +128,7 @@ def test_the_board_shows_every_line(line_with_a_stop):
 
 
 def test_pushes_for_a_line_are_coalesced_to_one_per_interval(settings, monkeypatch):
+    from plantops.core.redis import key, redis_client
     from plantops.oee import services, tasks
 
     settings.OEE_PUSH_EVERY_S = 2
@@ -151,10 +141,8 @@ def test_pushes_for_a_line_are_coalesced_to_one_per_interval(settings, monkeypat
         )
     line = make_asset(signals=()).line
     other = make_asset(signals=()).line
-    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
-    services._redis_client().delete(
-        *(f"{prefix}:oee-push:{key}" for key in (line.pk, other.pk, "board"))
-    )
+    claims = [f"oee-line-{line.pk}", f"oee-line-{other.pk}", "oee-board"]
+    redis_client().delete(*(key("push-soon", claim) for claim in claims))
     for _ in range(50):
         services.oee_push_soon(line_ids=[line.pk, line.pk, other.pk])
     # One push per line and one of the board for all of them, however many events.

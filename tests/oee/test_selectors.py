@@ -8,9 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from plantops.assets.models import Asset, Shift, ShiftBreak
-from plantops.oee import selectors, services
+from plantops.oee import screens, selectors, services, snapshots
 from plantops.oee.models import CountEvent, OeeHour, StateEvent, StopCategory, StopReason
-from tests.factories import make_asset
+from tests.factories import make_asset, make_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -77,7 +77,7 @@ def test_a_late_state_makes_the_hours_it_changes_be_computed_again():
     late = [(at(12), "changeover", "product B"), (at(12, 20), "running", "")]
     for ts, state, reason in late:
         StateEvent.objects.create(asset=asset, ts=ts, state=state, reason=reason)
-    forgotten = services.oee_hours_forget(
+    forgotten = snapshots.hours_forget(
         states=[(asset.pk, int(ts.timestamp() * 1e6)) for ts, _, _ in late], counts=[]
     )
     assert forgotten == 12  # 12:00 to the end of the day
@@ -156,7 +156,7 @@ def test_a_stop_reason_goes_to_stops_only_and_shows_in_the_pareto():
 def test_the_beat_snapshots_every_assets_last_day_of_closed_hours():
     asset = press()
     run_the_shift(asset)
-    assert services.oee_hours_make_recent(now=AFTER + timedelta(minutes=5)) >= 1
+    assert snapshots.hours_make_recent(now=AFTER + timedelta(minutes=5)) >= 1
     assert OeeHour.objects.filter(asset=asset).count() == 24
     noon = OeeHour.objects.get(asset=asset, hour=at(12))
     assert (noon.planned_s, noon.run_s, noon.total_count) == (3_600, 3_600, 420)
@@ -179,7 +179,7 @@ def test_no_shift_means_a_no_plan_result():
     asset = make_asset(signals=())
     StateEvent.objects.create(asset=asset, ts=at(6), state="running")
     result = selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
-    payload = selectors.oee_payload(result)
+    payload = screens.oee_payload(result)
     assert payload["status"] == "no_plan"
     assert (payload["availability"], payload["oee"]) == (None, None)
 
@@ -205,7 +205,7 @@ def test_a_stop_repeated_every_minute_across_an_hour_is_one_breakdown_and_one_st
     again = selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)
     assert (again.losses.breakdowns_s, again.losses.small_stops_s) == (600, 0)
     assert again.losses.breakdowns == 1  # in the 08:00 hour, where it began
-    stops = selectors.stops_awaiting_reason(asset.line, at(6), at(14), now=AFTER)
+    stops = screens.stops_awaiting_reason(asset.line, at(6), at(14), now=AFTER)
     assert [(s["seconds"], s["ongoing"]) for s in stops] == [(600, False)]
     first = StateEvent.objects.get(asset=asset, ts=at(8, 55))
     assert stops[0]["id"] == first.pk
@@ -230,21 +230,18 @@ def test_a_stop_longer_than_the_margin_read_around_an_hour_is_still_judged_whole
 
 
 def test_counts_stored_while_a_product_runs_take_its_cycle_time_on_the_machine():
-    import uuid
-
     from plantops.assets.models import Product, ProductCycleTime
-    from plantops.telemetry.batches import Batch
-    from plantops.telemetry.payloads import datetime_to_us
-    from plantops.telemetry.services import batch_store
+    from plantops.core.time import datetime_to_us
+    from plantops.pipeline.services import batch_store
 
     asset = press()  # 30 s per part of its own
     bracket = Product.objects.create(code="br-7", name="Bracket 7")
     ProductCycleTime.objects.create(asset=asset, product=bracket, ideal_cycle_time_s=20)
     StateEvent.objects.create(asset=asset, ts=at(6), state="running")
-    batch_store(batch=Batch(uuid.uuid4().hex, counts=[(asset.pk, datetime_to_us(at(7)), 100, 0)]))
+    batch_store(batch=make_batch(counts=[(asset.pk, datetime_to_us(at(7)), 100, 0)]))
     asset.current_product = bracket
     asset.save()
-    batch_store(batch=Batch(uuid.uuid4().hex, counts=[(asset.pk, datetime_to_us(at(8)), 100, 0)]))
+    batch_store(batch=make_batch(counts=[(asset.pk, datetime_to_us(at(8)), 100, 0)]))
     assert list(CountEvent.objects.order_by("ts").values_list("product__code", flat=True)) == [
         None,
         "br-7",

@@ -8,7 +8,7 @@ import statistics
 
 import pytest
 
-from plantops.assets.demo_plant import SIGNALS_BY_TYPE
+from plantops.demo.plant import SIGNALS_BY_TYPE
 from plantops.simulator.physics import (
     BEARING_FAILURE_REASON,
     STOP_KINDS,

@@ -18,8 +18,9 @@ from django.core.management import CommandError, call_command
 from paho.mqtt.enums import CallbackAPIVersion
 
 from plantops.assets.models import Asset, Site
-from plantops.assets.services import demo_plant_seed
-from plantops.telemetry.payloads import Limits, ParseResult, now_us, parse_message
+from plantops.core.time import now_us
+from plantops.demo.services import demo_plant_seed
+from plantops.telemetry.payloads import Limits, ParseResult, parse_message
 from plantops.telemetry.selectors import topic_registry
 from tests.conftest import ROOT, wait_for
 

@@ -60,19 +60,52 @@ def test_a_full_batch_is_due_at_once():
     assert builder.due()
 
 
+def test_it_hands_a_paused_stream_on_once_it_is_quiet_and_old_enough():
+    clock = Clock()
+    builder = BatchBuilder(max_items=10, max_age_s=1.0, quiet_s=0.05, min_age_s=0.2, clock=clock)
+    one_reading(builder, 1)
+    clock.now += 0.1
+    # Quiet already, but younger than the minimum age: it waits until that age.
+    assert not builder.due()
+    assert builder.seconds_until_due(idle=0.05) == pytest.approx(0.1)
+    one_reading(builder, 2)
+    clock.now += 0.12
+    one_reading(builder, 3)
+    clock.now += 0.02
+    # Old enough, but the last message came too recently: the stream may go on.
+    assert not builder.due()
+    assert builder.seconds_until_due(idle=0.05) == pytest.approx(0.03)
+    clock.now += 0.04
+    assert builder.due()
+    batch, acks = builder.take()
+    assert (len(batch.readings), acks) == (3, [1, 2, 3])
+
+
+def test_a_steady_stream_is_handed_on_at_its_age():
+    clock = Clock()
+    builder = BatchBuilder(max_items=100, max_age_s=0.5, quiet_s=0.05, min_age_s=0.2, clock=clock)
+    for ack_id in range(1, 100):
+        one_reading(builder, ack_id)
+        if builder.due():
+            break
+        clock.now += 0.01
+    assert builder.oldest_age_s() == pytest.approx(0.5)
+    assert (builder.size, builder.full) == (51, False)
+
+
 def test_a_batch_survives_its_celery_message_with_its_types():
     from plantops.telemetry.batches import Batch
 
     readings = [(7, 1_000_000, 2.5), (8, 2_000_000, 3.0), (2**40, 2**52 + 1, -1e-300)]
-    batch = Batch(batch_id="b1", readings=readings)
+    batch = Batch.of(readings=readings, batch_id="b1")
     message = json.loads(json.dumps(batch.to_message()))
 
     again = Batch.from_message(message)
 
-    assert again.readings == readings
-    assert [type(v) for row in again.readings for v in row] == [int, int, float] * 3
-    assert Batch.from_message({"batch_id": "b2"}).readings == []
-    assert Batch.from_message(Batch(batch_id="b2").to_message()).readings == []
+    assert again.readings.rows() == readings
+    assert [type(v) for row in again.readings.rows() for v in row] == [int, int, float] * 3
+    assert Batch.from_message({"batch_id": "b2"}).readings.rows() == []
+    assert Batch.from_message(Batch(batch_id="b2").to_message()).readings.rows() == []
 
 
 def test_it_reads_batches_queued_in_the_list_form():
@@ -80,8 +113,8 @@ def test_it_reads_batches_queued_in_the_list_form():
 
     message = {"batch_id": "b1", "readings": [[7, 1_000_000, 2.5], [8, 2_000_000, 3]]}
     again = Batch.from_message(message)
-    assert again.readings == [(7, 1_000_000, 2.5), (8, 2_000_000, 3.0)]
-    assert [type(v) for _, _, v in again.readings] == [float, float]
+    assert again.readings.rows() == [(7, 1_000_000, 2.5), (8, 2_000_000, 3.0)]
+    assert [type(v) for _, _, v in again.readings.rows()] == [float, float]
     with pytest.raises(ValueError, match="not enough values"):
         Batch.from_message({"batch_id": "b3", "readings": [[1, 2]]})
 
@@ -89,7 +122,7 @@ def test_it_reads_batches_queued_in_the_list_form():
 def test_a_malformed_packed_message_is_refused_with_a_reason():
     from plantops.telemetry.batches import Batch
 
-    packed = Batch(batch_id="b1", readings=[(7, 1, 2.5)]).to_message()
+    packed = Batch.of(readings=[(7, 1, 2.5)], batch_id="b1").to_message()
     packed["reading_columns"]["value"] = "not base64!"
     with pytest.raises(ValueError, match="malformed packed readings"):
         Batch.from_message(packed)

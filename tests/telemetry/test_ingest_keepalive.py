@@ -16,7 +16,8 @@ import pytest
 from django.db import close_old_connections, connection
 
 from plantops.env import MqttSettings
-from plantops.telemetry import selectors, services
+from plantops.pipeline.services import batch_store_salvaging
+from plantops.telemetry import selectors
 from plantops.telemetry.batches import Batch
 from plantops.telemetry.ingest import Ingest, IngestConfig
 from plantops.telemetry.models import Reading
@@ -66,7 +67,7 @@ def test_keepalive_is_serviced_while_a_hand_off_is_retried(project_broker, tmp_p
             raise ConnectionError("Redis is away (test)")
         if failing["messages_at_success"] is None:
             failing["messages_at_success"] = ingest.counters.messages
-        services.batch_store_salvaging(batch=Batch.from_message(batch.to_message()))
+        batch_store_salvaging(batch=Batch.from_message(batch.to_message()))
 
     def load_registry():
         close_old_connections()

@@ -19,14 +19,10 @@ from datetime import UTC, datetime
 import pytest
 
 from plantops.assets.models import Asset
+from plantops.core.time import datetime_to_us
 from plantops.oee.models import CountEvent, StateEvent
 from plantops.telemetry.models import DeadLetter, Reading
-from plantops.telemetry.payloads import (
-    MAX_BATCH_READINGS,
-    MAX_PAYLOAD_BYTES,
-    Reason,
-    datetime_to_us,
-)
+from plantops.telemetry.payloads import MAX_BATCH_READINGS, MAX_PAYLOAD_BYTES, Reason
 from tests.conftest import Publisher, wait_for, wait_until_flowing
 from tests.factories import make_asset, topic
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
 from plantops.telemetry import metrics
 from tests.conftest import wait_for, wait_until_flowing
-from tests.factories import make_asset, topic
+from tests.factories import make_asset, make_user, topic
 
 pytestmark = [pytest.mark.services]
 
@@ -52,7 +51,7 @@ def test_metrics_need_a_staff_login_or_the_token(client, settings):
     assert client.get(reverse("metrics")).status_code == 403
     assert client.get(reverse("metrics"), HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
     assert client.get(reverse("metrics"), HTTP_AUTHORIZATION="Bearer scrape-me").status_code == 200
-    client.force_login(User.objects.create_user("gina", password="a-long-password-1"))
+    client.force_login(make_user(username="gina"))
     assert client.get(reverse("metrics")).status_code == 403
     assert client.get(reverse("pipeline")).status_code == 302
 
@@ -67,7 +66,7 @@ def test_figures_from_running_processes_reach_metrics_and_the_health_page(
     processes.ingest(client_id="metrics-ingest")
     wait_until_flowing(publisher, asset)
     publisher.publish(topic(asset, "telemetry/vibration"), b"{broken")
-    client.force_login(User.objects.create_superuser("hal", "hal@example.com", "a-long-password-1"))
+    client.force_login(make_user(role="admin", username="hal"))
 
     def scraped() -> str:
         text = client.get(reverse("metrics")).content.decode()

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from plantops.core.time import datetime_to_us
 from plantops.telemetry.payloads import (
     MAX_PAYLOAD_BYTES,
     Limits,
     Reason,
     TopicRegistry,
-    datetime_to_us,
     parse_message,
 )
 

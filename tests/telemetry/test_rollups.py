@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import math
 import sys
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from plantops.core.time import datetime_to_us
+from plantops.pipeline.services import batch_store
 from plantops.telemetry.batches import Batch
 from plantops.telemetry.models import MinuteRollup, Reading
-from plantops.telemetry.payloads import datetime_to_us
 from plantops.telemetry.selectors import signal_trend_from_rollups
-from plantops.telemetry.services import batch_store
-from tests.factories import make_asset
+from tests.factories import make_asset, make_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +22,8 @@ T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 def store(signal_id: int, points: list[tuple[float, float]]) -> Batch:
     """Store readings at T0 + seconds; return the batch so it can be delivered again."""
-    batch = Batch(
-        batch_id=uuid.uuid4().hex,
-        readings=[(signal_id, datetime_to_us(T0 + timedelta(seconds=s)), v) for s, v in points],
+    batch = make_batch(
+        readings=[(signal_id, datetime_to_us(T0 + timedelta(seconds=s)), v) for s, v in points]
     )
     batch_store(batch=Batch.from_message(batch.to_message()))
     return batch

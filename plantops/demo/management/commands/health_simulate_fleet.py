@@ -8,8 +8,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from plantops.assets.models import AssetType
-from plantops.health import services
+from plantops.demo.services import fleet_simulate_import
 from plantops.health.models import FailureMode, HealthModel
+from plantops.health.training import health_model_fit
 
 
 class Command(BaseCommand):
@@ -62,7 +63,7 @@ class Command(BaseCommand):
         if not 0 < low <= high:
             raise CommandError("--life-days needs 0 < LOW <= HIGH")
         started = time.perf_counter()
-        imported = services.fleet_simulate_import(
+        imported = fleet_simulate_import(
             asset_type=asset_type,
             failure_mode=mode,
             seeds=range(options["seed"], options["seed"] + options["units"]),
@@ -74,5 +75,5 @@ class Command(BaseCommand):
             f"in {time.perf_counter() - started:.1f} s"
         )
         if options["fit"]:
-            model = services.health_model_fit(asset_type=asset_type, failure_mode=mode)
+            model = health_model_fit(asset_type=asset_type, failure_mode=mode)
             self.stdout.write(f"fitted {model.label} in {time.perf_counter() - started:.1f} s")

@@ -1,9 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from plantops.alerts.services import alerts_demo_rules_seed
 from plantops.assets.models import Asset, Line, Signal
-from plantops.assets.services import demo_plant_seed
-from plantops.maintenance.services import maintenance_demo_seed
+from plantops.demo.services import demo_plant_seed, demo_rules_seed, demo_stores_seed
 
 
 class Command(BaseCommand):
@@ -14,8 +12,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         site = demo_plant_seed()
-        rules = alerts_demo_rules_seed()
-        parts, schedules = maintenance_demo_seed()
+        rules = demo_rules_seed()
+        parts, schedules = demo_stores_seed()
         self.stdout.write(
             f"Demo plant {site.name!r}: {Line.objects.filter(area__site=site).count()} lines, "
             f"{Asset.objects.filter(line__area__site=site).count()} assets, "

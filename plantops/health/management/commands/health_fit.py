@@ -7,7 +7,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from plantops.assets.models import AssetType
-from plantops.health import services
+from plantops.health import training
 from plantops.health.models import FailureMode
 
 
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--cap-days",
             type=float,
-            default=services.DEFAULT_CAP_DAYS,
+            default=training.DEFAULT_CAP_DAYS,
             help="Remaining life is learned up to this many plant days.",
         )
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             raise CommandError(f"unknown failure mode {options['mode']!r}; known: {known}")
         started = time.perf_counter()
         try:
-            model = services.health_model_fit(
+            model = training.health_model_fit(
                 asset_type=options["asset_type"], failure_mode=mode, cap_days=options["cap_days"]
             )
         except ValueError as error:

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from plantops.telemetry.selectors import pipeline_stats
+from plantops.pipeline.selectors import pipeline_stats
 
 
 class Command(BaseCommand):

@@ -1,14 +1,14 @@
 import signal
 import threading
 
+from celery import current_app
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from plantops.telemetry import metrics, selectors
-from plantops.telemetry.batches import Batch
+from plantops.telemetry.batches import STORE_TASK, Batch
 from plantops.telemetry.ingest import Ingest, IngestConfig
-from plantops.telemetry.tasks import store_batch
 
 
 def _load_registry():
@@ -17,8 +17,12 @@ def _load_registry():
 
 
 def _hand_off(batch: Batch) -> None:
-    # Returns once Redis holds the task; only then may the MQTT messages be acknowledged.
-    store_batch.apply_async(args=[batch.to_message()], retry=False)
+    # Returns once the broker holds the task; only then may the MQTT messages be acknowledged.
+    # By name: the worker's pipeline stores it, and the wire knows nothing of the pipeline.
+    # No argsrepr: Celery would render the whole batch as text for its logs, on every batch.
+    current_app.send_task(
+        STORE_TASK, args=[batch.to_message()], retry=False, argsrepr="", kwargsrepr=""
+    )
 
 
 class Command(BaseCommand):
@@ -45,6 +49,8 @@ class Command(BaseCommand):
             session_expiry_s=settings.MQTT_SESSION_EXPIRY_S,
             max_batch_items=settings.INGEST_BATCH_MAX_READINGS,
             max_batch_age_s=settings.INGEST_BATCH_MAX_AGE_S,
+            batch_min_age_s=settings.INGEST_BATCH_MIN_AGE_S,
+            batch_quiet_s=settings.INGEST_BATCH_QUIET_S,
             max_age_s=settings.TELEMETRY_RETENTION_DAYS * 86_400,
             max_future_s=settings.TELEMETRY_MAX_FUTURE_S,
         )

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 
 from plantops.alerts.models import Alert, AlertRule
-from plantops.alerts.services import alerts_evaluate_readings
-from plantops.assets.demo_plant import SIGNALS_BY_TYPE
 from plantops.assets.models import Signal
-from plantops.telemetry.payloads import now_us
+from plantops.core.time import now_us
+from plantops.demo.plant import SIGNALS_BY_TYPE
+from tests.factories import judge_readings
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +31,7 @@ def test_a_conveyor_vibrating_past_its_limit_raises_one_high_alert_after_the_del
     start = now_us() - 60_000_000
 
     for second in range(0, 30):  # 30 s at 5.2 mm/s against a 4.5 mm/s limit, 10 s on-delay
-        with transaction.atomic():
-            alerts_evaluate_readings(readings=[(signal.pk, start + second * 1_000_000, 5.2)])
+        judge_readings((signal.pk, start + second * 1_000_000, 5.2))
 
     alert = Alert.objects.get()
     assert (alert.rule.name, alert.priority, alert.occurrences) == (

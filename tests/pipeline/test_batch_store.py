@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -12,25 +11,22 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from plantops.core import realtime
+from plantops.core.time import now_us
+from plantops.floor import live
 from plantops.oee.models import CountEvent, StateEvent
+from plantops.pipeline.services import batch_store, batch_store_salvaging
 from plantops.telemetry.batches import Batch
 from plantops.telemetry.models import DeadLetter, LatestReading, Reading
-from plantops.telemetry.payloads import now_us
-from plantops.telemetry.services import batch_store
-from tests.factories import make_asset
+from tests.factories import make_asset, make_batch
 
 pytestmark = pytest.mark.django_db
-
-
-def a_batch(**parts) -> Batch:
-    return Batch(batch_id=uuid.uuid4().hex, **parts)
 
 
 def test_it_stores_a_redelivered_batch_once():
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
     t = now_us()
-    batch = a_batch(
+    batch = make_batch(
         readings=[(signal.pk, t - 1_000_000, 1.0), (signal.pk, t, 2.0)],
         dead_letters=[
             ("plantops/x", "{", "invalid_json", "payload is not valid UTF-8 JSON", t, "")
@@ -52,7 +48,7 @@ def test_it_stores_all_readings_of_a_batch_in_one_statement():
     t = now_us()
     readings = [(signal_ids[i % 4], t - i * 1000, float(i)) for i in range(2000)]
     with CaptureQueriesContext(connection) as queries:
-        batch_store(batch=a_batch(readings=readings))
+        batch_store(batch=make_batch(readings=readings))
     writes = [q["sql"] for q in queries if '"telemetry_reading"' in q["sql"]]
     if connection.vendor == "postgresql":
         # A fresh batch is copied in; ON CONFLICT is only for batches already (partly) stored.
@@ -70,10 +66,10 @@ def test_a_partly_stored_batch_falls_back_to_inserting_only_the_new_readings():
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
     minute = now_us() // 60_000_000 * 60_000_000 - 120_000_000
-    batch_store(batch=a_batch(readings=[(signal.pk, minute, 1.0), (signal.pk, minute + 1, 2.0)]))
+    batch_store(batch=make_batch(readings=[(signal.pk, minute, 1.0), (signal.pk, minute + 1, 2.0)]))
     again = [(signal.pk, minute + 1, 2.0), (signal.pk, minute + 2, 10.0)]
     with CaptureQueriesContext(connection) as queries:
-        batch_store(batch=a_batch(readings=again))
+        batch_store(batch=make_batch(readings=again))
     writes = [q["sql"] for q in queries if '"telemetry_reading"' in q["sql"]]
     assert [sql.split()[0] for sql in writes] == ["COPY", "WITH"]
     assert sorted(Reading.objects.values_list("value", flat=True)) == [1.0, 2.0, 10.0]
@@ -87,11 +83,11 @@ def test_it_keeps_the_newest_value_and_ignores_late_ones():
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
     t = now_us()
-    batch_store(batch=a_batch(readings=[(signal.pk, t, 5.0), (signal.pk, t - 2_000_000, 4.0)]))
-    batch_store(batch=a_batch(readings=[(signal.pk, t - 1_000_000, 3.0)]))
+    batch_store(batch=make_batch(readings=[(signal.pk, t, 5.0), (signal.pk, t - 2_000_000, 4.0)]))
+    batch_store(batch=make_batch(readings=[(signal.pk, t - 1_000_000, 3.0)]))
     latest = LatestReading.objects.get(signal=signal)
     assert latest.value == 5.0
-    batch_store(batch=a_batch(readings=[(signal.pk, t + 1_000_000, 6.0)]))
+    batch_store(batch=make_batch(readings=[(signal.pk, t + 1_000_000, 6.0)]))
     latest.refresh_from_db()
     assert latest.value == 6.0
 
@@ -100,42 +96,46 @@ def test_it_keeps_the_newest_machine_state_on_the_asset():
     asset = make_asset()
     t = now_us()
     batch_store(
-        batch=a_batch(
+        batch=make_batch(
             states=[(asset.pk, t - 5_000_000, "running", ""), (asset.pk, t, "down", "jam")]
         )
     )
-    batch_store(batch=a_batch(states=[(asset.pk, t - 1_000_000, "idle", "starved")]))
+    batch_store(batch=make_batch(states=[(asset.pk, t - 1_000_000, "idle", "starved")]))
     asset.refresh_from_db()
     assert (asset.state, asset.state_reason) == ("down", "jam")
     assert StateEvent.objects.filter(asset=asset).count() == 3
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_pushes_one_update_per_asset_after_commit():
+def test_it_pushes_one_update_per_asset_after_commit_and_its_tile_soon():
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
     layer = get_channel_layer()
     group = realtime.asset_group(asset.pk)
     t = now_us()
 
-    async def listen_while_storing() -> dict:
+    async def listen_while_storing() -> tuple[dict, dict]:
         # One event loop throughout: the pub/sub layer's channels live in their loop.
         channel = await layer.new_channel()
         await layer.group_add(group, channel)
         try:
             await sync_to_async(batch_store)(
-                batch=a_batch(readings=[(signal.pk, t - 1000, 1.0), (signal.pk, t, 2.0)])
+                batch=make_batch(readings=[(signal.pk, t - 1000, 1.0), (signal.pk, t, 2.0)])
             )
-            return await asyncio.wait_for(layer.receive(channel), timeout=10)
+            points = await asyncio.wait_for(layer.receive(channel), timeout=10)
+            # What the floor.push_touched_tiles task does within FLOOR_TILE_PUSH_EVERY_S.
+            await sync_to_async(live.tiles_push_touched)()
+            return points, await asyncio.wait_for(layer.receive(channel), timeout=10)
         finally:
             await layer.group_discard(group, channel)
 
-    message = async_to_sync(listen_while_storing)()
+    message, later = async_to_sync(listen_while_storing)()
     assert message["type"] == "asset.update"
     assert message["points"] == {"vibration": [[(t - 1000) // 1000, 1.0], [t // 1000, 2.0]]}
-    shown = {s["slug"]: s["value"] for s in message["tile"]["signals"]}
+    assert message["tile"] is None
+    shown = {s["slug"]: s["value"] for s in later["tile"]["signals"]}
     assert shown == {"temperature": None, "vibration": 2.0}
-    assert message["tile"]["signals"][1]["expected_max"] == 7.1
+    assert later["tile"]["signals"][1]["expected_max"] == 7.1
 
 
 def test_it_stores_the_rest_when_a_signal_was_deleted_after_ingest_resolved_it():
@@ -145,7 +145,7 @@ def test_it_stores_the_rest_when_a_signal_was_deleted_after_ingest_resolved_it()
     gone_id = temperature.pk
     temperature.delete()
     t = now_us()
-    batch_store(batch=a_batch(readings=[(vibration.pk, t, 1.0), (gone_id, t, 2.0)]))
+    batch_store(batch=make_batch(readings=[(vibration.pk, t, 1.0), (gone_id, t, 2.0)]))
     assert Reading.objects.filter(signal=vibration).count() == 1
     letter = DeadLetter.objects.get()
     assert letter.reason == "unknown_signal"
@@ -153,12 +153,10 @@ def test_it_stores_the_rest_when_a_signal_was_deleted_after_ingest_resolved_it()
 
 
 def test_one_row_the_database_refuses_does_not_cost_the_rest_of_the_batch():
-    from plantops.telemetry.services import batch_store_salvaging
-
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
     t = now_us()
-    batch = a_batch(
+    batch = make_batch(
         readings=[(signal.pk, t - i * 1000, float(i)) for i in range(100)],
         # A lone surrogate cannot be encoded for any database: this row must be the only loss.
         dead_letters=[
@@ -173,13 +171,15 @@ def test_one_row_the_database_refuses_does_not_cost_the_rest_of_the_batch():
 
 
 def test_halving_a_batch_always_makes_it_smaller_and_keeps_dead_letter_positions():
-    batch = a_batch(
+    batch = make_batch(
         readings=[(1, 1, 1.0)], dead_letters=[("t", "p", "invalid_json", "d", 1, "")] * 3
     )
     first, second = batch.halves()
     assert (first.size, second.size) == (2, 2)
     assert (first.dead_letter_offset, second.dead_letter_offset) == (0, 1)
-    tiny_first, tiny_second = a_batch(readings=[(1, 1, 1.0)], states=[(1, 1, "idle", "")]).halves()
+    tiny_first, tiny_second = make_batch(
+        readings=[(1, 1, 1.0)], states=[(1, 1, "idle", "")]
+    ).halves()
     assert (tiny_first.size, tiny_second.size) == (1, 1)
 
 
@@ -201,8 +201,8 @@ def test_retention_deletes_only_readings_older_than_the_window():
 def test_late_states_and_counts_forget_the_oee_hours_they_change():
     from datetime import UTC, datetime, timedelta
 
+    from plantops.core.time import datetime_to_us
     from plantops.oee.models import OeeHour
-    from plantops.telemetry.payloads import datetime_to_us
 
     asset = make_asset()
     noon = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -218,7 +218,7 @@ def test_late_states_and_counts_forget_the_oee_hours_they_change():
             asset=asset, hour=noon + timedelta(hours=hours), ideal_known=True, **totals, **counts
         )
     batch_store(
-        batch=a_batch(
+        batch=make_batch(
             states=[(asset.pk, datetime_to_us(noon + timedelta(minutes=30)), "down", "")],
             counts=[(asset.pk, datetime_to_us(noon - timedelta(minutes=90)), 5, 0)],
         )

@@ -6,15 +6,15 @@ import json
 import time
 
 import pytest
-from django.contrib.auth.models import User
 from django.urls import reverse
 
+from plantops.core.time import now_us
+from plantops.pipeline.services import batch_store
 from plantops.telemetry.batches import BatchBuilder
 from plantops.telemetry.models import DeadLetter, Reading
-from plantops.telemetry.payloads import Limits, now_us, parse_message
+from plantops.telemetry.payloads import Limits, parse_message
 from plantops.telemetry.selectors import topic_registry
-from plantops.telemetry.services import batch_store
-from tests.factories import make_asset, topic
+from tests.factories import make_asset, make_user, topic
 
 pytestmark = pytest.mark.django_db
 
@@ -51,9 +51,7 @@ def test_an_admin_replays_readings_of_a_signal_configured_after_they_arrived(cli
     )
     assert DeadLetter.objects.count() == 3
     pressure = asset.signals.create(slug="pressure", name="Pressure", unit="bar")
-    client.force_login(
-        User.objects.create_superuser("erin", "erin@example.com", "a-long-password-1")
-    )
+    client.force_login(make_user(role="admin", username="erin"))
 
     response = client.post(
         reverse("admin:telemetry_deadletter_changelist"),
@@ -75,6 +73,6 @@ def test_an_admin_replays_readings_of_a_signal_configured_after_they_arrived(cli
 
 
 def test_an_operator_without_delete_permission_cannot_replay(client):
-    staff = User.objects.create_user("frank", password="a-long-password-1", is_staff=True)
+    staff = make_user(username="frank", staff=True)
     client.force_login(staff)
     assert client.get(reverse("admin:telemetry_deadletter_changelist")).status_code == 403

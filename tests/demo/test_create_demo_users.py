@@ -8,6 +8,8 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
+from tests.factories import make_asset
+
 pytestmark = pytest.mark.django_db
 
 
@@ -43,8 +45,6 @@ def test_it_keeps_the_passwords_on_a_second_run(capsys, var_dir):
 
 
 def test_the_demo_operator_stands_at_the_first_line_once(capsys):
-    from tests.factories import make_asset
-
     first = make_asset().line
     call_command("create_demo_users")
     call_command("create_demo_users")

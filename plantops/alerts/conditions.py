@@ -1,0 +1,368 @@
+"""Writes that raise and return alerts from conditions: the limit rules judged on stored
+readings, the no-data rules judged on the time of each signal's last reading, and the levels
+the detectors (anomaly scores, remaining-life predictions) report.
+
+The rules are judged by the pure `evaluation` module, which keeps a small state per (rule,
+signal) between batches; their edges drive the pure `lifecycle`, and `events` records them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import Q
+
+from plantops.alerts import lifecycle
+from plantops.alerts.config import (
+    SUPPRESSING_STATES,
+    SignalInfo,
+    config,
+    rule_applies,
+    signal_infos,
+)
+from plantops.alerts.evaluation import (
+    ConditionChange,
+    ExternalCondition,
+    RuleKind,
+    evaluate,
+    evaluate_no_data,
+    render_message,
+)
+from plantops.alerts.evaluation import RuleState as EvaluatorState
+from plantops.alerts.events import EventRecorder, lock_events, locked_alerts
+from plantops.alerts.models import Alert, AlertRule, RuleSource, RuleState
+from plantops.assets.models import Asset, Signal
+from plantops.core.db import batch_cursor
+from plantops.core.time import datetime_to_us, us_to_datetime
+from plantops.telemetry.columns import ReadingColumns
+from plantops.telemetry.models import LatestReading
+
+
+def alerts_evaluate_readings(*, readings: ReadingColumns) -> int:
+    """Evaluate the enabled rules on a stored batch's readings; return the events recorded.
+
+    Two queries whatever the batch size: the evaluators' states (with their assets' state),
+    and one update of those states; alerts are touched only on an edge. Rules and signals come
+    from `config`. Call inside the batch's transaction, so evaluation state and readings
+    commit together.
+    """
+    if not len(readings):
+        return 0
+    pairs = config.watched(readings.distinct_signal_ids())
+    if not pairs:
+        return 0
+    # Only the watched signals' readings are grouped: most of a batch may have no rule.
+    by_signal = readings.of_signals(sorted({info.pk for _, info in pairs})).per_signal()
+    states, assets = _evaluator_states(pairs)
+    edges: list[tuple[AlertRule, SignalInfo, ConditionChange]] = []
+    new_states: list[tuple[int, int, dict]] = []
+    for rule, info in pairs:
+        evaluation = evaluate(
+            config.spec(rule),
+            states.get((rule.pk, info.pk), EvaluatorState()),
+            by_signal.get(info.pk, ()),
+        )
+        new_states.append((rule.pk, info.pk, evaluation.state.as_dict()))
+        if evaluation.changes:
+            state, out_of_service = assets.get(info.pk, ("", False))
+            info = dataclasses.replace(info, asset_state=state, out_of_service=out_of_service)
+            edges.extend((rule, info, change) for change in evaluation.changes)
+    _store_evaluator_states(new_states)
+    return _apply_edges(edges)
+
+
+def _evaluator_states(
+    pairs: list[tuple[AlertRule, SignalInfo]],
+) -> tuple[dict[tuple[int, int], EvaluatorState], dict[int, tuple[str, bool]]]:
+    """The evaluators' states, locked until the transaction ends, and the current state of
+    each signal's asset and whether it is out of service (what suppresses its alerts).
+
+    Two workers may store batches of the same signal at once. Without the lock both would
+    start from the same state and the last to commit would overwrite the other's; with it the
+    second waits and continues from the first's state (its readings may then be the older
+    ones, which `evaluate` handles). Rows are created first and locked in key order, so
+    concurrent workers cannot deadlock on them.
+    """
+    if not pairs:
+        return {}, {}
+    keys = sorted({(rule.pk, info.pk) for rule, info in pairs})
+    states, assets = _locked_states(keys)
+    missing = [key for key in keys if key not in states]
+    if missing:  # a rule's first readings of a signal
+        RuleState.objects.bulk_create(
+            [RuleState(rule_id=r, signal_id=s, state={}) for r, s in missing],
+            ignore_conflicts=True,
+        )
+        more_states, more_assets = _locked_states(missing)
+        states |= more_states
+        assets |= more_assets
+    return states, assets
+
+
+def _locked_states(
+    keys: list[tuple[int, int]],
+) -> tuple[dict[tuple[int, int], EvaluatorState], dict[int, tuple[str, bool]]]:
+    """The states of these (rule, signal) keys, locked, with their assets' state and whether
+    they are out of service.
+
+    Written out rather than through the ORM: this runs on every batch, and building the query
+    cost more than running it; its text is the same from batch to batch, so it is prepared
+    (`core.db`)."""
+    rule_state, signal, asset = (
+        connection.ops.quote_name(model._meta.db_table) for model in (RuleState, Signal, Asset)
+    )
+    rule_ids = sorted({r for r, _ in keys})
+    signal_ids = sorted({s for _, s in keys})
+    lock = f" FOR UPDATE OF {rule_state}" if connection.features.has_select_for_update_of else ""
+    with batch_cursor() as cursor:
+        cursor.execute(
+            f"SELECT {rule_state}.rule_id, {rule_state}.signal_id, {rule_state}.state,"
+            f" {asset}.state, {asset}.out_of_service_since IS NOT NULL"
+            f" FROM {rule_state}"
+            f" JOIN {signal} ON {signal}.id = {rule_state}.signal_id"
+            f" JOIN {asset} ON {asset}.id = {signal}.asset_id"
+            f" WHERE {rule_state}.rule_id IN ({', '.join(['%s'] * len(rule_ids))})"
+            f" AND {rule_state}.signal_id IN ({', '.join(['%s'] * len(signal_ids))})"
+            f" ORDER BY {rule_state}.rule_id, {rule_state}.signal_id{lock}",
+            [*rule_ids, *signal_ids],
+        )
+        rows = cursor.fetchall()
+    wanted = set(keys)
+    states: dict[tuple[int, int], EvaluatorState] = {}
+    assets: dict[int, tuple[str, bool]] = {}
+    for rule_id, signal_id, state, asset_state, out_of_service in rows:
+        if (rule_id, signal_id) in wanted:
+            kept = json.loads(state) if isinstance(state, str) else state
+            states[(rule_id, signal_id)] = EvaluatorState.from_dict(kept)
+            assets[signal_id] = (asset_state, bool(out_of_service))
+    return states, assets
+
+
+# SQLite takes at most 999 parameters per statement.
+_STATES_PER_STATEMENT = 300
+
+
+def _store_evaluator_states(states: list[tuple[int, int, dict]]) -> None:
+    """Write the evaluators' new states `(rule id, signal id, state)`, in one statement.
+
+    Written out rather than through `bulk_create`: this runs on every batch, and building
+    and preparing a model instance per state cost more than the statement itself (which is
+    prepared, `core.db`)."""
+    table = connection.ops.quote_name(RuleState._meta.db_table)
+    with batch_cursor() as cursor:
+        for start in range(0, len(states), _STATES_PER_STATEMENT):
+            chunk = states[start : start + _STATES_PER_STATEMENT]
+            cursor.execute(
+                f"INSERT INTO {table} (rule_id, signal_id, state) VALUES "
+                + ", ".join(["(%s, %s, %s)"] * len(chunk))
+                + " ON CONFLICT (rule_id, signal_id) DO UPDATE SET state = excluded.state",
+                [v for r, s, state in chunk for v in (r, s, json.dumps(state))],
+            )
+
+
+def _apply_edges(edges: list[tuple[AlertRule, SignalInfo, ConditionChange]]) -> int:
+    """Turn condition edges into alert transitions and events, oldest first."""
+    if not edges:
+        return 0
+    lock_events()
+    alerts = locked_alerts({(rule.pk, info.asset_id) for rule, info, _ in edges})
+    recorder = EventRecorder()
+    for rule, info, change in sorted(edges, key=lambda edge: edge[2].ts_us):
+        alert = alerts.get((rule.pk, info.asset_id))
+        if alert is None:
+            alert = Alert(rule=rule, asset_id=info.asset_id, priority=rule.priority)
+            alerts[(rule.pk, info.asset_id)] = alert
+        at = us_to_datetime(change.ts_us)
+        if change.change == "raise":
+            _raise(recorder, alert, rule, info, at, change.value)
+        elif alert.status().active:
+            alert.value = change.value
+            recorder.apply(
+                alert, lifecycle.return_to_normal(alert.status(), at), at, line_id=info.line_id
+            )
+    return recorder.flush()
+
+
+def _raise(
+    recorder: EventRecorder,
+    alert: Alert,
+    rule: AlertRule,
+    info: SignalInfo,
+    at: datetime,
+    value: float,
+) -> None:
+    suppress = info.suppressed
+    if suppress != alert.status().suppressed:
+        recorder.apply(
+            alert, lifecycle.suppress(alert.status(), at, suppress), at, line_id=info.line_id
+        )
+    alert.signal_id = info.pk
+    alert.value = value
+    alert.priority = rule.priority
+    alert.message = render_message(
+        rule.message_template,
+        {
+            "asset": info.asset_name,
+            "signal": info.name,
+            "value": value,
+            "unit": "/s"
+            if rule.kind == RuleKind.RATE
+            else ("s" if rule.kind == RuleKind.NO_DATA else info.unit),
+            "limit": rule.limit,
+            "rule": rule.name,
+            "line": info.line_name,
+        },
+    )
+    recorder.apply(alert, lifecycle.raise_condition(alert.status(), at), at, line_id=info.line_id)
+
+
+def alerts_evaluate_no_data(*, now: datetime) -> int:
+    """Judge the no-data rules on each signal's last reading time; return the events written.
+    Call inside a transaction."""
+    rules = list(AlertRule.objects.filter(enabled=True, kind=RuleKind.NO_DATA.value))
+    if not rules:
+        return 0
+    signal_scope = Q(pk__in=[r.signal_id for r in rules if r.signal_id]) | Q(
+        asset__asset_type__in={r.asset_type for r in rules if not r.signal_id},
+        slug__in={r.signal_slug for r in rules if not r.signal_id},
+    )
+    infos = signal_infos(Signal.objects.filter(signal_scope).values_list("pk", flat=True))
+    pairs = [(rule, info) for info in infos.values() for rule in rules if rule_applies(rule, info)]
+    states, _ = _evaluator_states(pairs)
+    last_seen = dict(
+        LatestReading.objects.filter(signal_id__in=list(infos)).values_list("signal_id", "ts")
+    )
+    now_us = datetime_to_us(now)
+    edges = []
+    new_states: list[tuple[int, int, dict]] = []
+    for rule, info in pairs:
+        seen = last_seen.get(info.pk)
+        if seen is None:
+            continue  # never reported: nothing to go silent yet
+        evaluation = evaluate_no_data(
+            rule.spec(),
+            states.get((rule.pk, info.pk), EvaluatorState()),
+            datetime_to_us(seen),
+            now_us,
+        )
+        new_states.append((rule.pk, info.pk, evaluation.state.as_dict()))
+        edges.extend((rule, info, change) for change in evaluation.changes)
+    _store_evaluator_states(new_states)
+    return _apply_edges(edges)
+
+
+# --- conditions from detectors (anomaly scores, remaining-life predictions) ----------------
+
+
+def external_rule_applies(
+    rule: AlertRule, *, asset_type: str, condition: ExternalCondition
+) -> bool:
+    """Whether an anomaly or prediction rule takes this condition of an asset of this type."""
+    if rule.kind != condition.source or rule.signal_id is not None:
+        return False
+    if rule.asset_type and rule.asset_type != asset_type:
+        return False
+    if rule.kind == RuleSource.ANOMALY:
+        # A warning-level rule also takes alarms; an alarm-level rule only alarms.
+        return condition.key in (
+            {"warning", "alarm"} if rule.anomaly_level == "warning" else {"alarm"}
+        )
+    # A prediction: only when the whole interval lies inside the rule's horizon.
+    high = condition.evidence.get("rul_high_days")
+    return high is not None and high <= rule.horizon_days
+
+
+@transaction.atomic
+def alerts_apply_conditions(*, conditions: Iterable[ExternalCondition]) -> int:
+    """Raise or return the alerts of the anomaly and prediction rules; return events written.
+
+    Conditions are levels: each one is compared with its alert, and only a change is a
+    transition, because a raise while active counts another occurrence. An active alert whose
+    detector now says something new (a narrower interval) takes the new message and evidence
+    without a new event. A condition no enabled rule takes is ignored.
+    """
+    conditions = list(conditions)
+    if not conditions:
+        return 0
+    assets = {
+        row[0]: row
+        for row in Asset.objects.filter(pk__in={c.asset_id for c in conditions}).values_list(
+            "pk", "name", "asset_type", "line_id", "line__name", "state", "out_of_service_since"
+        )
+    }
+    rules = list(
+        AlertRule.objects.filter(
+            enabled=True, kind__in={c.source for c in conditions}, signal__isnull=True
+        )
+    )
+    # Levels of one detector are exclusive: the "warning" rule and the "alarm" rule of the same
+    # source see the asset's one current level; a level that no longer holds returns.
+    wanted: dict[tuple[int, int], ExternalCondition] = {}
+    judged: dict[tuple[int, int], ExternalCondition] = {}
+    for condition in conditions:
+        asset = assets.get(condition.asset_id)
+        if asset is None:
+            continue
+        for rule in rules:
+            if rule.kind != condition.source or (rule.asset_type and rule.asset_type != asset[2]):
+                continue
+            key = (rule.pk, condition.asset_id)
+            judged[key] = condition
+            if condition.active and external_rule_applies(
+                rule, asset_type=asset[2], condition=condition
+            ):
+                wanted[key] = condition
+    if not judged:
+        return 0
+    lock_events()
+    alerts = locked_alerts(set(judged))
+    by_pk = {rule.pk: rule for rule in rules}
+    recorder = EventRecorder()
+    for key, condition in judged.items():
+        rule = by_pk[key[0]]
+        _, asset_name, _, line_id, line_name, state, out_of_service_since = assets[key[1]]
+        alert = alerts.get(key)
+        raised = wanted.get(key)
+        if raised is None:
+            if alert is not None and alert.status().active:
+                recorder.apply(
+                    alert,
+                    lifecycle.return_to_normal(alert.status(), condition.at),
+                    condition.at,
+                    line_id=line_id,
+                )
+            continue
+        if alert is None:
+            alert = Alert(rule=rule, asset_id=key[1], priority=rule.priority)
+        alert.evidence = dict(raised.evidence)
+        alert.value = raised.evidence.get("value")
+        alert.message = (
+            render_message(
+                rule.message_template,
+                {
+                    "asset": asset_name,
+                    "line": line_name,
+                    "rule": rule.name,
+                    "message": raised.message,
+                    "value": alert.value,
+                },
+            )
+            if rule.message_template
+            else raised.message
+        )[:500]
+        if alert.status().active:
+            recorder.alerts[id(alert)] = alert  # saved with the new message, no event
+            continue
+        at = raised.at
+        suppress = state in SUPPRESSING_STATES or out_of_service_since is not None
+        if suppress != alert.status().suppressed:
+            recorder.apply(
+                alert, lifecycle.suppress(alert.status(), at, suppress), at, line_id=line_id
+            )
+        alert.priority = raised.priority.value if raised.priority else rule.priority
+        recorder.apply(alert, lifecycle.raise_condition(alert.status(), at), at, line_id=line_id)
+    return recorder.flush()

@@ -1,0 +1,192 @@
+"""The one writer of alert events, and their push to the tablets.
+
+Every change of an alert goes through the pure lifecycle and is recorded as an `AlertEvent`.
+Events are written under one transaction-level lock, so their ids become visible in increasing
+order and each knows the id before it: a tablet that replays "after id N" never skips one
+that committed late. Each event is pushed after its transaction commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
+from django.db.models import Max
+
+from plantops.alerts.lifecycle import EventKind, Transition
+from plantops.alerts.models import Alert, AlertEvent
+from plantops.core import realtime
+from plantops.core.db import batch_cursor
+
+# Any constant of our own: pg_advisory_xact_lock serialises the writers of alert events.
+EVENT_LOCK_KEY = 0x504C_4E41  # "PLNA"
+
+
+class EventRecorder:
+    """Collects alert changes; writes the alerts, then their events in order, on flush, and
+    pushes the events once the transaction commits."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Alert, AlertEvent]] = []
+        self.alerts: dict[int, Alert] = {}  # by id(): new alerts have no pk until flush
+
+    def apply(
+        self,
+        alert: Alert,
+        transition: Transition,
+        at: datetime,
+        *,
+        line_id: int,
+        user: AbstractBaseUser | None = None,
+        note: str = "",
+    ) -> None:
+        alert.apply(transition.status)
+        for kind in transition.events:
+            # The system expires a shelve; the user did the rest.
+            actor = None if kind is EventKind.SHELVE_EXPIRED else user
+            self.record(
+                alert,
+                kind.value,
+                at,
+                line_id=line_id,
+                user=actor,
+                note=note if actor is not None else "",
+                activated=transition.activated and kind is EventKind.RAISED,
+            )
+
+    def record(
+        self,
+        alert: Alert,
+        kind: str,
+        at: datetime,
+        *,
+        line_id: int,
+        user: AbstractBaseUser | None = None,
+        note: str = "",
+        activated: bool = False,
+    ) -> None:
+        """Queue one event on the alert as it stands now (also for events without a transition)."""
+        self.alerts[id(alert)] = alert
+        event = AlertEvent(
+            alert=alert,
+            kind=kind,
+            at=at,
+            user=user,
+            note=note[:500],
+            state=alert.state,
+            priority=alert.priority,
+            message=alert.message,
+            line_id=line_id,
+            activated=activated,
+        )
+        self.pending.append((alert, event))
+
+    def flush(self) -> int:
+        for alert in self.alerts.values():
+            alert.save()
+        if not self.pending:
+            return 0
+        pushes: list[dict[str, Any]] = []
+        previous = None
+        with batch_cursor() as cursor:
+            for alert, event in self.pending:
+                # The event's own snapshot is taken now, after every transition of this batch.
+                event.alert_id = alert.pk
+                event.pk, event.prev_id = _insert(cursor, event, prev_id=previous)
+                previous = event.pk
+                pushes.append(event_json(event, alert=alert))
+        realtime.send_on_commit(
+            [
+                (realtime.ALERTS_GROUP, {"type": "alert.event", "event": payload})
+                for payload in pushes
+            ]
+        )
+        return len(self.pending)
+
+
+_EVENT_COLUMNS = (
+    "alert_id",
+    "kind",
+    "at",
+    "user_id",
+    "note",
+    "state",
+    "priority",
+    "message",
+    "line_id",
+    "activated",
+)
+
+
+def _insert(cursor: Any, event: AlertEvent, *, prev_id: int | None) -> tuple[int, int]:
+    """Insert one event; return its id and the id before it.
+
+    Written out rather than through `save()`: alert edges come with every batch that raises
+    or clears one. The first event of a flush takes the newest id as its `prev_id` in the same
+    statement, which is safe under the event lock (`lock_events`): no writer can commit an
+    event between this transaction taking the lock and its commit.
+    """
+    table = connection.ops.quote_name(AlertEvent._meta.db_table)
+    previous = "%s" if prev_id is not None else f"(SELECT COALESCE(MAX(id), 0) FROM {table})"
+    values = [
+        event.alert_id,
+        event.kind,
+        connection.ops.adapt_datetimefield_value(event.at),
+        event.user_id,
+        event.note,
+        event.state,
+        event.priority,
+        event.message,
+        event.line_id,
+        event.activated,
+    ]
+    cursor.execute(
+        f"INSERT INTO {table} (prev_id, {', '.join(_EVENT_COLUMNS)})"
+        f" VALUES ({previous}, {', '.join(['%s'] * len(values))}) RETURNING id, prev_id",
+        [prev_id, *values] if prev_id is not None else values,
+    )
+    return cursor.fetchone()
+
+
+def lock_events() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [EVENT_LOCK_KEY])
+    # SQLite: the IMMEDIATE transaction already holds the only write lock.
+
+
+def locked_alerts(keys: set[tuple[int, int]]) -> dict[tuple[int, int], Alert]:
+    rules = {rule for rule, _ in keys}
+    assets = {asset for _, asset in keys}
+    found = Alert.objects.select_for_update().filter(rule_id__in=rules, asset_id__in=assets)
+    return {(a.rule_id, a.asset_id): a for a in found if (a.rule_id, a.asset_id) in keys}
+
+
+def event_json(event: AlertEvent, *, alert: Alert | None = None) -> dict[str, Any]:
+    """The JSON shape of an event for the API and the live push."""
+    alert = alert or event.alert
+    return {
+        "id": event.pk,
+        "prev_id": event.prev_id,
+        "alert_id": event.alert_id,
+        "kind": event.kind,
+        "at": event.at.isoformat(),
+        "state": event.state,
+        "priority": event.priority,
+        "message": event.message,
+        "line_id": event.line_id,
+        "asset_id": alert.asset_id,
+        "rule_id": alert.rule_id,
+        "note": event.note,
+        "shelved_until": alert.shelved_until.isoformat() if alert.shelved_until else None,
+        "suppressed": alert.suppressed,
+    }
+
+
+def tick_push() -> None:
+    """Push the newest event id, so a tablet that missed the last live message notices and
+    fetches it."""
+    newest = AlertEvent.objects.aggregate(last=Max("id"))["last"] or 0
+    realtime.send_now([(realtime.ALERTS_GROUP, {"type": "alert.tick", "last_id": newest})])

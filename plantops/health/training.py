@@ -1,0 +1,213 @@
+"""Writes for training: runs to failure imported from elsewhere, and fitting the remaining-life
+estimator of an asset type and failure mode on its whole fleet.
+
+The fleet is every imported run to failure of that type and mode, and every run of our own
+assets of the type that ended in a recorded failure of the mode. Each fit is a new model
+version; the newest is the one in use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from plantops.health.models import (
+    FailureEvent,
+    FailureMode,
+    HealthModel,
+    HealthStep,
+    RunToFailureHistory,
+)
+from plantops.health.plant_time import DAY_S
+from plantops.health.selectors import run_steps
+
+if TYPE_CHECKING:
+    # Imported where used: scikit-learn costs the ingest and web processes memory for nothing.
+    from plantops.health.rul import UnitHistory
+
+# Below this many steps since the last failure or repair, a machine is too new to predict,
+# and a run this short teaches nothing.
+MIN_PREDICTION_STEPS = 6
+# Remaining life is learned up to this many plant days: a machine further from failure than
+# that is simply "healthy", which is also what its features can tell.
+DEFAULT_CAP_DAYS = 30.0
+# A machine's history starts wherever monitoring started (a new bearing, or the day PlantOps
+# was installed on an old machine), so how many steps it has run says little of its wear.
+# And a plant sees a prediction at every step: its intervals are calibrated per step.
+PLANT_ESTIMATOR_OPTIONS = {"use_step_count": False, "calibrate_per": "step"}
+
+
+def _array_bytes(values: np.ndarray) -> bytes:
+    return np.ascontiguousarray(values, dtype="<f8").tobytes()
+
+
+def _array_from(data: bytes, n_steps: int) -> np.ndarray:
+    values = np.frombuffer(bytes(data), dtype="<f8")
+    return values.reshape(n_steps, -1) if n_steps else values.reshape(0, 0)
+
+
+def history_import(
+    *,
+    asset_type: str,
+    failure_mode: FailureMode,
+    name: str,
+    step_s: float,
+    settings_values: np.ndarray,
+    sensor_values: np.ndarray,
+    settings_columns: Sequence[str],
+    sensor_columns: Sequence[str],
+) -> RunToFailureHistory:
+    """Store (or replace) one imported run to failure; its last step is the failure."""
+    if settings_values.shape[0] != sensor_values.shape[0] or sensor_values.shape[0] == 0:
+        raise ValueError(f"{name}: settings and sensors need the same, non-zero number of steps")
+    if sensor_values.shape[1] != len(sensor_columns):
+        raise ValueError(
+            f"{name}: {sensor_values.shape[1]} sensor columns, {len(sensor_columns)} names"
+        )
+    if not np.isfinite(sensor_values).all() or not np.isfinite(settings_values).all():
+        raise ValueError(f"{name}: the history holds NaN or infinite values")
+    history, _ = RunToFailureHistory.objects.update_or_create(
+        asset_type=asset_type,
+        failure_mode=failure_mode,
+        name=name,
+        defaults={
+            "step_s": step_s,
+            "n_steps": sensor_values.shape[0],
+            "settings_columns": list(settings_columns),
+            "sensor_columns": list(sensor_columns),
+            "settings_data": _array_bytes(settings_values),
+            "sensors_data": _array_bytes(sensor_values),
+        },
+    )
+    return history
+
+
+def _history_unit(history: RunToFailureHistory) -> UnitHistory:
+    from plantops.health.rul import UnitHistory
+
+    return UnitHistory(
+        unit_id=f"history-{history.pk}",
+        settings=_array_from(history.settings_data, history.n_steps),
+        sensors=_array_from(history.sensors_data, history.n_steps),
+        failed=True,
+    )
+
+
+def steps_unit(unit_id: str, steps: Sequence[HealthStep], *, failed: bool) -> UnitHistory:
+    from plantops.health.rul import UnitHistory
+
+    return UnitHistory(
+        unit_id=unit_id,
+        # A deviation the step could not measure (JSON null) counts as at the baseline.
+        settings=np.nan_to_num(np.array([s.settings_values for s in steps], dtype=float)),
+        sensors=np.nan_to_num(np.array([s.sensor_values for s in steps], dtype=float)),
+        failed=failed,
+    )
+
+
+def _asset_runs(
+    *, asset_type: str, failure_mode: FailureMode, sensor_columns: Sequence[str]
+) -> list[UnitHistory]:
+    """The runs to failure of our own assets of a type: steps from one failure to the next."""
+    units = []
+    failures = FailureEvent.objects.filter(
+        asset__asset_type=asset_type, failure_mode=failure_mode, repaired_before_failure=False
+    ).order_by("asset_id", "failed_at")
+    for failure in failures:
+        steps = run_steps(failure.asset_id, sensor_columns, ended_at=failure.failed_at)
+        if len(steps) >= MIN_PREDICTION_STEPS:
+            units.append(steps_unit(f"asset-{failure.asset_id}-{failure.pk}", steps, failed=True))
+    return units
+
+
+@transaction.atomic
+def health_model_fit(
+    *,
+    asset_type: str,
+    failure_mode: FailureMode,
+    cap_days: float = DEFAULT_CAP_DAYS,
+    estimator_options: dict | None = None,
+    now: datetime | None = None,
+) -> HealthModel:
+    """Fit a new version of the remaining-life estimator for a type and mode from its fleet.
+
+    The fleet is every imported run to failure of that type and mode, and every run of our
+    own assets of the type that ended in a recorded failure of the mode. Raises ValueError,
+    saying what is missing, when there is nothing to learn from.
+    """
+    now = now or timezone.now()
+    step_s = settings.HEALTH_STEP_S
+    histories = list(
+        RunToFailureHistory.objects.filter(asset_type=asset_type, failure_mode=failure_mode)
+    )
+    other_steps = sorted({h.step_s for h in histories if h.step_s != step_s})
+    if other_steps:
+        raise ValueError(
+            f"imported histories with steps of {other_steps} s, but HEALTH_STEP_S is {step_s} s"
+        )
+    columns = {tuple(h.sensor_columns) for h in histories}
+    if len(columns) > 1:
+        raise ValueError("imported histories disagree on their sensor columns")
+    sensor_columns = list(next(iter(columns))) if columns else _asset_columns(asset_type)
+    units = [_history_unit(h) for h in histories]
+    units += _asset_runs(
+        asset_type=asset_type, failure_mode=failure_mode, sensor_columns=sensor_columns
+    )
+    if not units:
+        raise ValueError(
+            f"no run to failure of a {asset_type} in mode {failure_mode.code} to learn from: "
+            "record failures on assets or import histories"
+        )
+    from plantops.health.rul import RulEstimator
+
+    cap_steps = cap_days * DAY_S / step_s
+    options = PLANT_ESTIMATOR_OPTIONS | (estimator_options or {})
+    estimator = RulEstimator(cap=cap_steps, **options).fit(units)
+    latest = HealthModel.objects.filter(asset_type=asset_type, failure_mode=failure_mode)
+    version = (latest.aggregate(v=Max("version"))["v"] or 0) + 1
+    latest.update(active=False)
+    summary = _json_ready(dict(estimator.fit_summary))
+    summary |= {"imported_runs": len(histories), "own_runs": len(units) - len(histories)}
+    return HealthModel.objects.create(
+        asset_type=asset_type,
+        failure_mode=failure_mode,
+        version=version,
+        algorithm=RulEstimator.VERSION_FORMAT,
+        step_s=step_s,
+        cap_steps=cap_steps,
+        sensor_columns=sensor_columns,
+        estimator=estimator.to_bytes(),
+        summary=summary,
+        fitted_at=now,
+        active=True,
+    )
+
+
+def _json_ready(value):
+    """The value with NaN and infinities as None: JSON (and PostgreSQL's jsonb) has neither."""
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _asset_columns(asset_type: str) -> list[str]:
+    step = (
+        HealthStep.objects.filter(asset__asset_type=asset_type)
+        .order_by("-at")
+        .values_list("sensor_columns", flat=True)
+        .first()
+    )
+    return list(step or [])

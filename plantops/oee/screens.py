@@ -1,0 +1,221 @@
+"""What the OEE screens show, as JSON-ready payloads: a line's shift with A, P, Q, its hourly
+trend, the down-time Pareto and the stops waiting for a reason; the floor's OEE board."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from plantops.assets.models import Asset, Line
+from plantops.assets.states import UNEXPLAINED_STOPS
+from plantops.core.time import datetime_to_us, us_to_datetime
+from plantops.oee import calendar
+from plantops.oee.calculation import Oee
+from plantops.oee.events import Plan, line_plan
+from plantops.oee.models import StateEvent, StopReason, StopReasonEntry
+from plantops.oee.selectors import line_oee, line_oee_detail
+
+
+def oee_payload(oee: Oee) -> dict:
+    """The JSON form of an OEE result, as the API serves it."""
+    return {
+        "availability": oee.availability,
+        "performance": oee.performance,
+        "quality": oee.quality,
+        "oee": oee.oee,
+        "planned_s": round(oee.planned_s, 3),
+        "run_s": round(oee.run_s, 3),
+        "total_count": oee.total_count,
+        "good_count": oee.good_count,
+        "losses": oee.loss_figures(),
+        "breakdowns": oee.losses.breakdowns,
+        "mtbf_s": None if oee.mtbf_s is None else round(oee.mtbf_s, 1),
+        "mttr_s": None if oee.mttr_s is None else round(oee.mttr_s, 1),
+        "downtime_by_reason": {k: round(v, 3) for k, v in oee.downtime_by_reason.items()},
+        "status": "ok" if oee.has_plan else "no_plan",
+    }
+
+
+NOT_EXPLAINED = "Not explained yet"
+STOP_STATES = UNEXPLAINED_STOPS
+MAX_STOPS_LISTED = 30
+
+
+def current_shift(plan: Plan, now: datetime) -> calendar.PlannedShift | None:
+    """The shift running now, else the one that ended last within a day."""
+    now_us = datetime_to_us(now)
+    shifts = plan.shifts(now_us - 86_400_000_000, now_us + 1)
+    running = [s for s in shifts if s.start_us <= now_us < s.end_us]
+    if running:
+        return running[0]
+    ended = [s for s in shifts if s.end_us <= now_us]
+    return ended[-1] if ended else None
+
+
+def stops_awaiting_reason(
+    line: Line, start: datetime, end: datetime, *, now: datetime
+) -> list[dict]:
+    """Stops begun in [start, end) that nobody has explained yet, newest first, with their
+    length. A stop is a run of one stop state, however often the machine repeated it; its id
+    is its first event's, which is where an operator's reason goes."""
+    events = list(
+        StateEvent.objects.filter(asset__line=line, ts__gte=start, ts__lt=end)
+        .order_by("asset_id", "ts")
+        .values_list("pk", "asset_id", "asset__name", "ts", "state", "reason")
+    )
+    explained = set(
+        StopReasonEntry.objects.filter(event_id__in=[e[0] for e in events]).values_list(
+            "event_id", flat=True
+        )
+    )
+    runs: list[dict] = []
+    for pk, asset_id, asset_name, ts, state, reason in events:
+        run = runs[-1] if runs else None
+        if run and run["asset_id"] == asset_id and run["state"] == state:
+            run["explained"] |= bool(reason) or pk in explained
+            continue
+        if run and run["asset_id"] == asset_id:
+            run["until"] = ts
+        runs.append(
+            {
+                "id": pk,
+                "asset_id": asset_id,
+                "asset": asset_name,
+                "state": state,
+                "start": ts,
+                "until": None,
+                "explained": bool(reason) or pk in explained,
+            }
+        )
+    stops = []
+    for run in runs:
+        if run["state"] not in STOP_STATES or run["explained"]:
+            continue
+        until = run["until"]
+        if until is None:  # still the last state of the period: when did it change after?
+            later = StateEvent.objects.filter(asset_id=run["asset_id"], ts__gte=end).exclude(
+                state=run["state"]
+            )
+            until = later.order_by("ts").values_list("ts", flat=True).first()
+        stops.append(
+            {
+                "id": run["id"],
+                "asset": run["asset"],
+                "state": run["state"],
+                "start": run["start"].isoformat(),
+                "seconds": round(((until or now) - run["start"]).total_seconds()),
+                "ongoing": until is None,
+            }
+        )
+    stops.sort(key=lambda stop: stop["start"], reverse=True)
+    return stops[:MAX_STOPS_LISTED]
+
+
+def pareto(downtime_by_reason: dict[str, float]) -> list[dict]:
+    """Down time by reason, largest first, with the reasons' labels."""
+    labels = dict(StopReason.objects.values_list("code", "label"))
+    bars = [
+        {
+            "code": code,
+            "label": labels.get(code, code) if code else NOT_EXPLAINED,
+            "seconds": round(s),
+        }
+        for code, s in downtime_by_reason.items()
+        if s > 0
+    ]
+    return sorted(bars, key=lambda bar: bar["seconds"], reverse=True)
+
+
+def _ratio(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def line_screen(line: Line, *, now: datetime | None = None) -> dict:
+    """Everything the line's OEE screen shows: the current (or last) shift's OEE with A, P, Q,
+    the line's hourly trend, the down-time Pareto and the stops waiting for a reason."""
+    now = now or timezone.now()
+    plan = line_plan(line)
+    shift = current_shift(plan, now)
+    base = {"line": {"id": line.pk, "name": line.name}, "at": now.isoformat()}
+    if shift is None:
+        return base | {
+            "shift": None,
+            "oee": None,
+            "hourly": [],
+            "pareto": [],
+            "stops": [],
+            "assets": [],
+        }
+    start, end = us_to_datetime(shift.start_us), us_to_datetime(shift.end_us)
+    detail = line_oee_detail(line, start, end, now=now)
+    names = dict(Asset.objects.filter(pk__in=detail.per_asset).values_list("pk", "name"))
+    total = detail.total
+    return base | {
+        "shift": {
+            "name": shift.name,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "running": shift.start_us <= datetime_to_us(now) < shift.end_us,
+        },
+        "oee": {
+            **oee_payload(total),
+            **{
+                k: _ratio(getattr(total, k))
+                for k in ("availability", "performance", "quality", "oee")
+            },
+        },
+        "hourly": [
+            {
+                "hour": us_to_datetime(hour).isoformat(),
+                "oee": _ratio(oee.oee),
+                "availability": _ratio(oee.availability),
+            }
+            for hour, oee in detail.hourly
+        ],
+        "pareto": pareto(total.downtime_by_reason),
+        "stops": stops_awaiting_reason(line, start, end, now=now),
+        "assets": [
+            {
+                "id": pk,
+                "name": names.get(pk, ""),
+                "oee": _ratio(oee.oee),
+                "availability": _ratio(oee.availability),
+                "breakdowns": oee.losses.breakdowns,
+                "mtbf_s": None if oee.mtbf_s is None else round(oee.mtbf_s),
+                "mttr_s": None if oee.mttr_s is None else round(oee.mttr_s),
+            }
+            for pk, oee in detail.per_asset.items()
+        ],
+    }
+
+
+def floor_board(*, now: datetime | None = None) -> list[dict]:
+    """Every line's current (or last) shift OEE, in floor order, for the floor-level board."""
+    now = now or timezone.now()
+    board = []
+    for line in Line.objects.select_related("area__site").order_by("position", "name"):
+        plan = line_plan(line)
+        shift = current_shift(plan, now)
+        entry = {
+            "id": line.pk,
+            "name": line.name,
+            "area": line.area.name,
+            "shift": None,
+            "oee": None,
+        }
+        if shift is not None:
+            total, _ = line_oee(
+                line, us_to_datetime(shift.start_us), us_to_datetime(shift.end_us), now=now
+            )
+            entry |= {
+                "shift": shift.name,
+                "running": shift.start_us <= datetime_to_us(now) < shift.end_us,
+                "oee": _ratio(total.oee),
+                "availability": _ratio(total.availability),
+                "performance": _ratio(total.performance),
+                "quality": _ratio(total.quality),
+                "status": "ok" if total.has_plan else "no_plan",
+            }
+        board.append(entry)
+    return board

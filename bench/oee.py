@@ -92,8 +92,8 @@ def build(now: datetime) -> list[int]:
     """The plant and its six months of events; returns the line ids."""
     from django.db import connection
 
-    from plantops.assets import demo_plant
     from plantops.assets.models import Area, Asset, Line, Shift, ShiftBreak, Site
+    from plantops.demo import plant as demo_plant
 
     site = Site.objects.create(slug="bench", name="Bench", timezone="UTC")
     area = Area.objects.create(site=site, slug="area", name="Area")
@@ -167,7 +167,7 @@ def run() -> int:
 
     from plantops.assets.models import Asset, Line
     from plantops.core.time import datetime_to_us
-    from plantops.oee import calculation, selectors
+    from plantops.oee import calculation, events, selectors
 
     call_command("migrate", verbosity=0)
     now = datetime.now(UTC)
@@ -185,16 +185,13 @@ def run() -> int:
     )
 
     def raw(start: datetime, end: datetime) -> calculation.Oee:
-        plan = selectors.line_plan(line)
+        plan = events.line_plan(line)
         now_us = datetime_to_us(now)
+        start_us, end_us = datetime_to_us(start), datetime_to_us(end)
         parts = []
         for asset in selectors.line_assets(line):
-            events = selectors.asset_events(
-                asset.pk, datetime_to_us(start), datetime_to_us(end), now_us
-            )
-            parts.append(
-                selectors._raw(asset, plan, events, datetime_to_us(start), datetime_to_us(end))
-            )
+            asset_events = events.asset_events(asset.pk, start_us, end_us, now_us)
+            parts.append(events.oee_from_events(asset, plan, asset_events, start_us, end_us))
         return calculation.combine(parts)
 
     results = {}

@@ -5,7 +5,7 @@ The production chain, end to end but for the database: the simulator's physics m
 machine's readings (one every 60 plant seconds), `health.monitor.monitor_round` turns them
 into hourly health steps day by day as the Celery task does, `RulEstimator` (fitted on a
 training fleet) predicts every 6 plant hours, and the prediction rule's own decision
-(`alerts.services.external_rule_applies`, horizon 14 days) says when an alert is raised.
+(`alerts.conditions.external_rule_applies`, horizon 14 days) says when an alert is raised.
 
 Fleets (seeds never used in development or tests): 30 training machines that fail
 (seeds 71000+), 12 test machines that fail (72000+), 8 healthy test machines watched for
@@ -52,18 +52,15 @@ django.setup()
 
 import numpy as np  # noqa: E402
 
+from plantops.alerts.conditions import external_rule_applies  # noqa: E402
 from plantops.alerts.models import AlertRule  # noqa: E402
-from plantops.alerts.services import external_rule_applies  # noqa: E402
-from plantops.assets.demo_plant import SIGNALS_BY_TYPE  # noqa: E402
-from plantops.health import fleet  # noqa: E402
+from plantops.demo import fleet  # noqa: E402
+from plantops.demo.plant import SIGNALS_BY_TYPE  # noqa: E402
 from plantops.health.anomaly import AnomalyDetector  # noqa: E402
 from plantops.health.models import FailureMode, HealthModel, Prediction  # noqa: E402
+from plantops.health.predictions import PREDICTION_CONFIDENCE, prediction_condition  # noqa: E402
 from plantops.health.rul import RulEstimator, UnitHistory  # noqa: E402
-from plantops.health.services import (  # noqa: E402
-    PLANT_ESTIMATOR_OPTIONS,
-    PREDICTION_CONFIDENCE,
-    prediction_condition,
-)
+from plantops.health.training import PLANT_ESTIMATOR_OPTIONS  # noqa: E402
 from plantops.simulator.physics import AssetSpec, SignalSpec  # noqa: E402
 
 DAY_S = 86_400.0

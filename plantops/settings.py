@@ -194,10 +194,6 @@ MQTT_SESSION_EXPIRY_S = env_int("MQTT_SESSION_EXPIRY_S", 7 * 24 * 3600, minimum=
 
 INGEST_BATCH_MAX_READINGS = env_int("INGEST_BATCH_MAX_READINGS", 10000, minimum=1)
 INGEST_BATCH_MAX_AGE_S = env_float("INGEST_BATCH_MAX_AGE_S", 0.5, minimum=0.01)
-# Once a batch is INGEST_BATCH_MIN_AGE_S old, it is handed on as soon as nothing has arrived
-# for INGEST_BATCH_QUIET_S (0: only when full or INGEST_BATCH_MAX_AGE_S old).
-INGEST_BATCH_MIN_AGE_S = env_float("INGEST_BATCH_MIN_AGE_S", 0.0, minimum=0.0)
-INGEST_BATCH_QUIET_S = env_float("INGEST_BATCH_QUIET_S", 0.0, minimum=0.0)
 TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 400, minimum=1)
 TELEMETRY_MAX_FUTURE_S = 300
 # Bearer token for Prometheus scraping /metrics without a login; empty: staff sessions only.

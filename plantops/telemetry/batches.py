@@ -1,8 +1,7 @@
 """The unit of work between ingest and worker: one Celery message per batch. Pure: no Django.
 
 Ingest accumulates parsed messages into a `BatchBuilder` and hands the batch on when it is
-full, old enough, or the stream has gone quiet; only then are the MQTT messages in it
-acknowledged. A batch's readings are columns (`ReadingColumns`) from the moment it is taken
+full or old enough; only then are the MQTT messages in it acknowledged. A batch's readings are columns (`ReadingColumns`) from the moment it is taken
 until they are stored: they cross Redis packed and the worker never turns them into rows.
 """
 
@@ -134,25 +133,14 @@ def _typed_readings(rows: Iterable) -> list[tuple[int, int, float]]:
 class BatchBuilder:
     """Collects parsed messages and the MQTT message ids to acknowledge once handed on.
 
-    A batch is due when it is full (`max_items`), when its first message is `max_age_s` old,
-    or, once it is `min_age_s` old, when nothing has arrived for `quiet_s`: a stream that
-    pauses is handed on at once instead of waiting out the age, while a steady stream still
-    makes batches of at least `min_age_s`.
+    A batch is due when it is full (`max_items`) or when its first message is `max_age_s` old.
+    (Handing a batch on when the stream pauses was tried: on a steady stream it makes no
+    fewer batches for the same wait, and a message arriving in the pause delays it.)
     """
 
-    def __init__(
-        self,
-        *,
-        max_items: int,
-        max_age_s: float,
-        quiet_s: float = 0.0,
-        min_age_s: float = 0.0,
-        clock=time.monotonic,
-    ) -> None:
+    def __init__(self, *, max_items: int, max_age_s: float, clock=time.monotonic) -> None:
         self.max_items = max_items
         self.max_age_s = max_age_s
-        self.quiet_s = quiet_s
-        self.min_age_s = min_age_s
         self._clock = clock
         self._reset()
 
@@ -164,16 +152,13 @@ class BatchBuilder:
         self.dead_letters: list[DeadLetterRecord] = []
         self.pending_acks: list[int] = []
         self.started_at: float | None = None
-        self.last_at = 0.0
         self.first_received_us = 0
         self.size = 0
 
     def add(self, *, topic: str, result: ParseResult, received_us: int, ack_id: int | None) -> None:
-        now = self._clock()
         if self.started_at is None:
-            self.started_at = now
+            self.started_at = self._clock()
             self.first_received_us = received_us
-        self.last_at = now
         self.readings.extend(result.readings)
         self.states.extend(result.states)
         self.counts.extend(result.counts)
@@ -209,23 +194,14 @@ class BatchBuilder:
     def due(self) -> bool:
         if self.started_at is None:
             return False
-        now = self._clock()
-        age = now - self.started_at
-        return (
-            self.full
-            or age >= self.max_age_s
-            or (bool(self.quiet_s) and age >= self.min_age_s and now - self.last_at >= self.quiet_s)
-        )
+        return self.full or self._clock() - self.started_at >= self.max_age_s
 
     def seconds_until_due(self, *, idle: float) -> float:
-        """How long the batch may wait for more messages before it is due (if nothing comes),
-        or `idle` when it is empty (no batch, nothing to hand on)."""
+        """How long the batch may wait for more messages: until its age is reached, or `idle`
+        when it is empty (no batch, nothing to hand on)."""
         if self.started_at is None:
             return idle
-        due_at = self.started_at + self.max_age_s
-        if self.quiet_s:
-            due_at = min(due_at, max(self.started_at + self.min_age_s, self.last_at + self.quiet_s))
-        return max(0.0, due_at - self._clock())
+        return max(0.0, self.started_at + self.max_age_s - self._clock())
 
     def take(self) -> tuple[Batch, list[int]]:
         """Return the batch and the ack ids it covers, and start a new one."""

@@ -44,9 +44,6 @@ class IngestConfig:
     max_batch_age_s: float
     max_age_s: int
     max_future_s: int = 300
-    # Hand a batch on once it is this old and nothing has arrived for `batch_quiet_s` (0: off).
-    batch_min_age_s: float = 0.0
-    batch_quiet_s: float = 0.0
     registry_refresh_s: float = 30.0
     # An unknown topic triggers a reload so a newly configured signal is picked up within
     # seconds, but a stream of unknown topics must not reload the registry on every message.
@@ -85,8 +82,6 @@ class Ingest:
         self.builder = BatchBuilder(
             max_items=config.max_batch_items,
             max_age_s=config.max_batch_age_s,
-            min_age_s=config.batch_min_age_s,
-            quiet_s=config.batch_quiet_s,
         )
         self.registry = load_registry()
         self.registry_loaded_at = time.monotonic()

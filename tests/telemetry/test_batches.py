@@ -60,30 +60,9 @@ def test_a_full_batch_is_due_at_once():
     assert builder.due()
 
 
-def test_it_hands_a_paused_stream_on_once_it_is_quiet_and_old_enough():
-    clock = Clock()
-    builder = BatchBuilder(max_items=10, max_age_s=1.0, quiet_s=0.05, min_age_s=0.2, clock=clock)
-    one_reading(builder, 1)
-    clock.now += 0.1
-    # Quiet already, but younger than the minimum age: it waits until that age.
-    assert not builder.due()
-    assert builder.seconds_until_due(idle=0.05) == pytest.approx(0.1)
-    one_reading(builder, 2)
-    clock.now += 0.12
-    one_reading(builder, 3)
-    clock.now += 0.02
-    # Old enough, but the last message came too recently: the stream may go on.
-    assert not builder.due()
-    assert builder.seconds_until_due(idle=0.05) == pytest.approx(0.03)
-    clock.now += 0.04
-    assert builder.due()
-    batch, acks = builder.take()
-    assert (len(batch.readings), acks) == (3, [1, 2, 3])
-
-
 def test_a_steady_stream_is_handed_on_at_its_age():
     clock = Clock()
-    builder = BatchBuilder(max_items=100, max_age_s=0.5, quiet_s=0.05, min_age_s=0.2, clock=clock)
+    builder = BatchBuilder(max_items=100, max_age_s=0.5, clock=clock)
     for ack_id in range(1, 100):
         one_reading(builder, ack_id)
         if builder.due():

@@ -49,8 +49,6 @@ class Command(BaseCommand):
             session_expiry_s=settings.MQTT_SESSION_EXPIRY_S,
             max_batch_items=settings.INGEST_BATCH_MAX_READINGS,
             max_batch_age_s=settings.INGEST_BATCH_MAX_AGE_S,
-            batch_min_age_s=settings.INGEST_BATCH_MIN_AGE_S,
-            batch_quiet_s=settings.INGEST_BATCH_QUIET_S,
             max_age_s=settings.TELEMETRY_RETENTION_DAYS * 86_400,
             max_future_s=settings.TELEMETRY_MAX_FUTURE_S,
         )

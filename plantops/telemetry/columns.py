@@ -137,15 +137,20 @@ class ReadingColumns:
     # --- PostgreSQL ------------------------------------------------------------------------------
     def copy_binary(self) -> bytes:
         """The readings in PostgreSQL's binary COPY format, signature and trailer included, for
-        `COPY … (signal_id, ts, value) FROM STDIN (FORMAT BINARY)`."""
+        `COPY … (signal_id, ts, value) FROM STDIN (FORMAT BINARY)`.
+
+        In key order: a gateway's messages interleave its signals, and rows in the primary
+        key's order go into each index page one after another instead of visiting every
+        signal's page for every instant."""
+        order = self._order()
         rows = np.empty(len(self), dtype=_COPY_ROW)
         rows["fields"] = 3
         rows["signal_len"] = 8
-        rows["signal_id"] = self.signal_ids
+        rows["signal_id"] = self.signal_ids[order]
         rows["ts_len"] = 8
-        rows["ts"] = self.ts_us - PG_EPOCH_OFFSET_US
+        rows["ts"] = self.ts_us[order] - PG_EPOCH_OFFSET_US
         rows["value_len"] = 8
-        rows["value"] = self.values
+        rows["value"] = self.values[order]
         return _COPY_SIGNATURE + rows.tobytes() + _COPY_TRAILER
 
     # --- aggregates -----------------------------------------------------------------------------

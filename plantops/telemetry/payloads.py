@@ -20,6 +20,7 @@ import orjson
 
 from plantops.assets.states import MachineState
 from plantops.core.time import datetime_to_us
+from plantops.telemetry.urgency import Band
 
 MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_BATCH_READINGS = 10_000
@@ -90,10 +91,12 @@ class ParseResult:
 @dataclass(frozen=True, slots=True)
 class TopicRegistry:
     """Slugs known to the plant model: asset paths `(site, area, line, asset)` → asset id,
-    and `(asset id, signal slug)` → signal id."""
+    and `(asset id, signal slug)` → signal id; and per signal id, the band whose crossing
+    hands a batch on at once (`urgency`)."""
 
     assets: dict[tuple[str, str, str, str], int]
     signals: dict[tuple[int, str], int]
+    bands: dict[int, Band] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +205,27 @@ def _parse_batch(
     if len(items) > MAX_BATCH_READINGS:
         raise _Invalid(Reason.BATCH_TOO_LARGE, f"{len(items)} readings; the limit is 10,000")
     signals = registry.signals
+    readings = result.readings
+    # The common item ({"signal": str, "ts": float seconds, "value": float}, all valid) is
+    # taken in line; anything else goes the long way, which decides and explains. Only what
+    # that way would accept, with the same result, is taken here.
+    earliest_us = limits.now_us - limits.max_age_us
+    latest_us = limits.now_us + limits.max_future_us
+    isfinite = math.isfinite
     for index, item in enumerate(items):
+        if type(item) is dict:
+            slug, ts, value = item.get("signal"), item.get("ts"), item.get("value")
+            if (
+                type(slug) is str
+                and type(ts) is float
+                and type(value) is float
+                and -1e11 < ts < 1e11
+            ):
+                signal_id = signals.get((asset_id, slug))
+                ts_us = round(ts * 1_000_000)
+                if signal_id is not None and isfinite(value) and earliest_us <= ts_us <= latest_us:
+                    readings.append((signal_id, ts_us, value))
+                    continue
         try:
             if not isinstance(item, dict):
                 raise _Invalid(Reason.NOT_AN_OBJECT, "reading must be an object")

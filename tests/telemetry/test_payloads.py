@@ -211,3 +211,31 @@ def test_an_item_nested_too_deep_to_encode_again_is_still_rejected_with_its_reas
         "readings[1]",
     )
     assert rejection.excerpt.startswith("[[")
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"signal": ["vibration"], "ts": 1.0, "value": 1.0},
+        {"signal": 7, "ts": 1.0, "value": 1.0},
+        {"signal": "vibration", "ts": float("nan"), "value": 1.0},
+        {"signal": "vibration", "ts": 1e300, "value": 1.0},
+        {"signal": "vibration", "ts": 1.0, "value": float("inf")},
+        {"signal": "vibration", "ts": True, "value": 1.0},
+        {"signal": "nope", "ts": 1.0, "value": 1.0},
+    ],
+)
+def test_an_item_of_floats_that_is_not_valid_is_refused_with_its_reason(item):
+    # The common item is parsed in line; whatever is wrong with one still gets its reason.
+    now_us = 1_000_000
+    registry = TopicRegistry(assets={("s", "a", "l", "x"): 1}, signals={(1, "vibration"): 9})
+    payload = json.dumps({"readings": [item, {"signal": "vibration", "ts": 1.0, "value": 2.5}]})
+    result = parse_message(
+        "plantops/s/a/l/x/telemetry",
+        payload.encode(),
+        registry=registry,
+        limits=Limits(now_us=now_us),
+    )
+    assert result.readings == [(9, 1_000_000, 2.5)]
+    assert len(result.rejections) == 1
+    assert result.rejections[0].detail.startswith("readings[0]: ")

@@ -6,11 +6,12 @@ from django.db import InterfaceError, OperationalError
 from plantops.core.time import now_us
 from plantops.pipeline import services
 from plantops.telemetry import metrics
-from plantops.telemetry.batches import STORE_TASK, Batch
+from plantops.telemetry.batches import Batch
 
 
 @shared_task(
-    name=STORE_TASK,
+    # The name batches queued by earlier versions carry.
+    name="telemetry.store_batch",
     # Only connection trouble is worth waiting out; any other error would fail the same way
     # on every retry and must not hold the batch for ever.
     autoretry_for=(OperationalError, InterfaceError),

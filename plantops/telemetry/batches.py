@@ -17,9 +17,6 @@ from typing import Any, NamedTuple
 from plantops.telemetry.columns import ReadingColumns
 from plantops.telemetry.payloads import CountReport, ParseResult, StateReport, storable
 
-# The worker's task that stores a batch (`pipeline.tasks.store_batch`); ingest sends it by name.
-STORE_TASK = "telemetry.store_batch"
-
 
 class DeadLetterRecord(NamedTuple):
     """A refused message (or one refused item of it), as it travels to the dead-letter table."""
@@ -130,18 +127,26 @@ def _typed_readings(rows: Iterable) -> list[tuple[int, int, float]]:
     return [(int(s), int(t), float(v)) for s, t, v in rows]
 
 
+# An urgent batch (`hurry`) is handed on at most this long after the one before it, so that
+# a flood of crossings still makes batches of many readings.
+HURRY_GAP_S = 0.02
+
+
 class BatchBuilder:
     """Collects parsed messages and the MQTT message ids to acknowledge once handed on.
 
-    A batch is due when it is full (`max_items`) or when its first message is `max_age_s` old.
-    (Handing a batch on when the stream pauses was tried: on a steady stream it makes no
-    fewer batches for the same wait, and a message arriving in the pause delays it.)
+    A batch is due when it is full (`max_items`), when its first message is `max_age_s` old, or
+    when it holds a reading that must not wait (`hurry`, see `urgency`) and the last batch was
+    taken at least `HURRY_GAP_S` ago. (Handing a batch on when the stream pauses was tried:
+    on a steady stream it makes no fewer batches for the same wait, and a message arriving in
+    the pause delays it.)
     """
 
     def __init__(self, *, max_items: int, max_age_s: float, clock=time.monotonic) -> None:
         self.max_items = max_items
         self.max_age_s = max_age_s
         self._clock = clock
+        self._taken_at = float("-inf")
         self._reset()
 
     def _reset(self) -> None:
@@ -154,6 +159,7 @@ class BatchBuilder:
         self.started_at: float | None = None
         self.first_received_us = 0
         self.size = 0
+        self.hurried = False
 
     def add(self, *, topic: str, result: ParseResult, received_us: int, ack_id: int | None) -> None:
         if self.started_at is None:
@@ -191,17 +197,30 @@ class BatchBuilder:
     def full(self) -> bool:
         return self.size >= self.max_items
 
+    def hurry(self) -> None:
+        """Hand this batch on as soon as `HURRY_GAP_S` allows: it holds a reading that must
+        not wait for the batch to fill."""
+        self.hurried = True
+
     def due(self) -> bool:
         if self.started_at is None:
             return False
-        return self.full or self._clock() - self.started_at >= self.max_age_s
+        now = self._clock()
+        return (
+            self.full
+            or now - self.started_at >= self.max_age_s
+            or (self.hurried and now - self._taken_at >= HURRY_GAP_S)
+        )
 
     def seconds_until_due(self, *, idle: float) -> float:
         """How long the batch may wait for more messages: until its age is reached, or `idle`
         when it is empty (no batch, nothing to hand on)."""
         if self.started_at is None:
             return idle
-        return max(0.0, self.started_at + self.max_age_s - self._clock())
+        due_at = self.started_at + self.max_age_s
+        if self.hurried:
+            due_at = min(due_at, self._taken_at + HURRY_GAP_S)
+        return max(0.0, due_at - self._clock())
 
     def take(self) -> tuple[Batch, list[int]]:
         """Return the batch and the ack ids it covers, and start a new one."""
@@ -214,5 +233,6 @@ class BatchBuilder:
             first_received_us=self.first_received_us,
         )
         acks = self.pending_acks
+        self._taken_at = self._clock()
         self._reset()
         return batch, acks

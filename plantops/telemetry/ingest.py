@@ -26,6 +26,7 @@ from plantops.env import MqttSettings
 from plantops.telemetry.batches import Batch, BatchBuilder
 from plantops.telemetry.mqtt_client import MqttSubscriber
 from plantops.telemetry.payloads import Limits, Reason, TopicRegistry, parse_message
+from plantops.telemetry.urgency import CrossingWatch
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class Ingest:
         )
         self.registry = load_registry()
         self.registry_loaded_at = time.monotonic()
+        self.crossings = CrossingWatch()
         # When the last connect() was sent: until CONNACK arrives (TLS, a remote cluster, a
         # broker restoring a large session) a second connect() would tear the first one down.
         self.connecting_since: float | None = None
@@ -143,7 +145,7 @@ class Ingest:
         self._flush(ack=False)
 
     def _on_message(self, topic: str, payload: bytes, packet_id: int | None) -> bool:
-        """Parse and batch one message; return True once the batch is full (pause delivery)."""
+        """Parse and batch one message; return True once the batch is due (pause delivery)."""
         self.counters.messages += 1
         received_us = now_us()
         limits = Limits(
@@ -164,7 +166,13 @@ class Ingest:
         if builder.started_at is None:
             self.batch_generation = self.client.generation
         builder.add(topic=topic, result=result, received_us=received_us, ack_id=packet_id)
-        return builder.full
+        if (
+            result.readings
+            and self.registry.bands
+            and self.crossings.crossed(result.readings, self.registry.bands)
+        ):
+            builder.hurry()
+        return builder.full or (builder.hurried and builder.due())
 
     # --- registry ------------------------------------------------------------------------------
     def _refresh_registry_on_miss(self) -> bool:

@@ -1,4 +1,4 @@
-"""When ingest hands a batch on: full, or old enough; and how long it may wait meanwhile."""
+"""When ingest hands a batch on: full, old enough, or hurried; and how long it may wait meanwhile."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from plantops.telemetry.batches import BatchBuilder
+from plantops.telemetry.batches import HURRY_GAP_S, BatchBuilder
 from plantops.telemetry.payloads import ParseResult
 
 
@@ -108,3 +108,26 @@ def test_a_malformed_packed_message_is_refused_with_a_reason():
     packed["reading_columns"]["value"] = ""
     with pytest.raises(ValueError, match="differ in length"):
         Batch.from_message(packed)
+
+
+def test_a_hurried_batch_is_due_at_once_unless_the_last_one_was_taken_just_now():
+    clock = Clock()
+    builder = BatchBuilder(max_items=100, max_age_s=60, clock=clock)
+    one_reading(builder, 1)
+    builder.hurry()
+    assert builder.due()
+    builder.take()
+
+    one_reading(builder, 2)
+    builder.hurry()
+    assert not builder.due()  # the batch before left 0 s ago
+    assert builder.seconds_until_due(idle=0.05) == pytest.approx(HURRY_GAP_S)
+    clock.now += HURRY_GAP_S + 1e-6
+    assert builder.due()
+
+    _, acks = builder.take()
+    assert acks == [2]
+    one_reading(builder, 3)
+    assert not builder.hurried  # a new batch waits again
+    clock.now += 1.0
+    assert not builder.due()

@@ -1,28 +1,31 @@
+"""The ingest process: the wire's receive loop (`telemetry.ingest`), fed with what it must know
+of the plant: the topics, and the limit bands whose crossing hands a batch on at once."""
+
+import dataclasses
 import signal
 import threading
 
-from celery import current_app
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from plantops.alerts.selectors import limit_bands
+from plantops.pipeline.tasks import store_batch
 from plantops.telemetry import metrics, selectors
-from plantops.telemetry.batches import STORE_TASK, Batch
+from plantops.telemetry.batches import Batch
 from plantops.telemetry.ingest import Ingest, IngestConfig
+from plantops.telemetry.payloads import TopicRegistry
 
 
-def _load_registry():
+def _load_registry() -> TopicRegistry:
     close_old_connections()
-    return selectors.topic_registry()
+    return dataclasses.replace(selectors.topic_registry(), bands=limit_bands())
 
 
 def _hand_off(batch: Batch) -> None:
     # Returns once the broker holds the task; only then may the MQTT messages be acknowledged.
-    # By name: the worker's pipeline stores it, and the wire knows nothing of the pipeline.
     # No argsrepr: Celery would render the whole batch as text for its logs, on every batch.
-    current_app.send_task(
-        STORE_TASK, args=[batch.to_message()], retry=False, argsrepr="", kwargsrepr=""
-    )
+    store_batch.apply_async(args=[batch.to_message()], retry=False, argsrepr="", kwargsrepr="")
 
 
 class Command(BaseCommand):

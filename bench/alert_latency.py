@@ -53,10 +53,10 @@ Baselines measured in the same run, on the same machine and under the same load:
 The ingest hands a batch on when it is INGEST_BATCH_MAX_AGE_S old (0.5 s shipped), when it is
 full, or at once when a reading crosses the limit of a rule on its signal (`telemetry.urgency`):
 an alert does not wait for its batch to fill, and the background's batches stay large. Before
-that lane existed, latency and CPU were one trade-off through the batch age: p95 ≈ 90 ms at
-0.05 s for 136 µs of CPU per reading, ≈ 540 ms at 0.5 s for 34 µs. This load is hard on the
-lane: 5 probe raises a second (a real plant's alarm rate is a few an hour) each make a batch of
-their own, so batches are about 4 a second instead of 2. --batch-age measures another age;
+that lane existed, latency and CPU were one trade-off through the batch age: on commit 97f458b,
+p95 129 ms at 0.05 s for 226 µs of CPU per reading, 576 ms at 0.5 s for 46 µs (2 cores). This
+load is hard on the lane: 5 probe raises a second (a real plant's alarm rate is a few an hour)
+each make a batch of their own, so batches are about 4 a second instead of 2. --batch-age measures another age;
 --pool solo a worker without the prefork pool's hand-over to its child processes.
 
 The last line is machine-readable. The exit status is 1 if any alert never arrived (at the

@@ -121,6 +121,12 @@ _EVENT_COLUMNS = (
 
 
 _ALERT_FIELDS = [field for field in Alert._meta.concrete_fields if not field.primary_key]
+# Every field but the id, as `save()` sends them; both backends quote names with "…".
+_ALERT_UPDATE = (
+    f'UPDATE "{Alert._meta.db_table}" SET '
+    + ", ".join(f'"{field.column}" = %s' for field in _ALERT_FIELDS)
+    + " WHERE id = %s"
+)
 
 
 def _save(cursor: Any, alert: Alert) -> None:
@@ -129,10 +135,8 @@ def _save(cursor: Any, alert: Alert) -> None:
     if alert.pk is None:
         alert.save()
         return
-    table = connection.ops.quote_name(Alert._meta.db_table)
-    columns = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in _ALERT_FIELDS)
     values = [f.get_db_prep_save(getattr(alert, f.attname), connection) for f in _ALERT_FIELDS]
-    cursor.execute(f"UPDATE {table} SET {columns} WHERE id = %s", [*values, alert.pk])
+    cursor.execute(_ALERT_UPDATE, [*values, alert.pk])
 
 
 def _insert(cursor: Any, event: AlertEvent, *, prev_id: int | None) -> tuple[int, int]:

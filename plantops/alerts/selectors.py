@@ -10,10 +10,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import Case, F, IntegerField, Max, Q, QuerySet, Value, When
 
 from plantops.alerts import kpis
+from plantops.alerts.config import config
 from plantops.alerts.evaluation import RuleKind
 from plantops.alerts.events import event_json
 from plantops.alerts.lifecycle import AlarmState, EventKind, Priority
-from plantops.alerts.models import Alert, AlertEvent, AlertRule
+from plantops.alerts.models import Alert, AlertEvent
 from plantops.assets.models import Line, Signal
 from plantops.telemetry.urgency import Band
 
@@ -41,24 +42,16 @@ def limit_bands() -> dict[int, Band]:
     """Per signal watched by an enabled high or low limit rule, the band those rules allow:
     the lowest high limit, the highest low limit and the smallest deadband. Ingest hands a
     batch on at once when a reading leaves it (`telemetry.urgency`)."""
-    rules = list(
-        AlertRule.objects.filter(
-            enabled=True, kind__in=(RuleKind.HIGH.value, RuleKind.LOW.value)
-        ).values_list("kind", "signal_id", "asset_type", "signal_slug", "limit", "deadband")
-    )
-    by_type: dict[tuple[str, str], list[int]] = {}
-    if any(signal_id is None for _, signal_id, *_ in rules):
-        for pk, asset_type, slug in Signal.objects.values_list("pk", "asset__asset_type", "slug"):
-            by_type.setdefault((asset_type, slug), []).append(pk)
     bands: dict[int, Band] = {}
-    for kind, signal_id, asset_type, slug, limit, deadband in rules:
-        for pk in [signal_id] if signal_id is not None else by_type.get((asset_type, slug), []):
-            band = bands.get(pk, Band(deadband=abs(deadband)))
-            bands[pk] = Band(
-                low=max(band.low, limit) if kind == RuleKind.LOW.value else band.low,
-                high=min(band.high, limit) if kind == RuleKind.HIGH.value else band.high,
-                deadband=min(band.deadband, abs(deadband)),
-            )
+    for rule, info in config.watched(Signal.objects.values_list("pk", flat=True)):
+        if rule.kind not in (RuleKind.HIGH.value, RuleKind.LOW.value):
+            continue
+        band = bands.get(info.pk, Band(deadband=abs(rule.deadband)))
+        bands[info.pk] = Band(
+            low=max(band.low, rule.limit) if rule.kind == RuleKind.LOW.value else band.low,
+            high=min(band.high, rule.limit) if rule.kind == RuleKind.HIGH.value else band.high,
+            deadband=min(band.deadband, abs(rule.deadband)),
+        )
     return bands
 
 

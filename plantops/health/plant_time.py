@@ -7,7 +7,7 @@ wall-clock second is a minute or more of the plant's.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.conf import settings
 
@@ -17,11 +17,6 @@ DAY_S = 86_400.0
 def plant_days_between(start: datetime, end: datetime) -> float:
     """Return the plant days from `start` to `end` (wall-clock moments)."""
     return (end - start).total_seconds() * settings.PLANT_TIME_SCALE / DAY_S
-
-
-def wall_after(start: datetime, plant_days: float) -> datetime:
-    """Return the wall-clock moment `plant_days` of plant time after `start`."""
-    return start + timedelta(seconds=plant_days * DAY_S / settings.PLANT_TIME_SCALE)
 
 
 def plant_s(moment: datetime) -> float:

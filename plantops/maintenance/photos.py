@@ -1,26 +1,56 @@
 """Work-order photos as they are kept: decoded (so only real images are stored), turned the
 way the camera was held, scaled down to what a screen and a report need, and written again
-without the camera's metadata (GPS position, device, owner). Pure: no Django."""
+without the camera's metadata (GPS position, device, owner). Pure: no Django.
+
+Decoding is bounded in memory: an image's cost (`decoded_bytes`) is read from its header and
+refused over budget before a pixel is decoded, a JPEG is decoded straight at a reduced scale,
+and a process decodes at most `DECODES_AT_ONCE` photos at a time."""
 
 from __future__ import annotations
 
 import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageMode, ImageOps, UnidentifiedImageError
+
+from plantops.core.refusals import Refused
 
 # The formats tablet cameras and browsers upload.
 ACCEPTED = frozenset({"JPEG", "PNG", "WEBP"})
-# A 12-megapixel phone photo is ~4000 × 3000; this refuses decompression bombs long before
-# they cost memory (a small file that decodes to gigapixels).
-MAX_PIXELS = 64_000_000
+NAMES = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+# The budget is 50 megapixels of 8-bit RGB: a 48-megapixel phone photo (8000 × 6000) fits; a
+# small file that decodes to gigapixels (a decompression bomb) does not. A photo keeps to both:
+# its pixels, and its `decoded_bytes`.
+MAX_PIXELS = 50_000_000
+MAX_DECODED_BYTES = 50_000_000 * 3
+# Resampling an image with transparency works on a premultiplied copy of it (the image
+# library's way to keep transparent pixels' colour out of the edges): it is held twice.
+COPIED_TO_SCALE = frozenset({"LA", "RGBA"})
+# libwebp decodes into RGBA canvases it keeps, and the image library copies the frame out of
+# them into the image: about 16 bytes a pixel at the peak, lossy or lossless, as measured.
+WEBP_BYTES_PER_PIXEL = 16
 # Long side of the kept photo: sharp on a 10-inch screen at 2× and in a printed report.
 MAX_SIDE = 2048
 JPEG_QUALITY = 85
+# A decode at the budget adds up to ~350 MB to a process for about a second (the worst is a
+# grey PNG with transparency; tests/maintenance/test_photo_decoding.py measures it): two at a
+# time, ~700 MB, is the most a web process should hold. A request waits this long for its
+# turn, then is told to try again.
+DECODES_AT_ONCE = 2
+DECODE_WAIT_S = 10.0
+
+decoding = threading.BoundedSemaphore(DECODES_AT_ONCE)
 
 
 class NotAPhoto(ValueError):
     """The bytes are not a JPEG, PNG or WebP image that can be read; the message says why."""
+
+
+class PhotosBusy(Refused):
+    """Other photos took every decode for longer than a request waits; trying again works."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,30 +62,83 @@ class Photo:
     height: int
 
 
-def prepare(data: bytes, *, max_side: int = MAX_SIDE) -> Photo:
-    """Return the photo to keep for `data`; raise NotAPhoto."""
+def decoded_bytes(image_format: str, mode: str, size: tuple[int, int]) -> int:
+    """Return what decoding an image counts against `MAX_DECODED_BYTES`: pixels × bands ×
+    bytes per band (16-bit bands are 2), twice that for an image with transparency, and 16
+    bytes a pixel for a WebP."""
+    width, height = size
+    if image_format == "WEBP":
+        return width * height * WEBP_BYTES_PER_PIXEL
+    descriptor = ImageMode.getmode(mode)
+    per_pixel = len(descriptor.bands) * int(descriptor.typestr[-1])
+    copies = 2 if mode in COPIED_TO_SCALE else 1
+    return width * height * per_pixel * copies
+
+
+def prepare(data: bytes, *, max_side: int = MAX_SIDE, wait_s: float | None = None) -> Photo:
+    """Return the photo to keep for `data`; raise NotAPhoto, or PhotosBusy when no decode
+    is free within `wait_s` seconds (`DECODE_WAIT_S` by default)."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format not in ACCEPTED:
+        # Opening reads the header only: the pixels are decoded by `load()`.
+        with Image.open(io.BytesIO(data), formats=sorted(ACCEPTED)) as image:
+            image_format = image.format or ""
+            if image_format not in ACCEPTED:  # a JPEG holding several pictures (MPO)
                 raise NotAPhoto("That file is not a JPEG, PNG or WebP photo.")
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise NotAPhoto(f"The photo has too many pixels ({width} × {height}).")
-            image.load()
-            upright = ImageOps.exif_transpose(image)
-    except NotAPhoto:
+            # Our own limit: the image library's (Image.MAX_IMAGE_PIXELS) is global, and
+            # below twice its 89 megapixels it only warns.
+            _check_budget(image_format, image.mode, image.size)
+            with _decode_turn(DECODE_WAIT_S if wait_s is None else wait_s):
+                # A JPEG is decoded at 1/2, 1/4 or 1/8 scale if that still covers the kept size.
+                image.draft(None, _kept_size(image.size, max_side))
+                image.load()
+                # In place: the full-size pixels are let go here, not kept beside a copy.
+                image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            ImageOps.exif_transpose(image, in_place=True)
+            return _encoded(image)
+    except (NotAPhoto, PhotosBusy):
         raise
     except Image.DecompressionBombError as error:
         raise NotAPhoto("The photo has too many pixels.") from error
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, LookupError) as error:
         raise NotAPhoto("That file is not a JPEG, PNG or WebP photo.") from error
-    upright.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+
+
+def _check_budget(image_format: str, mode: str, size: tuple[int, int]) -> None:
+    width, height = size
+    most = min(MAX_PIXELS, MAX_DECODED_BYTES // decoded_bytes(image_format, mode, (1, 1)))
+    if width * height > most:
+        kind = NAMES[image_format]
+        if mode in COPIED_TO_SCALE and image_format != "WEBP":
+            kind += " with transparency"
+        raise NotAPhoto(
+            f"The photo has too many pixels ({width} × {height}): a {kind} may have at most"
+            f" {most / 1e6:.1f} megapixels."
+        )
+
+
+@contextmanager
+def _decode_turn(wait_s: float) -> Iterator[None]:
+    if not decoding.acquire(timeout=wait_s):
+        raise PhotosBusy("Other photos are being processed just now; try again in a moment.")
+    try:
+        yield
+    finally:
+        decoding.release()
+
+
+def _kept_size(size: tuple[int, int], max_side: int) -> tuple[int, int]:
+    width, height = size
+    scale = min(1.0, max_side / max(width, height))
+    return max(1, int(width * scale)), max(1, int(height * scale))
+
+
+def _encoded(image: Image.Image) -> Photo:
     out = io.BytesIO()
-    if upright.mode in ("RGBA", "LA", "P") and image.format == "PNG":
+    if image.mode in ("RGBA", "LA", "P") and image.format == "PNG":
         # Drawings and screenshots with transparency stay PNG.
-        upright.save(out, format="PNG", optimize=True)
+        image.save(out, format="PNG", optimize=True)
         kind = ("image/png", "png")
     else:
-        upright.convert("RGB").save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
+        image.convert("RGB").save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True)
         kind = ("image/jpeg", "jpg")
-    return Photo(out.getvalue(), kind[0], kind[1], upright.width, upright.height)
+    return Photo(out.getvalue(), kind[0], kind[1], image.width, image.height)

@@ -228,3 +228,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }
+# The largest MQTT packet the broker may send the ingest (bytes, headers and topic included),
+# sent as Maximum Packet Size in its CONNECT: an MQTT 5 broker discards a larger message for it.
+# The wire contract's largest message carries 1 MiB (a batch of up to 10,000 readings); 4 MiB
+# lets a message a little over that still arrive and be dead-lettered as payload_too_large.
+# Less than 1 MiB plus room for a topic would silently lose messages the contract allows.
+# Keep the broker's max_packet_size no larger, so a larger publish is refused to its publisher.
+MQTT_MAX_PACKET_BYTES = env_int(
+    "MQTT_MAX_PACKET_BYTES", 4 * 1024 * 1024, minimum=1024 * 1024 + 64 * 1024
+)
+if MQTT_MAX_PACKET_BYTES > 268_435_460:  # the largest packet MQTT can frame
+    raise ImproperlyConfigured(
+        f"MQTT_MAX_PACKET_BYTES={MQTT_MAX_PACKET_BYTES} is too large: MQTT packets stop at "
+        "268435460 bytes."
+    )

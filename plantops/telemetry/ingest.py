@@ -51,6 +51,9 @@ class IngestConfig:
     registry_miss_refresh_s: float = 5.0
     topic_filter: str = "plantops/#"
     keepalive_s: int = 30
+    # The largest MQTT packet the broker may send us, sent in CONNECT (MQTT_MAX_PACKET_BYTES);
+    # None: no limit.
+    max_packet_bytes: int | None = None
 
 
 @dataclass
@@ -113,6 +116,7 @@ class Ingest:
             # we are away, for this long.
             session_expiry_s=config.session_expiry_s,
             receive_maximum=self._receive_maximum(),
+            max_incoming_packet_size=config.max_packet_bytes,
         )
 
     def _receive_maximum(self) -> int:

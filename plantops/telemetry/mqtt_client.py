@@ -10,6 +10,12 @@ Message ids belong to one connection. Each successful CONNACK starts a new `gene
 `ack()` takes the generation the ids came from and drops them if the connection has changed
 since, so an id is never acknowledged on a connection it did not arrive on.
 
+`max_incoming_packet_size` is sent in CONNECT as Maximum Packet Size: an MQTT 5 broker then
+discards a larger message for us instead of sending it (MQTT-3.1.2-25), so one huge publish
+costs ingest neither the time to read it nor the memory to hold it. A broker that sends one
+anyway breaks the protocol: we send DISCONNECT "packet too large" and drop the connection as
+soon as its header is read.
+
 `service()` keeps the connection alive without delivering messages: it sends PINGREQ when due
 and answers control packets, but holds every PUBLISH it reads until the next `loop()`. Ingest
 calls it while a hand-off is retried, so the broker neither drops the session for silence nor
@@ -30,17 +36,20 @@ from plantops.telemetry.mqtt_wire import (
     ASSIGNED_CLIENT_IDENTIFIER,
     DISCONNECT_PACKET,
     MAXIMUM_PACKET_SIZE,
+    PACKET_TOO_LARGE,
     PINGREQ_PACKET,
     REASON_STRING,
     SERVER_KEEP_ALIVE,
     Connack,
     Disconnect,
     PacketReader,
+    PacketTooLarge,
     Pingresp,
     ProtocolError,
     Publish,
     Suback,
     encode_connect,
+    encode_disconnect,
     encode_pubacks,
     encode_subscribe,
     reason_name,
@@ -89,6 +98,7 @@ class MqttSubscriber:
         tls: bool = False,
         session_expiry_s: int | None = None,
         receive_maximum: int | None = None,
+        max_incoming_packet_size: int | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.host = host
@@ -104,6 +114,8 @@ class MqttSubscriber:
         self.tls = tls
         self.session_expiry_s = session_expiry_s
         self.receive_maximum = receive_maximum
+        # The largest packet we accept from the broker (None: no limit).
+        self.max_incoming_packet_size = max_incoming_packet_size
         self.clock = clock
         # The largest packet the broker accepts from us (CONNACK may lower it).
         self.max_packet_size: int | None = None
@@ -113,7 +125,7 @@ class MqttSubscriber:
         # Why the last connection ended, for the caller's log.
         self.last_error = ""
         self.pings_sent = 0
-        self._reader = PacketReader()
+        self._reader = PacketReader(max_packet_size=max_incoming_packet_size)
         self._held: deque[Publish] = deque()
         self._held_bytes = 0
         self._timeout: float | None = None
@@ -148,6 +160,7 @@ class MqttSubscriber:
                     password=self.password,
                     session_expiry_s=self.session_expiry_s,
                     receive_maximum=self.receive_maximum,
+                    maximum_packet_size=self.max_incoming_packet_size,
                 )
             )
         except BaseException:
@@ -262,6 +275,11 @@ class MqttSubscriber:
         self._ping_outstanding = False
         try:
             packets = self._reader.feed(data)
+        except PacketTooLarge as error:
+            logger.error("MQTT broker sent a packet larger than we accept: %s", error)
+            if self.connected:
+                self._send(encode_disconnect(PACKET_TOO_LARGE))
+            return self._lose(f"protocol error: {error}")
         except ProtocolError as error:
             return self._lose(f"protocol error: {error}")
         on_message = self.on_message

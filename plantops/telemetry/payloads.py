@@ -2,7 +2,8 @@
 
 Every message either yields readings, state changes and counts, or rejections with a reason
 code; nothing raises past `parse_message`. A batch keeps its good readings and rejects only
-its bad items, so one bad reading never costs the others.
+its bad items, so one bad reading never costs the others. A message yields at most
+`MAX_REJECTIONS_PER_MESSAGE` rejections of its own items, then one that counts the rest.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import math
 import re
 import reprlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +28,9 @@ MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_BATCH_READINGS = 10_000
 EXCERPT_CHARS = 1000
 MAX_REPLAY_BYTES = 64 * 1024
+# Each rejection becomes a dead-letter row: a batch of 10,000 bad items would write 10,000 rows
+# that say the same thing. Past this many, its items are only counted, by reason, in one more.
+MAX_REJECTIONS_PER_MESSAGE = 100
 MACHINE_STATES = frozenset(MachineState)
 
 
@@ -212,6 +217,8 @@ def _parse_batch(
     earliest_us = limits.now_us - limits.max_age_us
     latest_us = limits.now_us + limits.max_future_us
     isfinite = math.isfinite
+    unlisted: Counter[Reason] = Counter()  # refused items past MAX_REJECTIONS_PER_MESSAGE
+    first_unlisted, first_excerpt = 0, ""
     for index, item in enumerate(items):
         if type(item) is dict:
             slug, ts, value = item.get("signal"), item.get("ts"), item.get("value")
@@ -240,14 +247,39 @@ def _parse_batch(
                 raise _Invalid(Reason.UNKNOWN_SIGNAL, f"asset has no signal {slug!r}")
             result.readings.append((signal_id, _timestamp(item, limits), _value(item)))
         except _Invalid as invalid:
-            result.rejections.append(
-                Rejection(
-                    invalid.reason,
-                    f"readings[{index}]: {invalid.detail}",
-                    _item_excerpt(item),
-                    _item_replay(item),
+            if len(result.rejections) < MAX_REJECTIONS_PER_MESSAGE:
+                result.rejections.append(
+                    Rejection(
+                        invalid.reason,
+                        f"readings[{index}]: {invalid.detail}",
+                        _item_excerpt(item),
+                        _item_replay(item),
+                    )
                 )
-            )
+                continue
+            if not unlisted:
+                first_unlisted = index
+                first_excerpt = _item_excerpt(item)
+            unlisted[invalid.reason] += 1
+    if unlisted:
+        result.rejections.append(_unlisted_summary(unlisted, first_unlisted, first_excerpt))
+
+
+def _unlisted_summary(unlisted: Counter[Reason], first_index: int, excerpt: str) -> Rejection:
+    """One rejection that counts, by reason, the refused items not recorded one by one.
+
+    It takes the reason most of them share; the excerpt is the first of them. It cannot be
+    replayed: the items it counts are not kept.
+    """
+    total = sum(unlisted.values())
+    by_reason = ", ".join(f"{reason.value} {n:,}" for reason, n in unlisted.most_common())
+    return Rejection(
+        unlisted.most_common(1)[0][0],
+        f"{total:,} more refused item{'' if total == 1 else 's'} from readings[{first_index}] "
+        f"on, not recorded one by one (a message records {MAX_REJECTIONS_PER_MESSAGE} at most): "
+        f"{by_reason}",
+        excerpt,
+    )
 
 
 def _item_replay(item: object) -> bytes:

@@ -26,6 +26,7 @@ from plantops.telemetry.mqtt_wire import (
     Connack,
     Disconnect,
     PacketReader,
+    PacketTooLarge,
     Pingresp,
     ProtocolError,
     Publish,
@@ -135,6 +136,33 @@ def test_connect_is_the_packet_paho_writes():
         receive_maximum=10_000,
     )
     assert ours == client.sent[0]
+
+
+def test_connect_with_a_maximum_packet_size_is_the_packet_paho_writes():
+    client = paho_client()
+    client._client_id = b"ingest-1"
+    client._clean_start = False
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 60
+    properties.ReceiveMaximum = 100
+    properties.MaximumPacketSize = 4 * 1024 * 1024
+    client._connect_properties = properties
+    client._send_connect(30)
+
+    ours = wire.encode_connect(
+        client_id="ingest-1",
+        keepalive=30,
+        session_expiry_s=60,
+        receive_maximum=100,
+        maximum_packet_size=4 * 1024 * 1024,
+    )
+    assert ours == client.sent[0]
+
+
+@pytest.mark.parametrize("size", [0, -1, wire.MAX_PACKET_SIZE + 1])
+def test_a_maximum_packet_size_the_protocol_cannot_carry_is_refused(size):
+    with pytest.raises(ValueError, match="maximum packet size"):
+        wire.encode_connect(client_id="x", keepalive=2, maximum_packet_size=size)
 
 
 def test_connect_without_credentials_sets_no_credential_flags():
@@ -334,6 +362,41 @@ def test_any_split_of_a_stream_decodes_to_the_same_packets(messages, cuts):
         packets += reader.feed(data[start:end])
     assert packets == expected
     assert reader.buffered == 0
+
+
+def test_a_packet_in_many_pieces_is_decoded_once_when_its_last_piece_arrives(monkeypatch):
+    # Decoding (and joining) on every piece made a large packet cost the square of its size.
+    data = paho_publish(payload=b"x" * 1024 * 1024, packet_id=9)
+    decodes = []
+    decode = wire.decode_packets
+    monkeypatch.setattr(
+        wire, "decode_packets", lambda *a, **k: decodes.append(1) or decode(*a, **k)
+    )
+    reader = PacketReader()
+    packets = []
+    for start in range(0, len(data), 1024):
+        packets += reader.feed(data[start : start + 1024])
+
+    assert packets == [Publish(TOPIC, b"x" * 1024 * 1024, 9, 1, False, False)]
+    assert len(decodes) == 2  # the first piece (to read the header) and the last
+    assert reader.buffered == 0
+
+
+# --- too large --------------------------------------------------------------------------------
+def test_a_packet_over_the_maximum_is_refused_from_its_header_before_the_rest_arrives():
+    data = paho_publish(payload=b"x" * 2000)
+    reader = PacketReader(max_packet_size=1000)
+    with pytest.raises(PacketTooLarge, match=f"a packet of {len(data)} bytes.* is 1000"):
+        reader.feed(data[:5])
+
+
+def test_a_packet_of_exactly_the_maximum_is_read():
+    data = paho_publish(payload=b"x" * 2000)
+    reader = PacketReader(max_packet_size=len(data))
+    assert reader.feed(data[:1000]) == []
+    assert reader.feed(data[1000:]) == [Publish(TOPIC, b"x" * 2000, 1, 1, False, False)]
+    with pytest.raises(PacketTooLarge):
+        PacketReader(max_packet_size=len(data) - 1).feed(data)
 
 
 # --- malformed --------------------------------------------------------------------------------
@@ -578,3 +641,34 @@ def test_a_refused_connack_and_server_properties(fake_broker):
     fake_broker.conn.sendall(connack(False, 0x87))
     assert not client.loop(0.5)
     assert "not authorized" in client.last_error
+
+
+def test_the_subscriber_sends_its_maximum_packet_size_and_hangs_up_on_a_larger_packet(fake_broker):
+    received: list = []
+    client = MqttSubscriber(
+        host="127.0.0.1",
+        port=fake_broker.port,
+        client_id="c1",
+        subscription="$share/g/plantops/#",
+        on_message=lambda topic, payload, pid: received.append(pid),
+        max_incoming_packet_size=1000,
+    )
+    client.connect()
+    fake_broker.accept()
+    [connect] = fake_broker.receive()
+    # Maximum Packet Size (0x27), four bytes
+    assert b"\x27\x00\x00\x03\xe8" in connect
+    fake_broker.conn.sendall(connack(False))
+    assert client.loop(0.5)
+    fake_broker.receive()  # SUBSCRIBE
+    fake_broker.conn.sendall(paho_publish(packet_id=1))
+    assert client.loop(0.5)
+    assert received == [1]
+
+    # A broker that ignores it: only the header is read, then DISCONNECT "packet too large".
+    fake_broker.conn.sendall(paho_publish(payload=b"x" * 2000, packet_id=2)[:8])
+    assert not client.loop(0.5)
+    assert fake_broker.receive() == [b"\xe0\x02\x95\x00"]
+    assert "Maximum Packet Size" in client.last_error
+    assert not client.connected
+    assert received == [1]

@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from plantops.core.time import datetime_to_us
+from plantops.telemetry.batches import BatchBuilder
 from plantops.telemetry.payloads import (
     MAX_PAYLOAD_BYTES,
+    MAX_REJECTIONS_PER_MESSAGE,
     Limits,
     Reason,
     TopicRegistry,
@@ -239,3 +241,96 @@ def test_an_item_of_floats_that_is_not_valid_is_refused_with_its_reason(item):
     assert result.readings == [(9, 1_000_000, 2.5)]
     assert len(result.rejections) == 1
     assert result.rejections[0].detail.startswith("readings[0]: ")
+
+
+# --- at most 100 dead letters per message ------------------------------------------------------
+def batch_of(items: list) -> bytes:
+    return json.dumps({"readings": items}).encode()
+
+
+def good_item(k: int) -> dict:
+    return {"signal": "speed", "ts": NOW.timestamp() - k, "value": float(k)}
+
+
+# One item refused for each reason an item can have, with the reason.
+BAD_ITEMS = {
+    Reason.NOT_AN_OBJECT: 5,
+    Reason.MISSING_FIELD: {"ts": 1.0, "value": 1.0},
+    Reason.WRONG_TYPE: {"signal": 7, "ts": 1.0, "value": 1.0},
+    Reason.UNKNOWN_SIGNAL: {"signal": "nope", "ts": "2026-11-22T10:00:00Z", "value": 1.0},
+    Reason.NOT_FINITE: {"signal": "speed", "ts": "2026-11-22T10:00:00Z", "value": float("nan")},
+    Reason.BAD_TIMESTAMP: {"signal": "speed", "ts": "last tuesday", "value": 1.0},
+    Reason.TIMESTAMP_IN_FUTURE: {"signal": "speed", "ts": "2027-01-01T00:00:00Z", "value": 1.0},
+    Reason.TIMESTAMP_TOO_OLD: {"signal": "speed", "ts": 0, "value": 1.0},
+}
+
+
+def test_a_batch_of_ten_thousand_bad_items_records_a_hundred_and_one_that_counts_the_rest():
+    result = parse(f"{ASSET}/telemetry", batch_of([BAD_ITEMS[Reason.UNKNOWN_SIGNAL]] * 10_000))
+
+    assert result.readings == []
+    assert len(result.rejections) == MAX_REJECTIONS_PER_MESSAGE + 1 == 101
+    listed, summary = result.rejections[:-1], result.rejections[-1]
+    assert [r.detail.split(":")[0] for r in listed] == [f"readings[{i}]" for i in range(100)]
+    assert all(r.replay for r in listed)
+    assert summary.reason == Reason.UNKNOWN_SIGNAL
+    assert summary.detail == (
+        "9,900 more refused items from readings[100] on, not recorded one by one "
+        "(a message records 100 at most): unknown_signal 9,900"
+    )
+    assert '"nope"' in summary.excerpt
+    assert summary.replay == b""  # the items it counts are not kept
+
+
+def test_the_count_of_the_rest_names_each_reason_and_takes_the_commonest():
+    items = [BAD_ITEMS[Reason.NOT_AN_OBJECT]] * 100
+    items += [BAD_ITEMS[Reason.NOT_FINITE]] * 3 + [BAD_ITEMS[Reason.BAD_TIMESTAMP]] * 5
+    result = parse(f"{ASSET}/telemetry", batch_of(items))
+
+    summary = result.rejections[-1]
+    assert len(result.rejections) == 101
+    assert summary.reason == Reason.BAD_TIMESTAMP
+    assert summary.detail.startswith("8 more refused items from readings[100] on")
+    assert summary.detail.endswith(": bad_timestamp 5, not_finite 3")
+    assert summary.excerpt == '{"signal": "speed", "ts": "2026-11-22T10:00:00Z", "value": NaN}'
+
+
+def test_good_items_after_the_hundredth_bad_one_are_all_kept():
+    items = []
+    for k in range(300):
+        items += [BAD_ITEMS[Reason.MISSING_FIELD], good_item(k)]
+    result = parse(f"{ASSET}/telemetry", batch_of(items))
+
+    assert len(result.readings) == 300
+    assert len(result.rejections) == 101
+    assert result.rejections[-1].detail.startswith("200 more refused items from readings[200] on")
+
+
+def test_a_hundred_bad_items_are_all_recorded_and_the_hundred_and_first_is_counted():
+    hundred = parse(f"{ASSET}/telemetry", batch_of([BAD_ITEMS[Reason.WRONG_TYPE]] * 100))
+    assert [r.detail.split(":")[0] for r in hundred.rejections][-1] == "readings[99]"
+    assert len(hundred.rejections) == 100
+
+    one_more = parse(f"{ASSET}/telemetry", batch_of([BAD_ITEMS[Reason.WRONG_TYPE]] * 101))
+    assert len(one_more.rejections) == 101
+    assert one_more.rejections[-1].detail.startswith("1 more refused item from readings[100] on")
+
+
+def test_the_count_of_the_rest_fits_the_dead_letter_row_with_every_reason_an_item_can_have():
+    # Past the first 100, 1,237 items for each of the 8 reasons: the longest count there can be.
+    items = [BAD_ITEMS[Reason.MISSING_FIELD]] * 100
+    for item in BAD_ITEMS.values():
+        items += [item] * 1_237
+    result = parse(f"{ASSET}/telemetry", batch_of(items))
+
+    summary = result.rejections[-1]
+    assert {reason.value for reason in BAD_ITEMS} == {
+        part.split()[0] for part in summary.detail.split(": ", 1)[1].split(", ")
+    }
+    builder = BatchBuilder(max_items=10_000, max_age_s=1.0)
+    builder.add(topic=f"{ASSET}/telemetry", result=result, received_us=NOW_US, ack_id=1)
+    batch, _ = builder.take()
+    assert len(batch.dead_letters) == 101
+    # DeadLetter.detail holds 300 characters: the count is stored whole.
+    assert batch.dead_letters[-1].detail == summary.detail
+    assert len(summary.detail) <= 300

@@ -54,6 +54,7 @@ class Command(BaseCommand):
             max_batch_age_s=settings.INGEST_BATCH_MAX_AGE_S,
             max_age_s=settings.TELEMETRY_RETENTION_DAYS * 86_400,
             max_future_s=settings.TELEMETRY_MAX_FUTURE_S,
+            max_packet_bytes=settings.MQTT_MAX_PACKET_BYTES,
         )
         client_id = options["client_id"]
         Ingest(

@@ -131,20 +131,23 @@ class MqttSettings:
     tls: bool
 
 
-def parse_mqtt_url(url: str) -> MqttSettings:
-    """Parse `mqtt://user:pass@host:port` (or `mqtts://` for TLS) into connection settings."""
+def parse_mqtt_url(url: str, *, variable: str = "MQTT_URL") -> MqttSettings:
+    """Parse `mqtt://user:pass@host:port` (or `mqtts://` for TLS) into connection settings.
+
+    `variable` names the setting in error messages.
+    """
     parts = urlsplit(url)
     url = redacted(url)  # from here on `url` is only quoted in messages
     if parts.scheme not in {"mqtt", "mqtts"}:
         raise ImproperlyConfigured(
-            f"MQTT_URL={url!r} must start with mqtt:// or mqtts:// (e.g. mqtt://127.0.0.1:1883)."
+            f"{variable}={url!r} must start with mqtt:// or mqtts:// (e.g. mqtt://127.0.0.1:1883)."
         )
     if not parts.hostname:
-        raise ImproperlyConfigured(f"MQTT_URL={url!r} names no host.")
+        raise ImproperlyConfigured(f"{variable}={url!r} names no host.")
     try:
         port = parts.port
     except ValueError:
-        raise ImproperlyConfigured(f"MQTT_URL={url!r} has a bad port.") from None
+        raise ImproperlyConfigured(f"{variable}={url!r} has a bad port.") from None
     tls = parts.scheme == "mqtts"
     return MqttSettings(
         host=parts.hostname,

@@ -242,3 +242,18 @@ if MQTT_MAX_PACKET_BYTES > 268_435_460:  # the largest packet MQTT can frame
         f"MQTT_MAX_PACKET_BYTES={MQTT_MAX_PACKET_BYTES} is too large: MQTT packets stop at "
         "268435460 bytes."
     )
+# --- MQTT identities --------------------------------------------------------------------------
+# The broker's dynamic-security administrator, mqtt://<user>:<password>@<host>:<port> (the client
+# `mosquitto_ctrl dynsec init` creates). Through it PlantOps keeps each gateway's identity and the
+# ingest's read-only role on the broker in step with the admin (plantops/telemetry/gateways.py).
+# Empty: gateways are kept in the admin only and the broker is told nothing.
+MQTT_ADMIN = (
+    parse_mqtt_url(env_str("MQTT_ADMIN_URL", ""), variable="MQTT_ADMIN_URL")
+    if env_str("MQTT_ADMIN_URL", "")
+    else None
+)
+if MQTT_ADMIN is not None and not (MQTT_ADMIN.username and MQTT_ADMIN.password):
+    raise ImproperlyConfigured(
+        "MQTT_ADMIN_URL names no user or no password: use mqtt://<user>:<password>@<host>:<port>."
+    )
+

@@ -19,6 +19,7 @@ from django.conf import settings
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.broker import render_mosquitto_conf
+from tests.dynsec import DynsecBroker, run_dynsec_broker
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -212,6 +213,14 @@ def project_broker(tmp_path_factory) -> Iterator[tuple[str, int]]:
     yield "127.0.0.1", port
     proc.terminate()
     proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def dynsec_broker(tmp_path_factory) -> Iterator[DynsecBroker]:
+    """A broker started with docker/mosquitto.conf, the production one: anonymous clients are
+    refused and identities live in the dynamic-security plugin's store, fresh, with its admin."""
+    with run_dynsec_broker(tmp_path_factory.mktemp("dynsec")) as broker:
+        yield broker
 
 
 def wait_until_flowing(publisher: Publisher, asset) -> None:

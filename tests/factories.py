@@ -28,6 +28,8 @@ from plantops.maintenance.models import WorkOrder
 from plantops.pipeline.services import batch_store
 from plantops.telemetry.batches import Batch, DeadLetterRecord
 from plantops.telemetry.columns import ReadingColumns
+from plantops.telemetry.gateways import gateway_issue_password
+from plantops.telemetry.models import Gateway
 
 _seq = count(1)
 
@@ -283,3 +285,24 @@ def past_work_order(
         created_at=created_at or timezone.now(),
         **fields,
     )
+
+
+# --- gateways ----------------------------------------------------------------------------------
+
+
+def make_gateway(
+    *,
+    assets: Iterable[Asset] = (),
+    lines: Iterable[Line] = (),
+    areas: Iterable[Area] = (),
+) -> tuple[Gateway, str]:
+    """A gateway allowed the given places, and the password the broker was given for it.
+
+    Needs the broker PlantOps manages (settings.MQTT_ADMIN): the password is issued there.
+    """
+    n = next(_seq)
+    gateway = Gateway.objects.create(name=f"Gateway {n}", username=f"gateway-{n}")
+    gateway.assets.set(assets)
+    gateway.lines.set(lines)
+    gateway.areas.set(areas)
+    return gateway, gateway_issue_password(gateway=gateway)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
-from plantops.assets.models import Signal
+from plantops.assets.models import Area, Asset, Line, Signal
 from plantops.telemetry.payloads import Reason
 
 
@@ -92,3 +94,71 @@ class MinuteRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.signal_id}@{self.minute.isoformat()} n={self.value_count}"
+
+
+class Gateway(models.Model):
+    """An edge gateway's identity on the MQTT broker, and the assets it may publish for.
+
+    The broker enforces it. Mosquitto's dynamic-security plugin holds one client per gateway
+    (its user name and the only hash of its password) with a role of its own whose ACLs let
+    it publish the wire contract's topics of its assets — chosen one by one, or every asset of
+    its lines and areas — and nothing else: a message on any other topic is refused at the
+    broker (PUBACK "not authorized") and reaches no subscriber. The ingest cannot add a check
+    of its own behind that: MQTT does not tell a subscriber which client published a message.
+
+    A gateway logs in with its user name as MQTT client id, and with no other, so it can never
+    take over another client's session. PlantOps keeps neither the password nor a hash of it:
+    the password is shown once when issued and handed to the broker (see `telemetry.gateways`).
+    A revoked gateway is refused at its next login and its open connections are dropped.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    username = models.SlugField(
+        max_length=64,
+        unique=True,
+        help_text="The MQTT user name the gateway logs in with, and its client id. Fixed once "
+        "the gateway exists.",
+    )
+    assets = models.ManyToManyField(Asset, blank=True, related_name="+")
+    lines = models.ManyToManyField(
+        Line, blank=True, related_name="+", help_text="Every asset of these lines, now or later."
+    )
+    areas = models.ManyToManyField(
+        Area, blank=True, related_name="+", help_text="Every asset of these areas, now or later."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    password_set_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the broker took the gateway's current password; empty: it has none.",
+    )
+    broker_synced_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the broker last confirmed it holds this gateway as saved here; "
+        "empty while a change is on its way.",
+    )
+    broker_error = models.CharField(max_length=300, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def clean(self) -> None:
+        super().clean()
+        taken = {settings.MQTT.username}
+        if settings.MQTT_ADMIN is not None:
+            taken.add(settings.MQTT_ADMIN.username)
+        if self.username in taken:
+            raise ValidationError(
+                {"username": "This user name belongs to the ingest or the broker's admin."}
+            )

@@ -1,4 +1,5 @@
-"""Reads for telemetry: the topic registry ingest resolves against, and trends from rollups."""
+"""Reads for telemetry: the topic registry ingest resolves against, trends from rollups, and
+the topics each gateway may publish."""
 
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ from django.db.models import (
     Func,
     Max,
     Min,
+    Q,
+    QuerySet,
     Sum,
 )
 
-from plantops.assets.models import Asset, Signal
-from plantops.telemetry.models import MinuteRollup
+from plantops.assets.models import Area, Asset, Line, Signal, Site
+from plantops.telemetry.identities import scope_prefix
+from plantops.telemetry.models import Gateway, MinuteRollup
 from plantops.telemetry.payloads import TopicRegistry
 
 
@@ -146,3 +150,39 @@ def rollup_buckets(
             (datetime.fromtimestamp(bucket, tz=UTC), low, mean, high)
         )
     return trends
+
+
+def gateway_topic_prefixes(*, gateway: Gateway) -> list[str]:
+    """Return the topic prefixes a gateway may publish under: one per asset, line and area."""
+    return sorted(
+        [
+            scope_prefix(*path)
+            for path in gateway.assets.values_list(
+                "line__area__site__slug", "line__area__slug", "line__slug", "slug"
+            )
+        ]
+        + [
+            scope_prefix(*path)
+            for path in gateway.lines.values_list("area__site__slug", "area__slug", "slug")
+        ]
+        + [scope_prefix(*path) for path in gateway.areas.values_list("site__slug", "slug")]
+    )
+
+
+def gateways_through(place: Site | Area | Line | Asset) -> QuerySet[Gateway]:
+    """Return the gateways whose topics name `place`'s slug: renaming it changes their ACLs.
+
+    A gateway of a line or an area publishes with a wildcard for the levels below it, so
+    renaming an asset of its line changes nothing for it.
+    """
+    if isinstance(place, Asset):
+        through = Q(assets=place)
+    elif isinstance(place, Line):
+        through = Q(assets__line=place) | Q(lines=place)
+    elif isinstance(place, Area):
+        through = Q(assets__line__area=place) | Q(lines__area=place) | Q(areas=place)
+    else:
+        through = (
+            Q(assets__line__area__site=place) | Q(lines__area__site=place) | Q(areas__site=place)
+        )
+    return Gateway.objects.filter(through).distinct()

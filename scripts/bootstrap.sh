@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Create .venv with Python 3.11 and install the project with its dev extras into it.
+# Create .venv with Python 3.11 and install into it the pinned, hashed dependencies of
+# requirements/dev.lock (runtime + dev extra, written by `make lock`), then the project itself.
 #
 # Idempotent: an existing, working .venv is reused, and `pip install` runs again only when
-# pyproject.toml has changed since the last successful install (its hash is kept in a stamp
-# file inside .venv).
+# requirements/dev.lock or pyproject.toml has changed since the last successful install (their
+# hash is kept in a stamp file inside .venv).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3.11}"
 VENV="$ROOT/.venv"
 STAMP="$VENV/.plantops-installed"
+LOCK="$ROOT/requirements/dev.lock"
 export DEBIAN_FRONTEND=noninteractive
 
 say() { printf '==> %s\n' "$*"; }
@@ -65,14 +67,21 @@ ensure_venv() {
 
 ensure_installed() {
     local want have=""
-    want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+    [[ -f "$LOCK" ]] || die "$LOCK is missing: run 'make lock' to write it from pyproject.toml"
+    want="$(cat "$LOCK" "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
     [[ -f "$STAMP" ]] && have="$(<"$STAMP")"
     if [[ "$want" == "$have" ]]; then
-        say "$VENV is up to date with pyproject.toml"
+        say "$VENV is up to date with requirements/dev.lock and pyproject.toml"
         return
     fi
-    say "installing the project into $VENV (pip install -e '.[dev]')"
-    (cd "$ROOT" && "$VENV/bin/python" -m pip install --disable-pip-version-check -e '.[dev]')
+    say "installing requirements/dev.lock into $VENV"
+    # Without --no-deps, so pip also proves the lock complete: a dependency it lacks is refused
+    # for having no hash rather than fetched at whatever version the index has today.
+    "$VENV/bin/python" -m pip install --disable-pip-version-check --require-hashes -r "$LOCK"
+    say "installing the project into $VENV (pip install --no-deps -e .)"
+    # No build isolation: the build uses the setuptools pinned in the lock, not one fetched now.
+    (cd "$ROOT" && "$VENV/bin/python" -m pip install --disable-pip-version-check \
+        --no-deps --no-build-isolation -e .)
     printf '%s\n' "$want" >"$STAMP"
 }
 

@@ -17,7 +17,7 @@ with the same environment (Redis channel layer under CHANNELS_PREFIX).
 The plant: the bench asset of bench/ingest.py (100 signals) and a probe asset with 10 signals.
 A `high` rule (limit 500, deadband 1, no on/off delay) watches each probe signal and the first
 --background-rules bench signals (default 10; 100 puts a rule on every signal), so every
-background batch is judged against rules too. Tablets log in with real Django sessions (users
+background batch is judged against rules too. Tablets log in with real Django sessions (operators,
 and sessions written through Django's session store: what the login view stores) and open
 `ws/alerts/?after=<newest event id>` with that cookie and an allowed Origin, through daphne's
 origin check and the auth middleware, like a tablet that already shows the inbox.
@@ -172,8 +172,9 @@ SETUP_CODE = """
 import json
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.contrib.sessions.backends.db import SessionStore
+from plantops.core.roles import OPERATORS
 from plantops.alerts.models import AlertRule
 from plantops.assets.models import Asset, Line, Signal
 
@@ -191,6 +192,7 @@ AlertRule.objects.bulk_create([
 users = User.objects.bulk_create([
     User(username=f"tablet{{i:03d}}", password=make_password(None)) for i in range({users})
 ])
+Group.objects.get(name=OPERATORS).user_set.add(*users)  # the alert socket needs a role
 keys = []
 for user in users:
     # What django.contrib.auth.login() stores for a password login.

@@ -286,6 +286,7 @@ class Stack:
             MQTT_SHARE_GROUP=f"bench-{tag}",
             MQTT_SESSION_EXPIRY_S="120",
             SECRET_KEY=os.environ.get("SECRET_KEY") or "plantops-bench-secret-key",
+            INSECURE_HTTP="1",  # its web process speaks plain HTTP on loopback
             DJANGO_SETTINGS_MODULE="plantops.settings",
             DB_CONN_MAX_AGE="60",  # the shipped default; make bench exports 0 for the tests
             LOG_LEVEL="WARNING",

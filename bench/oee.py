@@ -161,11 +161,12 @@ def run() -> int:
     import django
 
     django.setup()
-    from django.contrib.auth.models import User
+    from django.contrib.auth.models import Group, User
     from django.core.management import call_command
     from django.test import Client
 
     from plantops.assets.models import Asset, Line
+    from plantops.core.roles import SUPERVISORS
     from plantops.core.time import datetime_to_us
     from plantops.oee import calculation, events, selectors
 
@@ -221,7 +222,10 @@ def run() -> int:
         )
 
     client = Client()
-    client.force_login(User.objects.create_user("bench", is_staff=True))
+    # A supervisor, as a plant manager looking at the line would be.
+    viewer = User.objects.create_user("bench", is_staff=True)
+    viewer.groups.add(Group.objects.get(name=SUPERVISORS))
+    client.force_login(viewer)
     page, response = timed(lambda: client.get(f"/lines/{line.pk}/oee/"), RUNS)
     if response.status_code != 200:
         print(f"  line page answered {response.status_code}")

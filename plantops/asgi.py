@@ -8,19 +8,20 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from plantops.alerts.routing import websocket_urlpatterns as alert_sockets  # noqa: E402
 from plantops.core.body_limit import BodySizeLimit  # noqa: E402
+from plantops.core.origins import SameOriginValidator  # noqa: E402
 from plantops.floor.routing import websocket_urlpatterns as floor_sockets  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         # A photo and its form, no more: larger bodies are refused before Django spools them.
         "http": BodySizeLimit(django_asgi_app, max_bytes=settings.UPLOAD_MAX_BYTES),
-        # Only origins in ALLOWED_HOSTS: another site cannot open a socket with our cookie.
-        "websocket": AllowedHostsOriginValidator(
+        # Only this site's own origin (scheme, host, port): no other page, not even one on
+        # another port of the same host, opens a socket with the user's cookie.
+        "websocket": SameOriginValidator(
             AuthMiddlewareStack(URLRouter(floor_sockets + alert_sockets))
         ),
     }

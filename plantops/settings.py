@@ -6,9 +6,11 @@ message naming the variable.
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
+import csp.constants as csp
 import plotly
 from django.core.exceptions import ImproperlyConfigured
 
@@ -46,6 +48,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    # Login lockout with back-off (plantops.core.lockout).
+    "axes",
+    "csp",
     "plantops.core",
     "plantops.assets",
     "plantops.telemetry",
@@ -67,7 +72,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the messages: a session signed out for idling says so on the login page.
+    "plantops.core.sessions.IdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it answers a locked-out sign-in (plantops.core.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "plantops.urls"
@@ -99,11 +109,30 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": VAR_DIR / "test.sqlite3"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# OWASP ASVS L2: at least 12 characters, not all digits, not a common password (Django's
+# list of 20,000), not close to the user's name.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login lockout (django-axes, plantops.core.lockout): its backend first, so the admin's login
+# and any other sign-in are refused while locked, without a password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
+AXES_COOLOFF_TIME = "plantops.core.lockout.cool_off"
+AXES_LOCKOUT_CALLABLE = "plantops.core.lockout.locked_out"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # the back-off counts a day's failures
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "floor:overview"
 LOGOUT_REDIRECT_URL = "login"
@@ -135,9 +164,48 @@ PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024, minimum=1024)
 UPLOAD_MAX_BYTES = PHOTO_MAX_BYTES + 1024 * 1024
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)  # one long shift
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A shared tablet signs out after this long without anyone using it (plantops.core.sessions).
+SESSION_IDLE_TIMEOUT_S = env_int("SESSION_IDLE_TIMEOUT_S", 30 * 60, minimum=60)
+# How often an open socket checks that its session still holds (logout, idle, deactivated).
+SESSION_RECHECK_S = env_float("SESSION_RECHECK_S", 60.0, minimum=0.1)
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from this site's own files, never inline
+# and never eval. Styles may be inline: Plotly writes its stylesheet at run time, and a style
+# cannot run code. Fetches and sockets go to this site only; nothing may frame a page.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:", "blob:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
+
+# --- HTTPS, on unless switched off ------------------------------------------------------------
+# PlantOps is served over HTTPS by a TLS front (Caddy in docker/compose.yaml) that tells it so
+# with X-Forwarded-Proto, set by the front itself, never passed on from the client. Cookies go
+# over HTTPS only, plain HTTP is redirected, browsers remember it (HSTS). A plain-HTTP install
+# (`make demo`, a lab bench) opts out explicitly with INSECURE_HTTP=1; DEBUG implies it.
+INSECURE_HTTP = env_bool("INSECURE_HTTP", DEBUG)
+if "SECURE_COOKIES" in os.environ:
+    raise ImproperlyConfigured(
+        "SECURE_COOKIES is gone: cookies are secure unless INSECURE_HTTP=1 (plain HTTP)."
+    )
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = not INSECURE_HTTP
+SECURE_PROXY_SSL_HEADER = None if INSECURE_HTTP else ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = 0 if INSECURE_HTTP else env_int("SECURE_HSTS_SECONDS", 365 * 86400, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+# Behind the TLS front every request comes from its address: the lockout reads the client's
+# from the X-Forwarded-For the front appends (one proxy), never one a client made up.
+if not INSECURE_HTTP:
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 # --- Redis: Celery broker and Channels layer ----------------------------------------------
 REDIS_URL = check_redis_url(env_str("REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -191,6 +259,20 @@ MQTT_TOPIC_ROOT = "plantops"
 MQTT_SHARE_GROUP = env_str("MQTT_SHARE_GROUP", "plantops")
 MQTT_CLIENT_ID = env_str("MQTT_CLIENT_ID", "plantops-ingest-1")
 MQTT_SESSION_EXPIRY_S = env_int("MQTT_SESSION_EXPIRY_S", 7 * 24 * 3600, minimum=0)
+# The largest MQTT packet the broker may send the ingest (bytes, headers and topic included),
+# sent as Maximum Packet Size in its CONNECT: an MQTT 5 broker discards a larger message for it.
+# The wire contract's largest message carries 1 MiB (a batch of up to 10,000 readings); 4 MiB
+# lets a message a little over that still arrive and be dead-lettered as payload_too_large.
+# Less than 1 MiB plus room for a topic would silently lose messages the contract allows.
+# Keep the broker's max_packet_size no larger, so a larger publish is refused to its publisher.
+MQTT_MAX_PACKET_BYTES = env_int(
+    "MQTT_MAX_PACKET_BYTES", 4 * 1024 * 1024, minimum=1024 * 1024 + 64 * 1024
+)
+if MQTT_MAX_PACKET_BYTES > 268_435_460:  # the largest packet MQTT can frame
+    raise ImproperlyConfigured(
+        f"MQTT_MAX_PACKET_BYTES={MQTT_MAX_PACKET_BYTES} is too large: MQTT packets stop at "
+        "268435460 bytes."
+    )
 
 INGEST_BATCH_MAX_READINGS = env_int("INGEST_BATCH_MAX_READINGS", 10000, minimum=1)
 INGEST_BATCH_MAX_AGE_S = env_float("INGEST_BATCH_MAX_AGE_S", 0.5, minimum=0.01)
@@ -206,6 +288,21 @@ OEE_PUSH_EVERY_S = env_float("OEE_PUSH_EVERY_S", 3.0, minimum=0.1)
 # An asset's tile (status, latest values) is pushed at most this often while data streams
 # in, and at once on a state change; its chart gets every batch's readings.
 FLOOR_TILE_PUSH_EVERY_S = env_float("FLOOR_TILE_PUSH_EVERY_S", 1.0, minimum=0.0)
+
+# --- MQTT identities --------------------------------------------------------------------------
+# The broker's dynamic-security administrator, mqtt://<user>:<password>@<host>:<port> (the client
+# `mosquitto_ctrl dynsec init` creates). Through it PlantOps keeps each gateway's identity and the
+# ingest's read-only role on the broker in step with the admin (plantops/telemetry/gateways.py).
+# Empty: gateways are kept in the admin only and the broker is told nothing.
+MQTT_ADMIN = (
+    parse_mqtt_url(env_str("MQTT_ADMIN_URL", ""), variable="MQTT_ADMIN_URL")
+    if env_str("MQTT_ADMIN_URL", "")
+    else None
+)
+if MQTT_ADMIN is not None and not (MQTT_ADMIN.username and MQTT_ADMIN.password):
+    raise ImproperlyConfigured(
+        "MQTT_ADMIN_URL names no user or no password: use mqtt://<user>:<password>@<host>:<port>."
+    )
 
 # --- machine health and predictions ---------------------------------------------------------
 # Plant seconds per wall-clock second. 1 on a real plant; the demo sets the simulator's
@@ -226,34 +323,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        # Failed sign-ins and lockouts only, not every attempt.
+        "axes": {"level": "WARNING"},
+    },
 }
-# The largest MQTT packet the broker may send the ingest (bytes, headers and topic included),
-# sent as Maximum Packet Size in its CONNECT: an MQTT 5 broker discards a larger message for it.
-# The wire contract's largest message carries 1 MiB (a batch of up to 10,000 readings); 4 MiB
-# lets a message a little over that still arrive and be dead-lettered as payload_too_large.
-# Less than 1 MiB plus room for a topic would silently lose messages the contract allows.
-# Keep the broker's max_packet_size no larger, so a larger publish is refused to its publisher.
-MQTT_MAX_PACKET_BYTES = env_int(
-    "MQTT_MAX_PACKET_BYTES", 4 * 1024 * 1024, minimum=1024 * 1024 + 64 * 1024
-)
-if MQTT_MAX_PACKET_BYTES > 268_435_460:  # the largest packet MQTT can frame
-    raise ImproperlyConfigured(
-        f"MQTT_MAX_PACKET_BYTES={MQTT_MAX_PACKET_BYTES} is too large: MQTT packets stop at "
-        "268435460 bytes."
-    )
-# --- MQTT identities --------------------------------------------------------------------------
-# The broker's dynamic-security administrator, mqtt://<user>:<password>@<host>:<port> (the client
-# `mosquitto_ctrl dynsec init` creates). Through it PlantOps keeps each gateway's identity and the
-# ingest's read-only role on the broker in step with the admin (plantops/telemetry/gateways.py).
-# Empty: gateways are kept in the admin only and the broker is told nothing.
-MQTT_ADMIN = (
-    parse_mqtt_url(env_str("MQTT_ADMIN_URL", ""), variable="MQTT_ADMIN_URL")
-    if env_str("MQTT_ADMIN_URL", "")
-    else None
-)
-if MQTT_ADMIN is not None and not (MQTT_ADMIN.username and MQTT_ADMIN.password):
-    raise ImproperlyConfigured(
-        "MQTT_ADMIN_URL names no user or no password: use mqtt://<user>:<password>@<host>:<port>."
-    )
-

@@ -9,6 +9,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 PORT="${PORT:-8000}"
+# Only this machine reaches the demo, unless LAN=1 lets tablets on the network in.
+LAN="${LAN:-0}"
+BIND=127.0.0.1
+[[ $LAN == 1 ]] && BIND=0.0.0.0
 SPEEDUP=120
 PY="$ROOT/.venv/bin/python"
 
@@ -62,10 +66,14 @@ prepare_database() {
 
 banner() {
     local address
-    echo "PlantOps demo: http://localhost:$PORT/"
-    while read -r address; do
-        [[ -n $address && $address != *:* ]] && echo "  on the LAN:  http://$address:$PORT/"
-    done < <(own_addresses)
+    echo "PlantOps demo: http://localhost:$PORT/ (plain HTTP, demo users: not for production)"
+    if [[ $LAN == 1 ]]; then
+        while read -r address; do
+            [[ -n $address && $address != *:* ]] && echo "  on the LAN:  http://$address:$PORT/"
+        done < <(own_addresses)
+    else
+        echo "  only this machine can reach it; LAN=1 make demo lets tablets on the network in"
+    fi
     printf '%s\n' "$DEMO_USERS"
     echo "Ctrl-C stops everything."
 }
@@ -80,7 +88,7 @@ main() {
     export VIRTUAL_ENV="$ROOT/.venv" PATH="$ROOT/.venv/bin:$PATH"
     # exec: procs.py receives Ctrl-C and SIGTERM itself and stops every process cleanly.
     PROCS_BANNER="$(banner)" exec python scripts/procs.py \
-        web="daphne -b 0.0.0.0 -p $PORT plantops.asgi:application" \
+        web="daphne -b $BIND -p $PORT plantops.asgi:application" \
         ingest="python manage.py ingest_mqtt" \
         worker="celery -A plantops worker -l info --concurrency 2" \
         beat="celery -A plantops beat -l info -s var/celerybeat-schedule" \

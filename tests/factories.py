@@ -75,9 +75,16 @@ def topic(asset: Asset, suffix: str) -> str:
 # --- people ------------------------------------------------------------------------------------
 
 
-def make_user(*, role: str | None = None, username: str | None = None, staff: bool = False) -> User:
+def make_user(
+    *,
+    role: str | None = None,
+    username: str | None = None,
+    staff: bool = False,
+    lines: Iterable[Line] = (),
+) -> User:
     """A user in a plant role: "operator", "technician", "supervisor", "admin" (a superuser),
-    or None for no role at all. Read back from the database, so no permission is cached."""
+    or None for no role at all, at the operator position of `lines`. Read back from the
+    database, so no permission is cached."""
     if role is not None and role != "admin" and role not in ROLE_GROUPS:
         raise ValueError(f"unknown role {role!r}")
     username = username or f"{role or 'user'}-{next(_seq)}"
@@ -88,6 +95,8 @@ def make_user(*, role: str | None = None, username: str | None = None, staff: bo
     if role in ROLE_GROUPS:
         roles_ensure()  # a transactional test before this one flushed the groups
         user.groups.add(Group.objects.get(name=ROLE_GROUPS[role]))
+    for line in lines:
+        line.operators.add(user)
     return User.objects.get(pk=user.pk)
 
 

@@ -10,9 +10,9 @@ from plantops.asgi import application
 from tests.factories import logged_in, make_user
 
 
-def session_cookie() -> str:
-    """The session cookie of a new user with no role, logged in."""
-    return logged_in(make_user()).cookies[settings.SESSION_COOKIE_NAME].value
+def session_cookie(role: str | None = "operator") -> str:
+    """The session cookie of a new user in `role` (None: no role at all), logged in."""
+    return logged_in(make_user(role=role)).cookies[settings.SESSION_COOKIE_NAME].value
 
 
 def communicator(

@@ -12,21 +12,16 @@ from __future__ import annotations
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from plantops.alerts import selectors
 from plantops.core import realtime
-
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_BAD_REQUEST = 4400
+from plantops.core.sockets import CLOSE_BAD_REQUEST, SignedInConsumer
 
 
-class AlertConsumer(AsyncJsonWebsocketConsumer):
-    async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
+class AlertConsumer(SignedInConsumer):
+    permission = "alerts.view_alert"
+
+    async def opened(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         try:
             after = int(query.get("after", ["0"])[0] or 0)
@@ -43,6 +38,7 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "alert.caught_up", "last_id": self.seen_id})
 
     async def disconnect(self, code: int) -> None:
+        await super().disconnect(code)
         await self.channel_layer.group_discard(realtime.ALERTS_GROUP, self.channel_name)
 
     async def _catch_up(self, *, upto: int | None) -> None:

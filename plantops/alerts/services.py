@@ -18,7 +18,11 @@ from plantops.alerts import lifecycle
 from plantops.alerts.events import EventRecorder, lock_events
 from plantops.alerts.lifecycle import AlertStatus, IllegalTransition, Transition
 from plantops.alerts.models import Alert, AlertRule
-from plantops.core.refusals import Refused
+from plantops.assets.scope import acting_line_ids, require_line
+from plantops.core.refusals import Refused, require_permission
+
+ACT = "alerts.change_alert"
+SUPERVISE = "alerts.supervise_alerts"
 
 
 def _act(
@@ -28,7 +32,12 @@ def _act(
     note: str,
     action,
 ) -> list[int]:
-    """Apply `action(status, now, alert) -> Transition` to each alert under the event lock."""
+    """Apply `action(status, now, alert) -> Transition` to each alert under the event lock.
+
+    Alerts of lines the user may not act on are refused like an illegal transition: the others
+    are still done, and the refusal names what was left."""
+    require_permission(user, ACT, "Your role may not act on alerts.")
+    lines = acting_line_ids(user)
     now = timezone.now()
     with transaction.atomic():
         lock_events()
@@ -41,6 +50,9 @@ def _act(
         recorder = EventRecorder()
         refused: list[str] = []
         for alert in alerts:
+            if lines is not None and alert.asset.line_id not in lines:
+                refused.append(f"{alert}: not on your lines")
+                continue
             try:
                 transition = action(alert.status(), now, alert)
             except IllegalTransition as error:
@@ -69,7 +81,7 @@ def alerts_acknowledge(
 
 def max_shelve_s(user: AbstractBaseUser, rule: AlertRule) -> int:
     """How long this user may shelve this rule's alerts: operators have a plant-wide limit."""
-    if user.has_perm("alerts.supervise_alerts"):
+    if user.has_perm(SUPERVISE):
         return rule.max_shelve_s
     return min(settings.ALERT_OPERATOR_MAX_SHELVE_S, rule.max_shelve_s)
 
@@ -101,6 +113,7 @@ def alert_assign(
     *, alert_id: int, user: AbstractBaseUser, assignee: AbstractBaseUser | None, note: str = ""
 ) -> None:
     """Give the alert to someone (or to nobody); recorded as an event with the note."""
+    require_permission(user, SUPERVISE, "Only a supervisor assigns alerts.")
     text = f"assigned to {assignee.get_username()}" if assignee else "unassigned"
     with transaction.atomic():
         alert = _locked_alert(alert_id)
@@ -109,10 +122,13 @@ def alert_assign(
 
 
 def alert_comment(*, alert_id: int, user: AbstractBaseUser, note: str) -> None:
+    require_permission(user, ACT, "Your role may not comment on alerts.")
     if not note.strip():
         raise Refused("A comment needs some text.")
     with transaction.atomic():
-        _record_note(_locked_alert(alert_id), user=user, kind="commented", note=note)
+        alert = _locked_alert(alert_id)
+        require_line(user, alert.asset.line_id, what="this alert")
+        _record_note(alert, user=user, kind="commented", note=note)
 
 
 def _locked_alert(alert_id: int) -> Alert:

@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from plantops.alerts import kpis, selectors, services
+from plantops.assets.scope import acting_line_ids
 from plantops.core.actions import attempt
 from plantops.core.auth import api_login_required
 from plantops.core.querystrings import choice_buttons, toggle_buttons
@@ -24,6 +25,8 @@ from plantops.core.refusals import Refused
 @api_login_required
 def api_alerts(request: HttpRequest) -> JsonResponse:
     """GET /api/alerts?since_id=<n>[&line=<id>]: alert events after that id, oldest first."""
+    if not request.user.has_perm("alerts.view_alert"):
+        return JsonResponse({"error": "your role may not see alerts"}, status=403)
     try:
         since_id = int(request.GET.get("since_id", "0"))
         line = request.GET.get("line")
@@ -53,6 +56,15 @@ SHELVE_CHOICES = [
 STATE_LABELS = selectors.STATE_LABELS
 
 
+def _actionable(alerts: list, user, permission: str = "alerts.change_alert") -> list:
+    """Mark each alert `actionable` when the user may act on it: their role, and their lines
+    for an operator (the services refuse the rest anyway; the buttons are not offered)."""
+    lines = acting_line_ids(user) if user.has_perm(permission) else frozenset()
+    for alert in alerts:
+        alert.actionable = lines is None or alert.asset.line_id in lines
+    return alerts
+
+
 def _int_list(values: list[str]) -> list[int]:
     return [int(value) for value in values if value.isdigit()]
 
@@ -77,10 +89,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
     # Read before the alerts: an event committed in between is then replayed over the socket
     # and refreshes the list, rather than falling between the page and the live feed.
     after_id = selectors.newest_event_id()
-    alerts = selectors.labelled(
-        selectors.inbox_alerts_sorted(
-            line_ids=line_ids, priorities=priorities, states=states, sort=sort
-        )
+    alerts = _actionable(
+        selectors.labelled(
+            selectors.inbox_alerts_sorted(
+                line_ids=line_ids, priorities=priorities, states=states, sort=sort
+            )
+        ),
+        request.user,
     )
     context = {
         "alerts": alerts,
@@ -121,11 +136,10 @@ def line_panel_context(request: HttpRequest, *, line_ids: list[int] | None, here
     after_id = selectors.newest_event_id()
     alerts, hidden = selectors.line_panel_alerts(line_ids=line_ids)
     return {
-        "panel_alerts": alerts,
+        "panel_alerts": _actionable(alerts, request.user),
         "panel_hidden": hidden,
         "panel_after_id": after_id,
         "panel_line_ids": ",".join(map(str, line_ids or [])),
-        "panel_can_ack": request.user.has_perm("alerts.change_alert"),
         "panel_here": here,
     }
 

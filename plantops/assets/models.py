@@ -78,6 +78,13 @@ class Line(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["area", "slug"], name="line_slug_unique_in_area")
         ]
+        permissions = [
+            (
+                "act_on_every_line",
+                "Can act on every line's alerts, stops and scrap (otherwise only on the lines "
+                "where the user is an operator)",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -1,23 +1,46 @@
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 
 from plantops.core.models import ApiToken
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "created_at", "last_used_at"]
-    readonly_fields = ["created_at", "last_used_at"]
-    fields = ["name", "user", "created_at", "last_used_at"]
+    """API tokens. A new token's secret is shown once, on a page of its own (never in a message,
+    which may travel in a cookie); only its digest is kept."""
 
-    def save_model(self, request, obj: ApiToken, form, change: bool) -> None:
-        if not change:
-            fresh, secret = ApiToken.issue(name=obj.name, user=obj.user)
-            obj.pk, obj.digest = fresh.pk, fresh.digest
-            messages.warning(
-                request,
-                f"The token for “{obj.name}” is {secret} — copy it now, it is not shown again.",
-            )
+    list_display = ["name", "user", "scope", "expires_at", "created_at", "last_used_at"]
+    list_filter = ["scope"]
+    readonly_fields = ["created_at", "last_used_at"]
+    fields = ["name", "user", "scope", "expires_at", "created_at", "last_used_at"]
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
             return
-        super().save_model(request, obj, form, change)
+        fresh, secret = ApiToken.issue(
+            name=obj.name, user=obj.user, scope=obj.scope, expires_at=obj.expires_at
+        )
+        obj.pk, obj.digest, obj.created_at = fresh.pk, fresh.digest, fresh.created_at
+        request.api_token_secret = secret
+
+    def response_add(
+        self, request: HttpRequest, obj: ApiToken, post_url_continue=None
+    ) -> HttpResponse:
+        response = TemplateResponse(
+            request,
+            "admin/core/apitoken/secret.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": f"The API token of {obj}",
+                "token": obj,
+                "secret": request.api_token_secret,
+            },
+        )
+        add_never_cache_headers(response)
+        return response

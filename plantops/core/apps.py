@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, post_save
 
 
 def _ensure_roles(sender, **kwargs) -> None:
@@ -15,3 +15,15 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # After every app's migrations, so the permissions the roles name exist.
         post_migrate.connect(_ensure_roles, dispatch_uid="plantops-roles")
+        # A session that ends closes its sockets (plantops.core.sessions).
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.signals import user_logged_out
+
+        from plantops.core import sessions
+
+        user_logged_out.connect(sessions.close_session_sockets, dispatch_uid="plantops-logout")
+        post_save.connect(
+            sessions.close_user_sockets_if_deactivated,
+            sender=get_user_model(),
+            dispatch_uid="plantops-deactivated",
+        )

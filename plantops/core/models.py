@@ -2,20 +2,37 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class TokenScope(models.TextChoices):
+    READ = "read", "Read"
+    WRITE = "write", "Read and write"
+
+
 class ApiToken(models.Model):
-    """A key for machine clients of the JSON API, acting as its user. Only a digest is kept."""
+    """A key for machine clients of the JSON API, acting as its user within its scope, until it
+    expires. Only a digest is kept; the secret is shown once, on a page of its own."""
 
     name = models.CharField(max_length=100, help_text="Who or what uses it, e.g. “MES bridge”.")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(
+        max_length=8,
+        choices=TokenScope.choices,
+        default=TokenScope.READ,
+        help_text="Read: GET requests only. Read and write: also what the user's role may change.",
+    )
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="After this the token is refused. Empty: no expiry."
+    )
     digest = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -23,8 +40,21 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
     @classmethod
-    def issue(cls, *, name: str, user) -> tuple[ApiToken, str]:
+    def issue(
+        cls,
+        *,
+        name: str,
+        user,
+        scope: str = TokenScope.READ,
+        expires_at: datetime | None = None,
+    ) -> tuple[ApiToken, str]:
         """Create a token; return it with the secret, which is shown once and never stored."""
         secret = "pot_" + secrets.token_urlsafe(32)
-        return cls.objects.create(name=name, user=user, digest=token_digest(secret)), secret
+        token = cls.objects.create(
+            name=name, user=user, scope=scope, expires_at=expires_at, digest=token_digest(secret)
+        )
+        return token, secret

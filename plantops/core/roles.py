@@ -1,6 +1,7 @@
 """The plant's roles as Django groups, with the permissions each needs.
 
-Operators acknowledge and shelve alerts (up to the operator limit) and request work;
+Every role watches the plant. Operators acknowledge and shelve alerts (up to the operator
+limit) on their own lines, explain stops, record scrap and request work;
 technicians execute the work orders given to them; supervisors also shelve longer, assign,
 change alert rules, and approve, schedule and cancel work; admins are superusers.
 """
@@ -15,6 +16,8 @@ SUPERVISORS = "Supervisors"
 
 ROLE_PERMISSIONS = {
     OPERATORS: [
+        # Watching the plant: the floor, the lines' OEE and their live feeds.
+        "assets.view_asset",
         "alerts.view_alert",
         "alerts.change_alert",
         # Closing the OEE gaps on the tablet: a reason for a stop, scrap found.
@@ -26,6 +29,7 @@ ROLE_PERMISSIONS = {
         "maintenance.add_workorder",
     ],
     TECHNICIANS: [
+        "assets.view_asset",
         "health.view_prediction",
         "alerts.view_alert",
         "maintenance.view_workorder",
@@ -34,6 +38,9 @@ ROLE_PERMISSIONS = {
         "maintenance.view_part",
     ],
     SUPERVISORS: [
+        "assets.view_asset",
+        # Plant-wide: operators act only on their own lines (plantops.assets.scope).
+        "assets.act_on_every_line",
         "oee.add_stopreasonentry",
         "oee.change_stopreasonentry",
         "oee.add_scrapentry",

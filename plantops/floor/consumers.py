@@ -11,27 +11,24 @@ import math
 from datetime import timedelta
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
 from plantops.assets.models import Asset, Line
 from plantops.core import realtime
+from plantops.core.sockets import CLOSE_NOT_FOUND, SignedInConsumer
 from plantops.floor import selectors
 from plantops.oee import screens as oee_screens
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_NOT_FOUND = 4404
 MAX_CATCH_UP = timedelta(hours=1)
 
 
-class _LoggedInConsumer(AsyncJsonWebsocketConsumer):
+class _LoggedInConsumer(SignedInConsumer):
+    """A floor feed: any plant role may watch the plant (`assets.view_asset`)."""
+
+    permission = "assets.view_asset"
     group: str = ""
 
-    async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
-            return
+    async def opened(self) -> None:
         if not await self.resolve():
             await self.close(code=CLOSE_NOT_FOUND)
             return
@@ -40,6 +37,7 @@ class _LoggedInConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(await self.snapshot())
 
     async def disconnect(self, code: int) -> None:
+        await super().disconnect(code)
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

@@ -21,6 +21,7 @@ TREND_WINDOW = timedelta(hours=1)
 
 
 @login_required
+@permission_required("assets.view_asset", raise_exception=True)
 def overview(request: HttpRequest) -> HttpResponse:
     """The floor: every line's tiles, or one line's with `?line=<id>` (a tablet fixed at a line).
 
@@ -48,6 +49,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@permission_required("assets.view_asset", raise_exception=True)
 def asset_detail(request: HttpRequest, asset_id: int) -> HttpResponse:
     asset = get_object_or_404(Asset.objects.select_related("line", "line__area"), pk=asset_id)
     since = timezone.now() - TREND_WINDOW
@@ -78,6 +80,7 @@ def asset_detail(request: HttpRequest, asset_id: int) -> HttpResponse:
 
 
 @login_required
+@permission_required("assets.view_asset", raise_exception=True)
 @require_GET
 def asset_trend(request: HttpRequest, asset_id: int) -> JsonResponse:
     """`?range=24h`: the asset's signals as min/mean/max buckets from the minute rollups."""

@@ -14,8 +14,10 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from plantops.assets.models import Asset, Line
+from plantops.assets.scope import require_line
 from plantops.assets.states import UNEXPLAINED_STOPS
 from plantops.core import realtime
+from plantops.core.refusals import require_permission
 from plantops.core.time import datetime_to_us, us_to_datetime
 from plantops.oee import screens, snapshots
 from plantops.oee.events import line_plan
@@ -80,7 +82,10 @@ def stop_reason_assign(
     *, event: StateEvent, reason: StopReason, user: AbstractBaseUser | None
 ) -> StopReasonEntry:
     """Give a stop its reason; refused for anything but a stop (no reason on running time).
-    The line's screens are pushed after commit."""
+    The line's screens are pushed after commit. `user` None: the plant itself (an import)."""
+    if user is not None:
+        require_permission(user, "oee.add_stopreasonentry", "Your role may not explain stops.")
+        require_line(user, event.asset.line_id, what="this stop")
     if event.state not in UNEXPLAINED_STOPS:
         raise ValidationError(
             f"Only a stop gets a reason; the machine reported {event.get_state_display()} here."
@@ -115,8 +120,12 @@ def scrap_record(
     """Record parts found to be scrap among the good ones the machine counted.
 
     Refused above what the machine counted good in the same shift, less scrap already
-    recorded there: an operator cannot scrap parts that were never made.
+    recorded there: an operator cannot scrap parts that were never made. `user` None: the
+    plant itself (an import).
     """
+    if user is not None:
+        require_permission(user, "oee.add_scrapentry", "Your role may not record scrap.")
+        require_line(user, asset.line_id, what=asset.name)
     if quantity < 1:
         raise ValidationError("Give how many parts are scrap (at least 1).")
     if ts > timezone.now():

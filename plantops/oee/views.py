@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from plantops.assets.models import Asset, Line
+from plantops.assets.scope import may_act_on
 from plantops.assets.selectors import UnknownReference, line_by_reference
 from plantops.core.actions import attempt
 from plantops.core.auth import api_login_required
@@ -50,6 +51,8 @@ def _line(reference: str) -> Line:
 @api_login_required
 def api_oee(request: HttpRequest) -> JsonResponse:
     """GET /api/oee?line=<slug>&start=<RFC3339>&end=<RFC3339>[&asset=<slug>]."""
+    if not request.user.has_perm("assets.view_asset"):
+        return JsonResponse({"error": "your role may not see the plant's OEE"}, status=403)
     try:
         if not request.GET.get("line"):
             raise BadRequest("line is required")
@@ -94,11 +97,13 @@ def _line_or_404(line_id: int) -> Line:
 
 
 @login_required
+@permission_required("assets.view_asset", raise_exception=True)
 @require_GET
 def line_page(request: HttpRequest, line_id: int) -> HttpResponse:
     """The line's OEE: the current shift's figure with A, P, Q, its hourly trend, the down-time
     Pareto, and the stops waiting for a reason, which an operator explains here."""
     line = _line_or_404(line_id)
+    own_line = may_act_on(request.user, line.pk)  # an operator acts on her own lines only
     return render(
         request,
         "oee/line.html",
@@ -107,13 +112,14 @@ def line_page(request: HttpRequest, line_id: int) -> HttpResponse:
             "screen": screens.line_screen(line),
             "reasons": StopReason.objects.filter(active=True),
             "assets": Asset.objects.filter(line=line).order_by("position", "name"),
-            "can_explain": request.user.has_perm("oee.add_stopreasonentry"),
-            "can_scrap": request.user.has_perm("oee.add_scrapentry"),
+            "can_explain": own_line and request.user.has_perm("oee.add_stopreasonentry"),
+            "can_scrap": own_line and request.user.has_perm("oee.add_scrapentry"),
         },
     )
 
 
 @login_required
+@permission_required("assets.view_asset", raise_exception=True)
 @require_GET
 def line_screen_json(request: HttpRequest, line_id: int) -> JsonResponse:
     return JsonResponse(screens.line_screen(_line_or_404(line_id)))
@@ -175,6 +181,7 @@ def _int(raw: str | None) -> int | None:
 
 
 @login_required
+@permission_required("assets.view_asset", raise_exception=True)
 @require_GET
 def board_page(request: HttpRequest) -> HttpResponse:
     """Every line's current shift OEE, readable across the hall."""

@@ -70,7 +70,11 @@
     try {
       const url = new URL(list.dataset.partialUrl || location.href, location.href);
       if (!list.dataset.partialUrl) url.searchParams.set("partial", "1");
-      const response = await fetch(url, { cache: "no-store", credentials: "same-origin" });
+      const response = await fetch(url, {
+        cache: "no-store",
+        credentials: "same-origin",
+        headers: PlantOps.background,
+      });
       if (response.redirected || !response.ok) {
         // Logged out or forbidden: a full load shows the login page or the error.
         if (response.redirected || response.status === 403) location.reload();

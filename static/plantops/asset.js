@@ -293,7 +293,12 @@
     let retryMs = TREND_REFRESH_MS;
     try {
       const url = `${rangeBar.dataset.trendUrl}?range=${encodeURIComponent(key)}`;
-      const response = await fetch(url, { signal: request.signal, cache: "no-store", redirect: "manual" });
+      const response = await fetch(url, {
+        signal: request.signal,
+        cache: "no-store",
+        redirect: "manual",
+        headers: PlantOps.background,
+      });
       // The session ended: the login page, then back here.
       if (response.type === "opaqueredirect") {
         const next = encodeURIComponent(location.pathname + location.search);

@@ -123,7 +123,10 @@
 
   async function refresh() {
     try {
-      const response = await fetch(panel.dataset.healthUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      const response = await fetch(panel.dataset.healthUrl, {
+        headers: { Accept: "application/json", ...PlantOps.background },
+        credentials: "same-origin",
+      });
       if (response.ok) {
         health = await response.json();
         render();

@@ -12,6 +12,10 @@ window.PlantOps = window.PlantOps || {};
   const MAX_DELAY_MS = 30000;
   const CLOSE_UNAUTHENTICATED = 4401;
   const CLOSE_NOT_FOUND = 4404;
+  // What a page fetches by itself is not someone using the tablet: it leaves the idle clock
+  // alone (plantops.core.sessions), so an unattended tablet still signs out.
+  const BACKGROUND = { "X-PlantOps-Background": "1" };
+  PlantOps.background = BACKGROUND;
 
   const indicator = document.getElementById("connection");
   const banner = PlantOps.offlineBanner;
@@ -159,9 +163,15 @@ window.PlantOps = window.PlantOps || {};
     // a 404 that the asset is; no answer at all means the server or the network is down.
     async function whyRefused(code) {
       try {
-        const response = await fetch(location.href, { method: "HEAD", redirect: "manual", cache: "no-store" });
+        const response = await fetch(location.href, {
+          method: "HEAD",
+          redirect: "manual",
+          cache: "no-store",
+          headers: BACKGROUND,
+        });
         if (response.type === "opaqueredirect") return CLOSE_UNAUTHENTICATED;
-        if (response.status === 404) return CLOSE_NOT_FOUND;
+        // Not found, or no longer allowed (a role taken away): nothing to reconnect to.
+        if (response.status === 404 || response.status === 403) return CLOSE_NOT_FOUND;
       } catch {
         // Unreachable: offline, handled like any other drop.
       }

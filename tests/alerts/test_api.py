@@ -20,7 +20,7 @@ FIELDS = {"id", "alert_id", "rule_id", "asset_id", "priority", "state", "message
 
 @pytest.fixture
 def user() -> User:
-    return make_user(username="alice")
+    return make_user(role="operator", username="alice")
 
 
 @pytest.fixture

@@ -25,6 +25,12 @@ def olga(client) -> User:
     return operator
 
 
+def at_her_position(operator: User, *alerts) -> None:
+    """Put the alerts' lines at the operator's position: she acts only on those."""
+    for alert in alerts:
+        alert.asset.line.operators.add(operator)
+
+
 def shown_ids(response) -> list[int]:
     return [
         int(i) for i in re.findall(r'class="alert-row[^"]*" data-alert-id="(\d+)"', response.text)
@@ -75,6 +81,7 @@ def test_it_shows_returned_unacknowledged_alerts_by_name(client, olga):
 
 def test_it_acknowledges_many_alerts_with_a_note(client, olga):
     first, second = make_alert(), make_alert(priority="low")
+    at_her_position(olga, first, second)
     after = newest_event_id()
 
     response = client.post(
@@ -100,6 +107,7 @@ def test_it_acknowledges_many_alerts_with_a_note(client, olga):
 
 def test_it_shows_why_an_acknowledgement_was_refused(client, olga):
     alert = make_alert()
+    at_her_position(olga, alert)
     alerts_acknowledge(alert_ids=[alert.pk], user=olga)
     after = newest_event_id()
 
@@ -112,6 +120,7 @@ def test_it_shows_why_an_acknowledgement_was_refused(client, olga):
 
 def test_it_refuses_an_operator_a_24_hour_shelve_but_allows_one_hour(client, olga):
     alert = make_alert()
+    at_her_position(olga, alert)
 
     refused = client.post(
         "/alerts/shelve",
@@ -191,6 +200,7 @@ def test_a_user_who_may_only_look_cannot_act(client):
 
 def test_it_adds_a_comment_and_refuses_an_empty_one(client, olga):
     alert = make_alert()
+    at_her_position(olga, alert)
 
     added = client.post(
         "/alerts/comment", {"alert": alert.pk, "note": "Maintenance called"}, follow=True
@@ -206,6 +216,7 @@ def test_it_adds_a_comment_and_refuses_an_empty_one(client, olga):
 
 def test_it_filters_by_priority_state_and_line(client, olga):
     high, low = make_alert(priority="high"), make_alert(priority="low")
+    at_her_position(olga, low)
     alerts_acknowledge(alert_ids=[low.pk], user=olga)
 
     assert shown_ids(client.get(INBOX, {"priority": "low"})) == [low.pk]
@@ -230,6 +241,7 @@ def test_it_sorts_by_newest_or_by_priority(client, olga):
 
 def test_the_partial_list_is_only_the_rows(client, olga):
     alert = make_alert()
+    at_her_position(olga, alert)
 
     response = client.get(INBOX, {"partial": "1", "priority": "high"})
 
@@ -256,3 +268,36 @@ def test_each_alert_has_a_one_tap_work_order_button(client):
 
     assert f'action="/work/from-alert/{alert.pk}"' in text
     assert 'data-action="work-order"' in text
+
+
+def test_an_operator_is_told_another_lines_alert_is_not_hers(client, olga):
+    mine, theirs = make_alert(), make_alert()
+    at_her_position(olga, mine)
+
+    response = client.post("/alerts/acknowledge", {"alert": [theirs.pk]}, follow=True)
+
+    [message] = messages_of(response)
+    assert f"{theirs}: not on your lines" in message
+    assert Alert.objects.get(pk=theirs.pk).state == "active_unack"
+    commented = client.post("/alerts/comment", {"alert": theirs.pk, "note": "odd"}, follow=True)
+    assert messages_of(commented) == [
+        f"You may act only on your own lines: this alert is on {theirs.asset.line.name}."
+    ]
+
+
+def test_an_operator_is_offered_actions_only_on_her_own_lines(client, olga):
+    mine, theirs = make_alert(), make_alert()
+    at_her_position(olga, mine)
+
+    page = client.get(INBOX).text
+
+    def row(alert) -> str:
+        return page.split(f'data-alert-id="{alert.pk}"', 1)[1].split("</li>", 1)[0]
+
+    assert 'form="ack-form"' in row(mine)
+    assert "alert-actions" in row(mine)
+    assert 'form="ack-form"' not in row(theirs)
+    assert "alert-actions" not in row(theirs)
+    panel = client.get("/alerts/panel").text
+    assert f'name="alert" value="{mine.pk}"' in panel
+    assert f'name="alert" value="{theirs.pk}"' not in panel

@@ -59,7 +59,7 @@ def test_return_needs_the_deadband_then_acknowledging_closes():
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
     make_rule(signal=signal, **HIGH)
-    operator = make_user(role="operator", username="olga")
+    operator = make_user(role="operator", username="olga", lines=[asset.line])
     t = now_us()
     batch_store(batch=make_batch(readings=[(signal.pk, t, 6.0)]))
     # Below the limit but within the deadband: still active.
@@ -118,7 +118,7 @@ def test_event_ids_increase_and_each_names_the_one_before():
     other = make_asset().signals.get(slug="vibration")
     make_rule(signal=signal, **HIGH)
     make_rule(signal=other, **HIGH)
-    operator = make_user(role="operator", username="olga")
+    operator = make_user(role="operator", username="olga", lines=[asset.line, other.asset.line])
     t = now_us()
     for i, value in enumerate([9.0, 1.0, 9.0, 1.0, 9.0]):
         batch_store(
@@ -136,7 +136,7 @@ def test_event_ids_increase_and_each_names_the_one_before():
 def test_an_operator_shelves_within_the_plant_limit_only(settings):
     settings.ALERT_OPERATOR_MAX_SHELVE_S = 3600
     alert = make_alert(**HIGH)
-    operator = make_user(role="operator", username="olga")
+    operator = make_user(role="operator", username="olga", lines=[alert.asset.line])
     with pytest.raises(Refused):
         alert_shelve(
             alert_id=alert.pk,
@@ -177,7 +177,7 @@ def test_a_supervisor_shelves_up_to_the_rules_limit(settings):
 
 def test_a_shelve_needs_a_reason():
     alert = make_alert(**HIGH)
-    operator = make_user(role="operator", username="olga")
+    operator = make_user(role="operator", username="olga", lines=[alert.asset.line])
     with pytest.raises(Refused):
         alert_shelve(
             alert_id=alert.pk,
@@ -191,7 +191,7 @@ def test_a_shelve_needs_a_reason():
 
 def test_the_sweep_expires_a_shelve_whose_time_has_passed():
     alert = make_alert(**HIGH)
-    operator = make_user(role="operator", username="olga")
+    operator = make_user(role="operator", username="olga", lines=[alert.asset.line])
     until = timezone.now() + timedelta(minutes=10)
     alert_shelve(alert_id=alert.pk, user=operator, until=until, reason="cleaning")
 
@@ -233,7 +233,7 @@ def test_a_no_data_rule_raises_through_the_sweep_after_the_timeout():
 def test_a_note_longer_than_the_record_keeps_its_first_500_characters():
     # A pasted log in the note must not turn the acknowledgement into a database error.
     alert = make_alert(**HIGH)
-    operator = make_user(role="operator", username="omar")
+    operator = make_user(role="operator", username="omar", lines=[alert.asset.line])
     alerts_acknowledge(alert_ids=[alert.pk], user=operator, note="x" * 2000)
     assert alert.events.get(kind="acknowledged").note == "x" * 500
 
@@ -259,3 +259,36 @@ def test_it_refuses_to_assign_or_comment_on_an_alert_that_no_longer_exists():
         alert_assign(alert_id=alert.pk, user=supervisor, assignee=supervisor)
     with pytest.raises(Refused, match="That alert no longer exists"):
         alert_comment(alert_id=alert.pk, user=supervisor, note="bearing noise")
+
+
+def test_an_operator_acts_only_on_the_alerts_of_their_own_lines():
+    mine, theirs = make_alert(**HIGH), make_alert(**HIGH)
+    operator = make_user(role="operator", username="olga", lines=[mine.asset.line])
+    # One of each: the own line's alert is acknowledged, the other one is left and named.
+    assert alerts_acknowledge(alert_ids=[mine.pk, theirs.pk], user=operator) == [mine.pk]
+    with pytest.raises(Refused, match="not on your lines"):
+        alerts_acknowledge(alert_ids=[theirs.pk], user=operator)
+    with pytest.raises(Refused, match="only on your own lines"):
+        alert_comment(alert_id=theirs.pk, user=operator, note="looks odd")
+    with pytest.raises(Refused, match="not on your lines"):
+        alert_shelve(
+            alert_id=theirs.pk,
+            user=operator,
+            until=timezone.now() + timedelta(minutes=10),
+            reason="cleaning",
+        )
+    assert event_kinds(theirs) == ["raised"]
+
+
+def test_a_supervisor_acts_plant_wide_and_a_user_without_a_role_not_at_all():
+    alert = make_alert(**HIGH)
+    with pytest.raises(Refused, match="role"):
+        alerts_acknowledge(alert_ids=[alert.pk], user=make_user(username="nobody"))
+    with pytest.raises(Refused, match="supervisor"):
+        alert_assign(
+            alert_id=alert.pk,
+            user=make_user(role="operator", lines=[alert.asset.line]),
+            assignee=None,
+        )
+    supervisor = make_user(role="supervisor", username="sam")  # on no line's position
+    assert alerts_acknowledge(alert_ids=[alert.pk], user=supervisor) == [alert.pk]

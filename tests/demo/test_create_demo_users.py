@@ -7,6 +7,7 @@ import re
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from tests.factories import make_asset
 
@@ -19,6 +20,12 @@ def var_dir(settings, tmp_path):
     return tmp_path
 
 
+def sign_in(username: str, password: str):
+    """The user a sign-in with these credentials gives (None if refused), as the login page
+    asks: with its request, which the lockout needs."""
+    return authenticate(RequestFactory().post("/login/"), username=username, password=password)
+
+
 def printed_passwords(capsys) -> dict[str, str]:
     return dict(re.findall(r"user (\w+)\s+password (\S+)", capsys.readouterr().out))
 
@@ -26,12 +33,12 @@ def printed_passwords(capsys) -> dict[str, str]:
 def test_it_creates_an_admin_and_an_operator_whose_printed_passwords_work(capsys):
     call_command("create_demo_users")
     passwords = printed_passwords(capsys)
-    admin = authenticate(username="admin", password=passwords["admin"])
-    operator = authenticate(username="operator", password=passwords["operator"])
+    admin = sign_in("admin", passwords["admin"])
+    operator = sign_in("operator", passwords["operator"])
     assert admin.is_superuser
     assert not operator.is_staff
     assert list(operator.groups.values_list("name", flat=True)) == ["Operators"]
-    technician = authenticate(username="technician", password=passwords["technician"])
+    technician = sign_in("technician", passwords["technician"])
     assert technician.has_perm("maintenance.execute_workorder")
     assert not technician.has_perm("maintenance.supervise_workorder")
 
@@ -48,5 +55,5 @@ def test_the_demo_operator_stands_at_the_first_line_once(capsys):
     first = make_asset().line
     call_command("create_demo_users")
     call_command("create_demo_users")
-    operator = authenticate(username="operator", password=printed_passwords(capsys)["operator"])
+    operator = sign_in("operator", printed_passwords(capsys)["operator"])
     assert list(operator.operated_lines.all()) == [first]

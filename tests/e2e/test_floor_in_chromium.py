@@ -46,6 +46,8 @@ def browser():
         "--disable-sync",
     ):
         options.add_argument(flag)
+    # The console, for what the page reports (Content-Security-Policy violations among it).
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     yield driver
     driver.quit()
@@ -101,7 +103,7 @@ def test_an_operator_sees_a_published_reading_arrive_without_reloading(
     browser, web, processes, publisher
 ):
     asset = make_asset(signals=("vibration", "temperature"))
-    make_user(username="dana")
+    make_user(role="operator", username="dana")
     processes.worker()
     processes.ingest()
 

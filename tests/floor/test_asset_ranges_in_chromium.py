@@ -64,7 +64,7 @@ def test_an_operator_sees_the_last_24_h_as_a_band_and_goes_back_to_live(browser,
         for s, v in ((30, 2.0), (20, 2.5), (10, 3.0))
     )
 
-    e2e.log_in_with_a_session(browser, web, make_user(username="erin"))
+    e2e.log_in_with_a_session(browser, web, make_user(role="operator", username="erin"))
     browser.get(f"{web}/assets/{asset.pk}/")
     wait = WebDriverWait(browser, 15)
     wait.until(

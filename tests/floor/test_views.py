@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def operator_client(client):
-    client.force_login(make_user(username="bob"))
+    client.force_login(make_user(role="operator", username="bob"))
     return client
 
 
@@ -33,7 +33,7 @@ def test_it_sends_anonymous_users_to_the_login_page(client):
 
 
 def test_it_logs_in_with_the_login_page(client):
-    make_user(username="carol")
+    make_user(role="operator", username="carol")
     assert client.get(reverse("login")).status_code == 200
     response = client.post(reverse("login"), {"username": "carol", "password": PASSWORD})
     assert response.status_code == 302

@@ -51,7 +51,7 @@ def test_a_bad_filter_is_a_400_naming_the_field():
 def test_an_operator_posts_a_request_and_gets_it_back():
     make_asset(slug="conveyor-7")
     olga = make_user(role="operator", username="olga")
-    _, secret = ApiToken.issue(name="tablet", user=olga)
+    _, secret = ApiToken.issue(name="tablet", user=olga, scope="write")
 
     response = Client().post(
         "/api/workorders",

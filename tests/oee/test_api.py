@@ -27,7 +27,7 @@ KEYS = {
 
 @pytest.fixture
 def alice() -> Client:
-    return logged_in(make_user(username="alice"))
+    return logged_in(make_user(role="operator", username="alice"))
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_it_returns_one_asset_by_its_slug(alice, asset):
 
 
 def test_it_accepts_an_api_token(asset):
-    _, secret = ApiToken.issue(name="mes", user=make_user(username="mes"))
+    _, secret = ApiToken.issue(name="mes", user=make_user(role="technician", username="mes"))
     line = asset.line
     path = f"{line.area.site.slug}/{line.area.slug}/{line.slug}"  # the unambiguous form
     response = Client().get(

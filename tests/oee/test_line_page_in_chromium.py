@@ -28,7 +28,9 @@ def test_an_operator_explains_a_stop_on_the_line_page_and_the_pareto_shows_it(
     line_with_a_stop,  # noqa: F811
 ):
     asset, stop = line_with_a_stop
-    e2e.log_in_with_a_session(browser, web, make_user(role="operator", username="olga"))
+    e2e.log_in_with_a_session(
+        browser, web, make_user(role="operator", username="olga", lines=[asset.line])
+    )
     browser.get(f"{web}/lines/{asset.line_id}/oee/")
     wait = WebDriverWait(browser, 20)
 

@@ -54,7 +54,7 @@ def test_a_shift_published_over_mqtt_gives_the_hand_computed_oee(processes, publ
         what="4 states and 3 counts stored",
     )
 
-    client = logged_in(make_user(username="mes"))
+    client = logged_in(make_user(role="technician", username="mes"))
     body = client.get("/api/oee", {"line": asset.line.slug, "start": at(0), "end": at(24)}).json()
     assert body["oee"] == pytest.approx(567 / 729)
     assert (body["planned_s"], body["run_s"], body["total_count"]) == (27_000, 24_300, 729)

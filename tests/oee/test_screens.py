@@ -49,7 +49,9 @@ def line_with_a_stop():
 
 def test_the_line_page_shows_the_shift_oee_and_the_stop_waiting_for_a_reason(line_with_a_stop):
     asset, stop = line_with_a_stop
-    page = logged_in(make_user(role="operator")).get(f"/lines/{asset.line_id}/oee/")
+    page = logged_in(make_user(role="operator", lines=[asset.line])).get(
+        f"/lines/{asset.line_id}/oee/"
+    )
     assert page.status_code == 200
     screen = page.context["screen"]
     assert screen["shift"]["name"] == "Day"
@@ -65,7 +67,7 @@ def test_the_line_page_shows_the_shift_oee_and_the_stop_waiting_for_a_reason(lin
 
 def test_an_operator_explains_a_stop_and_the_pareto_moves(line_with_a_stop):
     asset, stop = line_with_a_stop
-    operator = logged_in(make_user(role="operator"))
+    operator = logged_in(make_user(role="operator", lines=[asset.line]))
     response = operator.post(f"/lines/{asset.line_id}/stops/{stop.pk}/reason", {"reason": "jam"})
     assert response.status_code == 302
     assert StopReasonEntry.objects.get(event=stop).reason.code == "jam"
@@ -77,7 +79,7 @@ def test_an_operator_explains_a_stop_and_the_pareto_moves(line_with_a_stop):
 def test_a_reason_for_running_time_is_refused_with_a_message(line_with_a_stop):
     asset, _ = line_with_a_stop
     running = StateEvent.objects.filter(asset=asset, state="running").first()
-    operator = logged_in(make_user(role="operator"))
+    operator = logged_in(make_user(role="operator", lines=[asset.line]))
     response = operator.post(
         f"/lines/{asset.line_id}/stops/{running.pk}/reason", {"reason": "jam"}, follow=True
     )
@@ -87,7 +89,7 @@ def test_a_reason_for_running_time_is_refused_with_a_message(line_with_a_stop):
 
 def test_scrap_is_recorded_and_refused_above_the_good_count(line_with_a_stop):
     asset, _ = line_with_a_stop
-    operator = logged_in(make_user(role="operator"))
+    operator = logged_in(make_user(role="operator", lines=[asset.line]))
     url = f"/lines/{asset.line_id}/scrap"
     refused = operator.post(url, {"asset": asset.pk, "quantity": 301}, follow=True)
     assert "at most 300 can be scrapped" in refused.content.decode()
@@ -101,7 +103,7 @@ def test_scrap_is_recorded_and_refused_above_the_good_count(line_with_a_stop):
 
 def test_users_without_the_operator_role_see_but_cannot_change(line_with_a_stop):
     asset, stop = line_with_a_stop
-    viewer = logged_in(make_user())
+    viewer = logged_in(make_user(role="technician"))
     page = viewer.get(f"/lines/{asset.line_id}/oee/")
     assert page.status_code == 200
     assert "reason-grid" not in page.content.decode()
@@ -154,3 +156,21 @@ def test_pushes_for_a_line_are_coalesced_to_one_per_interval(settings, monkeypat
         ],
         key=str,
     )
+
+
+def test_an_operator_of_another_line_sees_but_cannot_explain_or_scrap(line_with_a_stop):
+    asset, stop = line_with_a_stop
+    elsewhere = logged_in(make_user(role="operator", lines=[make_asset(signals=()).line]))
+    page = elsewhere.get(f"/lines/{asset.line_id}/oee/")
+    assert page.status_code == 200
+    assert "reason-grid" not in page.content.decode()
+    refused = elsewhere.post(
+        f"/lines/{asset.line_id}/stops/{stop.pk}/reason", {"reason": "jam"}, follow=True
+    )
+    assert "You may act only on your own lines" in refused.content.decode()
+    assert not StopReasonEntry.objects.exists()
+    scrap = elsewhere.post(
+        f"/lines/{asset.line_id}/scrap", {"asset": asset.pk, "quantity": 1}, follow=True
+    )
+    assert "You may act only on your own lines" in scrap.content.decode()
+    assert not ScrapEntry.objects.exists()

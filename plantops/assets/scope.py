@@ -1,0 +1,39 @@
+"""Which lines a user may act on: every line, or the lines of their operator position.
+
+An operator acknowledges, shelves and comments on alerts, explains stops and records scrap
+only on the lines where the admin made them an operator (`Line.operators`); a supervisor (the
+`assets.act_on_every_line` permission) and an admin act plant-wide. Services call
+`require_line` before they write, so a screen, the API and a socket get the same answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from plantops.assets.models import Line
+from plantops.core.refusals import Refused
+
+EVERY_LINE = "assets.act_on_every_line"
+
+
+def acting_line_ids(user: Any) -> frozenset[int] | None:
+    """The ids of the lines `user` may act on; None for every line."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if user.has_perm(EVERY_LINE):
+        return None
+    return frozenset(Line.objects.filter(operators=user).values_list("pk", flat=True))
+
+
+def may_act_on(user: Any, line_id: int) -> bool:
+    lines = acting_line_ids(user)
+    return lines is None or line_id in lines
+
+
+def require_line(user: Any, line_id: int, *, what: str) -> None:
+    """Refuse unless `user` may act on the line; `what` names the thing ("this alert")."""
+    if not may_act_on(user, line_id):
+        name = (
+            Line.objects.filter(pk=line_id).values_list("name", flat=True).first() or "another line"
+        )
+        raise Refused(f"You may act only on your own lines: {what} is on {name}.")

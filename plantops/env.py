@@ -57,6 +57,14 @@ def env_float(name: str, default: float, *, minimum: float | None = None) -> flo
     return value
 
 
+def env_file(name: str) -> str:
+    """A path to a file that must exist, or "" when unset."""
+    path = os.environ.get(name, "").strip()
+    if path and not Path(path).is_file():
+        raise ImproperlyConfigured(f"{name}={path!r}: no such file.")
+    return path
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:

@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from plantops.env import (
     check_redis_url,
     env_bool,
+    env_file,
     env_float,
     env_int,
     env_list,
@@ -258,6 +259,13 @@ MQTT = parse_mqtt_url(env_str("MQTT_URL", "mqtt://127.0.0.1:1883"))
 MQTT_TOPIC_ROOT = "plantops"
 MQTT_SHARE_GROUP = env_str("MQTT_SHARE_GROUP", "plantops")
 MQTT_CLIENT_ID = env_str("MQTT_CLIENT_ID", "plantops-ingest-1")
+# TLS (an mqtts:// URL): the CA that signed the broker's certificate (empty: the system's
+# trusted CAs), and this client's own certificate and key for a broker that asks for one.
+MQTT_CA_FILE = env_file("MQTT_CA_FILE")
+MQTT_CERT_FILE = env_file("MQTT_CERT_FILE")
+MQTT_KEY_FILE = env_file("MQTT_KEY_FILE")
+if bool(MQTT_CERT_FILE) != bool(MQTT_KEY_FILE):
+    raise ImproperlyConfigured("MQTT_CERT_FILE and MQTT_KEY_FILE go together: set both or neither.")
 MQTT_SESSION_EXPIRY_S = env_int("MQTT_SESSION_EXPIRY_S", 7 * 24 * 3600, minimum=0)
 # The largest MQTT packet the broker may send the ingest (bytes, headers and topic included),
 # sent as Maximum Packet Size in its CONNECT: an MQTT 5 broker discards a larger message for it.

@@ -15,6 +15,7 @@ import re
 import secrets
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -29,6 +30,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from plantops.env import MqttSettings
+from tests.certs import Certificates, make_certificates
 
 PRODUCTION_CONF = Path(__file__).resolve().parent.parent / "docker" / "mosquitto.conf"
 START_TIMEOUT_S = 10.0
@@ -47,11 +49,25 @@ def plugin_path() -> str:
     return found[0]
 
 
-def render_production_conf(*, port: int, data_dir: Path, plugin: str) -> str:
-    """Return docker/mosquitto.conf on 127.0.0.1:`port` with its store and data in `data_dir`."""
+def render_production_conf(
+    *,
+    port: int,
+    data_dir: Path,
+    plugin: str,
+    tls_port: int,
+    certificates: Certificates,
+    require_certificate: bool = False,
+) -> str:
+    """Return docker/mosquitto.conf on 127.0.0.1:`port` (plain) and `tls_port` (TLS, with
+    `certificates`), with its store and data in `data_dir`."""
     conf = PRODUCTION_CONF.read_text()
     replacements = {
-        r"^listener 1883$": f"listener {port} 127.0.0.1",
+        r"^listener 1883 127\.0\.0\.1$": f"listener {port} 127.0.0.1",
+        r"^listener 8883$": f"listener {tls_port} 127.0.0.1",
+        r"^certfile .*$": f"certfile {certificates.server_cert}",
+        r"^keyfile .*$": f"keyfile {certificates.server_key}",
+        r"^cafile .*$": f"cafile {certificates.ca}",
+        r"^require_certificate false$": f"require_certificate {str(require_certificate).lower()}",
         r"^plugin .*$": f"plugin {plugin}",
         r"^plugin_opt_config_file .*$": f"plugin_opt_config_file {data_dir}/dynamic-security.json",
         r"^persistence_location .*$": f"persistence_location {data_dir}/",
@@ -71,6 +87,9 @@ class DynsecBroker:
     port: int
     admin: MqttSettings
     log: Path
+    # The TLS listener, and the CA (and a client certificate) it trusts.
+    tls_port: int
+    certificates: Certificates
 
     def identity(self, username: str | None, password: str | None) -> MqttSettings:
         return MqttSettings(
@@ -90,8 +109,11 @@ def _listening(port: int) -> bool:
 
 
 @contextmanager
-def run_dynsec_broker(workdir: Path) -> Iterator[DynsecBroker]:
-    """Start the production broker config with a fresh identity store; stop it afterwards."""
+def run_dynsec_broker(
+    workdir: Path, *, require_certificate: bool = False
+) -> Iterator[DynsecBroker]:
+    """Start the production broker config with a fresh identity store; stop it afterwards.
+    `require_certificate`: its TLS listener also asks each client for a certificate."""
     admin = MqttSettings("127.0.0.1", 0, "admin", secrets.token_urlsafe(16), False)
     ctrl = shutil.which("mosquitto_ctrl") or "/usr/bin/mosquitto_ctrl"
     subprocess.run(
@@ -99,21 +121,36 @@ def run_dynsec_broker(workdir: Path) -> Iterator[DynsecBroker]:
         check=True,
         capture_output=True,
     )
-    port = _free_port()
+    port, tls_port = _free_port(), _free_port()
+    certificates = make_certificates(workdir)
     conf = workdir / "mosquitto.conf"
-    conf.write_text(render_production_conf(port=port, data_dir=workdir, plugin=plugin_path()))
+    conf.write_text(
+        render_production_conf(
+            port=port,
+            data_dir=workdir,
+            plugin=plugin_path(),
+            tls_port=tls_port,
+            certificates=certificates,
+            require_certificate=require_certificate,
+        )
+    )
     log = workdir / "mosquitto.log"
     binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
     with log.open("wb") as out:
         proc = subprocess.Popen([binary, "-c", str(conf)], stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while not _listening(port):
+        while not (_listening(port) and _listening(tls_port)):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the broker did not start:\n{log.read_text()}")
             time.sleep(0.05)
         yield DynsecBroker(
-            "127.0.0.1", port, MqttSettings("127.0.0.1", port, "admin", admin.password, False), log
+            "127.0.0.1",
+            port,
+            MqttSettings("127.0.0.1", port, "admin", admin.password, False),
+            log,
+            tls_port,
+            certificates,
         )
     finally:
         proc.terminate()
@@ -131,7 +168,13 @@ class Probe:
     Its client id is its user name unless given, as a gateway's must be.
     """
 
-    def __init__(self, identity: MqttSettings, *, client_id: str | None = None) -> None:
+    def __init__(
+        self,
+        identity: MqttSettings,
+        *,
+        client_id: str | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.connack: ReasonCode | None = None
         self.disconnected: ReasonCode | None = None
         self.messages: list[tuple[str, bytes]] = []
@@ -144,6 +187,8 @@ class Probe:
         )
         if identity.username is not None:
             client.username_pw_set(identity.username, identity.password)
+        if tls is not None:
+            client.tls_set_context(tls)
         client.reconnect_delay_set(min_delay=3600, max_delay=3600)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect

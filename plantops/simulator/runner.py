@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import random
-import ssl
 import threading
 import time
 import uuid
@@ -26,6 +25,7 @@ from django.conf import settings
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 
 from plantops.assets.models import Asset
+from plantops.core.tls import mqtt_context
 from plantops.simulator.physics import AssetSpec, SignalSpec, SimulatedAsset
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class Publisher:
         if config.username:
             self.client.username_pw_set(config.username, config.password)
         if config.tls:
-            self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+            self.client.tls_set_context(mqtt_context())
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect

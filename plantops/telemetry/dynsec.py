@@ -10,7 +10,6 @@ Command reference: https://mosquitto.org/documentation/dynamic-security/.
 from __future__ import annotations
 
 import json
-import ssl
 import threading
 import time
 import uuid
@@ -21,6 +20,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from plantops.core.tls import mqtt_context
 from plantops.env import MqttSettings
 
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
@@ -143,7 +143,7 @@ def control_session(
     )
     client.username_pw_set(admin.username, admin.password)
     if admin.tls:
-        client.tls_set_context(ssl.create_default_context())
+        client.tls_set_context(mqtt_context())
     client.connect_timeout = timeout_s
     # No reconnecting behind the caller's back: a lost connection fails the request.
     client.reconnect_delay_set(min_delay=3600, max_delay=3600)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import ssl
 import threading
 from dataclasses import dataclass, field
 from functools import partial
@@ -29,6 +28,7 @@ from django.utils import timezone
 from paho.mqtt.enums import CallbackAPIVersion
 
 from plantops.assets.models import Area, Asset, Line, Site
+from plantops.core.tls import mqtt_context
 from plantops.env import MqttSettings
 from plantops.telemetry import identities
 from plantops.telemetry.dynsec import (
@@ -336,7 +336,7 @@ def _can_log_in(mqtt_settings: MqttSettings) -> bool:
     )
     client.username_pw_set(mqtt_settings.username, mqtt_settings.password)
     if mqtt_settings.tls:
-        client.tls_set_context(ssl.create_default_context())
+        client.tls_set_context(mqtt_context())
     client.connect_timeout = TIMEOUT_S
     answered = threading.Event()
     outcome = []

@@ -16,6 +16,7 @@ still kept alive (PINGREQ), so the broker does not drop us during a long outage.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -54,6 +55,8 @@ class IngestConfig:
     # The largest MQTT packet the broker may send us, sent in CONNECT (MQTT_MAX_PACKET_BYTES);
     # None: no limit.
     max_packet_bytes: int | None = None
+    # How an mqtts:// connection checks the broker (its CA) and shows itself (a certificate).
+    ssl_context: ssl.SSLContext | None = None
 
 
 @dataclass
@@ -112,6 +115,7 @@ class Ingest:
             username=config.mqtt.username,
             password=config.mqtt.password,
             tls=config.mqtt.tls,
+            ssl_context=config.ssl_context,
             # A persistent session: the broker keeps our subscription and unacked messages while
             # we are away, for this long.
             session_expiry_s=config.session_expiry_s,

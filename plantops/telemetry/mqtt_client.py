@@ -96,6 +96,7 @@ class MqttSubscriber:
         username: str | None = None,
         password: str | None = None,
         tls: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
         session_expiry_s: int | None = None,
         receive_maximum: int | None = None,
         max_incoming_packet_size: int | None = None,
@@ -112,6 +113,7 @@ class MqttSubscriber:
         self.username = username
         self.password = password
         self.tls = tls
+        self.ssl_context = ssl_context
         self.session_expiry_s = session_expiry_s
         self.receive_maximum = receive_maximum
         # The largest packet we accept from the broker (None: no limit).
@@ -143,7 +145,8 @@ class MqttSubscriber:
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.tls:
-                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self.host)
+                context = self.ssl_context or ssl.create_default_context()
+                sock = context.wrap_socket(sock, server_hostname=self.host)
             self.sock = sock
             self._timeout = None
             self.last_error = ""

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from plantops.alerts.selectors import limit_bands
+from plantops.core.tls import mqtt_context
 from plantops.pipeline.tasks import store_batch
 from plantops.telemetry import metrics, selectors
 from plantops.telemetry.batches import Batch
@@ -55,6 +56,7 @@ class Command(BaseCommand):
             max_age_s=settings.TELEMETRY_RETENTION_DAYS * 86_400,
             max_future_s=settings.TELEMETRY_MAX_FUTURE_S,
             max_packet_bytes=settings.MQTT_MAX_PACKET_BYTES,
+            ssl_context=mqtt_context() if settings.MQTT.tls else None,
         )
         client_id = options["client_id"]
         Ingest(

@@ -41,6 +41,16 @@ def test_it_answers_401_json_without_login_or_token(events):
     assert "error" in response.json()
 
 
+def test_a_user_without_a_role_gets_403_and_no_events_by_session_or_token(events):
+    nobody = make_user(username="nobody")
+    _, secret = ApiToken.issue(name="script", user=nobody)
+    by_session = logged_in(nobody).get("/api/alerts")
+    by_token = Client().get("/api/alerts", headers={"Authorization": f"Bearer {secret}"})
+    for response in (by_session, by_token):
+        assert response.status_code == 403
+        assert response.json() == {"error": "your role may not see alerts"}
+
+
 def test_it_refuses_an_unknown_token(events, user):
     ApiToken.issue(name="scada", user=user)
     response = Client().get("/api/alerts", headers={"Authorization": "Bearer not-a-real-token"})

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The broker's TLS certificate for docker/compose.yaml, signed by a plant CA made here:
+#   docker/certs.sh broker.plant.example [more names or addresses…]
+# Writes docker/certs/ca.crt (give it to every gateway and client), ca.key (keep it offline: it
+# signs), broker.crt and broker.key. An existing CA is reused, so gateways keep trusting it when
+# the broker's certificate is renewed. Bring your own instead by putting the same four files
+# there (ca.key is then not needed).
+set -euo pipefail
+
+DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/certs"
+if (($# == 0)); then
+    echo "usage: $0 <broker host name> [other names or IP addresses…]" >&2
+    exit 2
+fi
+mkdir -p "$DIR"
+cd "$DIR"
+umask 077
+
+if [[ ! -f ca.key ]]; then
+    openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+        -subj "/CN=PlantOps plant CA" -keyout ca.key -out ca.crt
+fi
+
+names="DNS:mosquitto,DNS:localhost"
+for name in "$@"; do
+    if [[ $name =~ ^[0-9.]+$ || $name == *:* ]]; then
+        names+=",IP:$name"
+    else
+        names+=",DNS:$name"
+    fi
+done
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -subj "/CN=$1" -keyout broker.key -out broker.csr
+openssl x509 -req -in broker.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 \
+    -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$names") -out broker.crt
+rm -f broker.csr
+chmod 644 ca.crt broker.crt
+# The broker runs as the image's mosquitto user (1883): only it may read the key.
+if [[ $(id -u) == 0 ]]; then
+    chown 1883:1883 broker.key
+    chmod 600 broker.key
+else
+    chmod 644 broker.key
+    echo "note: broker.key is readable by everyone on this host; run as root to restrict it" >&2
+fi
+echo "docker/certs: ca.crt, broker.crt ($names), broker.key"

@@ -1,24 +1,26 @@
 #!/usr/bin/env bash
 # The broker's TLS certificate for docker/compose.yaml, signed by a plant CA made here:
 #   docker/certs.sh broker.plant.example [more names or addresses…]
-# Writes docker/certs/ca.crt (give it to every gateway and client), ca.key (keep it offline: it
-# signs), broker.crt and broker.key. An existing CA is reused, so gateways keep trusting it when
-# the broker's certificate is renewed. Bring your own instead by putting the same four files
-# there (ca.key is then not needed).
+# Writes docker/certs/ca.crt (give it to every gateway and client), broker.crt and broker.key
+# (mounted into the broker), and the CA's key in docker/ca/, which no container mounts (keep it
+# offline: it signs). An existing CA is reused, so gateways keep trusting it when the broker's
+# certificate is renewed. Bring your own instead by putting the three files in docker/certs/.
 set -euo pipefail
 
-DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/certs"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+DIR="$HERE/certs"
+CA_KEY="$HERE/ca/ca.key"
 if (($# == 0)); then
     echo "usage: $0 <broker host name> [other names or IP addresses…]" >&2
     exit 2
 fi
-mkdir -p "$DIR"
-cd "$DIR"
 umask 077
+mkdir -p "$DIR" "$(dirname "$CA_KEY")"
+cd "$DIR"
 
-if [[ ! -f ca.key ]]; then
+if [[ ! -f $CA_KEY ]]; then
     openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
-        -subj "/CN=PlantOps plant CA" -keyout ca.key -out ca.crt
+        -subj "/CN=PlantOps plant CA" -keyout "$CA_KEY" -out ca.crt
 fi
 
 names="DNS:mosquitto,DNS:localhost"
@@ -31,7 +33,7 @@ for name in "$@"; do
 done
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -subj "/CN=$1" -keyout broker.key -out broker.csr
-openssl x509 -req -in broker.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 825 \
+openssl x509 -req -in broker.csr -CA ca.crt -CAkey "$CA_KEY" -CAcreateserial -days 825 \
     -extfile <(printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$names") -out broker.crt
 rm -f broker.csr
 chmod 644 ca.crt broker.crt

@@ -131,7 +131,13 @@ AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own
 AXES_COOLOFF_TIME = "plantops.core.lockout.cool_off"
 AXES_LOCKOUT_CALLABLE = "plantops.core.lockout.locked_out"
-AXES_RESET_ON_SUCCESS = True
+# A success clears only that user's own failures (plantops.core.lockout.forget_failures):
+# axes' own reset would also clear every failure from the same address, so anyone with a login
+# could sign in between guesses at another account and never be locked out.
+AXES_RESET_ON_SUCCESS = False
+# Each failure expires after the cool-off in force when it was made, so a request with a
+# short cool-off (a new name, a new address) cannot clear longer ones.
+AXES_USE_ATTEMPT_EXPIRATION = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # the back-off counts a day's failures
 AXES_VERBOSE = False
 LOGIN_URL = "login"
@@ -166,7 +172,10 @@ UPLOAD_MAX_BYTES = PHOTO_MAX_BYTES + 1024 * 1024
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)  # one long shift
 # A shared tablet signs out after this long without anyone using it (plantops.core.sessions).
-SESSION_IDLE_TIMEOUT_S = env_int("SESSION_IDLE_TIMEOUT_S", 30 * 60, minimum=60)
+# 0: none, for a plant whose screens are unattended wall displays.
+SESSION_IDLE_TIMEOUT_S = env_int("SESSION_IDLE_TIMEOUT_S", 30 * 60, minimum=0)
+if 0 < SESSION_IDLE_TIMEOUT_S < 60:
+    raise ImproperlyConfigured("SESSION_IDLE_TIMEOUT_S is 0 (none) or at least 60 seconds.")
 # How often an open socket checks that its session still holds (logout, idle, deactivated).
 SESSION_RECHECK_S = env_float("SESSION_RECHECK_S", 60.0, minimum=0.1)
 X_FRAME_OPTIONS = "DENY"
@@ -202,11 +211,10 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = not INSECURE_
 SECURE_PROXY_SSL_HEADER = None if INSECURE_HTTP else ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 0 if INSECURE_HTTP else env_int("SECURE_HSTS_SECONDS", 365 * 86400, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
-# Behind the TLS front every request comes from its address: the lockout reads the client's
-# from the X-Forwarded-For the front appends (one proxy), never one a client made up.
-if not INSECURE_HTTP:
-    AXES_IPWARE_PROXY_COUNT = 1
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The lockout's per-address count reads REMOTE_ADDR. Behind the TLS front that is the client's
+# address only because daphne runs with --proxy-headers (docker/compose.yaml) and the front
+# replaces any X-Forwarded-For a client sent; without both, every sign-in would share the
+# front's address.
 
 # --- Redis: Celery broker and Channels layer ----------------------------------------------
 REDIS_URL = check_redis_url(env_str("REDIS_URL", "redis://127.0.0.1:6379/0"))

@@ -72,3 +72,21 @@ def test_the_web_is_served_through_the_tls_front_only(compose):
     caddyfile = (DOCKER / "Caddyfile").read_text()
     assert "reverse_proxy web:8000" in caddyfile
     assert "tls {$PLANTOPS_TLS}" in caddyfile
+
+
+def test_each_secret_reaches_only_the_services_that_use_it(compose):
+    # The containers get the repository's .env; compose's own secrets live in docker/.env.
+    settings_file = (DOCKER.parent / ".env.example").read_text()
+    for variable in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "MQTT_ADMIN_PASSWORD"):
+        assert not re.search(rf"(?m)^{variable}=", settings_file), variable
+        assert re.search(rf"(?m)^{variable}=", (DOCKER / "env.example").read_text()), variable
+    with_admin = {
+        name
+        for name, service in compose["services"].items()
+        if "MQTT_ADMIN_URL" in (service.get("environment") or {})
+    }
+    assert with_admin == {"web", "worker", "broker-identities"}
+    # The plant CA's key is in docker/ca/, which no container mounts.
+    mounts = [v for s in compose["services"].values() for v in s.get("volumes", [])]
+    assert not [m for m in mounts if "ca/" in str(m).split(":")[0] or "ca.key" in str(m)]
+    assert "./site:/site:ro" in compose["services"]["caddy"]["volumes"]

@@ -59,9 +59,11 @@ STATE_LABELS = selectors.STATE_LABELS
 def _actionable(alerts: list, user, permission: str = "alerts.change_alert") -> list:
     """Mark each alert `actionable` when the user may act on it: their role, and their lines
     for an operator (the services refuse the rest anyway; the buttons are not offered)."""
-    lines = acting_line_ids(user) if user.has_perm(permission) else frozenset()
+    lines = acting_line_ids(user)
+    may_act = user.has_perm(permission)
     for alert in alerts:
-        alert.actionable = lines is None or alert.asset.line_id in lines
+        alert.on_my_lines = lines is None or alert.asset.line_id in lines
+        alert.actionable = may_act and alert.on_my_lines
     return alerts
 
 
@@ -204,7 +206,7 @@ def inbox_acknowledge(request: HttpRequest) -> str:
     skipped = len(set(alert_ids)) - len(done)
     text = f"Acknowledged {len(done)} alert{pluralize(len(done))}."
     if skipped:
-        text += f" {skipped} did not need acknowledging."
+        text += f" {skipped} left: already acknowledged, or not on your lines."
     return text
 
 

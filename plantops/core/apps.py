@@ -17,11 +17,12 @@ class CoreConfig(AppConfig):
         post_migrate.connect(_ensure_roles, dispatch_uid="plantops-roles")
         # A session that ends closes its sockets (plantops.core.sessions).
         from django.contrib.auth import get_user_model
-        from django.contrib.auth.signals import user_logged_out
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
 
-        from plantops.core import sessions
+        from plantops.core import lockout, sessions
 
         user_logged_out.connect(sessions.close_session_sockets, dispatch_uid="plantops-logout")
+        user_logged_in.connect(lockout.forget_failures, dispatch_uid="plantops-lockout-success")
         post_save.connect(
             sessions.close_user_sockets_if_deactivated,
             sender=get_user_model(),

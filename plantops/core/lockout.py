@@ -9,6 +9,7 @@ of failures in a day: 1, 2, 4 … minutes, at most an hour. The admin's login is
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import timedelta
 from typing import Any
 
@@ -30,6 +31,18 @@ def cool_off_for(failures_today: int, limit: int) -> timedelta:
     return min(FIRST_COOL_OFF * 2 ** min(rounds, 16), LONGEST_COOL_OFF)
 
 
+def signed_in_name(raw: str) -> str:
+    """The user name as the login form reads it (stripped, NFKC), so "admin " counts as admin."""
+    return unicodedata.normalize("NFKC", raw.strip())
+
+
+def forget_failures(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """`user_logged_in`: clear the failures of this user only, never of the address."""
+    from axes.models import AccessAttempt
+
+    AccessAttempt.objects.filter(username=user.get_username()).delete()
+
+
 def cool_off(request: HttpRequest | None) -> timedelta:
     """AXES_COOLOFF_TIME: the cool-off for this request's username and address."""
     from axes.models import AccessFailureLog
@@ -37,7 +50,7 @@ def cool_off(request: HttpRequest | None) -> timedelta:
     if request is None:
         return FIRST_COOL_OFF
     who = Q()
-    username = request.POST.get("username") if request.method == "POST" else None
+    username = signed_in_name(request.POST.get("username", "")) if request.method == "POST" else ""
     if username:
         who |= Q(username=username)
     address = getattr(request, "axes_ip_address", None)
@@ -57,7 +70,7 @@ def locked_out(
     minutes = max(1, round(cool_off(request).total_seconds() / 60))
     message = (
         f"Too many failed sign-ins for this name or from this device. Try again in {minutes} "
-        f"minute{'s' if minutes != 1 else ''}, or ask a supervisor to unlock it."
+        f"minute{'s' if minutes != 1 else ''}, or ask an administrator to unlock it."
     )
     context = {
         "form": AuthenticationForm(request),

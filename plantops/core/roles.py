@@ -30,6 +30,9 @@ ROLE_PERMISSIONS = {
     ],
     TECHNICIANS: [
         "assets.view_asset",
+        # A technician answers alerts anywhere in the plant (work orders from them); the
+        # alert, stop and scrap actions stay with the roles that have those permissions.
+        "assets.act_on_every_line",
         "health.view_prediction",
         "alerts.view_alert",
         "maintenance.view_workorder",

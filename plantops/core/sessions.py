@@ -48,7 +48,10 @@ def idle_for(session: Any, now: float) -> float:
 
 
 def is_idle(session: Any, now: float | None = None) -> bool:
-    return idle_for(session, time.time() if now is None else now) > settings.SESSION_IDLE_TIMEOUT_S
+    """Whether the session has gone unused past the idle timeout (0: no idle timeout, for a
+    plant whose screens are wall displays)."""
+    timeout = settings.SESSION_IDLE_TIMEOUT_S
+    return bool(timeout) and idle_for(session, time.time() if now is None else now) > timeout
 
 
 class IdleTimeoutMiddleware:
@@ -64,9 +67,9 @@ class IdleTimeoutMiddleware:
                 minutes = round(settings.SESSION_IDLE_TIMEOUT_S / 60)
                 logout(request)  # sends user_logged_out: the session's sockets close
                 messages.info(request, f"Signed out after {minutes} minutes without use.")
-            elif not request.headers.get(BACKGROUND_HEADER) and (
-                LAST_SEEN_KEY not in request.session
-                or idle_for(request.session, now) >= TOUCH_EVERY_S
+            elif LAST_SEEN_KEY not in request.session or (
+                not request.headers.get(BACKGROUND_HEADER)
+                and idle_for(request.session, now) >= TOUCH_EVERY_S
             ):
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from importlib import import_module
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY, get_user_model
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.utils.crypto import constant_time_compare
 
 from plantops.core.sessions import is_idle, session_group, user_group
+
+logger = logging.getLogger(__name__)
 
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHENTICATED = 4401
@@ -27,14 +31,21 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 
-def still_signed_in(session_key: str | None, user_id: int) -> bool:
-    """Whether the session still exists, belongs to the user, is not idle, and the user is
-    still active."""
+def still_signed_in(session_key: str | None, user_id: int, permission: str = "") -> bool:
+    """Whether the session still exists, belongs to the user, is not idle and was made with
+    the user's current password, and the user is still active and holds `permission`."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None or (permission and not user.has_perm(permission)):
+        return False
     if session_key:
         data = import_module(settings.SESSION_ENGINE).SessionStore(session_key).load()
         if data.get(SESSION_KEY) != str(user_id) or is_idle(data):
             return False
-    return get_user_model().objects.filter(pk=user_id, is_active=True).exists()
+        if data.get(HASH_SESSION_KEY) and not constant_time_compare(
+            data[HASH_SESSION_KEY], user.get_session_auth_hash()
+        ):
+            return False  # the password changed since: Django ends such sessions too
+    return True
 
 
 class SignedInConsumer(AsyncJsonWebsocketConsumer):
@@ -59,6 +70,7 @@ class SignedInConsumer(AsyncJsonWebsocketConsumer):
         if self.permission and not await database_sync_to_async(user.has_perm)(self.permission):
             await self.close(code=CLOSE_FORBIDDEN)
             return
+
         self.guard_groups = [user_group(user.pk)]
         if self.session_key:
             self.guard_groups.append(session_group(self.session_key))
@@ -80,12 +92,18 @@ class SignedInConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def _recheck(self) -> None:
+        """Close the socket once its session or role has gone; a failed check (the database
+        away) is logged and tried again at the next round."""
         with contextlib.suppress(asyncio.CancelledError):
             while True:
                 await asyncio.sleep(settings.SESSION_RECHECK_S)
-                alive = await database_sync_to_async(still_signed_in)(
-                    self.session_key, self.user_id
-                )
+                try:
+                    alive = await database_sync_to_async(still_signed_in)(
+                        self.session_key, self.user_id, self.permission
+                    )
+                except Exception:
+                    logger.warning("could not check a socket's session", exc_info=True)
+                    continue
                 if not alive:
                     await self.close(code=CLOSE_UNAUTHENTICATED)
                     return

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from plantops.alerts.models import Alert, RuleSource
 from plantops.assets.models import Asset
+from plantops.assets.scope import require_line
 from plantops.core.refusals import Refused
 from plantops.health.failures import failure_record
 from plantops.health.models import FailureMode, FailureSource, Prediction
@@ -220,7 +221,9 @@ def _from_prediction(prediction: Prediction, user: AbstractBaseUser) -> WorkOrde
 def workorder_from_alert(*, alert: Alert, user: AbstractBaseUser) -> WorkOrder:
     """One tap from an alert: a work order on its asset, prefilled with its evidence (signals,
     remaining-life interval, the alert's history). A second tap opens the same work order,
-    also when two people tap at once (the alert's row is locked while one is made)."""
+    also when two people tap at once (the alert's row is locked while one is made). An
+    operator does so on her own lines only (the outcome later scores the alert's rule)."""
+    require_line(user, alert.asset.line_id, what="this alert")
     Alert.objects.select_for_update().filter(pk=alert.pk).first()
     open_one = alert.work_orders.filter(status__in=workflow.OPEN).first()
     if open_one is not None:

@@ -27,6 +27,7 @@ from plantops.assets.selectors import UnknownReference, asset_by_reference
 from plantops.core.actions import attempt, field_errors, refusal_text
 from plantops.core.auth import api_login_required
 from plantops.core.querystrings import choice_buttons, toggle_buttons
+from plantops.core.refusals import Refused
 from plantops.health import selectors as health_selectors
 from plantops.health.models import Prediction
 from plantops.maintenance import forms, selectors, services, workflow
@@ -290,7 +291,7 @@ def work_from_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(Alert.objects.select_related("asset", "rule", "signal"), pk=alert_id)
     try:
         work_order = services.workorder_from_alert(alert=alert, user=request.user)
-    except ValidationError as error:
+    except (ValidationError, Refused) as error:
         messages.error(request, refusal_text(error))
         return redirect("floor:asset", asset_id=alert.asset_id)
     return _to_work_order(work_order.pk)

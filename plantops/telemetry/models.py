@@ -155,10 +155,15 @@ class Gateway(models.Model):
 
     def clean(self) -> None:
         super().clean()
-        taken = {settings.MQTT.username}
+        # A gateway logs in with its user name as client id: none may be the ingest's (it
+        # would take over the ingest's session) nor look like one of PlantOps' own.
+        taken = {settings.MQTT.username, settings.MQTT_CLIENT_ID}
         if settings.MQTT_ADMIN is not None:
             taken.add(settings.MQTT_ADMIN.username)
-        if self.username in taken:
+        if self.username in taken or self.username.startswith("plantops-"):
             raise ValidationError(
-                {"username": "This user name belongs to the ingest or the broker's admin."}
+                {
+                    "username": "This user name belongs to PlantOps itself (the ingest, the "
+                    "broker's admin, or a name starting with plantops-)."
+                }
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessAttempt, AccessAttemptExpiration, AccessFailureLog
 from django.utils import timezone
 
 from plantops.core.lockout import FIRST_COOL_OFF, LONGEST_COOL_OFF, cool_off_for
@@ -60,6 +60,7 @@ def test_the_lock_lifts_after_its_cool_off_and_a_success_clears_the_count(client
     assert sign_in(client, "olga", PASSWORD).status_code == 429
     past = timezone.now() - FIRST_COOL_OFF - timedelta(seconds=1)
     AccessAttempt.objects.update(attempt_time=past)
+    AccessAttemptExpiration.objects.update(expires_at=past)
 
     assert sign_in(client, "olga", PASSWORD).status_code == 302
     assert not AccessAttempt.objects.filter(username="olga").exists()
@@ -87,3 +88,23 @@ def test_the_back_off_counts_the_days_failures_of_the_name(client, settings):
     locked = sign_in(client, "olga", PASSWORD)
     assert locked.status_code == 429
     assert "Try again in" in locked.text
+
+
+def test_signing_in_as_oneself_between_guesses_does_not_reset_anothers_count(client, settings):
+    settings.AXES_FAILURE_LIMIT = 5
+    make_user(role="admin", username="root")
+    make_user(role="operator", username="olga")
+    for _ in range(4):
+        sign_in(client, "root", "wrong-password")
+        assert sign_in(client, "olga", PASSWORD).status_code == 302
+        client.logout()
+    assert sign_in(client, "root", "wrong-password").status_code == 429
+    assert sign_in(client, "root", PASSWORD, address="10.0.0.99").status_code == 429
+
+
+def test_a_name_with_a_trailing_space_is_the_same_name(client, settings):
+    settings.AXES_FAILURE_LIMIT = 5
+    make_user(role="operator", username="olga")
+    for _ in range(5):
+        sign_in(client, "olga", "wrong-password")
+    assert sign_in(client, "olga ", PASSWORD, address="10.0.0.42").status_code == 429

@@ -149,3 +149,35 @@ def test_an_open_socket_closes_once_its_session_has_gone_idle(settings):
         return code
 
     assert asyncio.run(scenario()) == 4401
+
+
+@pytest.mark.parametrize("change", ["role taken away", "new password"])
+def test_an_open_socket_closes_when_its_role_or_password_changes(settings, change):
+    settings.SESSION_RECHECK_S = 0.2
+    olga = make_user(role="operator", username="olga")
+    cookie = cookie_of(logged_in(olga))
+
+    def apply() -> None:
+        user = User.objects.get(pk=olga.pk)
+        if change == "role taken away":
+            user.groups.clear()
+        else:
+            user.set_password("a-new-long-password-47")
+            user.save()
+
+    async def scenario():
+        ws = await open_socket(SOCKETS[0], cookie)
+        await database_sync_to_async(apply)()
+        code = await closed_with(ws)
+        await ws.disconnect()
+        return code
+
+    assert asyncio.run(scenario()) == 4401
+
+
+def test_no_idle_timeout_for_wall_displays(settings):
+    settings.SESSION_IDLE_TIMEOUT_S = 0
+    client = logged_in(make_user(role="operator", username="wall"))
+    client.get("/")
+    set_last_seen(cookie_of(client), 10 * 86400)
+    assert client.get("/").status_code == 200

@@ -13,7 +13,7 @@ from plantops.core.refusals import Refused
 from plantops.health.models import FailureEvent
 from plantops.maintenance import selectors, services
 from plantops.maintenance.models import FailureCode, Part, WorkOrderEvent
-from tests.factories import make_asset, make_prediction_alert, make_work_order
+from tests.factories import make_alert, make_asset, make_prediction_alert, make_work_order
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +171,16 @@ def test_a_failure_found_says_which_failure(crew):
         problem=FailureCode.objects.get(kind="problem", code="elu"),
     )
     assert FailureEvent.objects.get(asset=work.asset).failure_mode.code == "seal"
+
+
+def test_an_operator_opens_work_from_her_own_lines_alerts_only(crew):
+    mine, theirs = make_alert(), make_alert()
+    olga = crew["olga"]
+    mine.asset.line.operators.add(olga)
+    work = services.workorder_from_alert(alert=mine, user=olga)
+    assert work.asset == mine.asset
+    with pytest.raises(Refused, match="only on your own lines"):
+        services.workorder_from_alert(alert=theirs, user=olga)
+    assert not theirs.work_orders.exists()
+    # A technician answers alerts anywhere.
+    assert services.workorder_from_alert(alert=theirs, user=crew["tom"]).asset == theirs.asset

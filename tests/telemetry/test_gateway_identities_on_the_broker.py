@@ -324,7 +324,15 @@ def test_an_unreachable_broker_is_recorded_and_the_sync_left_to_celery_to_retry(
 
 
 def test_a_gateway_cannot_take_the_ingests_or_the_admins_user_name(broker, settings):
-    for taken in (settings.MQTT.username, broker.admin.username):
+    # The ingest's client id too: a gateway logs in with its user name as client id, and the
+    # broker would hand it the ingest's persistent session.
+    taken_names = (
+        settings.MQTT.username,
+        broker.admin.username,
+        settings.MQTT_CLIENT_ID,
+        "plantops-simulator-1",
+    )
+    for taken in taken_names:
         gateway = Gateway(name=f"Impostor {taken}", username=taken)
-        with pytest.raises(Exception, match="belongs to the ingest"):
+        with pytest.raises(Exception, match="belongs to PlantOps itself"):
             gateway.full_clean()

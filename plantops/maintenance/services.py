@@ -187,7 +187,8 @@ def _from_prediction(prediction: Prediction, user: AbstractBaseUser) -> WorkOrde
         .first()
     )
     if alert is not None:
-        return workorder_from_alert(alert=alert, user=user)
+        # A prediction's work is a report anyone who reports may make, on any line.
+        return _alert_work_order(alert, user)
     open_one = (
         WorkOrder.objects.filter(
             asset_id=prediction.asset_id,
@@ -224,6 +225,10 @@ def workorder_from_alert(*, alert: Alert, user: AbstractBaseUser) -> WorkOrder:
     also when two people tap at once (the alert's row is locked while one is made). An
     operator does so on her own lines only (the outcome later scores the alert's rule)."""
     require_line(user, alert.asset.line_id, what="this alert")
+    return _alert_work_order(alert, user)
+
+
+def _alert_work_order(alert: Alert, user: AbstractBaseUser) -> WorkOrder:
     Alert.objects.select_for_update().filter(pk=alert.pk).first()
     open_one = alert.work_orders.filter(status__in=workflow.OPEN).first()
     if open_one is not None:

@@ -9,12 +9,11 @@ of failures in a day: 1, 2, 4 … minutes, at most an hour. The admin's login is
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -33,7 +32,7 @@ def cool_off_for(failures_today: int, limit: int) -> timedelta:
 
 def signed_in_name(raw: str) -> str:
     """The user name as the login form reads it (stripped, NFKC), so "admin " counts as admin."""
-    return unicodedata.normalize("NFKC", raw.strip())
+    return UsernameField().to_python(raw)
 
 
 def forget_failures(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:

@@ -126,6 +126,16 @@ class ControlSession:
             self._changed.notify_all()
 
 
+def login_client(identity: MqttSettings, client_id: str, *, timeout_s: float) -> mqtt.Client:
+    """A paho MQTT v5 client that logs in as `identity` (over TLS for mqtts://), not connected."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.username_pw_set(identity.username, identity.password)
+    if identity.tls:
+        client.tls_set_context(mqtt_context())
+    client.connect_timeout = timeout_s
+    return client
+
+
 @contextmanager
 def control_session(
     admin: MqttSettings, *, timeout_s: float = TIMEOUT_S
@@ -135,16 +145,8 @@ def control_session(
     Raises `BrokerUnavailable` when the broker cannot be reached or does not answer within
     `timeout_s`, and `BrokerRefused` when it refuses the admin's login or subscription.
     """
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2,
-        # Unique: a second admin connection with the same id would take this one over.
-        client_id=f"plantops-admin-{uuid.uuid4().hex[:12]}",
-        protocol=mqtt.MQTTv5,
-    )
-    client.username_pw_set(admin.username, admin.password)
-    if admin.tls:
-        client.tls_set_context(mqtt_context())
-    client.connect_timeout = timeout_s
+    # Unique: a second admin connection with the same id would take this one over.
+    client = login_client(admin, f"plantops-admin-{uuid.uuid4().hex[:12]}", timeout_s=timeout_s)
     # No reconnecting behind the caller's back: a lost connection fails the request.
     client.reconnect_delay_set(min_delay=3600, max_delay=3600)
     ready = threading.Event()

@@ -21,16 +21,13 @@ import threading
 from dataclasses import dataclass, field
 from functools import partial
 
-import paho.mqtt.client as mqtt
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from paho.mqtt.enums import CallbackAPIVersion
 
 from plantops.assets.models import Area, Asset, Line, Site
-from plantops.core.tls import mqtt_context
 from plantops.env import MqttSettings
-from plantops.telemetry import identities
+from plantops.telemetry import dynsec, identities
 from plantops.telemetry.dynsec import (
     TIMEOUT_S,
     BrokerError,
@@ -329,15 +326,9 @@ def _sync_ingest(session: ControlSession, mqtt_settings: MqttSettings) -> str:
 
 def _can_log_in(mqtt_settings: MqttSettings) -> bool:
     """Whether the broker accepts MQTT_URL's user and password (a fresh client id, no session)."""
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=f"plantops-check-{secrets.token_hex(6)}",
-        protocol=mqtt.MQTTv5,
+    client = dynsec.login_client(
+        mqtt_settings, f"plantops-check-{secrets.token_hex(6)}", timeout_s=TIMEOUT_S
     )
-    client.username_pw_set(mqtt_settings.username, mqtt_settings.password)
-    if mqtt_settings.tls:
-        client.tls_set_context(mqtt_context())
-    client.connect_timeout = TIMEOUT_S
     answered = threading.Event()
     outcome = []
 

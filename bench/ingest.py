@@ -6,14 +6,17 @@ Everything runs against services of the benchmark's own: a fresh PostgreSQL data
 (plantops_bench, dropped at the end), a Mosquitto started with scripts/mosquitto.conf on a free
 port, one ingest process and one Celery worker on a queue and share group of their own. A
 separate publisher process sends N readings at QoS 1, one reading per message and then asset
-batches of 100 readings per message. Each run is timed from the first publish to the moment
-the last row is counted in telemetry_reading.
+batches of 100 readings per message, then Sparkplug B DDATA messages of 100 metrics each (by
+alias, after the edge node's births), mapped to the same signals. Each run is timed from the
+first publish to the moment the last row is counted in telemetry_reading.
 
 Baselines measured in the same run, on the same machine:
   bare transport  paho publisher → the same Mosquitto → a paho subscriber that only decodes
                   the JSON (QoS 1, same N, one reading per message): messages/s
   COPY            psycopg COPY of the same N rows into an empty table shaped like
                   telemetry_reading (same primary key): rows/s
+  JSON batches    the Sparkplug B run is compared with the JSON asset batches of this run
+                  (target: within 20 %, in readings/s and in CPU per reading)
 
 CPU per stored reading sums utime+stime (and reaped children) of the ingest process, the
 worker process tree and every PostgreSQL server process, over the run, in microseconds.
@@ -51,6 +54,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from plantops.simulator.sparkplug_node import SparkplugEdgeNode  # noqa: E402
+from plantops.telemetry.sparkplug_schema import DataType  # noqa: E402
 from tests.broker import render_mosquitto_conf  # noqa: E402
 
 PYTHON = sys.executable
@@ -73,6 +78,8 @@ TARGET_BATCH_PER_S = 100_000
 TARGET_BATCH_COPY_RATIO = 0.5
 TARGET_SINGLE_CPU_US = 40.0
 TARGET_INGEST_RSS_MB = 200.0
+TARGET_SPARKPLUG_RATIO = 0.8
+SPARKPLUG_GROUP, SPARKPLUG_NODE, SPARKPLUG_DEVICE = "bench", "edge", "press"
 
 
 def say(text: str = "") -> None:
@@ -93,7 +100,33 @@ def readings(n: int, base_ts: float) -> list[tuple[int, float, float]]:
     ]
 
 
+def sparkplug_messages(n: int, base_ts: float) -> list[tuple[str, bytes]]:
+    """The edge node's births, then one DDATA per 100 readings (one per signal, by alias)."""
+    node = SparkplugEdgeNode(
+        group=SPARKPLUG_GROUP,
+        node=SPARKPLUG_NODE,
+        metrics={
+            "": {},
+            SPARKPLUG_DEVICE: {signal_slug(i): DataType.DOUBLE for i in range(SIGNALS)},
+        },
+    )
+    out = node.births({}, ts_ms=round(base_ts * 1000) - 1)
+    rows = readings(n, base_ts)
+    for start in range(0, n, SIGNALS):
+        chunk = rows[start : start + SIGNALS]
+        out.append(
+            node.data(
+                SPARKPLUG_DEVICE,
+                {signal_slug(s): v for s, _, v in chunk},
+                ts_ms=round(chunk[0][1] * 1000),
+            )
+        )
+    return out
+
+
 def messages(shape: str, n: int, base_ts: float, prefix: str) -> list[tuple[str, bytes]]:
+    if shape == "sparkplug":
+        return sparkplug_messages(n, base_ts)
     rows = readings(n, base_ts)
     if shape == "single":
         return [
@@ -315,6 +348,11 @@ class Stack:
             " asset_type='motor')\n"
             "Signal.objects.bulk_create([Signal(asset=asset, slug=f's{i:03d}', name=f'S{i}',"
             f" unit='mm/s', sampling_interval_s=1.0) for i in range({SIGNALS})])\n"
+            "from plantops.telemetry.models import SparkplugSource, SparkplugMetric\n"
+            f"source = SparkplugSource.objects.create(group_id={SPARKPLUG_GROUP!r},"
+            f" edge_node_id={SPARKPLUG_NODE!r}, device_id={SPARKPLUG_DEVICE!r}, asset=asset)\n"
+            "SparkplugMetric.objects.bulk_create([SparkplugMetric(source=source, name=s.slug,"
+            " target='signal', signal=s) for s in asset.signals.all()])\n"
         )
         self.manage("shell", "-c", code)
 
@@ -629,9 +667,13 @@ def bench(stack: Stack, args) -> int:
     bare_med, copy_med = statistics.median(bare), statistics.median(copy)
     say(f"  median: bare transport {bare_med:,.0f} messages/s, COPY {copy_med:,.0f} rows/s")
 
-    results: dict[str, list[dict]] = {"single": [], "batch": []}
-    for shape in ("single", "batch"):
-        label = "one reading per message" if shape == "single" else "100 readings per message"
+    results: dict[str, list[dict]] = {"single": [], "batch": [], "sparkplug": []}
+    labels = {
+        "single": "one reading per message",
+        "batch": "100 readings per message",
+        "sparkplug": "Sparkplug B DDATA, 100 metrics per message",
+    }
+    for shape, label in labels.items():
         say(f"\npipeline, {label}")
         for run in range(runs):
             r = pipeline_run(stack, shape, n, next(next_base))
@@ -652,6 +694,9 @@ def bench(stack: Stack, args) -> int:
     single_per_s, batch_per_s = med("single", "per_s"), med("batch", "per_s")
     single_ratio, batch_ratio = single_per_s / bare_med, batch_per_s / copy_med
     single_cpu, batch_cpu = med("single", "cpu_us"), med("batch", "cpu_us")
+    sparkplug_per_s, sparkplug_cpu = med("sparkplug", "per_s"), med("sparkplug", "cpu_us")
+    sparkplug_ratio = sparkplug_per_s / batch_per_s
+    sparkplug_cpu_ratio = sparkplug_cpu / batch_cpu
     lost = sum(r["lost"] for rs in results.values() for r in rs)
     duplicates = sum(r["duplicates"] for rs in results.values() for r in rs)
 
@@ -673,16 +718,26 @@ def bench(stack: Stack, args) -> int:
         f" (target ≤ {TARGET_SINGLE_CPU_US:.0f} µs: {mark(single_cpu <= TARGET_SINGLE_CPU_US)}),"
         f" batch {batch_cpu:.1f} µs"
     )
+    sparkplug_ok = (
+        sparkplug_ratio >= TARGET_SPARKPLUG_RATIO
+        and sparkplug_cpu_ratio <= 1 / TARGET_SPARKPLUG_RATIO
+    )
+    say(
+        f"  Sparkplug B: {sparkplug_per_s:,.0f} readings/s = {sparkplug_ratio:.2f}× JSON batches,"
+        f" CPU {sparkplug_cpu:.1f} µs/reading = {sparkplug_cpu_ratio:.2f}× JSON batches"
+        f" (target: within 20 %: {mark(sparkplug_ok)})"
+    )
     say(
         f"  ingest peak RSS (VmHWM): {rss:.1f} MB"
         f" (target ≤ {TARGET_INGEST_RSS_MB:.0f} MB: {mark(rss <= TARGET_INGEST_RSS_MB)})"
     )
-    say(f"  lost {lost}, duplicates {duplicates} over {2 * runs} runs of {n:,}")
+    say(f"  lost {lost}, duplicates {duplicates} over {3 * runs} runs of {n:,}")
     say(
         f"single_per_s={single_per_s:.0f} single_ratio={single_ratio:.2f}"
         f" single_cpu_us={single_cpu:.1f} batch_per_s={batch_per_s:.0f}"
         f" batch_ratio={batch_ratio:.2f} batch_cpu_us={batch_cpu:.1f}"
-        f" lost={lost} duplicates={duplicates}"
+        f" sparkplug_per_s={sparkplug_per_s:.0f} sparkplug_ratio={sparkplug_ratio:.2f}"
+        f" sparkplug_cpu_us={sparkplug_cpu:.1f} lost={lost} duplicates={duplicates}"
     )
     return 1 if lost or duplicates else 0
 

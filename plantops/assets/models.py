@@ -143,6 +143,10 @@ class Asset(models.Model):
     # Set while maintenance has the asset: its alerts are suppressed, as in a planned stop.
     out_of_service_since = models.DateTimeField(null=True, blank=True)
     out_of_service_reason = models.CharField(max_length=200, blank=True)
+    # Set while the gateway that speaks for the asset is known to be gone (a Sparkplug death):
+    # nothing it reports now is current. Distinct from down: the machine may well be running.
+    no_data_since = models.DateTimeField(null=True, blank=True)
+    no_data_reason = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["line__position", "position", "name"]

@@ -44,3 +44,18 @@ def asset_states_keep(*, states: Iterable[tuple[int, int, str, str]]) -> None:
         Asset.objects.filter(
             Q(state_since__isnull=True) | Q(state_since__lt=since), pk=asset_id
         ).update(state=state, state_reason=reason, state_since=since)
+
+
+def asset_gateways_keep(*, changes: Iterable[tuple[int, datetime | None, str]]) -> None:
+    """Record which assets' gateways are gone: `(asset_id, gone since or None, why)`.
+
+    An asset whose gateway is gone shows no data (not down) until the gateway is back; it keeps
+    the moment it went, if it was gone already.
+    """
+    for asset_id, gone_since, why in sorted(changes, key=lambda change: change[0]):
+        if gone_since is None:
+            Asset.objects.filter(pk=asset_id).update(no_data_since=None, no_data_reason="")
+        else:
+            Asset.objects.filter(pk=asset_id, no_data_since__isnull=True).update(
+                no_data_since=gone_since, no_data_reason=why[:200]
+            )

@@ -24,6 +24,8 @@ ASSET_FIELDS = (
     "state",
     "state_reason",
     "state_since",
+    "no_data_since",
+    "no_data_reason",
 )
 SIGNAL_FIELDS = (
     "asset_id",
@@ -61,7 +63,18 @@ def asset_tiles(
 
 
 def _tile(asset: tuple, signal_rows: Iterable[tuple], now: datetime) -> dict[str, Any]:
-    asset_id, slug, name, line_id, asset_type, state, state_reason, state_since = asset
+    (
+        asset_id,
+        slug,
+        name,
+        line_id,
+        asset_type,
+        state,
+        state_reason,
+        state_since,
+        gone_since,
+        why,
+    ) = asset
     signals = []
     values = []
     for _, s_slug, s_name, unit, low, high, interval, ts, latest in signal_rows:
@@ -87,7 +100,9 @@ def _tile(asset: tuple, signal_rows: Iterable[tuple], now: datetime) -> dict[str
                 "stale": value.stale,
             }
         )
-    status = tile_status(state=state, signals=values)
+    status = tile_status(state=state, signals=values, gateway_gone=gone_since is not None)
+    if gone_since is not None:
+        state_reason = why
     return {
         "id": asset_id,
         "slug": slug,

@@ -61,8 +61,16 @@ class SignalValue:
         return self.age_s > max(STALE_MIN_S, STALE_INTERVALS * self.sampling_interval_s)
 
 
-def tile_status(*, state: str, signals: Iterable[SignalValue]) -> TileStatus:
-    """Return the one status an asset tile shows, from its machine state and its signals."""
+def tile_status(
+    *, state: str, signals: Iterable[SignalValue], gateway_gone: bool = False
+) -> TileStatus:
+    """Return the one status an asset tile shows, from its machine state and its signals.
+
+    While the asset's gateway is known to be gone (`gateway_gone`), nothing it last said is
+    current, its state included: the tile shows no data.
+    """
+    if gateway_gone:
+        return TileStatus.NO_DATA
     if state == MachineState.DOWN:
         return TileStatus.DOWN
     signals = list(signals)

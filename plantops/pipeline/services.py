@@ -28,7 +28,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from plantops.alerts.conditions import alerts_evaluate_readings
-from plantops.assets.services import asset_states_keep
+from plantops.assets.services import asset_gateways_keep, asset_states_keep
 from plantops.core.time import datetime_to_us
 from plantops.floor.live import batch_push
 from plantops.health.failures import failures_from_states
@@ -77,19 +77,25 @@ def _store(batch: Batch, *, again: bool) -> StoreOutcome:
     with transaction.atomic():
         signals = telemetry.batch_drop_unknown(batch=batch, fresh=again)
         readings_store(readings=batch.readings, redelivered=again)
+        readings_store(readings=batch.history, redelivered=again, keep_latest=False)
         telemetry.dead_letters_store(batch=batch)
+        gateways = telemetry.sparkplug_events_record(events=batch.sparkplug)
+        asset_gateways_keep(changes=gateways)
         machine_events_record(states=batch.states, counts=batch.counts)
         asset_states_keep(states=batch.states)
         failures_from_states(states=batch.states)
-        alerts_evaluate_readings(readings=batch.readings)
+        alerts_evaluate_readings(
+            readings=batch.readings.joined(batch.history) if len(batch.history) else batch.readings
+        )
         # Registered after the alerts' own push: their events reach the tablets first, without
         # waiting for the tiles' queries.
-        readings, state_assets = batch.readings, {row.asset_id for row in batch.states}
+        readings = batch.readings
+        state_assets = {row.asset_id for row in batch.states} | {row[0] for row in gateways}
         transaction.on_commit(
             lambda: batch_push(readings=readings, signals=signals, asset_ids=state_assets)
         )
     return StoreOutcome(
-        readings=len(batch.readings),
+        readings=len(batch.readings) + len(batch.history),
         states=len(batch.states),
         counts=len(batch.counts),
         dead_letters=len(batch.dead_letters),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import pluralize
@@ -11,7 +11,9 @@ from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
 
 from plantops.telemetry import gateways, selectors
-from plantops.telemetry.models import Gateway
+from plantops.telemetry.models import Gateway, SparkplugMetric, SparkplugSource
+from plantops.telemetry.services import sparkplug_metrics_map_by_name
+from plantops.telemetry.sparkplug_schema import DataType
 
 
 class DeadLetterAdmin(admin.ModelAdmin):
@@ -57,6 +59,7 @@ class GatewayAdmin(admin.ModelAdmin):
         "assets",
         "lines",
         "areas",
+        "sparkplug_nodes",
         "created_at",
         "revoked_at",
         "password_set_at",
@@ -167,3 +170,97 @@ class GatewayAdmin(admin.ModelAdmin):
             gateways.gateway_reinstate(gateway=gateway)
         n = len(queryset)
         self.message_user(request, f"{n} gateway{pluralize(n)} reinstated.")
+
+
+class UnmappedFilter(admin.SimpleListFilter):
+    title = "mapping"
+    parameter_name = "mapped"
+
+    def lookups(self, request, model_admin):
+        return [("no", "Not mapped yet"), ("yes", "Mapped")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(target="")
+        if self.value() == "yes":
+            return queryset.exclude(target="")
+        return queryset
+
+
+@admin.register(SparkplugSource)
+class SparkplugSourceAdmin(admin.ModelAdmin):
+    """Sparkplug B edge nodes and devices as they appear: choose each one's asset in the list."""
+
+    list_display = [
+        "__str__",
+        "asset",
+        "online",
+        "last_birth_at",
+        "last_death_at",
+        "unmapped_metrics",
+    ]
+    list_editable = ["asset"]
+    list_filter = ["online", ("asset", admin.EmptyFieldListFilter)]
+    search_fields = ["group_id", "edge_node_id", "device_id"]
+    autocomplete_fields = ["asset"]
+    readonly_fields = ["online", "first_seen_at", "last_birth_at", "last_death_at"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("asset")
+            .annotate(unmapped=Count("metrics", filter=Q(metrics__target="")))
+        )
+
+    @admin.display(description="Metrics not mapped", ordering="unmapped")
+    def unmapped_metrics(self, source: SparkplugSource) -> int:
+        return source.unmapped
+
+
+@admin.register(SparkplugMetric)
+class SparkplugMetricAdmin(admin.ModelAdmin):
+    """Metrics Sparkplug sources publish. A candidate is mapped in the list itself: choose what
+    it feeds (and the signal) and save; or select several and map each to its asset's signal
+    of the same name."""
+
+    list_display = [
+        "name",
+        "source",
+        "datatype_name",
+        "last_value",
+        "last_seen_at",
+        "target",
+        "signal",
+    ]
+    list_editable = ["target", "signal"]
+    list_filter = [UnmappedFilter, "target", "source__group_id"]
+    search_fields = ["name", "source__edge_node_id", "source__device_id"]
+    autocomplete_fields = ["signal"]
+    list_select_related = ["source", "source__asset", "signal", "signal__asset"]
+    readonly_fields = ["source", "name", "datatype", "alias", "last_value", "last_seen_at"]
+    actions = ["map_to_signal_of_same_name"]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # metrics are what the sources publish
+
+    @admin.display(description="Datatype", ordering="datatype")
+    def datatype_name(self, metric: SparkplugMetric) -> str:
+        try:
+            return DataType(metric.datatype).name.title()
+        except ValueError:
+            return str(metric.datatype)
+
+    @admin.action(description="Map to the asset's signal of the same name")
+    def map_to_signal_of_same_name(self, request: HttpRequest, queryset: QuerySet) -> None:
+        mapped, missing = sparkplug_metrics_map_by_name(metrics=queryset.select_related("source"))
+        if mapped:
+            self.message_user(request, f"Mapped {mapped} metric{pluralize(mapped)}.")
+        if missing:
+            self.message_user(
+                request,
+                "No signal of the same name on the source's asset (add it under Signals, "
+                f"or map it here by hand): {', '.join(missing[:20])}"
+                + (" …" if len(missing) > 20 else ""),
+                messages.WARNING,
+            )

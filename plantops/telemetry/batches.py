@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from plantops.telemetry.columns import ReadingColumns
 from plantops.telemetry.payloads import CountReport, ParseResult, StateReport, storable
+from plantops.telemetry.sparkplug_wire import SparkplugEvent
 
 
 class DeadLetterRecord(NamedTuple):
@@ -48,6 +49,10 @@ class Batch:
     dead_letter_offset: int = 0
     # When ingest received the batch's first message (µs since the epoch): for batch latency.
     first_received_us: int = 0
+    # Readings flagged as history by their gateway: stored, never a signal's current value.
+    history: ReadingColumns = field(default_factory=ReadingColumns.empty)
+    # Sparkplug B births, deaths and unmapped metrics seen, for the worker to record.
+    sparkplug: list[SparkplugEvent] = field(default_factory=list)
 
     @classmethod
     def of(
@@ -68,7 +73,7 @@ class Batch:
 
     def to_message(self) -> dict[str, Any]:
         """The batch as a JSON-safe Celery message; readings travel as packed columns."""
-        return {
+        message = {
             "batch_id": self.batch_id,
             "reading_columns": self.readings.pack(),
             "states": self.states,
@@ -76,6 +81,11 @@ class Batch:
             "dead_letters": self.dead_letters,
             "first_received_us": self.first_received_us,
         }
+        if len(self.history):
+            message["history_columns"] = self.history.pack()
+        if self.sparkplug:
+            message["sparkplug"] = self.sparkplug
+        return message
 
     @classmethod
     def from_message(cls, message: dict[str, Any]) -> Batch:
@@ -98,18 +108,20 @@ class Batch:
             else [],
             dead_letters=[DeadLetterRecord.of(d) for d in message.get("dead_letters", ())],
             first_received_us=int(message.get("first_received_us", 0)),
+            history=ReadingColumns.unpack(message["history_columns"])
+            if "history_columns" in message
+            else ReadingColumns.empty(),
+            sparkplug=[SparkplugEvent.of(event) for event in message.get("sparkplug", ())],
         )
 
     def halves(self) -> tuple[Batch, Batch]:
         """Split into two smaller batches with the same id, cut at the middle of its rows
-        taken in order: readings, states, counts, dead letters."""
+        taken in order: readings, history, states, counts, Sparkplug events, dead letters."""
         middle = max(1, self.size // 2)
         first = Batch(self.batch_id, dead_letter_offset=self.dead_letter_offset)
         second = Batch(self.batch_id)
-        taken = min(middle, len(self.readings))
-        first.readings, second.readings = self.readings[:taken], self.readings[taken:]
-        left = middle - taken
-        for name in ("states", "counts", "dead_letters"):
+        left = middle
+        for name in ("readings", "history", "states", "counts", "sparkplug", "dead_letters"):
             rows = getattr(self, name)
             cut = min(left, len(rows))
             setattr(first, name, rows[:cut])
@@ -120,7 +132,14 @@ class Batch:
 
     @property
     def size(self) -> int:
-        return len(self.readings) + len(self.states) + len(self.counts) + len(self.dead_letters)
+        return (
+            len(self.readings)
+            + len(self.history)
+            + len(self.states)
+            + len(self.counts)
+            + len(self.sparkplug)
+            + len(self.dead_letters)
+        )
 
 
 def _typed_readings(rows: Iterable) -> list[tuple[int, int, float]]:
@@ -152,6 +171,8 @@ class BatchBuilder:
     def _reset(self) -> None:
         self.batch_id = uuid.uuid4().hex
         self.readings: list[tuple[int, int, float]] = []
+        self.history: list[tuple[int, int, float]] = []
+        self.sparkplug: list[SparkplugEvent] = []
         self.states: list[StateReport] = []
         self.counts: list[CountReport] = []
         self.dead_letters: list[DeadLetterRecord] = []
@@ -161,11 +182,23 @@ class BatchBuilder:
         self.size = 0
         self.hurried = False
 
-    def add(self, *, topic: str, result: ParseResult, received_us: int, ack_id: int | None) -> None:
+    def add(
+        self,
+        *,
+        topic: str,
+        result: ParseResult,
+        received_us: int,
+        ack_id: int | None,
+        sparkplug: list[SparkplugEvent] | None = None,
+    ) -> None:
         if self.started_at is None:
             self.started_at = self._clock()
             self.first_received_us = received_us
         self.readings.extend(result.readings)
+        if result.history:
+            self.history.extend(result.history)
+        if sparkplug:
+            self.sparkplug.extend(sparkplug)
         self.states.extend(result.states)
         self.counts.extend(result.counts)
         for rejection in result.rejections:
@@ -180,7 +213,12 @@ class BatchBuilder:
                 )
             )
         self.size += (
-            len(result.readings) + len(result.states) + len(result.counts) + len(result.rejections)
+            len(result.readings)
+            + len(result.history)
+            + len(result.states)
+            + len(result.counts)
+            + len(result.rejections)
+            + (len(sparkplug) if sparkplug else 0)
         )
         if ack_id is not None:
             self.pending_acks.append(ack_id)
@@ -231,6 +269,8 @@ class BatchBuilder:
             counts=self.counts,
             dead_letters=self.dead_letters,
             first_received_us=self.first_received_us,
+            history=ReadingColumns.from_rows(self.history),
+            sparkplug=self.sparkplug,
         )
         acks = self.pending_acks
         self._taken_at = self._clock()

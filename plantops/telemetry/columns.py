@@ -122,6 +122,14 @@ class ReadingColumns:
         """The readings a slice or a boolean mask picks, in order."""
         return self._of(self.signal_ids[which], self.ts_us[which], self.values[which])
 
+    def joined(self, other: ReadingColumns) -> ReadingColumns:
+        """These readings followed by `other`'s."""
+        return self._of(
+            np.concatenate((self.signal_ids, other.signal_ids)),
+            np.concatenate((self.ts_us, other.ts_us)),
+            np.concatenate((self.values, other.values)),
+        )
+
     def distinct_signal_ids(self) -> list[int]:
         return np.unique(self.signal_ids).tolist()
 

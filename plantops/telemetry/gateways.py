@@ -254,6 +254,7 @@ def _push(session: ControlSession, gateway: Gateway, *, password: str | None = N
     without a password (the broker had lost it)."""
     try:
         prefixes = gateway_topic_prefixes(gateway=gateway)
+        identities.sparkplug_acls(gateway.sparkplug_node_ids())
     except ValueError as error:
         raise BrokerRefused(f"its topics cannot be named: {error}") from None
     observed_client, observed_role = _observe(
@@ -270,6 +271,7 @@ def _push(session: ControlSession, gateway: Gateway, *, password: str | None = N
             observed_role=observed_role,
             password=password,
             textname=gateway.name,
+            sparkplug_nodes=gateway.sparkplug_node_ids(),
         )
     )
     return observed_client is None and password is None

@@ -3,7 +3,8 @@
 Identities live in Mosquitto's dynamic-security store: a client (user name, password hash,
 enabled or not) holds roles, a role holds ACLs. A gateway gets one client and one role of its
 own whose ACLs let it publish (`publishClientSend`) the wire contract's topics of its assets
-and nothing else; the ingest's role may only subscribe to and receive those topics.
+and, if it is a Sparkplug B edge node, that node's topics, and nothing else; the ingest's role
+may only subscribe to and receive those topics, and ask a Sparkplug node for a rebirth.
 
 `gateway_commands`, `ingest_commands` and `default_access_commands` compare what the broker
 reported (`getClient`, `getRole`, `getDefaultACLAccess`) with what is wanted and return only
@@ -18,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 TOPIC_ROOT = "plantops"
+SPARKPLUG_ROOT = "spBv1.0"
 GATEWAY_ROLE_PREFIX = "plantops-gateway-"
 INGEST_ROLE = "plantops-ingest"
 # Set as the text description of every gateway client PlantOps creates, so a full sync can
@@ -27,6 +29,9 @@ MANAGED = "PlantOps gateway: change it in the PlantOps admin, not here."
 # The wire contract's topics under one asset (plantops/<site>/<area>/<line>/<asset>/…): one
 # reading per signal, a batch, a machine state change, a parts count.
 ASSET_TOPICS = ("telemetry/+", "telemetry", "state", "count")
+# Sparkplug B messages an edge node publishes for itself and for its devices.
+NODE_KINDS = ("NBIRTH", "NDATA", "NDEATH")
+DEVICE_KINDS = ("DBIRTH", "DDATA", "DDEATH")
 
 # Nobody may publish, subscribe or receive anything that a role does not allow.
 DEFAULT_ACCESS = {
@@ -77,17 +82,40 @@ def publish_acls(prefixes: Iterable[str]) -> frozenset[Acl]:
     )
 
 
+def sparkplug_acls(nodes: Iterable[tuple[str, str]]) -> frozenset[Acl]:
+    """Return the ACLs that let a client be the Sparkplug B edge nodes `(group, node)`: publish
+    their births, data and deaths (the death is its will) and those of their devices, and
+    receive their commands and host applications' STATE."""
+    acls = set()
+    for group, node in nodes:
+        for given in (group, node):
+            if not given or any(c in given for c in "/+#"):
+                raise ValueError(f"{given!r} cannot be a Sparkplug id")
+        base = f"{SPARKPLUG_ROOT}/{group}"
+        acls.update(Acl("publishClientSend", f"{base}/{kind}/{node}") for kind in NODE_KINDS)
+        acls.update(Acl("publishClientSend", f"{base}/{kind}/{node}/+") for kind in DEVICE_KINDS)
+        for commands in (f"{base}/NCMD/{node}", f"{base}/DCMD/{node}/+"):
+            acls.update({Acl("subscribePattern", commands), Acl("publishClientReceive", commands)})
+    if acls:
+        state = f"{SPARKPLUG_ROOT}/STATE/+"
+        acls.update({Acl("subscribePattern", state), Acl("publishClientReceive", state)})
+    return frozenset(acls)
+
+
 def ingest_acls() -> frozenset[Acl]:
-    """Return the ACLs of the ingest's role: subscribe to and receive the wire's topics, only."""
-    every = f"{TOPIC_ROOT}/#"
-    return frozenset(
-        {
-            Acl("subscribePattern", every),
-            # Mosquitto checks a shared subscription with its `$share/<group>/` prefix.
-            Acl("subscribePattern", f"$share/+/{every}"),
-            Acl("publishClientReceive", every),
-        }
-    )
+    """Return the ACLs of the ingest's role: subscribe to and receive the wire's topics and
+    Sparkplug B's, and ask an edge node for a rebirth (NCMD); nothing else."""
+    acls = {Acl("publishClientSend", f"{SPARKPLUG_ROOT}/+/NCMD/+")}
+    for every in (f"{TOPIC_ROOT}/#", f"{SPARKPLUG_ROOT}/#"):
+        acls.update(
+            {
+                Acl("subscribePattern", every),
+                # Mosquitto checks a shared subscription with its `$share/<group>/` prefix.
+                Acl("subscribePattern", f"$share/+/{every}"),
+                Acl("publishClientReceive", every),
+            }
+        )
+    return frozenset(acls)
 
 
 def role_commands(rolename: str, wanted: frozenset[Acl], observed: dict | None) -> list[Command]:
@@ -186,8 +214,10 @@ def gateway_commands(
     observed_role: dict | None,
     password: str | None = None,
     textname: str = "",
+    sparkplug_nodes: Iterable[tuple[str, str]] = (),
 ) -> list[Command]:
-    """Commands that give gateway `username` its own role, publishing only under `prefixes`.
+    """Commands that give gateway `username` its own role, publishing only under `prefixes`
+    and as the Sparkplug B edge nodes `sparkplug_nodes`.
 
     It logs in with its user name as client id and no other: MQTT gives a client id's session
     to whoever connects with it last, so a gateway free to choose could take over the
@@ -204,7 +234,8 @@ def gateway_commands(
         textname=textname,
         textdescription=MANAGED,
     )
-    return before + role_commands(rolename, publish_acls(prefixes), observed_role) + after
+    wanted = publish_acls(prefixes) | sparkplug_acls(sparkplug_nodes)
+    return before + role_commands(rolename, wanted, observed_role) + after
 
 
 def ingest_commands(

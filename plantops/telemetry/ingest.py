@@ -5,6 +5,10 @@ holds it has been handed to Celery (Redis). If ingest dies before that, the brok
 message in our persistent session and sends it again; storing is idempotent, so a message
 handed on twice is stored once.
 
+Sparkplug B messages (spBv1.0/#) come on the same shared subscription and are read by
+`sparkplug.SparkplugHost`, which keeps each edge node's births; its Rebirth requests go out on
+the same connection.
+
 Messages arrive through the project's own MQTT 5 subscriber (`mqtt_client.MqttSubscriber`),
 which reads the socket in large pieces and calls `_on_message` on this thread, so the batch
 needs no lock. Acks are written in one go per batch and only on the connection the messages
@@ -27,11 +31,15 @@ from plantops.env import MqttSettings
 from plantops.telemetry.batches import Batch, BatchBuilder
 from plantops.telemetry.mqtt_client import MqttSubscriber
 from plantops.telemetry.payloads import Limits, Reason, TopicRegistry, parse_message
+from plantops.telemetry.sparkplug import SparkplugHost
+from plantops.telemetry.sparkplug_wire import NAMESPACE as SPARKPLUG_NAMESPACE
+from plantops.telemetry.sparkplug_wire import TOPIC_FILTER as SPARKPLUG_FILTER
 from plantops.telemetry.urgency import CrossingWatch
 
 logger = logging.getLogger(__name__)
 
 UNKNOWN = (Reason.UNKNOWN_ASSET, Reason.UNKNOWN_SIGNAL)
+SPARKPLUG_PREFIX = SPARKPLUG_NAMESPACE + "/"
 CONNACK_TIMEOUT_S = 10.0
 FIGURES_EVERY_S = 5.0
 
@@ -51,6 +59,8 @@ class IngestConfig:
     # seconds, but a stream of unknown topics must not reload the registry on every message.
     registry_miss_refresh_s: float = 5.0
     topic_filter: str = "plantops/#"
+    # Also read Sparkplug B (spBv1.0/#) on the same shared subscription.
+    sparkplug: bool = True
     keepalive_s: int = 30
     # The largest MQTT packet the broker may send us, sent in CONNECT (MQTT_MAX_PACKET_BYTES);
     # None: no limit.
@@ -66,6 +76,7 @@ class IngestCounters:
     dead_letters: int = 0
     batches: int = 0
     handoff_failures: int = 0
+    rebirths_requested: int = 0
 
 
 class Ingest:
@@ -93,6 +104,7 @@ class Ingest:
         self.registry = load_registry()
         self.registry_loaded_at = time.monotonic()
         self.crossings = CrossingWatch()
+        self.sparkplug = SparkplugHost(clock=time.monotonic)
         # When the last connect() was sent: until CONNACK arrives (TLS, a remote cluster, a
         # broker restoring a large session) a second connect() would tear the first one down.
         self.connecting_since: float | None = None
@@ -108,7 +120,14 @@ class Ingest:
             host=config.mqtt.host,
             port=config.mqtt.port,
             client_id=config.client_id,
-            subscription=f"$share/{config.share_group}/{config.topic_filter}",
+            subscription=[
+                f"$share/{config.share_group}/{topic_filter}"
+                for topic_filter in (
+                    (config.topic_filter, SPARKPLUG_FILTER)
+                    if config.sparkplug
+                    else (config.topic_filter,)
+                )
+            ],
             on_message=self._on_message,
             on_connect=self._on_connect,
             keepalive=config.keepalive_s,
@@ -161,19 +180,32 @@ class Ingest:
             max_future_us=self.config.max_future_s * 1_000_000,
             max_age_us=self.config.max_age_s * 1_000_000,
         )
-        result = parse_message(topic, payload, registry=self.registry, limits=limits)
-        if (
-            result.rejections
-            and result.rejections[0].reason in UNKNOWN
-            and self._refresh_registry_on_miss()
-        ):
+        events = None
+        if topic.startswith(SPARKPLUG_PREFIX):
+            outcome = self.sparkplug.receive(
+                topic, payload, mapping=self.registry.sparkplug, limits=limits
+            )
+            result, events = outcome.parsed, outcome.events
+            for command in outcome.commands:
+                # QoS 0, as the specification has it: a lost request is asked again.
+                if self.client.publish(command.topic, command.payload):
+                    self.counters.rebirths_requested += 1
+        else:
             result = parse_message(topic, payload, registry=self.registry, limits=limits)
-        self.counters.readings += len(result.readings)
+            if (
+                result.rejections
+                and result.rejections[0].reason in UNKNOWN
+                and self._refresh_registry_on_miss()
+            ):
+                result = parse_message(topic, payload, registry=self.registry, limits=limits)
+        self.counters.readings += len(result.readings) + len(result.history)
         self.counters.dead_letters += len(result.rejections)
         builder = self.builder
         if builder.started_at is None:
             self.batch_generation = self.client.generation
-        builder.add(topic=topic, result=result, received_us=received_us, ack_id=packet_id)
+        builder.add(
+            topic=topic, result=result, received_us=received_us, ack_id=packet_id, sparkplug=events
+        )
         if (
             result.readings
             and self.registry.bands

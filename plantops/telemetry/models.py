@@ -126,6 +126,12 @@ class Gateway(models.Model):
     areas = models.ManyToManyField(
         Area, blank=True, related_name="+", help_text="Every asset of these areas, now or later."
     )
+    sparkplug_nodes = models.TextField(
+        blank=True,
+        help_text="The Sparkplug B edge nodes this gateway is, one per line as "
+        "<group id>/<edge node id>: it may publish their births, data and deaths and receive "
+        "their commands.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
     password_set_at = models.DateTimeField(
@@ -153,6 +159,14 @@ class Gateway(models.Model):
     def revoked(self) -> bool:
         return self.revoked_at is not None
 
+    def sparkplug_node_ids(self) -> list[tuple[str, str]]:
+        """The `(group id, edge node id)` pairs of `sparkplug_nodes`."""
+        return [
+            tuple(line.strip().split("/", 1))
+            for line in self.sparkplug_nodes.splitlines()
+            if line.strip()
+        ]
+
     def clean(self) -> None:
         super().clean()
         # A gateway logs in with its user name as client id: none may be the ingest's (it
@@ -160,6 +174,15 @@ class Gateway(models.Model):
         taken = {settings.MQTT.username, settings.MQTT_CLIENT_ID}
         if settings.MQTT_ADMIN is not None:
             taken.add(settings.MQTT_ADMIN.username)
+        for line in self.sparkplug_nodes.splitlines():
+            parts = line.strip().split("/")
+            if line.strip() and (len(parts) != 2 or not all(parts) or any(c in line for c in "+#")):
+                raise ValidationError(
+                    {
+                        "sparkplug_nodes": f"{line.strip()!r}: write <group id>/<edge node id>, "
+                        "without + or #."
+                    }
+                )
         if self.username in taken or self.username.startswith("plantops-"):
             raise ValidationError(
                 {
@@ -167,3 +190,89 @@ class Gateway(models.Model):
                     "broker's admin, or a name starting with plantops-)."
                 }
             )
+
+
+class SparkplugSource(models.Model):
+    """A Sparkplug B edge node (no device) or device that has published, and its asset.
+
+    Rows appear as sources are seen; PlantOps never creates an asset for one. Until an admin
+    chooses the asset, the source's data is not stored, only its metrics listed.
+    """
+
+    group_id = models.CharField(max_length=200)
+    edge_node_id = models.CharField(max_length=200)
+    device_id = models.CharField(max_length=200, blank=True)
+    asset = models.ForeignKey(
+        Asset,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The asset this node or device is; its mapped metrics feed it.",
+    )
+    online = models.BooleanField(default=False, editable=False)
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_birth_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_death_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["group_id", "edge_node_id", "device_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group_id", "edge_node_id", "device_id"], name="sparkplug_source_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return "/".join(part for part in (self.group_id, self.edge_node_id, self.device_id) if part)
+
+
+class SparkplugMetric(models.Model):
+    """A metric a Sparkplug source published, as last seen, and what it feeds in PlantOps."""
+
+    class Target(models.TextChoices):
+        NONE = "", "Not mapped"
+        SIGNAL = "signal", "Signal"
+        STATE = "state", "Machine state"
+        GOOD_TOTAL = "good_total", "Good parts (running total)"
+        SCRAP_TOTAL = "scrap_total", "Scrap parts (running total)"
+        IGNORE = "ignore", "Ignored"
+
+    source = models.ForeignKey(SparkplugSource, on_delete=models.CASCADE, related_name="metrics")
+    name = models.CharField(max_length=255)
+    datatype = models.PositiveSmallIntegerField(default=0)
+    alias = models.BigIntegerField(null=True, blank=True)
+    last_value = models.CharField(max_length=200, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    target = models.CharField(max_length=16, choices=Target.choices, blank=True, default="")
+    signal = models.ForeignKey(
+        Signal,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="For a signal target: one of the source's asset's signals.",
+    )
+
+    class Meta:
+        ordering = ["source", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "name"], name="sparkplug_metric_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.name}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.target == self.Target.SIGNAL:
+            if self.signal_id is None:
+                raise ValidationError({"signal": "Choose the signal this metric feeds."})
+            if self.source.asset_id is None:
+                raise ValidationError({"target": "Choose the source's asset first."})
+            if self.signal.asset_id != self.source.asset_id:
+                raise ValidationError(
+                    {"signal": f"Choose a signal of {self.source.asset}, the source's asset."}
+                )
+        elif self.signal_id is not None:
+            raise ValidationError({"signal": "Only a signal target takes a signal."})

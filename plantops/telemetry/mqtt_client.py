@@ -30,7 +30,7 @@ import socket
 import ssl
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from plantops.telemetry.mqtt_wire import (
     ASSIGNED_CLIENT_IDENTIFIER,
@@ -51,6 +51,7 @@ from plantops.telemetry.mqtt_wire import (
     encode_connect,
     encode_disconnect,
     encode_pubacks,
+    encode_publish,
     encode_subscribe,
     reason_name,
 )
@@ -89,7 +90,7 @@ class MqttSubscriber:
         host: str,
         port: int,
         client_id: str,
-        subscription: str,
+        subscription: str | Sequence[str],
         on_message: MessageHandler,
         on_connect: ConnectHandler = lambda session_present: None,
         keepalive: int = 30,
@@ -105,7 +106,9 @@ class MqttSubscriber:
         self.host = host
         self.port = port
         self.client_id = client_id
-        self.subscription = subscription
+        self.subscriptions = (
+            (subscription,) if isinstance(subscription, str) else tuple(subscription)
+        )
         self.on_message = on_message
         self.on_connect = on_connect
         self.requested_keepalive = keepalive
@@ -305,7 +308,9 @@ class MqttSubscriber:
             for code in packet.reason_codes:
                 if code >= 0x80:
                     logger.error(
-                        "MQTT subscription to %s refused: %s", self.subscription, reason_name(code)
+                        "MQTT subscription to %s refused: %s",
+                        " and ".join(self.subscriptions),
+                        reason_name(code),
                     )
             return True
         if isinstance(packet, Pingresp):
@@ -336,7 +341,7 @@ class MqttSubscriber:
         self.connected = True
         self.generation += 1
         self._next_packet_id = self._next_packet_id % 0xFFFF + 1
-        self._send(encode_subscribe(self._next_packet_id, self.subscription, qos=1))
+        self._send(encode_subscribe(self._next_packet_id, self.subscriptions, qos=1))
         self.on_connect(connack.session_present)
         return self.sock is not None
 
@@ -363,6 +368,13 @@ class MqttSubscriber:
         if not packet_ids or not self.connected or generation != self.generation:
             return False
         self._send(encode_pubacks(packet_ids))
+        return self.connected
+
+    def publish(self, topic: str, payload: bytes) -> bool:
+        """Publish at QoS 0 (fire and forget); return whether it was written."""
+        if not self.connected:
+            return False
+        self._send(encode_publish(topic, payload))
         return self.connected
 
     def _send(self, data: bytes) -> None:

@@ -1,6 +1,7 @@
 """MQTT 5 packets for a subscriber: encode what it sends, decode what a broker sends it. Pure.
 
-Only the subset ingest needs. Encoded: CONNECT, SUBSCRIBE, PUBACK, PINGREQ, DISCONNECT.
+Only the subset ingest needs. Encoded: CONNECT, SUBSCRIBE, PUBLISH (QoS 0), PUBACK, PINGREQ,
+DISCONNECT.
 Decoded (incrementally, from a buffer that may end in the middle of a packet): CONNACK, SUBACK,
 PUBLISH (QoS 0 and 1), PINGRESP and DISCONNECT. Anything else from the broker, or a packet
 that breaks the specification, raises `ProtocolError`; the caller then drops the connection.
@@ -16,7 +17,7 @@ the rest of it is buffered.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -251,12 +252,20 @@ def encode_connect(
     return _packet(CONNECT << 4, body)
 
 
-def encode_subscribe(packet_id: int, topic_filter: str, *, qos: int = 1) -> bytes:
-    """Encode a SUBSCRIBE to one filter, without properties or extra options."""
+def encode_subscribe(packet_id: int, topic_filter: str | Sequence[str], *, qos: int = 1) -> bytes:
+    """Encode a SUBSCRIBE to one filter or several, without properties or extra options."""
     if not 1 <= packet_id <= 0xFFFF:
         raise ValueError(f"packet id {packet_id} is not within 1..65535")
-    body = packet_id.to_bytes(2, "big") + b"\x00" + encode_string(topic_filter) + bytes((qos,))
+    filters = [topic_filter] if isinstance(topic_filter, str) else list(topic_filter)
+    body = packet_id.to_bytes(2, "big") + b"\x00"
+    for each in filters:
+        body += encode_string(each) + bytes((qos,))
     return _packet((SUBSCRIBE << 4) | 0x02, body)
+
+
+def encode_publish(topic: str, payload: bytes) -> bytes:
+    """Encode a QoS-0 PUBLISH, without properties (a command to a device, say)."""
+    return _packet(PUBLISH << 4, encode_string(topic) + b"\x00" + payload)
 
 
 _PUBACK_HEAD = (PUBACK << 4 << 24) | (2 << 16)

@@ -22,6 +22,7 @@ import orjson
 
 from plantops.assets.states import MachineState
 from plantops.core.time import datetime_to_us
+from plantops.telemetry.sparkplug_mapping import SparkplugMap
 from plantops.telemetry.urgency import Band
 
 MAX_PAYLOAD_BYTES = 1024 * 1024
@@ -49,6 +50,13 @@ class Reason(StrEnum):
     TIMESTAMP_TOO_OLD = "timestamp_too_old"
     BAD_STATE = "bad_state"
     BATCH_TOO_LARGE = "batch_too_large"
+    # Sparkplug B (see `sparkplug`).
+    SPARKPLUG_BAD_PAYLOAD = "sparkplug_bad_payload"
+    SPARKPLUG_NO_BIRTH = "sparkplug_no_birth"
+    SPARKPLUG_SEQ_GAP = "sparkplug_seq_gap"
+    SPARKPLUG_UNKNOWN_ALIAS = "sparkplug_unknown_alias"
+    SPARKPLUG_AWAITING_REBIRTH = "sparkplug_awaiting_rebirth"
+    SPARKPLUG_BAD_VALUE = "sparkplug_bad_value"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,17 +99,21 @@ class ParseResult:
     states: list[StateReport] = field(default_factory=list)
     counts: list[CountReport] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    # Readings a gateway flagged as history (Sparkplug `is_historical`): stored at their own
+    # times like the others, but never taken as a signal's current value.
+    history: list[tuple[int, int, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
 class TopicRegistry:
     """Slugs known to the plant model: asset paths `(site, area, line, asset)` → asset id,
-    and `(asset id, signal slug)` → signal id; and per signal id, the band whose crossing
-    hands a batch on at once (`urgency`)."""
+    and `(asset id, signal slug)` → signal id; per signal id, the band whose crossing
+    hands a batch on at once (`urgency`); and the Sparkplug B mapping."""
 
     assets: dict[tuple[str, str, str, str], int]
     signals: dict[tuple[int, str], int]
     bands: dict[int, Band] = field(default_factory=dict)
+    sparkplug: SparkplugMap = field(default_factory=SparkplugMap)
 
 
 @dataclass(frozen=True, slots=True)

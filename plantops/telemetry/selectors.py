@@ -1,5 +1,5 @@
-"""Reads for telemetry: the topic registry ingest resolves against, trends from rollups, and
-the topics each gateway may publish."""
+"""Reads for telemetry: the topic registry ingest resolves against (Sparkplug B mapping included),
+trends from rollups, and the topics each gateway may publish."""
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ from django.db.models import (
 
 from plantops.assets.models import Area, Asset, Line, Signal, Site
 from plantops.telemetry.identities import scope_prefix
-from plantops.telemetry.models import Gateway, MinuteRollup
+from plantops.telemetry.models import Gateway, MinuteRollup, SparkplugMetric, SparkplugSource
 from plantops.telemetry.payloads import TopicRegistry
+from plantops.telemetry.sparkplug_mapping import MetricTarget, Source, SparkplugMap, Target
 
 
 def topic_registry() -> TopicRegistry:
@@ -39,7 +40,7 @@ def topic_registry() -> TopicRegistry:
         (asset_id, slug): pk
         for pk, asset_id, slug in Signal.objects.values_list("pk", "asset_id", "slug")
     }
-    return TopicRegistry(assets=assets, signals=signals)
+    return TopicRegistry(assets=assets, signals=signals, sparkplug=sparkplug_map())
 
 
 def signal_trend_from_rollups(
@@ -186,3 +187,33 @@ def gateways_through(place: Site | Area | Line | Asset) -> QuerySet[Gateway]:
             Q(assets__line__area__site=place) | Q(lines__area__site=place) | Q(areas__site=place)
         )
     return Gateway.objects.filter(through).distinct()
+
+
+def sparkplug_map() -> SparkplugMap:
+    """Return the Sparkplug sources mapped to assets and their mapped metrics, for ingest."""
+    assets = {
+        Source(group, node, device): asset_id
+        for group, node, device, asset_id in SparkplugSource.objects.filter(
+            asset__isnull=False
+        ).values_list("group_id", "edge_node_id", "device_id", "asset_id")
+    }
+    metrics = {}
+    rows = (
+        SparkplugMetric.objects.filter(source__asset__isnull=False)
+        .exclude(target="")
+        .values_list(
+            "source__group_id",
+            "source__edge_node_id",
+            "source__device_id",
+            "name",
+            "target",
+            "signal_id",
+            "signal__asset_id",
+            "source__asset_id",
+        )
+    )
+    for group, node, device, name, target, signal_id, signal_asset_id, asset_id in rows:
+        if target == Target.SIGNAL and (signal_id is None or signal_asset_id != asset_id):
+            continue  # a signal of another asset, or none: not a mapping ingest can use
+        metrics[(group, node, device, name)] = MetricTarget(Target(target), signal_id or 0)
+    return SparkplugMap(assets=assets, metrics=metrics)

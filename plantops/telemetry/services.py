@@ -9,20 +9,24 @@ from __future__ import annotations
 import base64
 import logging
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import slugify
 
 from plantops.assets.models import Asset, Signal
 from plantops.core.kept import Kept
 from plantops.core.time import now_us, us_to_datetime
 from plantops.telemetry import timescale
 from plantops.telemetry.batches import Batch, DeadLetterRecord
-from plantops.telemetry.models import DeadLetter, Reading
+from plantops.telemetry.models import DeadLetter, Reading, SparkplugMetric, SparkplugSource
 from plantops.telemetry.payloads import Reason
+from plantops.telemetry.sparkplug_wire import EventKind, SeenMetric, SparkplugEvent
 
 logger = logging.getLogger(__name__)
 
@@ -71,21 +75,25 @@ def batch_drop_unknown(*, batch: Batch, fresh: bool = False) -> SignalMeta:
     if fresh:
         known_signals.clear()
     signal_ids = batch.readings.distinct_signal_ids()
+    if len(batch.history):
+        signal_ids = sorted({*signal_ids, *batch.history.distinct_signal_ids()})
     signals = known_signals.of(signal_ids)
     if len(signals) < len(signal_ids):
-        gone = np.isin(batch.readings.signal_ids, list(signals), invert=True)
         received_us = now_us()
-        batch.dead_letters.extend(
-            DeadLetterRecord(
-                f"signal {signal_id}",
-                f"{value}",
-                Reason.UNKNOWN_SIGNAL.value,
-                "signal deleted before its reading was stored",
-                received_us,
+        for name in ("readings", "history"):
+            columns = getattr(batch, name)
+            gone = np.isin(columns.signal_ids, list(signals), invert=True)
+            batch.dead_letters.extend(
+                DeadLetterRecord(
+                    f"signal {signal_id}",
+                    f"{value}",
+                    Reason.UNKNOWN_SIGNAL.value,
+                    "signal deleted before its reading was stored",
+                    received_us,
+                )
+                for signal_id, _, value in columns[gone].rows()
             )
-            for signal_id, _, value in batch.readings[gone].rows()
-        )
-        batch.readings = batch.readings[~gone]
+            setattr(batch, name, columns[~gone])
     asset_ids = {row.asset_id for row in batch.states} | {row.asset_id for row in batch.counts}
     if asset_ids:
         existing = set(Asset.objects.filter(pk__in=asset_ids).values_list("pk", flat=True))
@@ -93,6 +101,75 @@ def batch_drop_unknown(*, batch: Batch, fresh: bool = False) -> SignalMeta:
             batch.states = [row for row in batch.states if row.asset_id in existing]
             batch.counts = [row for row in batch.counts if row.asset_id in existing]
     return signals
+
+
+# (asset id, gone since or None when back, why)
+GatewayChange = tuple[int, datetime | None, str]
+
+
+def sparkplug_events_record(*, events: list[SparkplugEvent]) -> list[GatewayChange]:
+    """Record Sparkplug births, deaths and metrics seen; return the mapped assets whose
+    gateway came or went.
+
+    Each source keeps its last birth and death: of two that arrive out of order (two workers),
+    the later one in time decides whether it is online. A node's death takes its devices with it.
+    """
+    changes: dict[int, GatewayChange] = {}
+    for event in events:
+        at = us_to_datetime(event.ts_us)
+        source, _ = SparkplugSource.objects.select_for_update().get_or_create(
+            group_id=event.group, edge_node_id=event.node, device_id=event.device
+        )
+        if event.kind == EventKind.BIRTH:
+            if source.last_death_at is None or at >= source.last_death_at:
+                source.online = True
+                if source.asset_id is not None:
+                    changes[source.asset_id] = (source.asset_id, None, "")
+            if source.last_birth_at is None or at > source.last_birth_at:
+                source.last_birth_at = at
+            source.save(update_fields=["online", "last_birth_at"])
+            _metrics_seen(source, event.metrics, birth=True)
+        elif event.kind == EventKind.DEATH:
+            gone = [source]
+            if not event.device:
+                gone += SparkplugSource.objects.select_for_update().filter(
+                    group_id=event.group, edge_node_id=event.node, device_id__gt=""
+                )
+            for each in gone:
+                if each.last_birth_at is not None and at < each.last_birth_at:
+                    continue  # a birth after it began a new session
+                each.online = False
+                each.last_death_at = at
+                each.save(update_fields=["online", "last_death_at"])
+                if each.asset_id is not None:
+                    why = f"Sparkplug {source} went offline"
+                    changes[each.asset_id] = (each.asset_id, at, why)
+        else:
+            _metrics_seen(source, event.metrics, birth=False)
+    return list(changes.values())
+
+
+def _metrics_seen(source: SparkplugSource, metrics: list[SeenMetric], *, birth: bool) -> None:
+    """Keep each metric's datatype, alias and last value; a new name becomes a candidate."""
+    if not metrics:
+        return
+    fields = ["datatype", "last_value", "last_seen_at"] + (["alias"] if birth else [])
+    SparkplugMetric.objects.bulk_create(
+        [
+            SparkplugMetric(
+                source=source,
+                name=metric.name[:255],
+                datatype=min(max(0, metric.datatype), 32767),
+                alias=metric.alias if metric.alias >= 0 else None,
+                last_value=metric.value[:200],
+                last_seen_at=us_to_datetime(metric.ts_us),
+            )
+            for metric in {metric.name: metric for metric in metrics}.values()
+        ],
+        update_conflicts=True,
+        unique_fields=["source", "name"],
+        update_fields=fields,
+    )
 
 
 def dead_letters_store(*, batch: Batch) -> int:
@@ -152,3 +229,25 @@ def dead_letters_purge(*, older_than_days: int) -> int:
     cutoff = timezone.now() - timedelta(days=older_than_days)
     deleted, _ = DeadLetter.objects.filter(received_at__lt=cutoff).delete()
     return deleted
+
+
+def sparkplug_metrics_map_by_name(*, metrics: Iterable[SparkplugMetric]) -> tuple[int, list[str]]:
+    """Map each metric to the signal of its source's asset with the same name or slug; return
+    how many were mapped, and the names with no such signal (or no asset chosen)."""
+    mapped, missing = 0, []
+    for metric in metrics:
+        asset_id = metric.source.asset_id
+        signal = (
+            Signal.objects.filter(asset_id=asset_id)
+            .filter(Q(slug=slugify(metric.name)) | Q(name__iexact=metric.name))
+            .first()
+            if asset_id is not None
+            else None
+        )
+        if signal is None:
+            missing.append(f"{metric.source} {metric.name}")
+            continue
+        metric.target, metric.signal = SparkplugMetric.Target.SIGNAL, signal
+        metric.save(update_fields=["target", "signal"])
+        mapped += 1
+    return mapped, missing

@@ -28,8 +28,11 @@ from plantops.telemetry.models import LatestReading, MinuteRollup, Reading
 Rows = list[tuple[int, int, float]]
 
 
-def readings_store(*, readings: ReadingColumns, redelivered: bool = False) -> int:
-    """Store readings not stored yet, roll them up and keep the latest per signal.
+def readings_store(
+    *, readings: ReadingColumns, redelivered: bool = False, keep_latest: bool = True
+) -> int:
+    """Store readings not stored yet, roll them up and keep the latest per signal (unless not
+    `keep_latest`: history a gateway sends is never a signal's current value).
 
     Call inside the batch's transaction. Returns the number of readings inserted. On
     PostgreSQL, a reading stored before raises IntegrityError (and fails the transaction)
@@ -39,12 +42,13 @@ def readings_store(*, readings: ReadingColumns, redelivered: bool = False) -> in
         return 0
     if connection.vendor == "postgresql":
         if redelivered:
-            return _insert_new_postgresql(readings)
-        return _store_postgresql(readings)
+            return _insert_new_postgresql(readings, keep_latest=keep_latest)
+        return _store_postgresql(readings, keep_latest=keep_latest)
     rows = readings.rows()
     inserted = _insert_readings(rows)
     _roll_up(inserted)
-    _keep_latest(rows)
+    if keep_latest:
+        _keep_latest(rows)
     return len(inserted)
 
 
@@ -77,7 +81,7 @@ _LATEST_MERGE = """
 _US = "TIMESTAMPTZ 'epoch' + {} * INTERVAL '1 microsecond'"
 
 
-def _store_postgresql(columns: ReadingColumns) -> int:
+def _store_postgresql(columns: ReadingColumns, *, keep_latest: bool) -> int:
     copy_sql = f"COPY {_READING} (signal_id, ts, value) FROM STDIN (FORMAT BINARY)"
     with (
         connection.wrap_database_errors,
@@ -85,14 +89,14 @@ def _store_postgresql(columns: ReadingColumns) -> int:
         cursor.copy(copy_sql) as copy,
     ):
         copy.write(columns.copy_binary())
-    _merge_rollups_and_latest(columns)
+    _merge_rollups_and_latest(columns, keep_latest=keep_latest)
     return len(columns)
 
 
-def _merge_rollups_and_latest(columns: ReadingColumns) -> None:
+def _merge_rollups_and_latest(columns: ReadingColumns, *, keep_latest: bool) -> None:
     """Add every reading of `columns` (all newly stored) to its minute and keep the newest."""
     minutes = columns.minute_aggregates()
-    newest = columns.newest_per_signal()
+    newest = columns.newest_per_signal() if keep_latest else ReadingColumns.empty()
     with batch_cursor() as cursor:
         cursor.execute(
             f"""
@@ -127,7 +131,7 @@ def _merge_rollups_and_latest(columns: ReadingColumns) -> None:
         )
 
 
-def _insert_new_postgresql(columns: ReadingColumns) -> int:
+def _insert_new_postgresql(columns: ReadingColumns, *, keep_latest: bool) -> int:
     """Insert the readings not stored yet, roll up only those, keep the latest; one statement.
 
     Three array parameters, unnested by the server: the work per reading is done there, not
@@ -158,12 +162,16 @@ def _insert_new_postgresql(columns: ReadingColumns) -> int:
                 INSERT INTO {_LATEST} AS l (signal_id, ts, value)
                 SELECT DISTINCT ON (signal_id) signal_id, ts, value
                 FROM batch
+                WHERE %s
                 ORDER BY signal_id, ts DESC
                 {_LATEST_MERGE}
             )
             SELECT count(*) FROM inserted
             """,
-            [_array_literal(c) for c in (columns.signal_ids, columns.ts_us, columns.values)],
+            [
+                *(_array_literal(c) for c in (columns.signal_ids, columns.ts_us, columns.values)),
+                keep_latest,
+            ],
         )
         (count,) = cursor.fetchone()
     return count

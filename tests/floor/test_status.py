@@ -44,3 +44,7 @@ def test_it_waits_five_sampling_intervals_before_calling_a_slow_signal_stale():
     assert SignalValue(
         value=1, age_s=51, expected_min=None, expected_max=None, sampling_interval_s=10
     ).stale
+
+
+def test_a_gone_gateway_shows_no_data_even_over_fresh_values_and_a_down_state():
+    assert tile_status(state="down", signals=[value()], gateway_gone=True) == TileStatus.NO_DATA

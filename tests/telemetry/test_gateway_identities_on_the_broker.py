@@ -336,3 +336,42 @@ def test_a_gateway_cannot_take_the_ingests_or_the_admins_user_name(broker, setti
         gateway = Gateway(name=f"Impostor {taken}", username=taken)
         with pytest.raises(Exception, match="belongs to PlantOps itself"):
             gateway.full_clean()
+
+
+def test_a_sparkplug_gateway_is_its_own_edge_nodes_and_no_other(
+    broker, settings, probes, django_capture_on_commit_callbacks
+):
+    gateway, password = make_gateway()
+    gateway.sparkplug_nodes = "plant/edge-1\nplant/edge-2"
+    gateway.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        gateways.gateway_changed(gateway=gateway)
+    ingest = probes(settings.MQTT)
+    assert ingest.subscribe(f"$share/test-{uuid.uuid4().hex[:8]}/spBv1.0/#").value == 1
+    gw = probes(broker.identity(gateway.username, password))
+    assert gw.subscribe("spBv1.0/plant/NCMD/edge-1").value == 1
+    assert gw.subscribe("spBv1.0/STATE/+").value == 1
+
+    for topic_name in (
+        "spBv1.0/plant/NBIRTH/edge-1",
+        "spBv1.0/plant/NDATA/edge-2",
+        "spBv1.0/plant/DDATA/edge-1/press",
+        "spBv1.0/plant/DDEATH/edge-2/press",
+    ):
+        assert gw.publish(topic_name, b"\x08\x01").value == 0, topic_name
+    for topic_name in (
+        "spBv1.0/plant/NDATA/edge-3",
+        "spBv1.0/other/NDATA/edge-1",
+        "spBv1.0/plant/NCMD/edge-1",
+        "spBv1.0/STATE/host",
+    ):
+        assert gw.publish(topic_name, b"\x08\x01").value == NOT_AUTHORIZED, topic_name
+    assert gw.subscribe("spBv1.0/plant/NCMD/edge-3").value == NOT_AUTHORIZED
+    wait_for(
+        lambda: received(ingest, "spBv1.0/plant/DDEATH/edge-2/press"),
+        what="the gateway's Sparkplug messages at the ingest",
+    )
+    # The ingest may ask a node for a rebirth, and the node receives it; nothing else.
+    assert ingest.publish("spBv1.0/plant/NCMD/edge-1", b"\x08\x01").value == 0
+    wait_for(lambda: received(gw, "spBv1.0/plant/NCMD/edge-1"), what="the rebirth request")
+    assert ingest.publish("spBv1.0/plant/NDATA/edge-1", b"\x08\x01").value == NOT_AUTHORIZED

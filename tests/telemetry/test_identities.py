@@ -18,6 +18,7 @@ from plantops.telemetry.identities import (
     removal_commands,
     role_commands,
     scope_prefix,
+    sparkplug_acls,
 )
 
 PRESS = scope_prefix("riverside", "stamping", "line-1", "press-2")
@@ -65,12 +66,41 @@ def test_a_slug_that_would_widen_or_break_the_acl_is_refused(slug):
         scope_prefix("riverside", "stamping", "line-1", slug)
 
 
-def test_the_ingest_may_subscribe_and_receive_the_wire_but_never_publish():
+def test_the_ingest_may_read_the_wire_and_sparkplug_and_publish_only_rebirth_requests():
     assert {(acl.acltype, acl.topic) for acl in ingest_acls()} == {
         ("subscribePattern", "plantops/#"),
         ("subscribePattern", "$share/+/plantops/#"),
         ("publishClientReceive", "plantops/#"),
+        ("subscribePattern", "spBv1.0/#"),
+        ("subscribePattern", "$share/+/spBv1.0/#"),
+        ("publishClientReceive", "spBv1.0/#"),
+        ("publishClientSend", "spBv1.0/+/NCMD/+"),
     }
+
+
+def test_a_sparkplug_edge_node_publishes_its_own_messages_and_receives_its_commands():
+    acls = {(acl.acltype, acl.topic) for acl in sparkplug_acls([("plant", "edge-1")])}
+    assert acls == {
+        ("publishClientSend", "spBv1.0/plant/NBIRTH/edge-1"),
+        ("publishClientSend", "spBv1.0/plant/NDATA/edge-1"),
+        ("publishClientSend", "spBv1.0/plant/NDEATH/edge-1"),
+        ("publishClientSend", "spBv1.0/plant/DBIRTH/edge-1/+"),
+        ("publishClientSend", "spBv1.0/plant/DDATA/edge-1/+"),
+        ("publishClientSend", "spBv1.0/plant/DDEATH/edge-1/+"),
+        ("subscribePattern", "spBv1.0/plant/NCMD/edge-1"),
+        ("publishClientReceive", "spBv1.0/plant/NCMD/edge-1"),
+        ("subscribePattern", "spBv1.0/plant/DCMD/edge-1/+"),
+        ("publishClientReceive", "spBv1.0/plant/DCMD/edge-1/+"),
+        ("subscribePattern", "spBv1.0/STATE/+"),
+        ("publishClientReceive", "spBv1.0/STATE/+"),
+    }
+    assert sparkplug_acls([]) == frozenset()
+
+
+@pytest.mark.parametrize("node", ["", "a/b", "+", "edge#"])
+def test_a_sparkplug_id_that_would_widen_the_acl_is_refused(node):
+    with pytest.raises(ValueError, match="Sparkplug id"):
+        sparkplug_acls([("plant", node)])
 
 
 def test_a_new_gateway_gets_its_role_before_its_client_which_the_broker_needs():

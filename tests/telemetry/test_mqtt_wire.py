@@ -180,6 +180,19 @@ def test_subscribe_is_the_packet_paho_writes():
     assert wire.encode_subscribe(packet_id, "$share/g/plantops/#", qos=1) == client.sent[0]
 
 
+def test_one_subscribe_to_several_filters_is_the_packet_paho_writes():
+    client = paho_client()
+    filters = [b"$share/g/plantops/#", b"$share/g/spBv1.0/#"]
+    client._send_subscribe(False, [(f, SubscribeOptions(qos=1)) for f in filters])
+    packet_id = struct.unpack("!H", client.sent[0][2:4])[0]
+    assert wire.encode_subscribe(packet_id, [f.decode() for f in filters]) == client.sent[0]
+
+
+def test_a_qos0_publish_is_the_packet_paho_writes():
+    payload = b"\x08\x01\x12\x00"
+    assert wire.encode_publish(TOPIC, payload) == paho_publish(payload=payload, qos=0, packet_id=0)
+
+
 def test_pubacks_are_paho_pubacks_concatenated():
     ids = [1, 2, 300, 65_535]
     client = paho_client()

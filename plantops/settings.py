@@ -335,6 +335,10 @@ PREDICTION_EVERY_S = env_float("PREDICTION_EVERY_S", 3600.0, minimum=1.0)
 
 LOGGING = {
     "version": 1,
+# A reading judged by the alert rules more than this long after its own time is late: its
+# alerts say so, and a backlog pages nobody for what has already returned to normal. Well above
+# the pipeline's own latency (batches of 0.5 s, retries up to 30 s), well below an outage.
+ALERT_LATE_AFTER_S = env_float("ALERT_LATE_AFTER_S", 60.0, minimum=1.0)
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},

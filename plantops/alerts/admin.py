@@ -53,8 +53,19 @@ class AlertAdmin(ReadOnlyAdmin):
 
 @admin.register(AlertEvent)
 class AlertEventAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "alert", "state", "priority", "at", "user", "note"]
-    list_filter = ["kind", "state", "priority"]
+    list_display = [
+        "id",
+        "kind",
+        "alert",
+        "state",
+        "priority",
+        "at",
+        "delivery",
+        "delay_s",
+        "user",
+        "note",
+    ]
+    list_filter = ["kind", "state", "priority", "delivery"]
     search_fields = ["message", "note"]
     list_select_related = ["alert__rule", "alert__asset", "user"]
     date_hierarchy = "at"

@@ -4,17 +4,22 @@ the detectors (anomaly scores, remaining-life predictions) report.
 
 The rules are judged by the pure `evaluation` module, which keeps a small state per (rule,
 signal) between batches; their edges drive the pure `lifecycle`, and `events` records them.
+Each edge is live or late (`delivery`): a late one is recorded at its own time, against the
+asset as it stood then, and a late raise is held back from the operators until the signal's
+data has caught up, so a backlog pages nobody for what has already returned to normal.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from plantops.alerts import lifecycle
 from plantops.alerts.config import (
@@ -24,6 +29,7 @@ from plantops.alerts.config import (
     rule_applies,
     signal_infos,
 )
+from plantops.alerts.delivery import Delivery, EdgeDelivery, plan
 from plantops.alerts.evaluation import (
     ConditionChange,
     ExternalCondition,
@@ -38,13 +44,27 @@ from plantops.alerts.models import Alert, AlertRule, RuleSource, RuleState
 from plantops.assets.models import Asset, Signal
 from plantops.core.db import batch_cursor
 from plantops.core.time import datetime_to_us, us_to_datetime
+from plantops.oee.models import StateEvent
 from plantops.telemetry.columns import ReadingColumns
 from plantops.telemetry.models import LatestReading
 
+_US = 1_000_000
+# Kept beside the evaluator's state of a (rule, signal): when a batch last left one of its
+# raises held back (µs since the epoch, on the server's clock), for the sweep.
+HELD_KEY = "held_at_us"
 
-def alerts_evaluate_readings(*, readings: ReadingColumns) -> int:
+Edge = tuple[AlertRule, SignalInfo, ConditionChange, EdgeDelivery]
+
+
+def late_after_us() -> int:
+    """`ALERT_LATE_AFTER_S` in microseconds: older readings are late when judged."""
+    return round(settings.ALERT_LATE_AFTER_S * _US)
+
+
+def alerts_evaluate_readings(*, readings: ReadingColumns, now: datetime | None = None) -> int:
     """Evaluate the enabled rules on a stored batch's readings; return the events recorded.
 
+    `now` is when they are judged (default: the clock); it decides which edges are late.
     Two queries whatever the batch size: the evaluators' states (with their assets' state),
     and one update of those states; alerts are touched only on an edge. Rules and signals come
     from `config`. Call inside the batch's transaction, so evaluation state and readings
@@ -58,26 +78,43 @@ def alerts_evaluate_readings(*, readings: ReadingColumns) -> int:
     # Only the watched signals' readings are grouped: most of a batch may have no rule.
     by_signal = readings.of_signals(sorted({info.pk for _, info in pairs})).per_signal()
     states, assets = _evaluator_states(pairs)
-    edges: list[tuple[AlertRule, SignalInfo, ConditionChange]] = []
+    now_us = datetime_to_us(now or timezone.now())
+    late_us = late_after_us()
+    edges: list[Edge] = []
+    to_announce: list[tuple[AlertRule, SignalInfo]] = []
     new_states: list[tuple[int, int, dict]] = []
     for rule, info in pairs:
+        kept = states.get((rule.pk, info.pk), {})
         evaluation = evaluate(
-            config.spec(rule),
-            states.get((rule.pk, info.pk), EvaluatorState()),
-            by_signal.get(info.pk, ()),
+            config.spec(rule), EvaluatorState.from_dict(kept), by_signal.get(info.pk, ())
         )
-        new_states.append((rule.pk, info.pk, evaluation.state.as_dict()))
-        if evaluation.changes:
+        delivered = plan(
+            [(change.ts_us, change.change) for change in evaluation.changes],
+            held=kept.get(HELD_KEY) is not None,
+            newest_us=evaluation.state.last_ts_us,
+            now_us=now_us,
+            late_after_us=late_us,
+        )
+        new_state = evaluation.state.as_dict()
+        if delivered.held:
+            new_state[HELD_KEY] = now_us
+        new_states.append((rule.pk, info.pk, new_state))
+        if evaluation.changes or delivered.announce_held:
             state, out_of_service = assets.get(info.pk, ("", False))
             info = dataclasses.replace(info, asset_state=state, out_of_service=out_of_service)
-            edges.extend((rule, info, change) for change in evaluation.changes)
+            edges.extend(
+                (rule, info, change, how)
+                for change, how in zip(evaluation.changes, delivered.edges, strict=True)
+            )
+            if delivered.announce_held:
+                to_announce.append((rule, info))
     _store_evaluator_states(new_states)
-    return _apply_edges(edges)
+    return _apply_edges(edges, announce=to_announce, now=us_to_datetime(now_us))
 
 
 def _evaluator_states(
     pairs: list[tuple[AlertRule, SignalInfo]],
-) -> tuple[dict[tuple[int, int], EvaluatorState], dict[int, tuple[str, bool]]]:
+) -> tuple[dict[tuple[int, int], dict], dict[int, tuple[str, bool]]]:
     """The evaluators' states, locked until the transaction ends, and the current state of
     each signal's asset and whether it is out of service (what suppresses its alerts).
 
@@ -105,9 +142,9 @@ def _evaluator_states(
 
 def _locked_states(
     keys: list[tuple[int, int]],
-) -> tuple[dict[tuple[int, int], EvaluatorState], dict[int, tuple[str, bool]]]:
-    """The states of these (rule, signal) keys, locked, with their assets' state and whether
-    they are out of service.
+) -> tuple[dict[tuple[int, int], dict], dict[int, tuple[str, bool]]]:
+    """The stored states of these (rule, signal) keys, locked, with their assets' state and
+    whether they are out of service.
 
     Written out rather than through the ORM: this runs on every batch, and building the query
     cost more than running it; its text is the same from batch to batch, so it is prepared
@@ -132,12 +169,11 @@ def _locked_states(
         )
         rows = cursor.fetchall()
     wanted = set(keys)
-    states: dict[tuple[int, int], EvaluatorState] = {}
+    states: dict[tuple[int, int], dict] = {}
     assets: dict[int, tuple[str, bool]] = {}
     for rule_id, signal_id, state, asset_state, out_of_service in rows:
         if (rule_id, signal_id) in wanted:
-            kept = json.loads(state) if isinstance(state, str) else state
-            states[(rule_id, signal_id)] = EvaluatorState.from_dict(kept)
+            states[(rule_id, signal_id)] = json.loads(state) if isinstance(state, str) else state
             assets[signal_id] = (asset_state, bool(out_of_service))
     return states, assets
 
@@ -164,26 +200,45 @@ def _store_evaluator_states(states: list[tuple[int, int, dict]]) -> None:
             )
 
 
-def _apply_edges(edges: list[tuple[AlertRule, SignalInfo, ConditionChange]]) -> int:
-    """Turn condition edges into alert transitions and events, oldest first."""
-    if not edges:
+def _apply_edges(
+    edges: list[Edge],
+    *,
+    announce: Sequence[tuple[AlertRule, SignalInfo]] = (),
+    now: datetime,
+) -> int:
+    """Turn condition edges into alert transitions and events, oldest first; then tell the
+    operators of the alarms in `announce`, raised earlier from late data and held back."""
+    if not edges and not announce:
         return 0
     lock_events()
-    alerts = locked_alerts({(rule.pk, info.asset_id) for rule, info, _ in edges})
+    keys = {(rule.pk, info.asset_id) for rule, info, *_ in [*edges, *announce]}
+    alerts = locked_alerts(keys)
     recorder = EventRecorder()
-    for rule, info, change in sorted(edges, key=lambda edge: edge[2].ts_us):
+    for rule, info, change, how in sorted(edges, key=lambda edge: edge[2].ts_us):
         alert = alerts.get((rule.pk, info.asset_id))
         if alert is None:
             alert = Alert(rule=rule, asset_id=info.asset_id, priority=rule.priority)
             alerts[(rule.pk, info.asset_id)] = alert
         at = us_to_datetime(change.ts_us)
+        delay_s = how.delay_us / _US if how.delay_us is not None else None
         if change.change == "raise":
-            _raise(recorder, alert, rule, info, at, change.value)
+            _raise(recorder, alert, rule, info, at, change.value, how=how)
         elif alert.status().active:
             alert.value = change.value
             recorder.apply(
-                alert, lifecycle.return_to_normal(alert.status(), at), at, line_id=info.line_id
+                alert,
+                lifecycle.return_to_normal(alert.status(), at),
+                at,
+                line_id=info.line_id,
+                delivery=how.delivery,
+                delay_s=delay_s,
             )
+    for rule, info in announce:
+        alert = alerts.get((rule.pk, info.asset_id))
+        # Acknowledged, shelved or announced by the sweep since: nothing to tell.
+        if alert is not None and lifecycle.held_back(alert.status()):
+            alert.apply(lifecycle.announce(alert.status(), now))
+            recorder.announce(alert, line_id=info.line_id)
     return recorder.flush()
 
 
@@ -194,11 +249,20 @@ def _raise(
     info: SignalInfo,
     at: datetime,
     value: float,
+    *,
+    how: EdgeDelivery,
 ) -> None:
-    suppress = info.suppressed
+    late = how.delivery is Delivery.LATE
+    suppress = _suppressed_then(info, at) if late else info.suppressed
+    delay_s = how.delay_us / _US if how.delay_us is not None else None
     if suppress != alert.status().suppressed:
         recorder.apply(
-            alert, lifecycle.suppress(alert.status(), at, suppress), at, line_id=info.line_id
+            alert,
+            lifecycle.suppress(alert.status(), at, suppress),
+            at,
+            line_id=info.line_id,
+            delivery=how.delivery,
+            delay_s=delay_s,
         )
     alert.signal_id = info.pk
     alert.value = value
@@ -217,7 +281,60 @@ def _raise(
             "line": info.line_name,
         },
     )
-    recorder.apply(alert, lifecycle.raise_condition(alert.status(), at), at, line_id=info.line_id)
+    recorder.apply(
+        alert,
+        # A late raise is told now only when it still holds now (`delivery.plan`).
+        lifecycle.raise_condition(alert.status(), at, announce=how.announce),
+        at,
+        line_id=info.line_id,
+        delivery=how.delivery,
+        delay_s=delay_s,
+    )
+
+
+def held_stalled(alerts: Iterable[Alert], *, now: datetime) -> list[Alert]:
+    """Those of these alerts held back whose signal has had no batch judged for
+    `ALERT_LATE_AFTER_S`: their late data stopped before it caught up, so nothing will release
+    them but an announcement."""
+    alerts = [alert for alert in alerts if lifecycle.held_back(alert.status())]
+    if not alerts:
+        return []
+    held_at = {
+        (rule_id, signal_id): (state or {}).get(HELD_KEY)
+        for rule_id, signal_id, state in RuleState.objects.filter(
+            rule_id__in={alert.rule_id for alert in alerts},
+            signal_id__in={alert.signal_id for alert in alerts},
+        ).values_list("rule_id", "signal_id", "state")
+    }
+    cutoff = datetime_to_us(now) - late_after_us()
+    return [
+        alert for alert in alerts if (held_at.get((alert.rule_id, alert.signal_id)) or 0) <= cutoff
+    ]
+
+
+def _suppressed_then(info: SignalInfo, at: datetime) -> bool:
+    """Whether the asset's alerts were suppressed at `at`: its machine state then, from the
+    state events (else its state now), and out of service then.
+
+    Only for late edges, which are rare: a live edge takes the state read with the rules'
+    states. Out of service is known only since the asset's current spell; an earlier spell,
+    already ended, is not kept, so it does not suppress."""
+    state = (
+        StateEvent.objects.filter(asset_id=info.asset_id, ts__lte=at)
+        .order_by("-ts")
+        .values_list("state", flat=True)
+        .first()
+    ) or info.asset_state
+    if state in SUPPRESSING_STATES:
+        return True
+    if not info.out_of_service:
+        return False
+    since = (
+        Asset.objects.filter(pk=info.asset_id)
+        .values_list("out_of_service_since", flat=True)
+        .first()
+    )
+    return since is not None and since <= at
 
 
 def alerts_evaluate_no_data(*, now: datetime) -> int:
@@ -237,7 +354,8 @@ def alerts_evaluate_no_data(*, now: datetime) -> int:
         LatestReading.objects.filter(signal_id__in=list(infos)).values_list("signal_id", "ts")
     )
     now_us = datetime_to_us(now)
-    edges = []
+    late_us = late_after_us()
+    edges: list[Edge] = []
     new_states: list[tuple[int, int, dict]] = []
     for rule, info in pairs:
         seen = last_seen.get(info.pk)
@@ -245,14 +363,25 @@ def alerts_evaluate_no_data(*, now: datetime) -> int:
             continue  # never reported: nothing to go silent yet
         evaluation = evaluate_no_data(
             rule.spec(),
-            states.get((rule.pk, info.pk), EvaluatorState()),
+            EvaluatorState.from_dict(states.get((rule.pk, info.pk), {})),
             datetime_to_us(seen),
             now_us,
         )
         new_states.append((rule.pk, info.pk, evaluation.state.as_dict()))
-        edges.extend((rule, info, change) for change in evaluation.changes)
+        # A silence is judged against now, so a raise still holds now: never held back.
+        delivered = plan(
+            [(change.ts_us, change.change) for change in evaluation.changes],
+            held=False,
+            newest_us=now_us,
+            now_us=now_us,
+            late_after_us=late_us,
+        )
+        edges.extend(
+            (rule, info, change, how)
+            for change, how in zip(evaluation.changes, delivered.edges, strict=True)
+        )
     _store_evaluator_states(new_states)
-    return _apply_edges(edges)
+    return _apply_edges(edges, now=now)
 
 
 # --- conditions from detectors (anomaly scores, remaining-life predictions) ----------------

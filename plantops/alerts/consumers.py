@@ -5,6 +5,9 @@ it has (`?after=<id>`) and gets the rest from the database. Each live event carr
 the event before it; when that is not the last one this socket sent, a message was dropped
 on the way and the gap is read from the database before the event goes out. A tick every few
 seconds carries the newest id, so a dropped last event is recovered too.
+
+An `alert.announce` (an alarm raised from late data, told now) is not an event: it has no id,
+is sent only live, and is never replayed; the alert itself is in the list either way.
 """
 
 from __future__ import annotations
@@ -70,6 +73,10 @@ class AlertConsumer(SignedInConsumer):
         self.seen_id = event["id"]
         if self.line_ids is None or event["line_id"] in self.line_ids:
             await self.send_json({"type": "alert.event", "event": event})
+
+    async def alert_announce(self, message: dict) -> None:
+        if self.line_ids is None or message["line_id"] in self.line_ids:
+            await self.send_json(message)
 
     async def alert_tick(self, message: dict) -> None:
         if message["last_id"] > self.seen_id:

@@ -7,8 +7,9 @@ is edges, not levels: `ConditionChange` `raise` or `clear` at the reading that c
 condition, which `conditions.py` feeds to `lifecycle.raise_condition` / `return_to_normal`.
 Kinds: `high` / `low` (limit and absolute deadband, in the signal's units), `rate` (units per
 second over `window_s`) and `no_data` (`timeout_s` of silence, judged by `evaluate_no_data`).
-On/off delays are judged at reading times only. Late readings (older than the newest judged)
-may still raise a high or low rule once; a redelivered batch raises nothing twice.
+On/off delays are judged at reading times only. Readings older than the newest judged (out
+of order) may still raise a high or low rule once; a redelivered batch raises nothing twice.
+Evaluation knows no clock: whether an edge was delivered live or late is `delivery`'s concern.
 Also here: alert message templates, and `ExternalCondition` for levels from other detectors.
 
 See docs/alert-lifecycle.md.

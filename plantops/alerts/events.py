@@ -4,6 +4,9 @@ Every change of an alert goes through the pure lifecycle and is recorded as an `
 Events are written under one transaction-level lock, so their ids become visible in increasing
 order and each knows the id before it: a tablet that replays "after id N" never skips one
 that committed late. Each event is pushed after its transaction commits.
+
+An alarm raised from delayed data and announced later (`delivery.py`) has no event of its
+own: the tablets are told with an `alert.announce` push, which sounds like a live raise.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Max
 
+from plantops.alerts.delivery import Delivery
 from plantops.alerts.lifecycle import EventKind, Transition
 from plantops.alerts.models import Alert, AlertEvent
 from plantops.core import realtime
@@ -31,6 +35,7 @@ class EventRecorder:
     def __init__(self) -> None:
         self.pending: list[tuple[Alert, AlertEvent]] = []
         self.alerts: dict[int, Alert] = {}  # by id(): new alerts have no pk until flush
+        self.announced: list[tuple[Alert, int]] = []
 
     def apply(
         self,
@@ -41,6 +46,8 @@ class EventRecorder:
         line_id: int,
         user: AbstractBaseUser | None = None,
         note: str = "",
+        delivery: Delivery = Delivery.LIVE,
+        delay_s: float | None = None,
     ) -> None:
         alert.apply(transition.status)
         for kind in transition.events:
@@ -54,7 +61,17 @@ class EventRecorder:
                 user=actor,
                 note=note if actor is not None else "",
                 activated=transition.activated and kind is EventKind.RAISED,
+                delivery=delivery,
+                delay_s=delay_s,
             )
+        if delivery is Delivery.LATE and transition.annunciate:
+            self.announce(alert, line_id=line_id)
+
+    def announce(self, alert: Alert, *, line_id: int) -> None:
+        """Tell the tablets now, with sound, of an alarm raised from delayed data (its events
+        say `late` and do not sound by themselves)."""
+        self.alerts[id(alert)] = alert
+        self.announced.append((alert, line_id))
 
     def record(
         self,
@@ -66,6 +83,8 @@ class EventRecorder:
         user: AbstractBaseUser | None = None,
         note: str = "",
         activated: bool = False,
+        delivery: Delivery = Delivery.LIVE,
+        delay_s: float | None = None,
     ) -> None:
         """Queue one event on the alert as it stands now (also for events without a transition)."""
         self.alerts[id(alert)] = alert
@@ -80,6 +99,8 @@ class EventRecorder:
             message=alert.message,
             line_id=line_id,
             activated=activated,
+            delivery=delivery.value,
+            delay_s=delay_s if delivery is Delivery.LATE else None,
         )
         self.pending.append((alert, event))
 
@@ -87,8 +108,6 @@ class EventRecorder:
         with batch_cursor() as cursor:
             for alert in self.alerts.values():
                 _save(cursor, alert)
-            if not self.pending:
-                return 0
             pushes: list[dict[str, Any]] = []
             previous = None
             for alert, event in self.pending:
@@ -96,13 +115,11 @@ class EventRecorder:
                 event.alert_id = alert.pk
                 event.pk, event.prev_id = _insert(cursor, event, prev_id=previous)
                 previous = event.pk
-                pushes.append(event_json(event, alert=alert))
-        realtime.send_on_commit(
-            [
-                (realtime.ALERTS_GROUP, {"type": "alert.event", "event": payload})
-                for payload in pushes
-            ]
-        )
+                pushes.append({"type": "alert.event", "event": event_json(event, alert=alert)})
+        # After the events, so a tablet has the alert in its list when it sounds.
+        pushes.extend(announce_json(alert, line_id=line_id) for alert, line_id in self.announced)
+        if pushes:
+            realtime.send_on_commit([(realtime.ALERTS_GROUP, payload) for payload in pushes])
         return len(self.pending)
 
 
@@ -117,6 +134,8 @@ _EVENT_COLUMNS = (
     "message",
     "line_id",
     "activated",
+    "delivery",
+    "delay_s",
 )
 
 
@@ -160,6 +179,8 @@ def _insert(cursor: Any, event: AlertEvent, *, prev_id: int | None) -> tuple[int
         event.message,
         event.line_id,
         event.activated,
+        event.delivery,
+        event.delay_s,
     ]
     cursor.execute(
         f"INSERT INTO {table} (prev_id, {', '.join(_EVENT_COLUMNS)})"
@@ -210,6 +231,19 @@ def event_json(event: AlertEvent, *, alert: Alert | None = None) -> dict[str, An
         "note": event.note,
         "shelved_until": alert.shelved_until.isoformat() if alert.shelved_until else None,
         "suppressed": alert.suppressed,
+        "delivery": event.delivery,
+        "delay_s": event.delay_s,
+    }
+
+
+def announce_json(alert: Alert, *, line_id: int) -> dict[str, Any]:
+    """The push that tells the tablets, with sound, of an alarm raised from delayed data."""
+    return {
+        "type": "alert.announce",
+        "alert_id": alert.pk,
+        "line_id": line_id,
+        "priority": alert.priority,
+        "message": alert.message,
     }
 
 

@@ -10,6 +10,7 @@ acknowledged: still open, in the inbox). A raise while open counts an occurrence
 second alert. Shelving and suppression only hide annunciation; the condition state is tracked
 as if they were not there, and both survive a close. Every function first applies shelve
 expiry (`shelve_expired` then leads the events), so an expired shelve never hides an alarm.
+A raise from delayed data may be held back (`announce=False`) and announced later.
 
 See docs/alert-lifecycle.md.
 """
@@ -77,8 +78,8 @@ class AlertStatus:
 
     `first_at`/`last_at` are the first and latest raise of the current alert (None only before
     the first raise); `occurrences` counts those raises. `last_annunciated_at` is when the
-    operator was last told (raise, re-alarm, or becoming visible again); it is None while the
-    alarm was raised only while hidden. All datetimes are aware UTC.
+    operator was last told (raise, re-alarm, becoming visible again, or `announce`); it is None
+    while the alarm was raised only while hidden or held back. All datetimes are aware UTC.
     """
 
     state: AlarmState = AlarmState.NORMAL
@@ -153,8 +154,13 @@ class Transition:
         return EventKind.CLOSED in self.events
 
 
-def raise_condition(status: AlertStatus, at: datetime) -> Transition:
-    """Return the status after the alarm condition became (or was reported) active at `at`."""
+def raise_condition(status: AlertStatus, at: datetime, *, announce: bool = True) -> Transition:
+    """Return the status after the alarm condition became (or was reported) active at `at`.
+
+    `announce=False` records the raise without telling the operator now: it came from delayed
+    data and may already have returned. The alarm is then *held back* (`held_back`) until
+    `announce` tells the operator, like an alarm raised while hidden.
+    """
     at = _utc(at, "at")
     status, before, revealed = _expired(status, at)
     opened = status.is_closed
@@ -174,16 +180,22 @@ def raise_condition(status: AlertStatus, at: datetime) -> Transition:
     new_state = (
         AlarmState.ACTIVE_ACK if status.state is AlarmState.ACTIVE_ACK else AlarmState.ACTIVE_UNACK
     )
-    announce_raise = activated and not status.hidden
+    announce_raise = activated and not status.hidden and announce
+    if announce_raise:
+        told = at
+    elif activated and not announce:
+        told = None  # held back: `held_back` finds it, and re-alarm waits for `announce`
+    else:
+        told = status.last_annunciated_at
     status = replace(
         status,
         state=new_state,
         occurrences=status.occurrences + 1,
         last_at=_later(status.last_at, at),
-        last_annunciated_at=at if announce_raise else status.last_annunciated_at,
+        last_annunciated_at=told,
     )
     # A shelve that expired just now also announces an alarm that was active all along.
-    annunciate = announce_raise or (revealed and _audible(status))
+    annunciate = announce_raise or (announce and revealed and _audible(status))
     return Transition(
         status,
         (*before, EventKind.RAISED),
@@ -295,6 +307,21 @@ def suppress(status: AlertStatus, at: datetime, on: bool) -> Transition:
         return Transition(status, (*before, EventKind.SUPPRESSED))
     status = replace(status, suppressed=False, suppressed_at=None)
     return _revealed(status, at, (*before, EventKind.UNSUPPRESSED))
+
+
+def held_back(status: AlertStatus) -> bool:
+    """Return True when an active, unacknowledged, visible alarm was raised without telling the
+    operator (`raise_condition(..., announce=False)`) and has not been announced since."""
+    return _audible(status) and status.last_annunciated_at is None
+
+
+def announce(status: AlertStatus, at: datetime) -> AlertStatus:
+    """Return the status after the operator was told at `at` of an alarm held back; refused
+    unless `held_back`. No event: the raise is already recorded, at its own time."""
+    at = _utc(at, "at")
+    if not held_back(status):
+        raise IllegalTransition("announce", status, "it is not an active alarm held back")
+    return replace(status, last_annunciated_at=at)
 
 
 def realarm_due(status: AlertStatus, at: datetime, realarm_after_s: float) -> bool:

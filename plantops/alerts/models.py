@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from plantops.alerts.delivery import Delivery
 from plantops.alerts.evaluation import RuleKind, RuleSpec
 from plantops.alerts.lifecycle import AlarmState, AlertStatus, EventKind, Priority
 from plantops.assets.models import Asset, AssetType, Signal
@@ -254,6 +255,18 @@ class AlertEvent(models.Model):
     line_id = models.IntegerField(db_index=True)
     activated = models.BooleanField(
         default=False, help_text="An activation for the alarm KPIs (inactive → active)."
+    )
+    # Live, or judged from readings that arrived late (`delivery.py`): everything else in the
+    # row is the same either way, so the history reads as if the data had arrived on time.
+    delivery = models.CharField(
+        max_length=8,
+        choices=[(d.value, d.value) for d in Delivery],
+        default=Delivery.LIVE.value,
+    )
+    delay_s = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Late: how long after its reading the event was judged, in seconds.",
     )
 
     class Meta:

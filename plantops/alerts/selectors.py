@@ -7,10 +7,22 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, F, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 from plantops.alerts import kpis
 from plantops.alerts.config import config
+from plantops.alerts.delivery import delay_text
 from plantops.alerts.evaluation import RuleKind
 from plantops.alerts.events import event_json
 from plantops.alerts.lifecycle import AlarmState, EventKind, Priority
@@ -66,10 +78,16 @@ def inbox_alerts(
     priorities: Iterable[str] | None = None,
     states: Iterable[str] | None = None,
 ) -> QuerySet[Alert]:
-    """Open alerts (active, or returned but unacknowledged), most urgent first."""
+    """Open alerts (active, or returned but unacknowledged), most urgent first; each with
+    `data_delay_s`, the delay of its latest raise or return when it was judged from late data
+    (else None)."""
+    latest_condition = AlertEvent.objects.filter(
+        alert=OuterRef("pk"), kind__in=[EventKind.RAISED.value, EventKind.RETURNED.value]
+    ).order_by("-id")
     alerts = (
         Alert.objects.exclude(state=AlarmState.NORMAL.value)
         .select_related("rule", "asset", "asset__line", "signal", "assignee")
+        .annotate(data_delay_s=Subquery(latest_condition.values("delay_s")[:1]))
         .order_by("state", "-last_at")
     )
     if line_ids:
@@ -138,11 +156,14 @@ def alert_assignable_users() -> list[Any]:
 
 
 def labelled(alerts: Iterable[Alert]) -> list[Alert]:
-    """The alerts as a list, each with `state_label` and `needs_ack` for the templates."""
+    """The alerts as a list, each with `state_label`, `needs_ack` and `delay_label` ("3 h 10
+    min" when its latest raise or return came from late data, else "") for the templates."""
     alerts = list(alerts)
     for alert in alerts:
         alert.state_label = STATE_LABELS.get(alert.state, alert.state)
         alert.needs_ack = alert.state in UNACKNOWLEDGED
+        delay_s = getattr(alert, "data_delay_s", None)
+        alert.delay_label = delay_text(delay_s) if delay_s is not None else ""
     return alerts
 
 

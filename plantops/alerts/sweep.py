@@ -9,14 +9,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from plantops.alerts import lifecycle
-from plantops.alerts.conditions import alerts_evaluate_no_data
+from plantops.alerts.conditions import alerts_evaluate_no_data, held_stalled
 from plantops.alerts.config import SUPPRESSING_STATES
 from plantops.alerts.events import EventRecorder, lock_events, tick_push
 from plantops.alerts.models import Alert
 
 
 def alerts_sweep(*, now: datetime | None = None) -> int:
-    """Expire shelving, re-alarm, follow suppression and judge no-data rules; return events.
+    """Expire shelving, re-alarm, follow suppression, judge no-data rules and announce alarms
+    held back whose late data has stopped coming; return events.
 
     Run by beat every few seconds. Also pushes a tick with the newest event id, so a tablet
     that missed the last live message notices and fetches it.
@@ -36,6 +37,7 @@ def alerts_sweep(*, now: datetime | None = None) -> int:
             )
             .order_by("pk")
         )
+        held: list[Alert] = []
         for alert in open_or_hidden:
             line_id = alert.asset.line_id
             status = alert.status()
@@ -54,6 +56,13 @@ def alerts_sweep(*, now: datetime | None = None) -> int:
             after = alert.rule.realarm_after_s
             if after and lifecycle.realarm_due(status, now, after):
                 recorder.apply(alert, lifecycle.realarm(status, now, after), now, line_id=line_id)
+            if lifecycle.held_back(alert.status()):
+                held.append(alert)
+        # Raised from late data that never caught up (a gateway that sent its backlog and went
+        # quiet, a signal that reports only on change): the alarm still holds, so tell them.
+        for alert in held_stalled(held, now=now):
+            alert.apply(lifecycle.announce(alert.status(), now))
+            recorder.announce(alert, line_id=alert.asset.line_id)
         count += recorder.flush()
     tick_push()
     return count

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
 
 from plantops.alerts import selectors as alert_selectors
+from plantops.alerts.delivery import delay_text
 from plantops.alerts.models import Alert, AlertRule
 from plantops.assets.models import Asset
 from plantops.assets.states import MachineState
@@ -248,7 +249,12 @@ def work_order_screen(*, work_order: WorkOrder, user: AbstractBaseUser) -> dict[
         "outcomes": Outcome.choices,
         "evidence": work_order.evidence,
         "alert_history": [
-            {**event, "at": datetime.fromisoformat(event["at"])}
+            {
+                **event,
+                "at": datetime.fromisoformat(event["at"]),
+                # Judged from late data: "3 h 10 min" (older work orders have no delay kept).
+                "delay": delay_text(event["delay_s"]) if event.get("delay_s") is not None else "",
+            }
             for event in work_order.evidence.get("alert_history", [])
         ],
     }

@@ -252,9 +252,10 @@ def _alert_work_order(alert: Alert, user: AbstractBaseUser) -> WorkOrder:
             "value": alert.value,
             "limit": alert.rule.limit,
         }
-    history = list(alert.events.order_by("-id").values_list("kind", "at", "note")[:20])
+    history = list(alert.events.order_by("-id").values_list("kind", "at", "note", "delay_s")[:20])
     evidence["alert_history"] = [
-        {"kind": kind, "at": at.isoformat(), "note": note} for kind, at, note in history
+        {"kind": kind, "at": at.isoformat(), "note": note, "delay_s": delay_s}
+        for kind, at, note, delay_s in history
     ]
     detector = alert.rule.kind in (RuleSource.ANOMALY, RuleSource.PREDICTION)
     return workorder_create(

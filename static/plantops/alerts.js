@@ -5,6 +5,8 @@
  * again (the element's data-partial-url, else this page with ?partial=1) rather than patching
  * rows, so what the tablet shows is always exactly what the server would render. On reconnect
  * it asks for the events after the last it saw.
+ * Events judged from late data (a gateway's backlog) never sound by themselves: the server sends
+ * an "alert.announce" for those that still hold now, and stays quiet about those already over.
  */
 "use strict";
 
@@ -101,7 +103,7 @@
     }
   }
 
-  // --- Optional sound: a short beep per critical/high alert raised -----------------------
+  // --- Optional sound: a short beep per critical/high alert raised or announced -----------
 
   let audio = null;
   let soundOn = sessionStorage.getItem(SOUND_KEY) === "on";
@@ -148,11 +150,15 @@
         remember(message.last_id);
         return;
       }
+      if (message.type === "alert.announce") {
+        if (LOUD_PRIORITIES.has(message.priority)) beep();
+        return;
+      }
       if (message.type !== "alert.event") return;
       const event = message.event;
       if (event.id <= lastId) return;
       remember(event.id);
-      if (LOUD_KINDS.has(event.kind) && LOUD_PRIORITIES.has(event.priority)) beep();
+      if (event.delivery !== "late" && LOUD_KINDS.has(event.kind) && LOUD_PRIORITIES.has(event.priority)) beep();
       if (changesList(event)) scheduleRefresh();
     },
   });

@@ -13,7 +13,9 @@ from plantops.alerts.lifecycle import (
     EventKind,
     IllegalTransition,
     acknowledge,
+    announce,
     expire_shelving,
+    held_back,
     is_shelved,
     raise_condition,
     realarm,
@@ -275,3 +277,47 @@ def test_it_leaves_the_status_alone_when_it_refuses():
     assert refused.value.status is status
     assert refused.value.action == "acknowledge"
     assert status.state is AlarmState.ACTIVE_ACK
+
+
+def test_a_raise_from_late_data_is_recorded_but_held_back_until_announced():
+    t = raise_condition(AlertStatus(), T0, announce=False)
+    assert t.events == (EventKind.RAISED,)
+    assert (t.opened, t.activated, t.annunciate) == (True, True, False)
+    assert t.status.state is AlarmState.ACTIVE_UNACK
+    assert t.status.last_annunciated_at is None
+    assert held_back(t.status)
+    # Held back, it is not re-alarmed: it was never announced in the first place.
+    assert not realarm_due(t.status, at(HOUR), 60)
+
+    told = announce(t.status, at(3 * HOUR))
+    assert told.last_annunciated_at == at(3 * HOUR)
+    assert not held_back(told)
+    assert realarm_due(told, at(3 * HOUR + 60), 60)
+    with pytest.raises(IllegalTransition, match="held back"):
+        announce(told, at(3 * HOUR + 1))
+
+
+def test_a_quiet_raise_of_a_returned_alarm_forgets_its_earlier_announcement():
+    returned = return_to_normal(raised(0), at(10)).status
+    t = raise_condition(returned, at(20), announce=False)
+    assert t.status.occurrences == 2
+    assert (t.activated, t.annunciate) == (True, False)
+    assert held_back(t.status)
+
+
+@pytest.mark.parametrize(
+    "status",
+    [
+        pytest.param(return_to_normal(raised(0), at(1)).status, id="returned"),
+        pytest.param(acknowledge(raised(0), at(1)).status, id="acknowledged"),
+        pytest.param(
+            raise_condition(suppress(AlertStatus(), T0, True).status, T0, announce=False).status,
+            id="suppressed",
+        ),
+        pytest.param(raised(0), id="announced live"),
+    ],
+)
+def test_only_an_active_unacknowledged_visible_alarm_never_told_is_held_back(status):
+    assert not held_back(status)
+    with pytest.raises(IllegalTransition):
+        announce(status, at(60))

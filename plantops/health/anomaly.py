@@ -194,6 +194,20 @@ class AnomalyDetector:
         """Judge the new complete windows of `readings` (see `windows`), oldest first."""
         return self.assess_many(self.windows(readings, until_s=until_s))
 
+    def learning_rewound(self, until_s: float) -> AnomalyDetector | None:
+        """Return the detector as it was once it had judged the windows ending up to `until_s`,
+        where its state alone tells: while it learns, it has only kept every window it judged.
+        None once it has learned, or for a moment before its first window."""
+        if self.learned or self.learning is None or not len(self.learning):
+            return None
+        kept = self.learning.ends_s <= until_s
+        if not kept.any():
+            return None
+        earlier = AnomalyDetector.from_dict(self.to_dict())
+        earlier.learning = self.learning.take(kept)
+        earlier.processed_until_s = float(earlier.learning.ends_s[-1])
+        return earlier
+
     # --- judging ----------------------------------------------------------------------------
 
     def assess_many(self, windows: AssetWindows) -> list[Assessment]:

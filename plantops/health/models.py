@@ -147,6 +147,9 @@ class AssetHealth(models.Model):
     processed_until = models.DateTimeField(
         null=True, blank=True, help_text="Readings up to here have been turned into features."
     )
+    # Set before a run reads: a reading stored later that is older than this arrived late, and
+    # its windows are judged again (`LateReadings`).
+    read_until = models.DateTimeField(null=True, blank=True)
     level = models.CharField(max_length=16, default="learning")
     score = models.FloatField(null=True, blank=True)
     evidence = models.JSONField(default=list, blank=True)
@@ -157,6 +160,45 @@ class AssetHealth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.asset.name}: {self.level}"
+
+
+class LateReadings(models.Model):
+    """Readings stored after monitoring had read past their time (a gateway's backlog): the
+    asset's windows from `since` on are judged again at its next run.
+
+    Apart from `AssetHealth`, which a run holds locked while it works: a batch notes its late
+    readings without waiting for it. `version` tells the run whether more came while it ran.
+    """
+
+    asset = models.OneToOneField(
+        Asset, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    since = models.DateTimeField()
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "late readings"
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} late since {self.since.isoformat()}"
+
+
+class HealthCheckpoint(models.Model):
+    """The anomaly detector's state at the end of a monitoring round: where windows that late
+    readings fill are judged again from. Thinned as they age (`monitor.checkpoints_kept`)."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(help_text="The step end the detector had judged up to.")
+    detector = models.JSONField()
+
+    class Meta:
+        ordering = ["asset", "at"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "at"], name="health_checkpoint_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_id} checkpoint at {self.at.isoformat()}"
 
 
 class HealthStep(models.Model):

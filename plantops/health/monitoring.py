@@ -19,10 +19,19 @@ from plantops.alerts.conditions import alerts_apply_conditions
 from plantops.alerts.evaluation import ExternalCondition
 from plantops.alerts.models import RuleSource
 from plantops.assets.models import Asset, Signal
+from plantops.health import late
 from plantops.health.anomaly import AnomalyDetector
-from plantops.health.models import AssetHealth, HealthStep
-from plantops.health.monitor import ARRIVAL_LAG_S, Round, monitor_round, reading_span, step_boundary
+from plantops.health.models import AssetHealth, HealthStep, LateReadings
+from plantops.health.monitor import (
+    ARRIVAL_LAG_S,
+    Round,
+    monitor_round,
+    reading_span,
+    reading_until,
+    step_boundary,
+)
 from plantops.health.plant_time import DAY_S, plant_s, wall
+from plantops.health.predictions import predictions_redo
 from plantops.health.selectors import REGIME_SIGNALS, first_reading_s, signal_readings
 
 MAX_ROUND_S = 2 * DAY_S
@@ -38,9 +47,12 @@ def health_update_asset(*, asset_id: int, now: datetime | None = None) -> int:
     """Judge an asset's new readings and store its whole new steps; return steps stored.
 
     Runs a round of `monitor.monitor_round` per `MAX_ROUND_S` of new readings up to the last
-    complete step. The detector's state and the asset's level are saved with the steps in one
-    transaction, so a round that fails leaves the previous state to be redone from. A level
-    change raises or returns the asset's anomaly alerts.
+    complete step. Readings stored late, after a run had read past them, first send the run
+    back to the detector's checkpoint before them (`late.rewind`): their windows, the steps
+    and the predictions that read them are made again, as if they had come on time. The
+    detector's state and the asset's level are saved with the steps in one transaction, so a
+    round that fails leaves the previous state to be redone from. A level change raises or
+    returns the asset's anomaly alerts.
     """
     now = now or timezone.now()
     asset = Asset.objects.filter(pk=asset_id).first()
@@ -49,23 +61,46 @@ def health_update_asset(*, asset_id: int, now: datetime | None = None) -> int:
     signals = dict(Signal.objects.filter(asset=asset).values_list("pk", "slug"))
     if not set(signals.values()) - set(REGIME_SIGNALS):
         return 0
+    step_s = settings.HEALTH_STEP_S
+    lag_s = ARRIVAL_LAG_S * settings.PLANT_TIME_SCALE
+    config = (
+        AssetHealth.objects.filter(asset=asset).values_list("detector__config", flat=True).first()
+    )
+    reads_to = reading_until(
+        AnomalyDetector(**config) if config else detector_new(),
+        now_s=plant_s(now),
+        step_s=step_s,
+        lag_s=lag_s,
+    )
+    late.read_until_publish(asset_id=asset.pk, until=wall(reads_to))
     stored = 0
     with transaction.atomic():
         health, _ = AssetHealth.objects.select_for_update().get_or_create(asset=asset)
         detector = AnomalyDetector.from_dict(health.detector) if health.detector else detector_new()
-        step_s = settings.HEALTH_STEP_S
-        boundary = step_boundary(
-            plant_s(now),
-            detector=detector,
-            step_s=step_s,
-            lag_s=ARRIVAL_LAG_S * settings.PLANT_TIME_SCALE,
-        )
+        boundary = step_boundary(plant_s(now), detector=detector, step_s=step_s, lag_s=lag_s)
         # Where the last run got to: past the detector's last window when readings stopped
         # for a while (a gap judges no window, but must not be read again and again).
         cursors = [detector.processed_until_s]
         if health.processed_until is not None:
             cursors.append(plant_s(health.processed_until))
         done = max((c for c in cursors if c is not None), default=None)
+        noted = LateReadings.objects.filter(asset=asset).first()
+        rewound = None
+        if noted is not None and done is not None:
+            rewound = late.rewind(
+                asset=asset,
+                detector=detector,
+                done_s=done,
+                since=noted.since,
+                step_s=step_s,
+                fresh=detector_new(),
+            )
+        # Judging again what had been judged before costs none of the run's rounds.
+        judged_before = None
+        if rewound is not None:
+            detector, judged_before, done = rewound.detector, done, rewound.done_s
+        if noted is not None:
+            LateReadings.objects.filter(asset=asset, version=noted.version).delete()
         first = first_reading_s(signals) if done is None else None
         if done is None and first is None:
             return 0
@@ -73,7 +108,9 @@ def health_update_asset(*, asset_id: int, now: datetime | None = None) -> int:
             return 0
         previous_level = health.level
         latest = None
-        for _ in range(MAX_ROUNDS_PER_RUN):
+        checkpoints: list[tuple[float, dict]] = []
+        rounds = 0
+        while rounds < MAX_ROUNDS_PER_RUN:
             start = first if done is None else done
             until = min(boundary, (start // step_s) * step_s + MAX_ROUND_S)
             if until <= start:
@@ -83,12 +120,16 @@ def health_update_asset(*, asset_id: int, now: datetime | None = None) -> int:
                 detector, signal_readings(signals, *span), until_s=until, step_s=step_s
             )
             stored += _store_steps(asset, outcome)
+            if detector.learned:
+                checkpoints.append((until, detector.to_dict()))
             # A stopped window is not judged: the level held before the stop still stands.
             judged = [a for a in outcome.assessments if a.level != "stopped"]
             if judged:
                 latest = judged[-1]
             done = max(until, detector.processed_until_s or until)
             first = None
+            if judged_before is None or done > judged_before:
+                rounds += 1
             if until >= boundary:
                 break
         health.detector = detector.to_dict()
@@ -99,6 +140,10 @@ def health_update_asset(*, asset_id: int, now: datetime | None = None) -> int:
             health.evidence = latest.evidence if latest.level in ("warning", "alarm") else []
             health.judged_at = wall(latest.at_s)
         health.save()
+        if done is not None:
+            late.checkpoints_store(asset=asset, states=checkpoints, done_s=done, now=now)
+        if rewound is not None:
+            predictions_redo(asset_id=asset.pk, after=rewound.kept_to)
         if health.level != previous_level or health.level in ("warning", "alarm"):
             alerts_apply_conditions(conditions=[anomaly_condition(asset, health)])
     return stored

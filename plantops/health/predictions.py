@@ -89,6 +89,17 @@ def prediction_make(*, asset_id: int, now: datetime | None = None) -> list[Predi
 def _store(
     asset: Asset, model: HealthModel, steps: list[HealthStep], result: RulPrediction, now: datetime
 ) -> Prediction:
+    return Prediction.objects.create(
+        asset=asset,
+        failure_mode=model.failure_mode,
+        model=model,
+        made_at=now,
+        **_figures(model, steps, result),
+    )
+
+
+def _figures(model: HealthModel, steps: list[HealthStep], result: RulPrediction) -> dict[str, Any]:
+    """A prediction's figures and inputs, as stored."""
     per_step_days = model.step_s / DAY_S
     interval = result.interval(PREDICTION_CONFIDENCE)
     columns = model.sensor_columns
@@ -96,24 +107,79 @@ def _store(
         {"column": columns[index] if index < len(columns) else str(index), "weight": round(w, 4)}
         for index, w in result.drivers[:5]
     ]
-    return Prediction.objects.create(
-        asset=asset,
-        failure_mode=model.failure_mode,
-        model=model,
-        made_at=now,
-        rul_low_days=max(interval.low, 0.0) * per_step_days,
-        rul_days=max(result.central, 0.0) * per_step_days,
-        rul_high_days=max(interval.high, 0.0) * per_step_days,
-        confidence=interval.confidence,
-        health_index=float(np.clip(result.health_index, 0.0, 1.0)),
-        inputs={
+    return {
+        "rul_low_days": max(interval.low, 0.0) * per_step_days,
+        "rul_days": max(result.central, 0.0) * per_step_days,
+        "rul_high_days": max(interval.high, 0.0) * per_step_days,
+        "confidence": interval.confidence,
+        "health_index": float(np.clip(result.health_index, 0.0, 1.0)),
+        "inputs": {
             "steps": len(steps),
             "from": steps[0].at.isoformat(),
             "to": steps[-1].at.isoformat(),
             "step_s": model.step_s,
             "drivers": drivers,
         },
+    }
+
+
+def predictions_redo(*, asset_id: int, after: datetime) -> list[Prediction]:
+    """Make again, from the steps as they now are, the asset's predictions that read a step
+    ending after `after` (its steps from there were made again, for late readings); return
+    those made again. Each keeps its moment and reads the same span of steps; a scored one is
+    scored again. The alerts of the latest prediction of each mode follow it."""
+    redone: list[Prediction] = []
+    for prediction in (
+        Prediction.objects.filter(asset_id=asset_id, made_at__gt=after)
+        .select_related("model__failure_mode", "failure_mode", "asset")
+        .order_by("made_at")
+    ):
+        to = datetime.fromisoformat(prediction.inputs.get("to", after.isoformat()))
+        if to <= after:
+            continue
+        model = prediction.model
+        steps = run_steps(asset_id, model.sensor_columns, ended_at=to)
+        if len(steps) < MIN_PREDICTION_STEPS:
+            continue
+        unit = steps_unit(f"asset-{asset_id}", steps, failed=False)
+        result = _estimator(model).predict(unit, confidences=(PREDICTION_CONFIDENCE,))
+        for name, value in _figures(model, steps, result).items():
+            setattr(prediction, name, value)
+        if prediction.actual_rul_days is not None:
+            actual = prediction.actual_rul_days
+            prediction.inside_interval = (
+                prediction.rul_low_days <= actual <= prediction.rul_high_days
+            )
+            prediction.error_days = prediction.rul_days - actual
+        redone.append(prediction)
+    Prediction.objects.bulk_update(
+        redone,
+        [
+            "rul_low_days",
+            "rul_days",
+            "rul_high_days",
+            "confidence",
+            "health_index",
+            "inputs",
+            "inside_interval",
+            "error_days",
+        ],
     )
+    latest = {
+        model_id: Prediction.objects.filter(asset_id=asset_id, model_id=model_id)
+        .order_by("-made_at")
+        .values_list("pk", flat=True)
+        .first()
+        for model_id in {p.model_id for p in redone}
+    }
+    alerts_apply_conditions(
+        conditions=[
+            prediction_condition(p, asset_name=p.asset.name)
+            for p in redone
+            if latest.get(p.model_id) == p.pk
+        ]
+    )
+    return redone
 
 
 def prediction_condition(prediction: Prediction, *, asset_name: str) -> ExternalCondition:

@@ -73,4 +73,4 @@ class PreventiveScheduleAdmin(admin.ModelAdmin):
     list_display = ["title", "asset", "meter", "interval", "lead", "meter_value", "active"]
     list_filter = ["meter", "active", "asset__line"]
     search_fields = ["title", "asset__name"]
-    readonly_fields = ["meter_value", "meter_read_at"]
+    readonly_fields = ["meter_value", "meter_read_at", "recount_from"]

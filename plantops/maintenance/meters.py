@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from plantops.assets.states import MachineState
 
@@ -40,6 +40,59 @@ def running_seconds(
     if state == RUNNING:
         total += (end - since).total_seconds()
     return total
+
+
+def running_reached(
+    events: Iterable[tuple[datetime, str]],
+    *,
+    start: datetime,
+    end: datetime,
+    state_at_start: str | None,
+    seconds: float,
+) -> datetime | None:
+    """Return the moment in [start, end] by which the machine had run `seconds` since `start`,
+    or None if it had not by `end`. `events` and `state_at_start` as for `running_seconds`."""
+    if seconds <= 0:
+        return start
+    total = 0.0
+    state, since = state_at_start, start
+    for ts, new_state in events:
+        if ts < start or ts >= end:
+            continue
+        if state == RUNNING:
+            span = (ts - since).total_seconds()
+            if total + span >= seconds:
+                return since + timedelta(seconds=seconds - total)
+            total += span
+        state, since = new_state, ts
+    if state == RUNNING and total + (end - since).total_seconds() >= seconds:
+        return since + timedelta(seconds=seconds - total)
+    return None
+
+
+def count_reached(
+    counts: Iterable[tuple[datetime, int]], *, parts: float
+) -> tuple[datetime, float, float] | None:
+    """Return the first count `(ts, parts made)`, in time order, with which the parts made
+    reach `parts`: its moment, and the parts made before it and with it; None if they never
+    do."""
+    made = 0.0
+    for ts, count in counts:
+        if made + count >= parts:
+            return ts, made, made + count
+        made += count
+    return None
+
+
+def due_moment(
+    *, reached_at: datetime, meter: float, due_meter: float, started_at: datetime
+) -> datetime:
+    """Return when a meter that stood at `meter` at `reached_at` will reach `due_meter`, at the
+    rate it has run since `started_at` (at once if it has run nothing yet, or is past it)."""
+    elapsed = (reached_at - started_at).total_seconds()
+    if meter <= 0 or elapsed <= 0 or due_meter <= meter:
+        return reached_at
+    return reached_at + timedelta(seconds=(due_meter - meter) * elapsed / meter)
 
 
 def next_due_point(*, meter: float, interval: float, lead: float, generated: int) -> int | None:

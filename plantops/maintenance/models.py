@@ -274,6 +274,9 @@ class PreventiveSchedule(models.Model):
     # Where the meter stood when last read, so that a run reads only the events since.
     meter_value = models.FloatField(default=0.0)
     meter_read_at = models.DateTimeField(null=True, blank=True)
+    # The earliest state or count stored after the meter had been read past it (a gateway's
+    # backlog): the next run counts the meter again from before it.
+    recount_from = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["asset", "title"]
@@ -289,6 +292,11 @@ class PreventiveDue(models.Model):
     point = models.PositiveIntegerField()
     due_meter = models.FloatField()
     work_order = models.OneToOneField(WorkOrder, on_delete=models.CASCADE, related_name="pm_due")
+    # When the meter came within the lead of the point, by the events' own times, and what it
+    # had counted before that moment: where a recount may start. Empty once a late event
+    # before it has made them wrong.
+    counted_to = models.DateTimeField(null=True, blank=True)
+    counted = models.FloatField(null=True, blank=True)
 
     class Meta:
         constraints = [

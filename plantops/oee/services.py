@@ -70,7 +70,7 @@ def machine_events_record(*, states: Sequence[StateReport], counts: Sequence[Cou
         )
     # Late states and counts change hours whose snapshots were already made.
     snapshots.hours_forget(
-        states=[(row.asset_id, row.ts_us) for row in states],
+        states=[(row.asset_id, row.ts_us, row.state) for row in states],
         counts=[(row.asset_id, row.ts_us) for row in counts],
     )
     line_ids = {line_id for line_id, _ in facts.values()}

@@ -15,10 +15,11 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from plantops.assets.models import Asset
+from plantops.core.stripes import Data, stripe_take, stripes_share
 from plantops.core.time import datetime_to_us, us_to_datetime
-from plantops.oee.calculation import Oee
+from plantops.oee.calculation import DOWN, Oee
 from plantops.oee.events import HOUR_US, Plan, asset_events, line_plan, oee_from_events
-from plantops.oee.models import OeeHour
+from plantops.oee.models import OeeHour, StateEvent
 
 _TOTALS = ("planned_s", "run_s", "ideal_run_s", "total_count", "good_count")
 _LOSSES = (
@@ -64,17 +65,21 @@ def closed_hours(
     missing = [hour for hour in wanted if hour not in stored]
     made: dict[int, Oee] = {}
     if missing:
-        events = asset_events(asset.pk, missing[0], missing[-1] + HOUR_US, now_us)
-        for hour in missing:
-            made[hour] = oee_from_events(asset, plan, events, hour, hour + HOUR_US)
-        try:
-            with transaction.atomic():
-                OeeHour.objects.bulk_create(
-                    [_to_snapshot(asset.pk, hour, made[hour]) for hour in missing],
-                    ignore_conflicts=True,
-                )
-        except IntegrityError:  # pragma: no cover - the asset was deleted meanwhile
-            pass
+        with transaction.atomic():
+            # Batches of this asset's events still in flight commit first, and those after
+            # find the snapshots made here to forget: none is kept made without a late event.
+            stripe_take(data=Data.MACHINE_EVENTS, asset_id=asset.pk)
+            events = asset_events(asset.pk, missing[0], missing[-1] + HOUR_US, now_us)
+            for hour in missing:
+                made[hour] = oee_from_events(asset, plan, events, hour, hour + HOUR_US)
+            try:
+                with transaction.atomic():
+                    OeeHour.objects.bulk_create(
+                        [_to_snapshot(asset.pk, hour, made[hour]) for hour in missing],
+                        ignore_conflicts=True,
+                    )
+            except IntegrityError:  # pragma: no cover - the asset was deleted meanwhile
+                pass
     return [(hour, made[hour] if hour in made else _from_snapshot(stored[hour])) for hour in wanted]
 
 
@@ -134,37 +139,72 @@ def _hour_of(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
-def hours_forget(*, states: Iterable[tuple[int, int]], counts: Iterable[tuple[int, int]]) -> int:
-    """Delete the snapshots that stored events `(asset_id, ts_us)` make wrong; return how many.
+def hours_forget(
+    *, states: Iterable[tuple[int, int, str]], counts: Iterable[tuple[int, int]]
+) -> int:
+    """Delete the snapshots that stored events make wrong, states `(asset_id, ts_us, state)`
+    and counts `(asset_id, ts_us)`; return how many.
 
     A state change alters every hour from its own until the next change, which may not have
-    arrived yet: all of the asset's later snapshots go. A count alters its own hour. Live
-    events land in the open hour, which has no snapshot, so this usually deletes nothing.
+    arrived yet: all of the asset's later snapshots go. A change that ends a stop alters the
+    hours before it too, back to the stop's first: a stop is judged small or not by its whole
+    length, unknown while it lasted. A count alters its own hour. Live events land in the open
+    hour, which has no snapshot, so this usually deletes nothing.
     """
+    states, counts = list(states), list(counts)
+    stripes_share(
+        data=Data.MACHINE_EVENTS,
+        asset_ids={row[0] for row in states} | {row[0] for row in counts},
+    )
     earliest_state: dict[int, int] = {}
-    for asset_id, ts_us in states:
+    may_end_a_stop: set[int] = set()
+    for asset_id, ts_us, state in states:
         earliest_state[asset_id] = min(ts_us, earliest_state.get(asset_id, ts_us))
+        if state != DOWN:
+            may_end_a_stop.add(asset_id)
     count_hours: dict[int, set[int]] = {}
     for asset_id, ts_us in counts:
         count_hours.setdefault(asset_id, set()).add(ts_us - ts_us % HOUR_US)
     deleted = 0
-    for asset_id, ts_us in earliest_state.items():
-        deleted += hours_forget_from(asset_id=asset_id, moment=us_to_datetime(ts_us))
-    for asset_id, hours in count_hours.items():
+    for asset_id, ts_us in sorted(earliest_state.items()):
+        moment = us_to_datetime(ts_us)
+        if asset_id in may_end_a_stop:
+            moment = _stop_began(asset_id, moment)
+        deleted += _forget_from(asset_id, moment)
+    for asset_id, hours in sorted(count_hours.items()):
         deleted += OeeHour.objects.filter(
             asset_id=asset_id, hour__in=[us_to_datetime(h) for h in hours]
         ).delete()[0]
     return deleted
 
 
+def _stop_began(asset_id: int, moment: datetime) -> datetime:
+    """When the stop in force just before `moment` began; `moment` itself when the machine
+    was not stopped then."""
+    before = StateEvent.objects.filter(asset_id=asset_id, ts__lt=moment)
+    if before.order_by("-ts").values_list("state", flat=True).first() != DOWN:
+        return moment
+    # A machine may repeat its state: the stop began at the first `down` after another state.
+    other = before.exclude(state=DOWN).order_by("-ts").values_list("ts", flat=True).first()
+    stop = before.filter(ts__gt=other) if other is not None else before
+    return stop.order_by("ts").values_list("ts", flat=True).first() or moment
+
+
 def hours_forget_from(*, asset_id: int, moment: datetime) -> int:
     """Delete the asset's snapshots from the hour of `moment` on (a stop's reason changed, or
-    a state arrived late); return how many."""
+    a state arrived late); return how many. Call inside a transaction."""
+    stripes_share(data=Data.MACHINE_EVENTS, asset_ids=[asset_id])
+    return _forget_from(asset_id, moment)
+
+
+def _forget_from(asset_id: int, moment: datetime) -> int:
     return OeeHour.objects.filter(asset_id=asset_id, hour__gte=_hour_of(moment)).delete()[0]
 
 
 def hour_forget(*, asset_id: int, moment: datetime) -> int:
-    """Delete the asset's snapshot of the hour of `moment` (scrap was recorded in it)."""
+    """Delete the asset's snapshot of the hour of `moment` (scrap was recorded in it). Call
+    inside a transaction."""
+    stripes_share(data=Data.MACHINE_EVENTS, asset_ids=[asset_id])
     return OeeHour.objects.filter(asset_id=asset_id, hour=_hour_of(moment)).delete()[0]
 
 

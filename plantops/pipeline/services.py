@@ -1,9 +1,11 @@
 """One batch, one transaction: each domain stores its part of what the machines sent.
 
-In order, inside the transaction: telemetry stores the readings and dead letters; OEE records
-the state and count events (and forgets the hour snapshots they make stale); the assets keep
-their current state; health records the failures machines report; the alert rules are judged
-on the readings, so their memory commits with them. After the commit, the alert events go out
+In order, inside the transaction: telemetry stores the readings and dead letters (and health
+notes readings older than its monitoring had read, to judge their windows again); OEE records
+the state and count events (and forgets the hour snapshots they make stale), and preventive
+maintenance has the meters read past them counted again; the assets keep their current state;
+health records the failures machines report; the alert rules are judged on the readings, so
+their memory commits with them. After the commit, the alert events go out
 first, then the floor's live update. See docs/pipeline.md.
 
 A redelivered batch stores nothing twice: readings are unique per (signal, ts), events per
@@ -32,6 +34,8 @@ from plantops.assets.services import asset_gateways_keep, asset_states_keep
 from plantops.core.time import datetime_to_us
 from plantops.floor.live import batch_push
 from plantops.health.failures import failures_from_states
+from plantops.health.late import health_late_readings_note
+from plantops.maintenance.preventive import preventive_events_arrived
 from plantops.oee.services import machine_events_record
 from plantops.telemetry import services as telemetry
 from plantops.telemetry.batches import Batch
@@ -76,12 +80,16 @@ def batch_store(*, batch: Batch) -> StoreOutcome:
 def _store(batch: Batch, *, again: bool) -> StoreOutcome:
     with transaction.atomic():
         signals = telemetry.batch_drop_unknown(batch=batch, fresh=again)
-        readings_store(readings=batch.readings, redelivered=again)
-        readings_store(readings=batch.history, redelivered=again, keep_latest=False)
+        stored = readings_store(readings=batch.readings, redelivered=again)
+        stored += readings_store(readings=batch.history, redelivered=again, keep_latest=False)
+        if stored:  # a redelivery that stored nothing new has nothing to judge again
+            health_late_readings_note(readings=batch.readings, signals=signals)
+            health_late_readings_note(readings=batch.history, signals=signals)
         telemetry.dead_letters_store(batch=batch)
         gateways = telemetry.sparkplug_events_record(events=batch.sparkplug)
         asset_gateways_keep(changes=gateways)
         machine_events_record(states=batch.states, counts=batch.counts)
+        preventive_events_arrived(states=batch.states, counts=batch.counts)
         asset_states_keep(states=batch.states)
         failures_from_states(states=batch.states)
         alerts_evaluate_readings(

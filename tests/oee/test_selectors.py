@@ -78,7 +78,8 @@ def test_a_late_state_makes_the_hours_it_changes_be_computed_again():
     for ts, state, reason in late:
         StateEvent.objects.create(asset=asset, ts=ts, state=state, reason=reason)
     forgotten = snapshots.hours_forget(
-        states=[(asset.pk, int(ts.timestamp() * 1e6)) for ts, _, _ in late], counts=[]
+        states=[(asset.pk, int(ts.timestamp() * 1e6), state) for ts, state, _ in late],
+        counts=[],
     )
     assert forgotten == 12  # 12:00 to the end of the day
     result = selectors.asset_oee(asset, MONDAY, AFTER, now=AFTER)

@@ -40,7 +40,7 @@ from plantops.alerts.evaluation import (
 )
 from plantops.alerts.evaluation import RuleState as EvaluatorState
 from plantops.alerts.events import EventRecorder, lock_events, locked_alerts
-from plantops.alerts.models import Alert, AlertRule, RuleSource, RuleState
+from plantops.alerts.models import Alert, AlertEvent, AlertRule, RuleSource, RuleState
 from plantops.assets.models import Asset, Signal
 from plantops.core.db import batch_cursor
 from plantops.core.time import datetime_to_us, us_to_datetime
@@ -494,4 +494,104 @@ def alerts_apply_conditions(*, conditions: Iterable[ExternalCondition]) -> int:
             )
         alert.priority = raised.priority.value if raised.priority else rule.priority
         recorder.apply(alert, lifecycle.raise_condition(alert.status(), at), at, line_id=line_id)
+    return recorder.flush()
+
+
+def alerts_evaluate_batch(
+    *, readings: ReadingColumns, states: Sequence[tuple[int, int, str, str]]
+) -> int:
+    """Judge a batch's readings and follow its machine states, in time order; return events.
+
+    The readings before each state change are judged before the change suppresses or
+    unsuppresses the asset's open alerts, so a batch holding hours of backlog records what the
+    same data delivered a few seconds at a time would have.
+    """
+    if not states:
+        return alerts_evaluate_readings(readings=readings)
+    overtaken = _overtaken(states)
+    count, since = 0, None
+    for cut in sorted({ts_us for _, ts_us, _, _ in states}):
+        ts = readings.ts_us
+        mask = ts < cut if since is None else (ts >= since) & (ts < cut)
+        if mask.any():
+            count += alerts_evaluate_readings(readings=readings[mask])
+        count += alerts_follow_machine_states(
+            states=[s for s in states if s[1] == cut and s[0] not in overtaken]
+        )
+        since = cut
+    rest = readings.ts_us >= since
+    if rest.any():
+        count += alerts_evaluate_readings(readings=readings[rest])
+    return count
+
+
+def _overtaken(states: Sequence[tuple[int, int, str, str]]) -> set[int]:
+    """The assets of `states` with a newer state already stored from another batch."""
+    newest: dict[int, int] = {}
+    for asset_id, ts_us, _, _ in states:
+        newest[asset_id] = max(ts_us, newest.get(asset_id, ts_us))
+    return {
+        asset_id
+        for asset_id, ts_us in newest.items()
+        if StateEvent.objects.filter(asset_id=asset_id, ts__gt=us_to_datetime(ts_us)).exists()
+    }
+
+
+def alerts_follow_machine_states(
+    *, states: Iterable[tuple[int, int, str, str]], now: datetime | None = None
+) -> int:
+    """Suppress and unsuppress the asset's open alerts at the moment its machine state said so
+    (a planned stop begins, the machine runs again), at the state's own time; return events.
+
+    So the history says when the stop began and ended whether the states came live or in a
+    backlog; the sweep only catches what no state brought (out of service). Late states record
+    late events. (`alerts_evaluate_batch` leaves out the states that a newer one, stored from
+    another batch, has overtaken: it decided.)
+    """
+    now = now or timezone.now()
+    by_asset: dict[int, list[tuple[int, str]]] = {}
+    for asset_id, ts_us, state, _reason in states:
+        by_asset.setdefault(asset_id, []).append((ts_us, state))
+    if not by_asset:
+        return 0
+    candidates = list(
+        Alert.objects.filter(asset_id__in=by_asset)
+        .filter(~Q(state=lifecycle.AlarmState.NORMAL.value) | Q(suppressed=True))
+        .values_list("pk", flat=True)
+    )
+    if not candidates:
+        return 0
+    lock_events()
+    recorder = EventRecorder()
+    out_of_service = dict(
+        Asset.objects.filter(pk__in=by_asset).values_list("pk", "out_of_service_since")
+    )
+    alerts = (
+        Alert.objects.select_for_update()
+        .select_related("asset")
+        .filter(pk__in=candidates)
+        .order_by("pk")
+    )
+    now_us = datetime_to_us(now)
+    for alert in alerts:
+        for ts_us, state in sorted(by_asset[alert.asset_id]):
+            at = us_to_datetime(ts_us)
+            status = alert.status()
+            suppress = status.is_open and (
+                state in SUPPRESSING_STATES or out_of_service.get(alert.asset_id) is not None
+            )
+            if suppress == status.suppressed or not (status.is_open or status.suppressed):
+                continue
+            if alert.pk and AlertEvent.objects.filter(alert=alert, at=at).exists():
+                continue  # the same states again (a redelivered batch): followed already
+            delay_us = now_us - ts_us
+            late = delay_us > late_after_us()
+            recorder.apply(
+                alert,
+                lifecycle.suppress(status, at, suppress),
+                at,
+                line_id=alert.asset.line_id,
+                delivery=Delivery.LATE if late else Delivery.LIVE,
+                delay_s=delay_us / _US if late else None,
+            )
     return recorder.flush()

@@ -100,12 +100,14 @@ def next_due_point(*, meter: float, interval: float, lead: float, generated: int
 
     The k-th due point falls at meter k × interval; its work order is generated once the meter
     is within `lead` of it. `generated` is the highest due point already given a work order.
-    A meter that has run past several due points (a machine that ran unwatched) gets one work
-    order, for the latest: the skipped ones would ask for the same work again.
+    A schedule's first work order is for the latest point reached: one set up with its start in
+    the past must not ask for the same work many times over. After that every due point gets
+    its own, in order, as a run at each point's moment would have made it — also when the
+    events that bring several due arrive at once, late (a gateway's backlog).
     """
     if interval <= 0:
         raise ValueError("a schedule's interval must be positive")
     reached = math.floor((meter + lead) / interval)
     if reached <= generated or reached < 1:
         return None
-    return reached
+    return reached if generated == 0 else generated + 1

@@ -240,9 +240,17 @@ def preventive_schedule_run(*, schedule_id: int, now: datetime | None = None) ->
     return work_order
 
 
+# A backlog that brings many due points at once gets their work orders over several runs.
+MAX_PER_RUN = 20
+
+
 def preventive_run_all(*, now: datetime | None = None) -> int:
-    """Run every active schedule; return how many work orders were generated."""
+    """Run every active schedule until each has the work orders of every due point it has
+    reached (at most `MAX_PER_RUN` each); return how many were generated."""
     made = 0
     for schedule_id in PreventiveSchedule.objects.filter(active=True).values_list("pk", flat=True):
-        made += preventive_schedule_run(schedule_id=schedule_id, now=now) is not None
+        for _ in range(MAX_PER_RUN):
+            if preventive_schedule_run(schedule_id=schedule_id, now=now) is None:
+                break
+            made += 1
     return made

@@ -29,7 +29,7 @@ from django.db import (
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from plantops.alerts.conditions import alerts_evaluate_readings
+from plantops.alerts.conditions import alerts_evaluate_batch
 from plantops.assets.services import asset_gateways_keep, asset_states_keep
 from plantops.core.time import datetime_to_us
 from plantops.floor.live import batch_push
@@ -92,8 +92,10 @@ def _store(batch: Batch, *, again: bool) -> StoreOutcome:
         preventive_events_arrived(states=batch.states, counts=batch.counts)
         asset_states_keep(states=batch.states)
         failures_from_states(states=batch.states)
-        alerts_evaluate_readings(
-            readings=batch.readings.joined(batch.history) if len(batch.history) else batch.readings
+        # The readings, and the machine states' suppression of alerts, in time order.
+        alerts_evaluate_batch(
+            readings=batch.readings.joined(batch.history) if len(batch.history) else batch.readings,
+            states=batch.states,
         )
         # Registered after the alerts' own push: their events reach the tablets first, without
         # waiting for the tiles' queries.

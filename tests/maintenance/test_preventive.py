@@ -30,9 +30,22 @@ def test_running_seconds_count_only_running_time_inside_the_span():
 
 @pytest.mark.parametrize(
     ("meter", "generated", "expected"),
-    [(7.9, 0, None), (8.0, 0, 1), (8.0, 1, None), (17.9, 1, None), (18.0, 1, 2), (35, 1, 3)],
+    [
+        (7.9, 0, None),
+        (8.0, 0, 1),
+        (8.0, 1, None),
+        (17.9, 1, None),
+        (18.0, 1, 2),
+        # A first work order is for the latest point; after it, each point in turn.
+        (35, 0, 3),
+        (35, 1, 2),
+        (35, 2, 3),
+        (35, 3, None),
+    ],
 )
-def test_a_due_point_comes_within_the_lead_once(meter, generated, expected):
+def test_a_due_point_comes_within_the_lead_once_each_in_turn_after_the_first(
+    meter, generated, expected
+):
     assert next_due_point(meter=meter, interval=10, lead=2, generated=generated) == expected
 
 

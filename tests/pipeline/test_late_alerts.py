@@ -108,10 +108,10 @@ def test_a_backlog_gives_the_alert_history_of_live_delivery_apart_from_its_deliv
     assert [kind for _, kind, *_ in live[0]] == [
         "raised",
         "returned",
-        "suppressed",  # the planned stop, as it stood at the raise
+        "suppressed",  # the planned stop begins, at its own time
         "raised",
         "returned",
-        "unsuppressed",  # running again at the next raise
+        "unsuppressed",  # running again
         "raised",
     ]
     assert live_delivery == {"live"}

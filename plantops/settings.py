@@ -299,6 +299,10 @@ METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 DEAD_LETTER_RETENTION_DAYS = env_int("DEAD_LETTER_RETENTION_DAYS", 30, minimum=1)
 # The longest an operator may shelve an alert (supervisors: each rule's own maximum).
 ALERT_OPERATOR_MAX_SHELVE_S = env_int("ALERT_OPERATOR_MAX_SHELVE_S", 3600, minimum=60)
+# A reading judged by the alert rules more than this long after its own time is late: its
+# alerts say so, and a backlog pages nobody for what has already returned to normal. Well above
+# the pipeline's own latency (batches of 0.5 s, retries up to 30 s), well below an outage.
+ALERT_LATE_AFTER_S = env_float("ALERT_LATE_AFTER_S", 60.0, minimum=1.0)
 # A line's OEE screens get at most one update this often, however many events arrive.
 OEE_PUSH_EVERY_S = env_float("OEE_PUSH_EVERY_S", 3.0, minimum=0.1)
 # An asset's tile (status, latest values) is pushed at most this often while data streams
@@ -335,10 +339,6 @@ PREDICTION_EVERY_S = env_float("PREDICTION_EVERY_S", 3600.0, minimum=1.0)
 
 LOGGING = {
     "version": 1,
-# A reading judged by the alert rules more than this long after its own time is late: its
-# alerts say so, and a backlog pages nobody for what has already returned to normal. Well above
-# the pipeline's own latency (batches of 0.5 s, retries up to 30 s), well below an outage.
-ALERT_LATE_AFTER_S = env_float("ALERT_LATE_AFTER_S", 60.0, minimum=1.0)
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},

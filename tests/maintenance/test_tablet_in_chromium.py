@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 from PIL import Image
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -186,7 +186,12 @@ def test_the_loop_from_a_prediction_alert_to_the_precision_on_the_rule_and_model
     wait_for_status(browser, "APPROVED")
     work = WorkOrder.objects.get()
     assert (work.alert, work.prediction, work.kind) == (alert, prediction, "predictive")
-    assert "Remaining life 3–8 days" in browser.find_element(By.CSS_SELECTOR, ".wo-evidence").text
+    # Read while the page may still be settling (a node replaced between find and read).
+    WebDriverWait(
+        browser, 15, ignored_exceptions=[StaleElementReferenceException, WebDriverException]
+    ).until(
+        lambda d: "Remaining life 3–8 days" in d.find_element(By.CSS_SELECTOR, ".wo-evidence").text
+    )
     browser.find_element(By.CSS_SELECTOR, f'select[name=assignee] option[value="{tom.pk}"]').click()
     browser.execute_script(
         "document.querySelector('input[name=due_at]').value = arguments[0]",

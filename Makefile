@@ -21,7 +21,7 @@ help: ## List the targets
 demo: ## Run the demo plant (web, ingest, worker, beat, simulator) on http://localhost:8000/ (PORT=...)
 	@scripts/demo.sh
 
-test: ## ruff, makemigrations --check and pytest against real PostgreSQL, Redis, Mosquitto, Chromium
+test: ## ruff, makemigrations --check and pytest against real PostgreSQL, Redis, Mosquitto, RabbitMQ, Chromium
 	@scripts/test.sh
 
 bench: ## Run every bench/*.py in the test environment

@@ -166,6 +166,20 @@ def parse_mqtt_url(url: str, *, variable: str = "MQTT_URL") -> MqttSettings:
     )
 
 
+def check_broker_url(url: str) -> str:
+    """CELERY_BROKER_URL: Redis (redis://, rediss://, unix://) or RabbitMQ (amqp://, amqps://)."""
+    if urlsplit(url).scheme not in {"redis", "rediss", "unix", "amqp", "amqps"}:
+        raise ImproperlyConfigured(
+            f"CELERY_BROKER_URL={redacted(url)!r} must start with amqp:// or amqps:// (RabbitMQ, "
+            "e.g. amqp://user:password@127.0.0.1:5672/vhost) or redis:// (the default: REDIS_URL)."
+        )
+    return url
+
+
+def is_amqp_url(url: str) -> bool:
+    return urlsplit(url).scheme in {"amqp", "amqps"}
+
+
 def check_redis_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in {"redis", "rediss", "unix"}:

@@ -13,8 +13,10 @@ from pathlib import Path
 import csp.constants as csp
 import plotly
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 from plantops.env import (
+    check_broker_url,
     check_redis_url,
     env_bool,
     env_file,
@@ -22,6 +24,7 @@ from plantops.env import (
     env_int,
     env_list,
     env_str,
+    is_amqp_url,
     parse_database_url,
     parse_mqtt_url,
 )
@@ -216,7 +219,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 # replaces any X-Forwarded-For a client sent; without both, every sign-in would share the
 # front's address.
 
-# --- Redis: Celery broker and Channels layer ----------------------------------------------
+# --- Redis: Channels layer (and the Celery broker unless CELERY_BROKER_URL names another) ----
 REDIS_URL = check_redis_url(env_str("REDIS_URL", "redis://127.0.0.1:6379/0"))
 
 CHANNEL_LAYERS = {
@@ -234,25 +237,58 @@ CHANNEL_LAYERS = {
     }
 }
 
-CELERY_BROKER_URL = REDIS_URL
+# --- Celery: batches from ingest to the workers, and the periodic tasks ----------------------
+# Redis by default (`make demo`: one service fewer), RabbitMQ in production (docker/compose.yaml):
+# only RabbitMQ closes every window in which a batch the ingest has acknowledged on MQTT could be
+# lost (README, "The Celery broker"). Empty or unset: REDIS_URL. (Celery reads this variable
+# itself too, before its settings: a second name could only disagree with it.)
+CELERY_BROKER_URL = check_broker_url(env_str("CELERY_BROKER_URL", "") or REDIS_URL)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "plantops")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
-# A batch is acknowledged to Redis only after it is stored; a worker that dies mid-batch
+# A batch is acknowledged to the broker only after it is stored; a worker that dies mid-batch
 # leaves it to be redelivered, and storing is idempotent.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A batch held by a worker that died (kill -9, OOM) goes back on the queue once it has been
-# unacknowledged this long; Redis is swept for such batches every 10 s. Storing is idempotent,
-# so a short timeout costs at most a repeated store, while kombu's default (1 h) would hold a
-# dead worker's readings back for an hour. Keep it above the longest retry countdown (30 s).
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 300, minimum=1),
-    "unacked_restore_interval": 10,
-    "unacked_restore_throttle": 1,
-}
+if is_amqp_url(CELERY_BROKER_URL):
+    # A quorum queue: durable, replicated on a cluster, and a message a worker held when its
+    # connection dropped (kill -9, OOM) goes back at once. It has no global QoS: Celery sees the
+    # quorum queue and sets the prefetch per consumer. Countdowns (store_batch's retries, the
+    # gateway syncs) go through RabbitMQ's delay queues ("native delayed delivery"), which need
+    # the queue's exchange to be a topic exchange. The delivery limit is set so high it is
+    # never reached: RabbitMQ 4 drops a message returned 20 times by default (20 workers killed
+    # holding it), and RabbitMQ 3's way of saying "no limit", -1, drops it at the first return.
+    CELERY_TASK_DEFAULT_QUEUE_TYPE = "quorum"
+    CELERY_TASK_DEFAULT_EXCHANGE_TYPE = "topic"
+    CELERY_WORKER_DETECT_QUORUM_QUEUES = True
+    CELERY_TASK_QUEUES = [
+        Queue(
+            CELERY_TASK_DEFAULT_QUEUE,
+            Exchange(CELERY_TASK_DEFAULT_QUEUE, type="topic"),
+            routing_key=CELERY_TASK_DEFAULT_QUEUE,
+            queue_arguments={"x-queue-type": "quorum", "x-delivery-limit": 1_000_000},
+        )
+    ]
+    # Publisher confirms: apply_async (the ingest's hand-off) returns only once RabbitMQ has
+    # the batch in the queue, and raises if it refused it; only then are the MQTT messages acked.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+else:
+    # Redis has no acknowledgements of its own: kombu keeps a batch a worker took in an
+    # "unacked" hash, and a batch held by a worker that died (kill -9, OOM) goes back on the
+    # queue once it has been unacknowledged this long; Redis is swept for such batches every
+    # 10 s. Storing is idempotent, so a short timeout costs at most a repeated store, while
+    # kombu's default (1 h) would hold a dead worker's readings back for an hour. Keep it above
+    # the longest retry countdown (30 s).
+    # kombu locks each sweep, and a worker killed mid-sweep keeps the lock until it expires
+    # (kombu's default: 5 minutes, in which no batch comes back); sweeps that overlap are safe.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_S", 300, minimum=1),
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+        "unacked_mutex_expire": 30,
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's Django fixup closes every database connection before and after each task unless
 # this is set: each batch would then open a new PostgreSQL connection, a new server process
@@ -308,6 +344,14 @@ OEE_PUSH_EVERY_S = env_float("OEE_PUSH_EVERY_S", 3.0, minimum=0.1)
 # An asset's tile (status, latest values) is pushed at most this often while data streams
 # in, and at once on a state change; its chart gets every batch's readings.
 FLOOR_TILE_PUSH_EVERY_S = env_float("FLOOR_TILE_PUSH_EVERY_S", 1.0, minimum=0.0)
+# On RabbitMQ a push waits in its delay queues, which count whole seconds: Celery refuses a
+# countdown between 0 and 1 s there, so such a push would never be scheduled.
+for _push in ("OEE_PUSH_EVERY_S", "FLOOR_TILE_PUSH_EVERY_S"):
+    if is_amqp_url(CELERY_BROKER_URL) and 0 < globals()[_push] < 1:
+        raise ImproperlyConfigured(
+            f"{_push}={globals()[_push]} is below 1 s, which RabbitMQ (CELERY_BROKER_URL) cannot "
+            "delay a task by: use 0 or at least 1."
+        )
 
 # --- MQTT identities --------------------------------------------------------------------------
 # The broker's dynamic-security administrator, mqtt://<user>:<password>@<host>:<port> (the client

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Make sure the services PlantOps needs are there: use a running one, or start a local one.
 #
-# Usage: scripts/services.sh SERVICE...   SERVICE is redis, mosquitto, postgres or chromium
+# Usage: scripts/services.sh SERVICE...   SERVICE is redis, mosquitto, postgres, rabbitmq or chromium
 #        scripts/services.sh stop         stop the Redis and Mosquitto this script started
 #
 # Where to look comes from REDIS_URL, MQTT_URL and DATABASE_URL (defaults as in
-# plantops/settings.py; PostgreSQL defaults to the `make test` database). A server that accepts
-# a TCP connection there is used as it is. Otherwise, when that address is on this machine, the
-# Debian package is installed if missing and a server is started: Redis and Mosquitto with
-# project-owned config and data under var/, PostgreSQL as the packaged cluster. Logs go to
-# var/log/. The servers keep running afterwards, so the next run finds them and moves on.
+# plantops/settings.py; PostgreSQL defaults to the `make test` database), and for RabbitMQ from
+# CELERY_BROKER_URL when it is an amqp:// URL, else TEST_RABBITMQ_URL (the tests' own; default
+# amqp://guest:guest@127.0.0.1:5672//). A server that accepts a TCP connection there is used as
+# it is. Otherwise, when that address is on this machine, the Debian package is installed if
+# missing and a server is started: Redis and Mosquitto with project-owned config and data under
+# var/, PostgreSQL and RabbitMQ as the packaged servers. Logs go to var/log/. The servers keep
+# running afterwards, so the next run finds them and moves on.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -345,6 +347,62 @@ ensure_postgres() {
     pg_check_login
 }
 
+# --- RabbitMQ --------------------------------------------------------------------------------
+
+# Start the packaged RabbitMQ: through its init script where there is one, else detached (the
+# Debian wrapper runs it as the rabbitmq user). It takes several seconds to boot.
+rabbitmq_start() {
+    local log="$LOG_DIR/rabbitmq-setup.log"
+    mkdir -p "$LOG_DIR"
+    say "rabbitmq: starting the packaged server (log in /var/log/rabbitmq/, setup in var/log/rabbitmq-setup.log)"
+    if [[ -x /etc/init.d/rabbitmq-server ]]; then
+        as_root /etc/init.d/rabbitmq-server start </dev/null >>"$log" 2>&1 || true
+    fi
+    if ! tcp_open "$host" "$port"; then
+        as_root rabbitmq-server -detached </dev/null >>"$log" 2>&1 || true
+    fi
+    START_TIMEOUT_S=90 wait_for_port rabbitmq "$host" "$port" "$log"
+}
+
+# A user and virtual host other than guest and / are made on a server this script started.
+rabbitmq_prepare_user() {
+    local vhost="${path#/}"
+    vhost="${vhost:-/}"
+    [[ -z $user || $user == guest ]] && [[ $vhost == / ]] && return
+    as_root rabbitmqctl add_vhost "$vhost" >/dev/null 2>&1 || true
+    if ! as_root rabbitmqctl add_user "$user" "$password" >/dev/null 2>&1; then
+        as_root rabbitmqctl change_password "$user" "$password" >/dev/null
+    fi
+    as_root rabbitmqctl set_permissions -p "$vhost" "$user" '.*' '.*' '.*' >/dev/null
+    say "rabbitmq: user '$user' may use virtual host '$vhost'"
+}
+
+ensure_rabbitmq() {
+    local url="${CELERY_BROKER_URL:-}"
+    case "$url" in
+        amqp://* | amqps://*) ;;
+        *) url="${TEST_RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672//}" ;;
+    esac
+    local scheme host port user password path
+    eval "$(url_fields "$url" 5672)"
+    if tcp_open "$host" "$port"; then
+        say "rabbitmq: using the server at $host:$port"
+        return
+    fi
+    is_this_machine "$host" ||
+        die "rabbitmq: nothing answers at $host:$port and that is not this machine"
+    if ! command -v rabbitmq-server >/dev/null; then
+        apt_install rabbitmq-server
+    fi
+    if tcp_open "$host" "$port"; then
+        say "rabbitmq: the package started a server at $host:$port; using it"
+    else
+        rabbitmq_start
+    fi
+    rabbitmq_prepare_user
+    say "rabbitmq: running at $host:$port"
+}
+
 # --- Chromium --------------------------------------------------------------------------------
 
 ensure_chromium() {
@@ -370,6 +428,7 @@ main() {
             redis) ensure_redis ;;
             mosquitto) ensure_mosquitto ;;
             postgres) ensure_postgres ;;
+            rabbitmq) ensure_rabbitmq ;;
             chromium) ensure_chromium ;;
             stop) stop_local ;;
             *) usage ;;

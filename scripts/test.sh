@@ -5,10 +5,11 @@
 #        scripts/test.sh bench    every bench/*.py, in the same environment
 #        scripts/test.sh bench bench/ingest.py   only the benchmarks named
 #
-# The tests run against PostgreSQL, Redis database 15 and Mosquitto (started if missing, see
-# scripts/services.sh) under names of their own (plantops-test), so they never disturb a demo
-# running on the same machine. The exit status is non-zero if any step failed; pytest's own
-# status when pytest failed (5 when it collected no tests).
+# The tests run against PostgreSQL, Redis database 15, Mosquitto and RabbitMQ (started if
+# missing, see scripts/services.sh) under names of their own (plantops-test, and a queue per
+# test on RabbitMQ), so they never disturb a demo running on the same machine. The exit status
+# is non-zero if any step failed; pytest's own status when pytest failed (5 when it collected
+# no tests).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,7 +19,7 @@ say() { printf '==> %s\n' "$*"; }
 
 # Every variable plantops/settings.py reads, so nothing from the caller's shell leaks into a run.
 SETTINGS_VARIABLES=(
-    DATABASE_URL REDIS_URL MQTT_URL MQTT_ADMIN_URL MQTT_CA_FILE MQTT_CERT_FILE MQTT_KEY_FILE SECRET_KEY DEBUG ALLOWED_HOSTS CSRF_TRUSTED_ORIGINS
+    DATABASE_URL REDIS_URL CELERY_BROKER_URL MQTT_URL MQTT_ADMIN_URL MQTT_CA_FILE MQTT_CERT_FILE MQTT_KEY_FILE SECRET_KEY DEBUG ALLOWED_HOSTS CSRF_TRUSTED_ORIGINS
     CHANNELS_PREFIX CELERY_QUEUE MQTT_SHARE_GROUP MQTT_CLIENT_ID MQTT_SESSION_EXPIRY_S
     MQTT_MAX_PACKET_BYTES
     INGEST_BATCH_MAX_READINGS INGEST_BATCH_MAX_AGE_S
@@ -64,7 +65,8 @@ step() {
 }
 
 run_tests() {
-    scripts/services.sh redis mosquitto postgres chromium
+    # RabbitMQ: the hand-off fault tests run on it (tests/pipeline/test_handoff_kills.py).
+    scripts/services.sh redis mosquitto postgres rabbitmq chromium
     step "ruff check ." ruff check .
     step "ruff format --check ." ruff format --check .
     step "makemigrations --check" python manage.py makemigrations --check --dry-run
@@ -89,7 +91,7 @@ run_benches() {
         say "no benchmarks in bench/ yet: nothing to run"
         return
     fi
-    scripts/services.sh redis mosquitto postgres
+    scripts/services.sh redis mosquitto postgres rabbitmq
     for bench in "${benches[@]}"; do
         step "$bench" python "$bench"
     done

@@ -23,6 +23,9 @@ from tests.dynsec import DynsecBroker, run_dynsec_broker
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+# The RabbitMQ a test hands batches over when it asks for it (`processes.use_broker`); `make test`
+# finds or starts it (scripts/services.sh rabbitmq).
+RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
 
 def database_url() -> str:
@@ -65,6 +68,18 @@ class Processes:
         self.env = env
         self.tmp_path = tmp_path
         self.running: list[tuple[str, subprocess.Popen]] = []
+        self.rabbitmq_queues: set[str] = set()
+
+    def use_broker(self, broker: str) -> None:
+        """Hand batches over `broker` in the processes started from now on: "redis" (REDIS_URL,
+        as by default) or "rabbitmq" (a quorum queue of this test's own, deleted at its end)."""
+        if broker == "redis":
+            self.env.pop("CELERY_BROKER_URL", None)
+        elif broker == "rabbitmq":
+            self.env["CELERY_BROKER_URL"] = RABBITMQ_URL
+            self.rabbitmq_queues.add(self.env["CELERY_QUEUE"])
+        else:
+            raise ValueError(f"unknown broker {broker!r}: redis or rabbitmq")
 
     def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         """Start a process logging to <name>.log (<name>-2.log for the second of that name, …)."""
@@ -122,6 +137,19 @@ class Processes:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+        if self.rabbitmq_queues:
+            delete_rabbitmq_queues(self.rabbitmq_queues)
+
+
+def delete_rabbitmq_queues(names: set[str]) -> None:
+    """Delete the quorum queues (and their exchanges) tests made: they are durable."""
+    from kombu import Connection
+
+    with Connection(RABBITMQ_URL) as connection:
+        channel = connection.channel()
+        for name in names:
+            channel.queue_delete(name)
+            channel.exchange_delete(name)
 
 
 @pytest.fixture

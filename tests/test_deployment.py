@@ -33,13 +33,18 @@ def test_the_broker_and_the_front_are_each_on_one_conduit_and_the_rest_is_intern
     services = compose["services"]
     assert set(services["mosquitto"]["networks"]) == {"machines", "internal"}
     assert set(services["caddy"]["networks"]) == {"front", "internal"}
-    for name in ("postgres", "redis", "web", "ingest", "worker", "beat", "migrate"):
+    for name in ("postgres", "redis", "rabbitmq", "web", "ingest", "worker", "beat", "migrate"):
         assert services[name]["networks"] == ["internal"], name
 
 
 def test_no_password_has_a_default_and_redis_asks_for_one(compose):
     text = (DOCKER / "compose.yaml").read_text()
-    for variable in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "MQTT_ADMIN_PASSWORD"):
+    for variable in (
+        "POSTGRES_PASSWORD",
+        "REDIS_PASSWORD",
+        "RABBITMQ_PASSWORD",
+        "MQTT_ADMIN_PASSWORD",
+    ):
         assert re.search(rf"\${{{variable}:\?", text), variable
         assert not re.search(rf"\${{{variable}:-", text), variable
     redis = compose["services"]["redis"]
@@ -77,7 +82,12 @@ def test_the_web_is_served_through_the_tls_front_only(compose):
 def test_each_secret_reaches_only_the_services_that_use_it(compose):
     # The containers get the repository's .env; compose's own secrets live in docker/.env.
     settings_file = (DOCKER.parent / ".env.example").read_text()
-    for variable in ("POSTGRES_PASSWORD", "REDIS_PASSWORD", "MQTT_ADMIN_PASSWORD"):
+    for variable in (
+        "POSTGRES_PASSWORD",
+        "REDIS_PASSWORD",
+        "RABBITMQ_PASSWORD",
+        "MQTT_ADMIN_PASSWORD",
+    ):
         assert not re.search(rf"(?m)^{variable}=", settings_file), variable
         assert re.search(rf"(?m)^{variable}=", (DOCKER / "env.example").read_text()), variable
     with_admin = {
@@ -90,3 +100,30 @@ def test_each_secret_reaches_only_the_services_that_use_it(compose):
     mounts = [v for s in compose["services"].values() for v in s.get("volumes", [])]
     assert not [m for m in mounts if "ca/" in str(m).split(":")[0] or "ca.key" in str(m)]
     assert "./site:/site:ro" in compose["services"]["caddy"]["volumes"]
+
+
+def test_celery_hands_batches_over_rabbitmq_and_the_channels_layer_stays_on_redis(compose):
+    environment = compose["x-plantops"]["environment"]
+    broker = environment["CELERY_BROKER_URL"]
+    assert broker.startswith("amqp://plantops:${RABBITMQ_PASSWORD:?")
+    assert broker.endswith("@rabbitmq:5672/plantops")
+    assert environment["REDIS_URL"].endswith("@redis:6379/0")
+    services = compose["services"]
+    # ingest, worker and beat (and web, which sends tasks too) all get the broker's address,
+    # and none of them starts before RabbitMQ answers.
+    for name in ("ingest", "worker", "beat", "web"):
+        service = services[name]
+        assert service.get("environment", environment)["CELERY_BROKER_URL"] == broker, name
+        assert service["depends_on"]["rabbitmq"] == {"condition": "service_healthy"}, name
+
+
+def test_rabbitmq_keeps_its_queues_across_restarts_and_asks_for_a_password(compose):
+    rabbitmq = compose["services"]["rabbitmq"]
+    # The node's name comes from the hostname, and its data directory from the node's name.
+    assert rabbitmq["hostname"] == "rabbitmq"
+    assert "rabbitmq-data:/var/lib/rabbitmq" in rabbitmq["volumes"]
+    assert "rabbitmq-data" in compose["volumes"]
+    assert rabbitmq["environment"]["RABBITMQ_DEFAULT_PASS"].startswith("${RABBITMQ_PASSWORD:?")
+    assert rabbitmq["environment"]["RABBITMQ_DEFAULT_VHOST"] == "plantops"
+    assert "ports" not in rabbitmq
+    assert "healthcheck" in rabbitmq

@@ -1,9 +1,9 @@
 """The MQTT side of ingest: receive, parse, batch, hand on to the worker, then acknowledge.
 
 Delivery guarantee: a QoS-1 message is acknowledged to the broker only after the batch that
-holds it has been handed to Celery (Redis). If ingest dies before that, the broker keeps the
-message in our persistent session and sends it again; storing is idempotent, so a message
-handed on twice is stored once.
+holds it has been handed to Celery (RabbitMQ confirms it has the batch; Redis has it once the
+push returns). If ingest dies before that, the broker keeps the message in our persistent
+session and sends it again; storing is idempotent, so a message handed on twice is stored once.
 
 Sparkplug B messages (spBv1.0/#) come on the same shared subscription and are read by
 `sparkplug.SparkplugHost`, which keeps each edge node's births; its Rebirth requests go out on

@@ -43,10 +43,13 @@ def photo_dir(processes, tmp_path):
 
 
 def wait_for_status(browser, label: str) -> None:
-    """Wait until the page shown (the next one, after a form was sent) has this status."""
-    WebDriverWait(browser, 15, ignored_exceptions=[StaleElementReferenceException]).until(
-        lambda d: d.find_element(By.CSS_SELECTOR, "[data-role=wo-status]").text == label
-    )
+    """Wait until the page shown (the next one, after a form was sent) has this status.
+
+    Chromium may answer a read made while the next page replaces the document with a stale
+    element or an inspector error ("Node … does not belong to the document"): read again."""
+    WebDriverWait(
+        browser, 15, ignored_exceptions=[StaleElementReferenceException, WebDriverException]
+    ).until(lambda d: d.find_element(By.CSS_SELECTOR, "[data-role=wo-status]").text == label)
 
 
 class Taps:

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 import orjson
 from google.protobuf.message import DecodeError
 
-from plantops.assets.states import MachineState
 from plantops.telemetry.payloads import (
     EXCERPT_CHARS,
+    MACHINE_STATES,
     MAX_PAYLOAD_BYTES,
     CountReport,
     Limits,
@@ -70,7 +70,6 @@ from plantops.telemetry.sparkplug_wire import (
 REBIRTH_EVERY_S = 5.0
 # An unmapped metric is reported to the worker at most this often (its last value, for the admin).
 SEEN_EVERY_S = 60.0
-MACHINE_STATES = frozenset(MachineState)
 
 
 @dataclass(slots=True)

@@ -42,4 +42,8 @@ app.conf.beat_schedule = {
     "health-predictions": {"task": "health.predict_all", "schedule": settings.PREDICTION_EVERY_S},
     # Preventive work orders from running hours, cycles and calendar days.
     "preventive-schedules": {"task": "maintenance.run_preventive_schedules", "schedule": 300.0},
+    # Escalation tiers, floods that ended, and events a lost trigger left unnotified.
+    "notify-sweep": {"task": "notify.sweep", "schedule": settings.NOTIFY_SWEEP_EVERY_S},
+    # Daily and per-shift digests whose time has come.
+    "notify-digests": {"task": "notify.send_digests", "schedule": 60.0},
 }

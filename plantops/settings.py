@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "plantops.health",
     "plantops.maintenance",
     "plantops.alerts",
+    "plantops.notify",
     "plantops.pipeline",
     "plantops.floor",
     "plantops.simulator",
@@ -252,6 +253,11 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Notifications leave through a queue of their own when this names one: the production
+# compose's notifier consumes it, the one PlantOps process with a route out of the plant's
+# network (SMTP, webhooks). Empty: the default queue, which every worker consumes.
+NOTIFY_QUEUE = env_str("NOTIFY_QUEUE", "")
+CELERY_TASK_ROUTES = {"notify.send": {"queue": NOTIFY_QUEUE}} if NOTIFY_QUEUE else {}
 if is_amqp_url(CELERY_BROKER_URL):
     # A quorum queue: durable, replicated on a cluster, and a message a worker held when its
     # connection dropped (kill -9, OOM) goes back at once. It has no global QoS: Celery sees the
@@ -265,11 +271,12 @@ if is_amqp_url(CELERY_BROKER_URL):
     CELERY_WORKER_DETECT_QUORUM_QUEUES = True
     CELERY_TASK_QUEUES = [
         Queue(
-            CELERY_TASK_DEFAULT_QUEUE,
-            Exchange(CELERY_TASK_DEFAULT_QUEUE, type="topic"),
-            routing_key=CELERY_TASK_DEFAULT_QUEUE,
+            name,
+            Exchange(name, type="topic"),
+            routing_key=name,
             queue_arguments={"x-queue-type": "quorum", "x-delivery-limit": 1_000_000},
         )
+        for name in dict.fromkeys(filter(None, [CELERY_TASK_DEFAULT_QUEUE, NOTIFY_QUEUE]))
     ]
     # Publisher confirms: apply_async (the ingest's hand-off) returns only once RabbitMQ has
     # the batch in the queue, and raises if it refused it; only then are the MQTT messages acked.
@@ -380,6 +387,50 @@ HEALTH_STEP_S = env_float("HEALTH_STEP_S", 3600.0, minimum=1.0)
 HEALTH_EVERY_S = env_float("HEALTH_EVERY_S", 300.0, minimum=1.0)
 # How often (wall seconds) beat asks the fitted estimators for a new prediction per asset.
 PREDICTION_EVERY_S = env_float("PREDICTION_EVERY_S", 3600.0, minimum=1.0)
+
+# --- notifications (plantops.notify) ----------------------------------------------------------
+# The address people reach PlantOps at: every link in a notification starts with it.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# E-mail leaves through Django's mail backend: SMTP (smtp), or files in var/mail (file: the
+# demo, which has no mail server), or the console (console).
+_EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}
+_email_backend = env_str("EMAIL_BACKEND", "smtp")
+if _email_backend not in _EMAIL_BACKENDS:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND={_email_backend!r}: use one of {', '.join(_EMAIL_BACKENDS)}."
+    )
+EMAIL_BACKEND = _EMAIL_BACKENDS[_email_backend]
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)  # STARTTLS
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS (STARTTLS) and EMAIL_USE_SSL exclude each other.")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PlantOps <plantops@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The right-hand side of every notification's Message-ID.
+NOTIFY_MAIL_DOMAIN = env_str("NOTIFY_MAIL_DOMAIN", "plantops.invalid")
+# An acknowledge link in a notification works once, for this long.
+NOTIFY_ACK_LINK_MAX_AGE_S = env_int("NOTIFY_ACK_LINK_MAX_AGE_S", 24 * 3600, minimum=60)
+# An alarm raised again within this long of a raise that was notified is not notified again.
+NOTIFY_REPEAT_WINDOW_S = env_int("NOTIFY_REPEAT_WINDOW_S", 600, minimum=0)
+# Tries per message (the first and its retries, 15 s, 1 min, 4 min, … apart; beat's sweep
+# queues each retry when its time comes).
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 6, minimum=1)
+NOTIFY_RETRY_BASE_S = env_float("NOTIFY_RETRY_BASE_S", 15.0, minimum=0.1)
+# A channel that failed this many messages in a row is failing: shown on the pipeline health
+# page, and the admins get an e-mail.
+NOTIFY_FAILING_AFTER = env_int("NOTIFY_FAILING_AFTER", 3, minimum=1)
+# How often beat escalates, ends floods and picks up events a lost trigger left behind.
+NOTIFY_SWEEP_EVERY_S = env_float("NOTIFY_SWEEP_EVERY_S", 15.0, minimum=1.0)
 
 LOGGING = {
     "version": 1,

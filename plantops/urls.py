@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics", telemetry_views.metrics_text, name="metrics"),
     path("pipeline/", pipeline_views.pipeline_health, name="pipeline"),
+    path("", include("plantops.notify.urls")),
     path("", include("plantops.alerts.urls")),
     path("", include("plantops.oee.urls")),
     path("", include("plantops.health.urls")),

@@ -20,7 +20,7 @@ from plantops.alerts.conditions import alerts_apply_conditions, alerts_evaluate_
 from plantops.alerts.evaluation import ExternalCondition
 from plantops.alerts.models import Alert, AlertRule
 from plantops.assets.models import Area, Asset, Line, Signal, Site
-from plantops.core.roles import OPERATORS, SUPERVISORS, TECHNICIANS, roles_ensure
+from plantops.core.roles import MANAGERS, OPERATORS, SUPERVISORS, TECHNICIANS, roles_ensure
 from plantops.core.time import now_us
 from plantops.health.models import FailureMode, HealthModel, Prediction
 from plantops.maintenance import services as maintenance
@@ -35,7 +35,12 @@ _seq = count(1)
 
 # The password of every user built here (the browser tests type it on the login page).
 PASSWORD = "a-long-password-1"
-ROLE_GROUPS = {"operator": OPERATORS, "technician": TECHNICIANS, "supervisor": SUPERVISORS}
+ROLE_GROUPS = {
+    "operator": OPERATORS,
+    "technician": TECHNICIANS,
+    "supervisor": SUPERVISORS,
+    "manager": MANAGERS,
+}
 
 
 # --- the plant ---------------------------------------------------------------------------------
@@ -82,9 +87,9 @@ def make_user(
     staff: bool = False,
     lines: Iterable[Line] = (),
 ) -> User:
-    """A user in a plant role: "operator", "technician", "supervisor", "admin" (a superuser),
-    or None for no role at all, at the operator position of `lines`. Read back from the
-    database, so no permission is cached."""
+    """A user in a plant role: "operator", "technician", "supervisor", "manager", "admin" (a
+    superuser), or None for no role at all, at the operator position of `lines`. Read back
+    from the database, so no permission is cached."""
     if role is not None and role != "admin" and role not in ROLE_GROUPS:
         raise ValueError(f"unknown role {role!r}")
     username = username or f"{role or 'user'}-{next(_seq)}"

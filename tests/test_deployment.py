@@ -35,6 +35,14 @@ def test_the_broker_and_the_front_are_each_on_one_conduit_and_the_rest_is_intern
     assert set(services["caddy"]["networks"]) == {"front", "internal"}
     for name in ("postgres", "redis", "rabbitmq", "web", "ingest", "worker", "beat", "migrate"):
         assert services[name]["networks"] == ["internal"], name
+    # Notifications leave from the notifier alone, which consumes only their queue.
+    assert set(services["notifier"]["networks"]) == {"internal", "outbound"}
+    assert networks["outbound"] in ({}, None)
+    queue = compose["x-plantops"]["environment"]["NOTIFY_QUEUE"]
+    command = services["notifier"]["command"]
+    assert command[command.index("-Q") + 1] == queue
+    worker = services["worker"]["command"]
+    assert worker[worker.index("-X") + 1] == queue
 
 
 def test_no_password_has_a_default_and_redis_asks_for_one(compose):

@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django.http import HttpRequest
 
 from plantops.alerts.models import Alert, AlertEvent, AlertRule
+from plantops.core.admin import ReadOnlyAdmin
 
 
 @admin.register(AlertRule)
@@ -27,19 +27,6 @@ class AlertRuleAdmin(admin.ModelAdmin):
         ),
         ("Message", {"fields": ["message_template"]}),
     ]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Alerts and events are written only by the alert services, so they are history here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Alert)

@@ -15,12 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max
 
 from plantops.alerts.delivery import Delivery
 from plantops.alerts.lifecycle import EventKind, Transition
 from plantops.alerts.models import Alert, AlertEvent
+from plantops.alerts.signals import alerts_announced, events_recorded
 from plantops.core import realtime
 from plantops.core.db import batch_cursor
 
@@ -120,6 +121,15 @@ class EventRecorder:
         pushes.extend(announce_json(alert, line_id=line_id) for alert, line_id in self.announced)
         if pushes:
             realtime.send_on_commit([(realtime.ALERTS_GROUP, payload) for payload in pushes])
+        if previous is not None:
+            last_id = previous
+            raised = any(event.activated for _, event in self.pending)
+            transaction.on_commit(
+                lambda: events_recorded.send(EventRecorder, last_id=last_id, raised=raised)
+            )
+        if self.announced:
+            announced = [alert.pk for alert, _ in self.announced]
+            transaction.on_commit(lambda: alerts_announced.send(EventRecorder, alert_ids=announced))
         return len(self.pending)
 
 

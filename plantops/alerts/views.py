@@ -112,6 +112,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "filtered": bool(line_ids or priorities or states),
         "clear_url": reverse("alerts-inbox") if line_ids or priorities or states else "",
         "here": _here(request),
+        # A notification's link lands here, on its alert's entry (`#alert-<id>`).
+        "focus": next(iter(_int_list(query.getlist("focus"))), None),
     }
     if query.get("partial") == "1":
         return render(request, "alerts/_inbox_list.html", context)

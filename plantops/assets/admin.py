@@ -104,7 +104,7 @@ class LineAdmin(admin.ModelAdmin):
     filter_horizontal = ["operators"]
     fieldsets = [
         (None, {"fields": ["area", "slug", "name", "position", "operators"]}),
-        ("OEE", {"fields": ["small_stop_s", "startup_reject_window_s"]}),
+        ("OEE", {"fields": ["oee_target", "small_stop_s", "startup_reject_window_s"]}),
     ]
     inlines = [ShiftInline, AssetInline]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from plantops.assets import states
@@ -71,6 +71,11 @@ class Line(models.Model):
         default=600,
         help_text="Scrap within this many seconds after a restart from a breakdown or "
         "changeover counts as start-up rejects.",
+    )
+    oee_target = models.FloatField(
+        default=0.85,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="OEE the line aims for, 0–1",
     )
 
     class Meta:

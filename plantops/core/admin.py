@@ -8,6 +8,20 @@ from django.utils.cache import add_never_cache_headers
 from plantops.core.models import ApiToken
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History written only by the services (alerts and events, the delivery log): read here,
+    never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     """API tokens. A new token's secret is shown once, on a page of its own (never in a message,

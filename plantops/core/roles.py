@@ -3,7 +3,9 @@
 Every role watches the plant. Operators acknowledge and shelve alerts (up to the operator
 limit) on their own lines, explain stops, record scrap and request work;
 technicians execute the work orders given to them; supervisors also shelve longer, assign,
-change alert rules, and approve, schedule and cancel work; admins are superusers.
+change alert rules, and approve, schedule and cancel work; plant managers only watch (the
+alerts, their rules, predictions and work orders) and are told by notifications; admins are
+superusers.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.contrib.auth.models import Group, Permission
 OPERATORS = "Operators"
 TECHNICIANS = "Technicians"
 SUPERVISORS = "Supervisors"
+MANAGERS = "Plant managers"
 
 ROLE_PERMISSIONS = {
     OPERATORS: [
@@ -64,6 +67,13 @@ ROLE_PERMISSIONS = {
         "maintenance.execute_workorder",
         "maintenance.supervise_workorder",
         "maintenance.view_part",
+    ],
+    MANAGERS: [
+        "assets.view_asset",
+        "alerts.view_alert",
+        "alerts.view_alertrule",
+        "health.view_prediction",
+        "maintenance.view_workorder",
     ],
 }
 

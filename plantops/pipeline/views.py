@@ -4,6 +4,7 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from plantops.notify.selectors import channel_health
 from plantops.pipeline.selectors import pipeline_stats
 from plantops.telemetry import metrics
 
@@ -22,5 +23,6 @@ def pipeline_health(request: HttpRequest) -> HttpResponse:
             (k.split(":", 1)[1], int(v)) for k, v in worker.items() if k.startswith("rejected:")
         ),
         "stats": pipeline_stats(),
+        "channels": channel_health(),
     }
     return render(request, "pipeline/health.html", context)

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class NotifyConfig(AppConfig):
+    name = "plantops.notify"
+    label = "notify"
+    verbose_name = "Notifications"
+
+    def ready(self) -> None:
+        from plantops.alerts.signals import alerts_announced, events_recorded
+        from plantops.notify import triggers
+
+        events_recorded.connect(triggers.events_recorded, dispatch_uid="notify-events")
+        alerts_announced.connect(triggers.alerts_announced, dispatch_uid="notify-announced")

@@ -1,0 +1,162 @@
+"""The words of a notification: subject, plain text, HTML and the webhook's JSON.
+
+Written once, when the notification is recorded (before sending), so every attempt sends the
+same message. Times are in the site's time zone and say which; links are absolute
+(`SITE_URL`) and land, after login, on the alert's inbox entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core import signing
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from plantops.alerts.models import Alert, AlertEvent
+from plantops.assets.models import Line
+
+ACK_SALT = "plantops.notify.ack"
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    subject: str
+    text: str
+    html: str
+    data: dict[str, Any]
+    link: str
+
+
+def local(at: datetime, tz: ZoneInfo) -> str:
+    """'2026-12-03 14:05 CET' in the site's zone."""
+    moment = at.astimezone(tz)
+    return f"{moment:%Y-%m-%d %H:%M} {moment.tzname()}"
+
+
+def site_zone(line: Line) -> ZoneInfo:
+    return ZoneInfo(line.area.site.timezone)
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def ack_url(key: str) -> str:
+    """The signed acknowledge link of the notification with this key (URL-safe, no '/')."""
+    token = signing.dumps(key, salt=ACK_SALT, compress=True)
+    return absolute(reverse("notify:acknowledge", args=[token]))
+
+
+def ack_key(token: str) -> str:
+    """The notification key an acknowledge link was made for; raises `signing.BadSignature`
+    (or its `SignatureExpired`) for a forged or expired link."""
+    return signing.loads(token, salt=ACK_SALT, max_age=settings.NOTIFY_ACK_LINK_MAX_AGE_S)
+
+
+def alert_text(
+    alert: Alert, event: AlertEvent, *, tier: int, escalated: bool, ack_url: str
+) -> Text:
+    """A message about one alert: what, where, how urgent, since when, and the two links."""
+    line = alert.asset.line
+    tz = site_zone(line)
+    link = absolute(reverse("notify:alert", args=[alert.pk]))
+    title = alert.message or f"{alert.rule.name} on {alert.asset.name}"
+    priority = alert.priority.upper()
+    prefix = f"Escalated (tier {tier}): " if escalated else ""
+    subject = f"[{priority}] {prefix}{title} — {line.name}"
+    context = {
+        "title": title,
+        "priority": alert.priority,
+        "escalated": escalated,
+        "tier": tier,
+        "asset": alert.asset.name,
+        "line": line.name,
+        "area": line.area.name,
+        "site": line.area.site.name,
+        "rule": alert.rule.name,
+        "raised_at": local(event.at, tz),
+        "value": alert.value,
+        "unit": alert.signal.unit if alert.signal_id else "",
+        "link": link,
+        "ack_url": ack_url,
+    }
+    text = render_to_string("notify/alert.txt", context)
+    html = render_to_string("notify/alert_email.html", context)
+    data = {
+        "type": "alert.escalated" if escalated else "alert.raised",
+        "alert_id": alert.pk,
+        "event_id": event.pk,
+        "title": title,
+        "priority": alert.priority,
+        "tier": tier,
+        "asset": alert.asset.name,
+        "line": line.name,
+        "site": line.area.site.name,
+        "raised_at": event.at.astimezone(tz).isoformat(),
+        "value": alert.value,
+        "unit": alert.signal.unit if alert.signal_id else "",
+        "link": link,
+    }
+    return Text(subject=subject, text=text, html=html, data=data, link=link)
+
+
+def flood_text(line: Line, *, started_at: datetime, alerts: list[Alert], tier: int) -> Text:
+    """One summary for a line in an alarm flood, instead of a message per alert."""
+    tz = site_zone(line)
+    link = absolute(reverse("alerts-inbox") + f"?line={line.pk}")
+    subject = f"[FLOOD] {len(alerts)} alerts on {line.name} since {local(started_at, tz)}"
+    shown = alerts[:10]
+    context = {
+        "line": line.name,
+        "site": line.area.site.name,
+        "started_at": local(started_at, tz),
+        "count": len(alerts),
+        "alerts": [
+            {"title": a.message or str(a), "priority": a.priority, "asset": a.asset.name}
+            for a in shown
+        ],
+        "more": len(alerts) - len(shown),
+        "tier": tier,
+        "link": link,
+    }
+    data = {
+        "type": "alert.flood",
+        "line": line.name,
+        "site": line.area.site.name,
+        "started_at": started_at.astimezone(tz).isoformat(),
+        "alerts": len(alerts),
+        "tier": tier,
+        "link": link,
+    }
+    return Text(
+        subject=subject,
+        text=render_to_string("notify/flood.txt", context),
+        html=render_to_string("notify/flood_email.html", context),
+        data=data,
+        link=link,
+    )
+
+
+def channel_failing_text(channel: Any) -> Text:
+    """To the admins: a channel keeps failing, with its last error and where to look."""
+    link = absolute(reverse("pipeline"))
+    context = {
+        "channel": channel.name,
+        "kind": channel.get_kind_display(),
+        "failures": channel.consecutive_failures,
+        "error": channel.last_error,
+        "since": f"{channel.failing_since:%Y-%m-%d %H:%M} UTC",
+        "link": link,
+    }
+    return Text(
+        subject=f"[PlantOps] Notification channel “{channel.name}” is failing",
+        text=render_to_string("notify/channel_failing.txt", context),
+        html="",
+        data={"type": "channel.failing", "channel": channel.name, "link": link},
+        link=link,
+    )

@@ -1,0 +1,453 @@
+"""Who is told of what, by which channel, and the record of every message sent.
+
+- `Channel`: one way out of the plant (SMTP e-mail, a signed webhook, a Teams or Slack room, or
+  any service apprise knows by URL: ntfy, SMS gateways, …). Personal channels reach a user
+  (their e-mail, or their address in `Contact`); room channels post once to one place.
+- `Subscription`: what one user asks for (lines or areas, minimum priority, channels, quiet
+  hours). `RoutingRule`: what a team is sent, at which escalation tier; `Team`, `TeamShift`
+  and `OnCall` say who of the team is reached at a moment. `EscalationPolicy`: per priority,
+  how long each tier waits for an acknowledgement before the next is told.
+- `Notification`: one message to one recipient by one channel, unique by its `key` (the
+  alert event or flood or digest it tells of, the recipient and the channel). It is written,
+  with its text, before anything is sent: the intent. `DeliveryAttempt`: each try, its
+  result and the provider's answer.
+- `Flood`: an alarm flood on a line (more than 10 activations in 10 minutes), during which
+  a recipient gets one summary instead of a message per alert.
+- `DigestSubscription`: a daily or per-shift e-mail of what is open, due and lost.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from plantops.alerts.lifecycle import Priority
+from plantops.alerts.models import Alert, AlertEvent
+from plantops.assets.models import Area, Line, Shift
+
+PRIORITY_CHOICES = [(p.value, p.value.capitalize()) for p in Priority]
+
+
+class ChannelKind(models.TextChoices):
+    EMAIL = "email", "E-mail (SMTP)"
+    WEBHOOK = "webhook", "Webhook (JSON, signed)"
+    TEAMS = "teams", "Microsoft Teams (incoming webhook)"
+    SLACK = "slack", "Slack (incoming webhook)"
+    APPRISE = "apprise", "Apprise URL (ntfy, SMS gateways, …)"
+
+
+PERSONAL_KINDS = frozenset({ChannelKind.EMAIL})
+
+
+class Channel(models.Model):
+    """One way a message leaves the plant. The URL and secret are write-only in the admin."""
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=16, choices=ChannelKind.choices)
+    url = models.CharField(
+        max_length=1000,
+        blank=True,
+        help_text="Webhook, Teams or Slack: the incoming-webhook URL. Apprise: the service URL, "
+        "e.g. ntfys://ntfy.example.com/{address} or an SMS gateway's; {address} is replaced "
+        "by each user's address for this channel (then the channel is personal). "
+        "Not shown again once saved.",
+    )
+    secret = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Webhook: the key of the HMAC-SHA256 signature header. Not shown again.",
+    )
+    enabled = models.BooleanField(default=True)
+    # Health: a channel that keeps failing is shown as failing and the admins are told once.
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.CharField(max_length=500, blank=True, editable=False)
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def personal(self) -> bool:
+        """Reaches a user (their e-mail or address); otherwise it posts once to one room."""
+        return self.kind in PERSONAL_KINDS or (
+            self.kind == ChannelKind.APPRISE and "{address}" in self.url
+        )
+
+    def clean(self) -> None:
+        super().clean()
+        if self.kind != ChannelKind.EMAIL and not self.url:
+            raise ValidationError({"url": "This kind of channel needs its URL."})
+        webhook = self.kind in (ChannelKind.WEBHOOK, ChannelKind.TEAMS, ChannelKind.SLACK)
+        if webhook and not self.url.startswith(("https://", "http://")):
+            raise ValidationError({"url": "A webhook URL starts with https:// or http://."})
+        if self.kind == ChannelKind.WEBHOOK and not self.secret:
+            raise ValidationError({"secret": "A webhook is signed: give it a secret."})
+
+
+class Contact(models.Model):
+    """A user's address on a personal channel other than e-mail (a phone number, a topic)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notify_contacts"
+    )
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="contacts")
+    address = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "channel"], name="one_contact_per_channel")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.channel}"
+
+
+class QuietHours(models.Model):
+    """Abstract: a span of local time in which a person is not disturbed."""
+
+    quiet_start = models.TimeField(
+        null=True, blank=True, help_text="Quiet hours begin (the site's local time)."
+    )
+    quiet_end = models.TimeField(
+        null=True, blank=True, help_text="Quiet hours end; at or before the start: next day."
+    )
+    quiet_allows_critical = models.BooleanField(
+        default=True, help_text="Critical alerts still come during quiet hours."
+    )
+
+    class Meta:
+        abstract = True
+
+    def clean(self) -> None:
+        super().clean()
+        if (self.quiet_start is None) != (self.quiet_end is None):
+            raise ValidationError("Give both ends of the quiet hours, or neither.")
+
+
+class Subscription(QuietHours):
+    """What one user asks to be told: alerts of their lines or areas, from a priority up."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notify_subscriptions"
+    )
+    lines = models.ManyToManyField(
+        Line, blank=True, related_name="+", help_text="None here and in areas: every line."
+    )
+    areas = models.ManyToManyField(Area, blank=True, related_name="+")
+    min_priority = models.CharField(
+        max_length=16, choices=PRIORITY_CHOICES, default=Priority.HIGH.value
+    )
+    channels = models.ManyToManyField(
+        Channel, related_name="subscriptions", help_text="Personal channels: e-mail, phone, …"
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["user", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.min_priority} and above"
+
+
+class Team(models.Model):
+    """People answering alerts together (maintenance, supervisors, plant managers).
+
+    Who of the team is reached at a moment: whoever works the alert's line's shift running
+    then (`TeamShift`), otherwise whoever is on call then (`OnCall`), otherwise every member.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="notify_teams",
+        help_text="Reached when no shift or on-call period covers the moment.",
+    )
+    channels = models.ManyToManyField(
+        Channel,
+        blank=True,
+        related_name="teams",
+        help_text="How the team's people are reached (personal channels).",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamShift(models.Model):
+    """Who of a team works a line's shift."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="shifts")
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="+")
+    people = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "shift"], name="one_rota_per_team_shift")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} on {self.shift.line} {self.shift}"
+
+
+class OnCall(models.Model):
+    """One person on call for a team from one moment to another (outside the shifts)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="on_call")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["team", "starts_at"]
+        verbose_name = "on-call period"
+
+    def __str__(self) -> str:
+        return f"{self.user} for {self.team}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError("An on-call period ends after it starts.")
+
+
+class RoutingRule(models.Model):
+    """Alerts of some lines, from a priority up, go to a team (and rooms) at a tier.
+
+    Tier 1 is told when the alert is raised; tier 2 when it is still unacknowledged after the
+    priority's escalation step, tier 3 after two steps, and so on (`EscalationPolicy`).
+    """
+
+    name = models.CharField(max_length=200)
+    lines = models.ManyToManyField(
+        Line, blank=True, related_name="+", help_text="None here and in areas: every line."
+    )
+    areas = models.ManyToManyField(Area, blank=True, related_name="+")
+    min_priority = models.CharField(
+        max_length=16, choices=PRIORITY_CHOICES, default=Priority.CRITICAL.value
+    )
+    tier = models.PositiveSmallIntegerField(
+        default=1, help_text="1: at once; 2: after one escalation step unacknowledged; …"
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="routing_rules"
+    )
+    channels = models.ManyToManyField(
+        Channel,
+        blank=True,
+        related_name="routing_rules",
+        help_text="Rooms to post to (webhook, Teams, Slack); the team is reached by its own "
+        "channels.",
+    )
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["tier", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.tier < 1:
+            raise ValidationError({"tier": "Tiers count from 1."})
+
+
+class EscalationPolicy(models.Model):
+    """How long each tier waits for an acknowledgement, for one priority."""
+
+    priority = models.CharField(max_length=16, choices=PRIORITY_CHOICES, unique=True)
+    step_minutes = models.PositiveIntegerField(
+        help_text="Unacknowledged this long after a tier was told, the next tier is told."
+    )
+
+    class Meta:
+        ordering = ["step_minutes"]
+        verbose_name_plural = "escalation policies"
+
+    def __str__(self) -> str:
+        return f"{self.priority}: every {self.step_minutes} min"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.step_minutes < 1:
+            raise ValidationError({"step_minutes": "At least one minute."})
+
+
+class Flood(models.Model):
+    """An alarm flood on a line: from its first activation until the rate falls back."""
+
+    line = models.ForeignKey(Line, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    alerts = models.PositiveIntegerField(default=0, help_text="Activations during the flood.")
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["line"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_flood_per_line",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Flood on {self.line} from {self.started_at:%Y-%m-%d %H:%M} UTC"
+
+
+class Escalation(models.Model):
+    """An alarm's raise climbing the tiers while nobody acknowledges it."""
+
+    event = models.OneToOneField(AlertEvent, on_delete=models.CASCADE, related_name="+")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="+")
+    flood = models.ForeignKey(Flood, on_delete=models.SET_NULL, null=True, blank=True)
+    tier = models.PositiveSmallIntegerField(default=1, help_text="The highest tier told so far.")
+    next_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stopped_why = models.CharField(max_length=100, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.alert} at tier {self.tier}"
+
+
+class DispatchCursor(models.Model):
+    """The last alert event already turned into notifications."""
+
+    name = models.CharField(max_length=32, unique=True)
+    last_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.last_id}"
+
+
+class NotificationKind(models.TextChoices):
+    ALERT = "alert", "Alert"
+    ESCALATION = "escalation", "Escalation"
+    FLOOD = "flood", "Flood summary"
+    DIGEST = "digest", "Digest"
+    CHANNEL_FAILING = "channel_failing", "Channel failing (to admins)"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    RETRYING = "retrying", "Failed, will retry"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled (alert answered)"
+
+
+class Notification(models.Model):
+    """One message to one recipient by one channel; written before it is sent."""
+
+    key = models.CharField(
+        max_length=200,
+        unique=True,
+        help_text="What it tells of, to whom, by which channel: never two of one key.",
+    )
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    address = models.CharField(max_length=254, blank=True, help_text="E-mail or address used.")
+    alert = models.ForeignKey(
+        Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    event = models.ForeignKey(
+        AlertEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    flood = models.ForeignKey(
+        Flood, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    tier = models.PositiveSmallIntegerField(default=0)
+    why = models.CharField(max_length=200, blank=True, help_text="The rule or subscription.")
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True, help_text="The webhook's JSON body.")
+    status = models.CharField(
+        max_length=16,
+        choices=NotificationStatus.choices,
+        default=NotificationStatus.PENDING,
+        db_index=True,
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    ack_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.address or self.channel}: {self.subject}"
+
+
+# The answer recorded for a notification cancelled before it was sent (the alert was
+# answered, the channel switched off): no try at the channel, so never its failure.
+NOT_SENT = "not sent: "
+
+
+class DeliveryAttempt(models.Model):
+    """One try at sending a notification, and what the provider answered."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="delivery_attempts"
+    )
+    number = models.PositiveSmallIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(null=True, help_text="Empty: the worker stopped during the send.")
+    answer = models.CharField(max_length=1000, blank=True, help_text="The provider's answer.")
+
+    class Meta:
+        ordering = ["notification", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notification", "number"], name="one_attempt_per_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.notification_id}"
+
+
+class DigestFrequency(models.TextChoices):
+    DAILY = "daily", "Daily"
+    SHIFT = "shift", "After each shift"
+
+
+class DigestSubscription(models.Model):
+    """A supervisor's or manager's daily (or per-shift) e-mail of the plant's state."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notify_digests"
+    )
+    frequency = models.CharField(
+        max_length=8, choices=DigestFrequency.choices, default=DigestFrequency.DAILY
+    )
+    send_at = models.TimeField(
+        default="06:00", help_text="Daily: when it is sent, in the site's local time."
+    )
+    lines = models.ManyToManyField(Line, blank=True, related_name="+", help_text="None: all.")
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["user"]
+
+    def __str__(self) -> str:
+        return f"{self.get_frequency_display()} digest for {self.user}"

@@ -45,6 +45,9 @@ configure_environment() {
     # time, learns each machine's normal over one plant day (12 wall minutes) and judges
     # every plant hour (30 wall seconds).
     export PLANT_TIME_SCALE="$SPEEDUP" HEALTH_LEARNING_DAYS=1 HEALTH_EVERY_S=30 PREDICTION_EVERY_S=60
+    # Notifications: the demo has no mail server, so its e-mails are written to files in
+    # var/mail/; their links point at this demo.
+    export EMAIL_BACKEND=file SITE_URL="${SITE_URL:-http://localhost:$PORT}"
     say "ALLOWED_HOSTS=$ALLOWED_HOSTS"
 }
 
@@ -75,6 +78,7 @@ banner() {
         echo "  only this machine can reach it; LAN=1 make demo lets tablets on the network in"
     fi
     printf '%s\n' "$DEMO_USERS"
+    echo "  notification e-mails are written to var/mail/, one file per message"
     echo "Ctrl-C stops everything."
 }
 

@@ -1,4 +1,5 @@
-"""Writes that make the demo: its plant, alert rules, stores, users and a simulated fleet.
+"""Writes that make the demo: its plant, alert rules, stores, users, who is notified of what,
+and a simulated fleet.
 
 Everything here exists only for the demo (`make demo`) and the tests that use its plant; the
 product never imports it. Each seed is idempotent: running it again changes nothing.
@@ -19,17 +20,32 @@ from django.utils import timezone
 
 from plantops.alerts.models import AlertRule
 from plantops.assets.models import Area, Asset, Line, Shift, ShiftBreak, Signal, Site
-from plantops.core.roles import OPERATORS, SUPERVISORS, TECHNICIANS, roles_ensure
-from plantops.demo import fleet, maintenance, plant, rules
+from plantops.core.roles import MANAGERS, OPERATORS, SUPERVISORS, TECHNICIANS, roles_ensure
+from plantops.demo import fleet, maintenance, notifications, plant, rules
 from plantops.health.models import FailureMode
 from plantops.health.monitoring import detector_new
 from plantops.health.selectors import REGIME_SIGNALS
 from plantops.health.training import history_import
 from plantops.maintenance.models import Part, PreventiveSchedule
+from plantops.notify.models import (
+    Channel,
+    ChannelKind,
+    DigestFrequency,
+    DigestSubscription,
+    EscalationPolicy,
+    RoutingRule,
+    Subscription,
+    Team,
+)
 from plantops.simulator.physics import AssetSpec, SignalSpec
 
-USERS = ("admin", "supervisor", "technician", "operator")
-USER_GROUPS = {"operator": OPERATORS, "supervisor": SUPERVISORS, "technician": TECHNICIANS}
+USERS = ("admin", "supervisor", "technician", "operator", "manager")
+USER_GROUPS = {
+    "operator": OPERATORS,
+    "supervisor": SUPERVISORS,
+    "technician": TECHNICIANS,
+    "manager": MANAGERS,
+}
 
 
 @transaction.atomic
@@ -132,8 +148,9 @@ def demo_users_create(*, credentials: Path) -> dict[str, str]:
     """Create the demo's users once, one per role; return username → password.
 
     Passwords are kept in `credentials` (readable by its owner only) and reused while they
-    still work, so running this again prints the same ones. The operator stands at the first
-    line, so the floor shows that line's alerts."""
+    still work, so running this again prints the same ones. Each user gets an e-mail address
+    of the demo's mail domain (the notifications are written to files, never sent). The
+    operator stands at the first line, so the floor shows that line's alerts."""
     known = (
         dict(line.split(" ", 1) for line in credentials.read_text().splitlines())
         if credentials.exists()
@@ -152,6 +169,9 @@ def demo_users_create(*, credentials: Path) -> dict[str, str]:
             user.set_password(password)
             user.save()
             known[username] = password
+        if not user.email:
+            user.email = f"{username}@{notifications.MAIL_DOMAIN}"
+            user.save(update_fields=["email"])
         if username in USER_GROUPS:
             user.groups.add(Group.objects.get(name=USER_GROUPS[username]))
     operator = User.objects.get(username="operator")
@@ -162,6 +182,58 @@ def demo_users_create(*, credentials: Path) -> dict[str, str]:
     credentials.write_text("".join(f"{name} {password}\n" for name, password in known.items()))
     credentials.chmod(0o600)
     return known
+
+
+@transaction.atomic
+def demo_notifications_seed() -> Channel:
+    """Create (once) who the demo tells of its alerts: an e-mail channel, the maintenance,
+    supervisors' and plant managers' teams with the demo users in them, routing rules at
+    tiers 1 to 3 on every line, the escalation steps, the supervisor's subscription and the
+    manager's daily digest. What an admin or a user changed afterwards is left as it is.
+    Return the e-mail channel."""
+    channel, _ = Channel.objects.get_or_create(
+        name=notifications.EMAIL_CHANNEL, defaults={"kind": ChannelKind.EMAIL}
+    )
+    users = {user.username: user for user in User.objects.filter(username__in=USERS)}
+    teams = {}
+    for name, usernames in notifications.TEAMS.items():
+        team, created = Team.objects.get_or_create(name=name)
+        if created:
+            team.channels.add(channel)
+            team.members.add(*(users[u] for u in usernames if u in users))
+        teams[name] = team
+    for route in notifications.ROUTES:
+        if not RoutingRule.objects.filter(name=route.name).exists():
+            RoutingRule.objects.create(
+                name=route.name,
+                min_priority=route.min_priority,
+                tier=route.tier,
+                team=teams[route.team],
+            )
+    for priority, minutes in notifications.ESCALATION_MINUTES.items():
+        EscalationPolicy.objects.get_or_create(
+            priority=priority, defaults={"step_minutes": minutes}
+        )
+    for wanted in notifications.SUBSCRIPTIONS:
+        user = users.get(wanted.username)
+        if user is None or Subscription.objects.filter(user=user).exists():
+            continue
+        subscription = Subscription.objects.create(
+            user=user,
+            min_priority=wanted.min_priority,
+            quiet_start=wanted.quiet_start,
+            quiet_end=wanted.quiet_end,
+        )
+        subscription.channels.add(channel)
+    for username, send_at in notifications.DAILY_DIGESTS.items():
+        user = users.get(username)
+        if user is not None:
+            DigestSubscription.objects.get_or_create(
+                user=user,
+                frequency=DigestFrequency.DAILY,
+                defaults={"send_at": send_at},
+            )
+    return channel
 
 
 def simulated_spec(asset_type: str) -> AssetSpec:

@@ -36,6 +36,20 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def few_password_rounds() -> Iterator[None]:
+    """Users are made by the hundred: hash their passwords with few rounds (tests/hashers.py)."""
+    from django.test.utils import override_settings
+
+    with override_settings(
+        PASSWORD_HASHERS=[
+            "tests.hashers.FewRoundsPBKDF2PasswordHasher",
+            *settings.PASSWORD_HASHERS,
+        ]
+    ):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def fresh_plant_config() -> Iterator[None]:
     """Each test starts without the rules and signal names a worker keeps for a few seconds:

@@ -9,13 +9,6 @@ from tests.notify.receivers import SmtpReceiver, WebhookReceiver
 
 
 @pytest.fixture
-def quick_passwords(settings):
-    """A fast password hash for tests that make people by the dozen: the hash is no part of
-    what they check (a process started by a test would not know this hasher)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
 def smtp(settings):
     """A real SMTP server; Django's SMTP backend sends to it."""
     receiver = SmtpReceiver().start()

@@ -21,7 +21,7 @@ from plantops.notify.models import Notification, Subscription
 from tests.factories import PASSWORD, make_alert, make_asset
 from tests.notify.builders import person, send_all
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_passwords")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from plantops.notify.models import (
 from tests.factories import logged_in, make_alert, make_asset
 from tests.notify.builders import line_in, person
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_passwords")]
+pytestmark = pytest.mark.django_db
 
 URL = "https://hooks.example.com/services/T000/B000/very-secret-path"
 SECRET = "s3cret-signing-key-0123456789"

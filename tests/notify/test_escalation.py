@@ -27,7 +27,7 @@ from plantops.pipeline.services import batch_store
 from tests.factories import make_alert, make_asset, make_batch
 from tests.notify.builders import addressed_to, person, send_all, team
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_passwords")]
+pytestmark = pytest.mark.django_db
 
 STEP = timedelta(minutes=5)
 

@@ -24,7 +24,7 @@ from tests.factories import logged_in, make_alert, make_asset
 from tests.notify.builders import person, send_all
 from tests.notify.receivers import WebhookReceiver
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_passwords")]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from plantops.pipeline.services import batch_store
 from tests.factories import make_batch, make_rule
 from tests.notify.builders import addressed_to, asset_on, line_in, person, send_all
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_passwords")]
+pytestmark = pytest.mark.django_db
 
 S = 1_000_000
 SIGNALS = [f"s{i:02d}" for i in range(1, 17)]

@@ -24,7 +24,7 @@ from plantops.notify.models import (
 from tests.factories import make_alert, make_user
 from tests.notify.builders import addressed_to, asset_on, line_in, person, send_all, team
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("quick_passwords")]
+pytestmark = pytest.mark.django_db
 
 # A Monday in winter: Europe/Berlin is UTC+1.
 MONDAY = datetime(2026, 11, 23, tzinfo=UTC)

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     # Login lockout with back-off (plantops.core.lockout).
     "axes",
     "csp",
+    # API v1's interactive docs from the package's own static files, not a CDN.
+    "ninja",
     "plantops.core",
     "plantops.assets",
     "plantops.telemetry",
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
     "plantops.alerts",
     "plantops.notify",
     "plantops.pipeline",
+    "plantops.api",
     "plantops.floor",
     "plantops.simulator",
     "plantops.demo",

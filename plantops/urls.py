@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from plantops.api.v1 import api as api_v1
 from plantops.pipeline import views as pipeline_views
 from plantops.telemetry import views as telemetry_views
 
@@ -9,6 +10,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", api_v1.urls),
     path("metrics", telemetry_views.metrics_text, name="metrics"),
     path("pipeline/", pipeline_views.pipeline_health, name="pipeline"),
     path("", include("plantops.notify.urls")),

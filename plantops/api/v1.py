@@ -1,0 +1,68 @@
+"""API v1 at /api/v1/: typed operations, their OpenAPI 3 schema at /api/v1/openapi.json and
+interactive docs at /api/v1/docs, served from the package's own static files (no CDN).
+
+Built with django-ninja: operations are typed functions over the domains' selectors and
+services, the schema follows from the types, and it needs no second serializer layer beside
+the services (which Django REST framework would add). Errors are JSON `{"detail": …}`: 400
+for bad input (naming the fields), 401 without a login or token, 403 for what the role or the
+token's scope may not do (the services' own words), 404 for what does not exist.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as SchemaError
+
+from plantops.api import plant
+from plantops.api.auth import AUTH
+from plantops.core.refusals import Refused
+
+api = NinjaAPI(
+    title="PlantOps API",
+    version="1",
+    description="The plant model, readings, alerts, OEE, predictions and work orders. "
+    "Authenticate with `Authorization: Bearer <token>` (admin → API tokens) or a logged-in "
+    "session with its CSRF token. Lists are paged with an opaque `cursor`.",
+    auth=AUTH,
+    urls_namespace="api-v1",
+)
+api.add_router("/", plant.router)
+
+
+def _detail(request: HttpRequest, detail: object, status: int) -> HttpResponse:
+    return api.create_response(request, {"detail": detail}, status=status)
+
+
+@api.exception_handler(SchemaError)
+def bad_input(request: HttpRequest, error: SchemaError) -> HttpResponse:
+    return _detail(request, error.errors, 400)
+
+
+@api.exception_handler(ValidationError)
+def refused_input(request: HttpRequest, error: ValidationError) -> HttpResponse:
+    return _detail(
+        request, error.message_dict if hasattr(error, "error_dict") else error.messages, 400
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def not_logged_in(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    return _detail(request, "log in or send an API token (Authorization: Bearer …)", 401)
+
+
+@api.exception_handler(Refused)
+def refused(request: HttpRequest, error: Refused) -> HttpResponse:
+    return _detail(request, str(error), 403)
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request: HttpRequest, error: PermissionDenied) -> HttpResponse:
+    return _detail(request, str(error) or "not allowed", 403)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, error: Http404) -> HttpResponse:
+    return _detail(request, "not found", 404)

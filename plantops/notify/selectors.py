@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from plantops.assets.models import Line
 from plantops.core.time import datetime_to_us
@@ -17,7 +18,6 @@ from plantops.notify.models import (
     Channel,
     ChannelKind,
     Contact,
-    DeliveryAttempt,
     EscalationPolicy,
     Notification,
     OnCall,
@@ -80,9 +80,7 @@ def _may_see(user: Any) -> bool:
     return user.is_active and user.has_perm(VIEW_ALERTS)
 
 
-def recipients(
-    line: Line, *, priority: str, at: datetime, tier: int, local_time: Any = None
-) -> list[Recipient]:
+def recipients(line: Line, *, priority: str, at: datetime, tier: int) -> list[Recipient]:
     """Everyone to be told at `tier` of an alert of `priority` raised on `line` at `at`.
 
     Tier 1 also takes the users' own subscriptions (within their quiet hours only what they
@@ -90,7 +88,7 @@ def recipients(
     channels, and post once to their rooms. One recipient per (user, channel) or room."""
     found: dict[str, Recipient] = {}
     users_contacts = {(c.user_id, c.channel_id): c.address for c in Contact.objects.all()}
-    local = local_time or at.astimezone(line_plan(line).tz).time()
+    local = at.astimezone(line_plan(line).tz).time()
 
     def add(channel: Channel, user: Any | None, why: str) -> None:
         if not channel.enabled:
@@ -170,33 +168,36 @@ def escalation_steps() -> dict[str, int]:
     return dict(EscalationPolicy.objects.values_list("priority", "step_minutes"))
 
 
-def failing_channels() -> list[Channel]:
-    return list(Channel.objects.filter(failing_since__isnull=False).order_by("name"))
-
-
 def channel_health() -> list[dict[str, Any]]:
-    """Each channel with its state and the last day's sent and failed messages."""
-    from django.utils import timezone
-
-    since = timezone.now() - timezone.timedelta(days=1)
-    rows = []
-    for channel in Channel.objects.order_by("name"):
-        attempts = DeliveryAttempt.objects.filter(
-            notification__channel=channel, started_at__gte=since
-        ).exclude(answer__startswith=NOT_SENT)
-        rows.append(
-            {
-                "channel": channel,
-                "failing": channel.failing_since is not None,
-                "sent": attempts.filter(ok=True).count(),
-                "failed": attempts.filter(ok=False).count(),
-            }
-        )
-    return rows
+    """Each channel with its state and the last day's sent and failed tries (a message not
+    sent because nobody needed it any more is neither)."""
+    since = timezone.now() - timedelta(days=1)
+    tried = Q(notifications__delivery_attempts__started_at__gte=since) & ~Q(
+        notifications__delivery_attempts__answer__startswith=NOT_SENT
+    )
+    channels = Channel.objects.order_by("name").annotate(
+        sent=Count(
+            "notifications__delivery_attempts",
+            filter=tried & Q(notifications__delivery_attempts__ok=True),
+        ),
+        failed=Count(
+            "notifications__delivery_attempts",
+            filter=tried & Q(notifications__delivery_attempts__ok=False),
+        ),
+    )
+    return [
+        {
+            "channel": channel,
+            "failing": channel.failing_since is not None,
+            "sent": channel.sent,
+            "failed": channel.failed,
+        }
+        for channel in channels
+    ]
 
 
 def notifications_of(user: Any, *, limit: int = 50) -> list[Notification]:
     """A user's own latest notifications (their page)."""
     return list(
-        Notification.objects.filter(Q(user=user)).select_related("channel").order_by("-id")[:limit]
+        Notification.objects.filter(user=user).select_related("channel").order_by("-id")[:limit]
     )

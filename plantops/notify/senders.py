@@ -55,11 +55,11 @@ class Message:
 
 def message_id(key: str) -> str:
     """The Message-ID of the e-mail for a notification key: the same on every attempt."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return f"<{digest}@{settings.NOTIFY_MAIL_DOMAIN}>"
+    return f"<{delivery_id(key)}@{settings.NOTIFY_MAIL_DOMAIN}>"
 
 
 def delivery_id(key: str) -> str:
+    """The webhook's `X-PlantOps-Delivery` for a notification key: the same on every attempt."""
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 

@@ -62,9 +62,13 @@ def acknowledge_by_link(token: str, *, user: Any, note: str) -> Alert:
     own role and line checks apply), with a note; the link then works no more."""
     with transaction.atomic():
         notification = ack_link_target(token, user=user)
-        Notification.objects.select_for_update().filter(pk=notification.pk).first()
-        notification.refresh_from_db(fields=["ack_used_at"])
-        if notification.ack_used_at is not None:
+        # Locked and read again: of two uses at once, the second sees the first's.
+        used = (
+            Notification.objects.select_for_update()
+            .values_list("ack_used_at", flat=True)
+            .get(pk=notification.pk)
+        )
+        if used is not None:
             raise Refused("This acknowledge link has already been used.")
         alerts_acknowledge(
             alert_ids=[notification.alert_id],

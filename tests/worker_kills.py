@@ -117,6 +117,11 @@ class Kills:
     def total(self) -> int:
         return self.random + self.aimed + self.unaimed
 
+    def __add__(self, other: Kills) -> Kills:
+        return Kills(
+            self.random + other.random, self.aimed + other.aimed, self.unaimed + other.unaimed
+        )
+
 
 def kill_workers(
     zygote: Zygote,

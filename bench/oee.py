@@ -15,19 +15,18 @@ month_p95_ms=… page_p95_ms=… raw_month_p95_ms=… month_ratio=…`. Exits 1 
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from own_database import run_in_own_database  # noqa: E402 - bench/ is the script's directory
 
 DAYS = 182
 LINES, ASSETS_PER_LINE = 4, 5
@@ -39,35 +38,12 @@ BENCH_DB = "plantops_bench_oee"
 SEED = 20261201
 
 
-def admin_conninfo(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-
-
 def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[-1] if len(samples) > 1 else samples[0]
 
 
 def main() -> int:
-    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
-    if not base_url.startswith(("postgres://", "postgresql://")):
-        print("bench/oee.py needs PostgreSQL: set DATABASE_URL (make bench does).")
-        return 2
-    with psycopg.connect(admin_conninfo(base_url), autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {BENCH_DB}")
-    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(base_url)._replace(path=f"/{BENCH_DB}"))
-    os.environ.setdefault("SECRET_KEY", "bench")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "plantops.settings")
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    try:
-        return run()
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin_conninfo(base_url), autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    return run_in_own_database(BENCH_DB, "bench/oee.py", run)
 
 
 def machine_minutes(rng: np.random.Generator, minutes: int) -> tuple[np.ndarray, np.ndarray]:

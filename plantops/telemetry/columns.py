@@ -6,7 +6,8 @@ Pure: numpy only, no Django. Three uses, each replacing a loop over thousands of
   cost ingest and worker several microseconds per reading to encode and decode);
 - PostgreSQL's binary COPY format, so a batch is one COPY instead of a statement whose
   parameters are formatted reading by reading;
-- the per-minute rollups, the newest reading per signal and the live points per signal.
+- the per-minute and per-hour rollups, the newest reading per signal and the live points per
+  signal.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 # The largest finite float8: minute sums saturate here instead of overflowing.
 FLOAT_MAX = sys.float_info.max
 MINUTE_US = 60_000_000
+HOUR_US = 3_600_000_000
 # PostgreSQL's binary timestamps count microseconds from 2000-01-01 00:00:00 UTC.
 PG_EPOCH_OFFSET_US = 946_684_800_000_000
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
@@ -41,15 +43,18 @@ _PACKED = {"signal_id": "<i8", "ts_us": "<i8", "value": "<f8"}
 
 
 @dataclass(frozen=True, slots=True)
-class MinuteAggregates:
-    """Min, max, sum and count per (signal, UTC minute), in key order."""
+class PeriodAggregates:
+    """Min, max, sum, count and the newest reading per (signal, UTC minute or hour), in key
+    order; `starts_us` holds each minute's or hour's start."""
 
     signal_ids: np.ndarray
-    minutes_us: np.ndarray
+    starts_us: np.ndarray
     mins: np.ndarray
     maxes: np.ndarray
     sums: np.ndarray
     counts: np.ndarray
+    last_ts_us: np.ndarray
+    lasts: np.ndarray
 
     def __len__(self) -> int:
         return len(self.signal_ids)
@@ -166,34 +171,47 @@ class ReadingColumns:
         """Indices that sort by signal, then time (stable: equal keys keep arrival order)."""
         return np.lexsort((self.ts_us, self.signal_ids))
 
-    def minute_aggregates(self) -> MinuteAggregates:
+    def minute_aggregates(self) -> PeriodAggregates:
         """Per (signal, minute) aggregates of every reading; sums saturate at ±FLOAT_MAX."""
-        minutes = self.ts_us - self.ts_us % MINUTE_US
-        order = np.lexsort((minutes, self.signal_ids))
-        signal_ids, minutes, values = self.signal_ids[order], minutes[order], self.values[order]
+        return self._aggregates(MINUTE_US)
+
+    def hour_aggregates(self) -> PeriodAggregates:
+        """Per (signal, UTC hour) aggregates of every reading, as `minute_aggregates` makes."""
+        return self._aggregates(HOUR_US)
+
+    def _aggregates(self, width_us: int) -> PeriodAggregates:
+        # In time order within each signal, so each group's last element is its newest reading
+        # (equal times keep arrival order: the latest arrival is taken as the last).
+        order = self._order()
+        signal_ids, ts_us, values = self.signal_ids[order], self.ts_us[order], self.values[order]
+        starts_us = ts_us - ts_us % width_us
         if not len(values):
             empty_f, empty_i = np.empty(0, np.float64), np.empty(0, np.int64)
-            return MinuteAggregates(empty_i, empty_i, empty_f, empty_f, empty_f, empty_i)
+            return PeriodAggregates(
+                empty_i, empty_i, empty_f, empty_f, empty_f, empty_i, empty_i, empty_f
+            )
         new_group = np.empty(len(values), dtype=bool)
         new_group[0] = True
-        new_group[1:] = (signal_ids[1:] != signal_ids[:-1]) | (minutes[1:] != minutes[:-1])
+        new_group[1:] = (signal_ids[1:] != signal_ids[:-1]) | (starts_us[1:] != starts_us[:-1])
         starts = np.flatnonzero(new_group)
+        ends = np.append(starts[1:], len(values))
         with np.errstate(over="ignore", invalid="ignore"):
             sums = np.add.reduceat(values, starts)
         overflowed = np.flatnonzero(~np.isfinite(sums))
         if len(overflowed):
             # Pairwise summation can turn two overflows of opposite sign into NaN: add those
-            # few minutes again one reading at a time, saturating as the database does.
-            ends = np.append(starts[1:], len(values))
+            # few groups again one reading at a time, saturating as the database does.
             for group in overflowed:
                 sums[group] = _saturating_sum(values[starts[group] : ends[group]].tolist())
-        return MinuteAggregates(
+        return PeriodAggregates(
             signal_ids=signal_ids[starts],
-            minutes_us=minutes[starts],
+            starts_us=starts_us[starts],
             mins=np.minimum.reduceat(values, starts),
             maxes=np.maximum.reduceat(values, starts),
             sums=sums,
-            counts=np.diff(np.append(starts, len(values))),
+            counts=ends - starts,
+            last_ts_us=ts_us[ends - 1],
+            lasts=values[ends - 1],
         )
 
     def newest_per_signal(self) -> ReadingColumns:

@@ -1,4 +1,5 @@
-"""Writing a batch's readings: the readings, their minute rollups and the latest per signal.
+"""Writing a batch's readings: the readings, their minute and hour rollups and the latest per
+signal.
 
 PostgreSQL takes the readings by binary COPY, and their rollups and latest values in one more
 statement. A redelivered batch (or one that repeats a reading) makes the COPY fail on the
@@ -22,8 +23,8 @@ from django.db import connection
 
 from plantops.core.db import batch_cursor
 from plantops.core.time import datetime_to_us, us_to_datetime
-from plantops.telemetry.columns import FLOAT_MAX, ReadingColumns
-from plantops.telemetry.models import LatestReading, MinuteRollup, Reading
+from plantops.telemetry.columns import FLOAT_MAX, HOUR_US, MINUTE_US, ReadingColumns
+from plantops.telemetry.models import HourRollup, LatestReading, MinuteRollup, Reading
 
 Rows = list[tuple[int, int, float]]
 
@@ -46,7 +47,8 @@ def readings_store(
         return _store_postgresql(readings, keep_latest=keep_latest)
     rows = readings.rows()
     inserted = _insert_readings(rows)
-    _roll_up(inserted)
+    _roll_up(inserted, model=MinuteRollup, key="minute", width_us=MINUTE_US)
+    _roll_up(inserted, model=HourRollup, key="hour", width_us=HOUR_US)
     if keep_latest:
         _keep_latest(rows)
     return len(inserted)
@@ -54,15 +56,20 @@ def readings_store(
 
 # --- PostgreSQL -----------------------------------------------------------------------------
 
-_READING, _ROLLUP, _LATEST = (
-    f'"{m._meta.db_table}"' for m in (Reading, MinuteRollup, LatestReading)
+_READING, _ROLLUP, _HOURLY, _LATEST = (
+    f'"{m._meta.db_table}"' for m in (Reading, MinuteRollup, HourRollup, LatestReading)
 )
 
-# Added to a stored minute: min, max, count, and a sum that saturates, since float8 addition
-# raises on overflow, which would refuse a valid (if absurd) reading such as 1e308 on every
-# retry.
-_ROLLUP_MERGE = f"""
-    ON CONFLICT (signal_id, minute) DO UPDATE SET
+
+def _rollup_merge(key: str) -> str:
+    """What a minute's or hour's new readings add to its stored row.
+
+    Min, max, count, and a sum that saturates, since float8 addition raises on overflow, which
+    would refuse a valid (if absurd) reading such as 1e308 on every retry. The last value only
+    moves forward in time: late readings of the period leave a newer one in place.
+    """
+    return f"""
+    ON CONFLICT (signal_id, {key}) DO UPDATE SET
         value_min = LEAST(r.value_min, excluded.value_min),
         value_max = GREATEST(r.value_max, excluded.value_max),
         value_sum = CASE
@@ -71,8 +78,17 @@ _ROLLUP_MERGE = f"""
             THEN r.value_sum + excluded.value_sum
             ELSE sign(r.value_sum) * {FLOAT_MAX}
         END,
-        value_count = r.value_count + excluded.value_count
+        value_count = r.value_count + excluded.value_count,
+        last_ts = GREATEST(r.last_ts, excluded.last_ts),
+        value_last = CASE WHEN r.last_ts IS NULL OR excluded.last_ts > r.last_ts
+            THEN excluded.value_last ELSE r.value_last END
 """
+
+
+_ROLLUP_COLUMNS = "value_min, value_max, value_sum, value_count, last_ts, value_last"
+_AGGREGATE_ARRAYS = """unnest(%s::bigint[], %s::bigint[], %s::float8[], %s::float8[],
+                            %s::float8[], %s::bigint[], %s::bigint[], %s::float8[])
+                    AS input (signal_id, start_us, mn, mx, total, n, last_us, last)"""
 # Only a newer reading replaces the latest: late or redelivered data must not turn it back.
 _LATEST_MERGE = """
     ON CONFLICT (signal_id) DO UPDATE SET ts = excluded.ts, value = excluded.value
@@ -94,20 +110,24 @@ def _store_postgresql(columns: ReadingColumns, *, keep_latest: bool) -> int:
 
 
 def _merge_rollups_and_latest(columns: ReadingColumns, *, keep_latest: bool) -> None:
-    """Add every reading of `columns` (all newly stored) to its minute and keep the newest."""
-    minutes = columns.minute_aggregates()
+    """Add every reading of `columns` (all newly stored) to its minute and hour, and keep the
+    newest."""
+    minutes, hours = columns.minute_aggregates(), columns.hour_aggregates()
     newest = columns.newest_per_signal() if keep_latest else ReadingColumns.empty()
+    rolled_up = f"""SELECT signal_id, {_US.format("start_us")}, mn, mx, total, n,
+                    {_US.format("last_us")}, last
+                FROM {_AGGREGATE_ARRAYS}"""
     with batch_cursor() as cursor:
         cursor.execute(
             f"""
             WITH rolled AS (
-                INSERT INTO {_ROLLUP} AS r
-                    (signal_id, minute, value_min, value_max, value_sum, value_count)
-                SELECT signal_id, {_US.format("minute_us")}, mn, mx, total, n
-                FROM unnest(%s::bigint[], %s::bigint[], %s::float8[], %s::float8[],
-                            %s::float8[], %s::bigint[])
-                    AS input (signal_id, minute_us, mn, mx, total, n)
-                {_ROLLUP_MERGE}
+                INSERT INTO {_ROLLUP} AS r (signal_id, minute, {_ROLLUP_COLUMNS})
+                {rolled_up}
+                {_rollup_merge("minute")}
+            ), hourly AS (
+                INSERT INTO {_HOURLY} AS r (signal_id, hour, {_ROLLUP_COLUMNS})
+                {rolled_up}
+                {_rollup_merge("hour")}
             )
             INSERT INTO {_LATEST} AS l (signal_id, ts, value)
             SELECT signal_id, {_US.format("ts_us")}, value
@@ -115,16 +135,19 @@ def _merge_rollups_and_latest(columns: ReadingColumns, *, keep_latest: bool) -> 
             {_LATEST_MERGE}
             """,
             [
-                *map(
-                    _array_literal,
-                    (
-                        minutes.signal_ids,
-                        minutes.minutes_us,
-                        minutes.mins,
-                        minutes.maxes,
-                        minutes.sums,
-                        minutes.counts,
-                    ),
+                *(
+                    _array_literal(column)
+                    for period in (minutes, hours)
+                    for column in (
+                        period.signal_ids,
+                        period.starts_us,
+                        period.mins,
+                        period.maxes,
+                        period.sums,
+                        period.counts,
+                        period.last_ts_us,
+                        period.lasts,
+                    )
                 ),
                 *map(_array_literal, (newest.signal_ids, newest.ts_us, newest.values)),
             ],
@@ -150,14 +173,13 @@ def _insert_new_postgresql(columns: ReadingColumns, *, keep_latest: bool) -> int
                 ON CONFLICT DO NOTHING
                 RETURNING signal_id, ts, value
             ), rolled AS (
-                INSERT INTO {_ROLLUP} AS r
-                    (signal_id, minute, value_min, value_max, value_sum, value_count)
-                SELECT signal_id, date_trunc('minute', ts, 'UTC'), min(value), max(value),
-                       LEAST(GREATEST(sum(value), -{FLOAT_MAX}), {FLOAT_MAX}), count(*)
-                FROM inserted
-                GROUP BY 1, 2
-                ORDER BY 1, 2
-                {_ROLLUP_MERGE}
+                INSERT INTO {_ROLLUP} AS r (signal_id, minute, {_ROLLUP_COLUMNS})
+                {_rolled_up_sql("minute")}
+                {_rollup_merge("minute")}
+            ), hourly AS (
+                INSERT INTO {_HOURLY} AS r (signal_id, hour, {_ROLLUP_COLUMNS})
+                {_rolled_up_sql("hour")}
+                {_rollup_merge("hour")}
             ), newest AS (
                 INSERT INTO {_LATEST} AS l (signal_id, ts, value)
                 SELECT DISTINCT ON (signal_id) signal_id, ts, value
@@ -175,6 +197,16 @@ def _insert_new_postgresql(columns: ReadingColumns, *, keep_latest: bool) -> int
         )
         (count,) = cursor.fetchone()
     return count
+
+
+def _rolled_up_sql(period: str) -> str:
+    """The minutes' or hours' aggregates of the readings a statement's `inserted` returned."""
+    return f"""SELECT signal_id, date_trunc('{period}', ts, 'UTC'), min(value), max(value),
+                       LEAST(GREATEST(sum(value), -{FLOAT_MAX}), {FLOAT_MAX}), count(*),
+                       max(ts), (array_agg(value ORDER BY ts DESC))[1]
+                FROM inserted
+                GROUP BY 1, 2
+                ORDER BY 1, 2"""
 
 
 def _array_literal(numbers) -> str:
@@ -222,42 +254,61 @@ def _as_utc(value: datetime | str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _roll_up(inserted: Rows) -> None:
-    """Add newly inserted readings to their signals' minute rollups."""
-    minutes: dict[tuple[int, int], list[float]] = {}
+def _roll_up(inserted: Rows, *, model: type, key: str, width_us: int) -> None:
+    """Add newly inserted readings to their signals' minute (or hour) rollups."""
+    periods: dict[tuple[int, int], list] = {}
     for signal_id, ts_us, value in inserted:
-        key = (signal_id, ts_us - ts_us % 60_000_000)
-        agg = minutes.get(key)
+        period = (signal_id, ts_us - ts_us % width_us)
+        agg = periods.get(period)
         if agg is None:
-            minutes[key] = [value, value, value, 1]
+            periods[period] = [value, value, value, 1, ts_us, value]
         else:
             agg[0] = min(agg[0], value)
             agg[1] = max(agg[1], value)
             agg[2] = _saturating_add(agg[2], value)
             agg[3] += 1
-    if not minutes:
+            if ts_us > agg[4]:
+                agg[4], agg[5] = ts_us, value
+    if not periods:
         return
-    table = connection.ops.quote_name(MinuteRollup._meta.db_table)
+    table = connection.ops.quote_name(model._meta.db_table)
     adapt = connection.ops.adapt_datetimefield_value
-    rows = sorted(minutes.items())
-    chunk_size = 150
+    rows = sorted(periods.items())
+    chunk_size = 120
     with connection.cursor() as cursor:
         for start in range(0, len(rows), chunk_size):
             chunk = rows[start : start + chunk_size]
             params: list = []
-            for (signal_id, minute_us), (low, high, total, count) in chunk:
+            for (signal_id, start_us), (low, high, total, count, last_us, last) in chunk:
                 params.extend(
-                    (signal_id, adapt(us_to_datetime(minute_us)), low, high, total, count)
+                    (
+                        signal_id,
+                        adapt(us_to_datetime(start_us)),
+                        low,
+                        high,
+                        total,
+                        count,
+                        adapt(us_to_datetime(last_us)),
+                        last,
+                    )
                 )
+            # SQLite keeps datetimes as text of one format, which sorts as the times do.
             cursor.execute(
-                f"INSERT INTO {table} (signal_id, minute, value_min, value_max, value_sum, value_count) VALUES "
-                + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
-                + " ON CONFLICT (signal_id, minute) DO UPDATE SET"
+                f"INSERT INTO {table} (signal_id, {key}, value_min, value_max, value_sum,"
+                " value_count, last_ts, value_last) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+                + f" ON CONFLICT (signal_id, {key}) DO UPDATE SET"
                 f" value_min = min({table}.value_min, excluded.value_min),"
                 f" value_max = max({table}.value_max, excluded.value_max),"
                 f" value_sum = max(-{FLOAT_MAX!r}, min({FLOAT_MAX!r},"
                 f" {table}.value_sum + excluded.value_sum)),"
-                f" value_count = {table}.value_count + excluded.value_count",
+                f" value_count = {table}.value_count + excluded.value_count,"
+                f" value_last = CASE WHEN {table}.last_ts IS NULL"
+                f" OR excluded.last_ts > {table}.last_ts"
+                f" THEN excluded.value_last ELSE {table}.value_last END,"
+                f" last_ts = CASE WHEN {table}.last_ts IS NULL"
+                f" OR excluded.last_ts > {table}.last_ts"
+                f" THEN excluded.last_ts ELSE {table}.last_ts END",
                 params,
             )
 

@@ -41,7 +41,7 @@ def test_minute_aggregates_match_a_plain_loop(readings):
 
     agg = ReadingColumns.from_rows(readings).minute_aggregates()
 
-    keys = list(zip(agg.signal_ids.tolist(), agg.minutes_us.tolist(), strict=True))
+    keys = list(zip(agg.signal_ids.tolist(), agg.starts_us.tolist(), strict=True))
     assert keys == sorted(expected)
     for i, key in enumerate(keys):
         group = expected[key]

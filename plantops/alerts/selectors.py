@@ -13,6 +13,7 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -28,6 +29,8 @@ from plantops.alerts.events import event_json
 from plantops.alerts.lifecycle import AlarmState, EventKind, Priority
 from plantops.alerts.models import Alert, AlertEvent
 from plantops.assets.models import Line, Signal
+from plantops.assets.scope import shown_line_ids
+from plantops.core.refusals import require_permission
 from plantops.telemetry.urgency import Band
 
 MAX_EVENTS_PER_PAGE = 1000
@@ -249,3 +252,110 @@ def alarm_kpi_inputs(
             )
         )
     return activations, spans
+
+
+# --- what a user is shown: the API's reads -------------------------------------------------
+
+VIEW = "alerts.view_alert"
+ACT = "alerts.change_alert"
+SUPERVISE = "alerts.supervise_alerts"
+NOT_SHOWN = "Your role may not see alerts."
+
+
+def seen_line_ids(user: Any) -> frozenset[int] | None:
+    """The lines whose alerts `user` is shown through the API and MCP; None for every line:
+    an operator their own, the plant-wide and watching roles every line
+    (plantops.assets.scope.shown_line_ids). A role without the alerts is refused."""
+    require_permission(user, VIEW, NOT_SHOWN)
+    return shown_line_ids(user)
+
+
+def alerts_seen_by(
+    user: Any,
+    *,
+    states: Iterable[str] | None = None,
+    priorities: Iterable[str] | None = None,
+    line_ids: Iterable[int] | None = None,
+    asset_ids: Iterable[int] | None = None,
+    shelved: bool | None = None,
+    raised_from: datetime | None = None,
+    raised_to: datetime | None = None,
+) -> QuerySet[Alert]:
+    """Alerts `user` is shown, open or closed, filtered; each with `acknowledged_by`, the name
+    of whoever made the current acknowledgement (None when it is not acknowledged).
+
+    The raise time filtered on is the alert's latest raise (`last_at`): from inclusive, to
+    exclusive."""
+    lines = seen_line_ids(user)
+    # The acknowledgement event carries the same instant the alert stored, so the two match
+    # exactly; an older acknowledgement of an earlier raise does not.
+    acknowledgement = AlertEvent.objects.filter(
+        alert=OuterRef("pk"), kind=EventKind.ACKNOWLEDGED.value, at=OuterRef("acknowledged_at")
+    ).order_by("-id")
+    alerts = Alert.objects.select_related(
+        "rule", "asset", "asset__line__area__site", "signal", "assignee"
+    ).annotate(acknowledged_by=Subquery(acknowledgement.values("user__username")[:1]))
+    if lines is not None:
+        alerts = alerts.filter(asset__line_id__in=lines)
+    if states:
+        alerts = alerts.filter(state__in=list(states))
+    if priorities:
+        alerts = alerts.filter(priority__in=list(priorities))
+    if line_ids:
+        alerts = alerts.filter(asset__line_id__in=list(line_ids))
+    if asset_ids:
+        alerts = alerts.filter(asset_id__in=list(asset_ids))
+    if shelved is not None:
+        alerts = alerts.filter(shelved_until__isnull=not shelved)
+    if raised_from is not None:
+        alerts = alerts.filter(last_at__gte=raised_from)
+    if raised_to is not None:
+        alerts = alerts.filter(last_at__lt=raised_to)
+    return alerts
+
+
+def alert_seen_by(user: Any, *, alert_id: int) -> Alert | None:
+    """One alert `user` is shown, as `alerts_seen_by` gives it, with `history`: its events
+    oldest first, each with the user who acted; None when there is no such alert for them."""
+    history = AlertEvent.objects.select_related("user").order_by("id")
+    return (
+        alerts_seen_by(user)
+        .prefetch_related(Prefetch("events", queryset=history, to_attr="history"))
+        .filter(pk=alert_id)
+        .first()
+    )
+
+
+def alert_known(user: Any, *, alert_id: int) -> bool:
+    """True when the alert exists, on any line: an action on another line's alert is then
+    refused by the service in its own words rather than answered as missing."""
+    require_permission(user, VIEW, NOT_SHOWN)
+    return Alert.objects.filter(pk=alert_id).exists()
+
+
+def events_seen_by(
+    user: Any,
+    *,
+    after_id: int,
+    line_ids: Iterable[int] | None = None,
+    limit: int = MAX_EVENTS_PER_PAGE,
+) -> list[dict[str, Any]]:
+    """`events_after` for the lines `user` is shown (within `line_ids` when given)."""
+    lines = seen_line_ids(user)
+    if lines is not None:
+        line_ids = lines if line_ids is None else lines & set(line_ids)
+    return events_after(after_id=after_id, line_ids=line_ids, limit=limit)
+
+
+def alert_assignee(
+    user: Any, *, user_id: int | None = None, username: str | None = None
+) -> Any | None:
+    """The active user with this id or username whom a supervisor names to assign an alert
+    to; None when there is none. Only a supervisor may look people up this way."""
+    require_permission(user, SUPERVISE, "Only a supervisor assigns alerts.")
+    people = get_user_model().objects.filter(is_active=True)
+    if user_id is not None:
+        return people.filter(pk=user_id).first()
+    if username is not None:
+        return people.filter(username=username).first()
+    return None

@@ -112,11 +112,17 @@ def alert_unshelve(*, alert_id: int, user: AbstractBaseUser, note: str = "") -> 
 def alert_assign(
     *, alert_id: int, user: AbstractBaseUser, assignee: AbstractBaseUser | None, note: str = ""
 ) -> None:
-    """Give the alert to someone (or to nobody); recorded as an event with the note."""
+    """Give the alert to someone who may act on alerts (or to nobody), as a supervisor of its
+    line; recorded as an event with the note."""
     require_permission(user, SUPERVISE, "Only a supervisor assigns alerts.")
+    if assignee is not None and not (assignee.is_active and assignee.has_perm(ACT)):
+        raise Refused(
+            f"{assignee.get_username()} may not act on alerts, so cannot be assigned one."
+        )
     text = f"assigned to {assignee.get_username()}" if assignee else "unassigned"
     with transaction.atomic():
         alert = _locked_alert(alert_id)
+        require_line(user, alert.asset.line_id, what="this alert")
         alert.assignee = assignee
         _record_note(alert, user=user, kind="assigned", note=f"{text}. {note}".strip(" ."))
 

@@ -10,17 +10,52 @@ token's scope may not do (the services' own words), 404 for what does not exist.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as SchemaError
 
-from plantops.api import plant
+from plantops.api import alerts, oee, plant, predictions, readings, workorders
 from plantops.api.auth import AUTH
 from plantops.core.refusals import Refused
 
-api = NinjaAPI(
+
+class ErrorOut(Schema):
+    detail: str | list[Any] | dict[str, Any]
+
+
+# Every operation may answer these, in the same shape; the schema says so, so that a client (and
+# the schema fuzzer, tests/api/test_v1_fuzz.py) knows them from the schema alone.
+ERRORS = {
+    "400": "Bad input: `detail` names the fields and what is wrong with them.",
+    "401": "No login and no API token, or an unknown, revoked or expired token.",
+    "403": "The role, its lines or the token's scope may not do this: `detail` says which.",
+}
+NOT_FOUND = {"404": "No such object, or not one the caller may see."}
+
+
+class PlantOpsAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["ErrorOut"] = (
+            ErrorOut.model_json_schema()
+        )
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for path, operations in schema["paths"].items():
+            errors = ERRORS | (NOT_FOUND if "{" in path else {})
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in errors.items():
+                    responses.setdefault(
+                        int(status), {"description": description, "content": error}
+                    )
+        return schema
+
+
+api = PlantOpsAPI(
     title="PlantOps API",
     version="1",
     description="The plant model, readings, alerts, OEE, predictions and work orders. "
@@ -30,6 +65,11 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 api.add_router("/", plant.router)
+api.add_router("/", readings.router)
+api.add_router("/", alerts.router)
+api.add_router("/", oee.router)
+api.add_router("/", predictions.router)
+api.add_router("/", workorders.router)
 
 
 def _detail(request: HttpRequest, detail: object, status: int) -> HttpResponse:

@@ -12,6 +12,7 @@ from typing import Any
 
 from plantops.assets.models import Line
 from plantops.core.refusals import Refused
+from plantops.core.roles import OPERATORS
 
 EVERY_LINE = "assets.act_on_every_line"
 
@@ -23,6 +24,20 @@ def acting_line_ids(user: Any) -> frozenset[int] | None:
     if user.has_perm(EVERY_LINE):
         return None
     return frozenset(Line.objects.filter(operators=user).values_list("pk", flat=True))
+
+
+def shown_line_ids(user: Any) -> frozenset[int] | None:
+    """The lines whose data the API and the MCP server show `user`; None for every line.
+
+    An operator works at their own position and is shown its lines (a token or an assistant
+    of theirs reads no further); roles that act plant-wide, and plant managers, who watch it,
+    are shown every line. The tablet's screens show an operator the whole floor: they are on
+    it."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    if user.has_perm(EVERY_LINE) or not user.groups.filter(name=OPERATORS).exists():
+        return None
+    return acting_line_ids(user)
 
 
 def may_act_on(user: Any, line_id: int) -> bool:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Abs, TruncMonth
 from django.utils import timezone
 
@@ -112,6 +112,21 @@ def asset_health(*, asset_id: int, now: datetime | None = None) -> dict[str, Any
             for at, score, step_level in _thin(steps, MAX_HISTORY_POINTS)
         ],
     }
+
+
+def current_predictions(*, now: datetime | None = None) -> QuerySet[Prediction]:
+    """Return each asset's latest prediction per failure mode made within HISTORY_DAYS: what
+    the asset page shows as current (`asset_health`); of two made at one moment, the later
+    stored. An older one is history, not a forecast anyone should plan by."""
+    now = now or timezone.now()
+    newer = Prediction.objects.filter(
+        Q(made_at__gt=OuterRef("made_at")) | Q(made_at=OuterRef("made_at"), pk__gt=OuterRef("pk")),
+        asset_id=OuterRef("asset_id"),
+        failure_mode_id=OuterRef("failure_mode_id"),
+    )
+    return Prediction.objects.filter(made_at__gte=now - timedelta(days=HISTORY_DAYS)).filter(
+        ~Exists(newer)
+    )
 
 
 def model_health(*, now: datetime | None = None) -> dict[str, Any]:

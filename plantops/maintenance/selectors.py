@@ -16,7 +16,9 @@ from plantops.alerts import selectors as alert_selectors
 from plantops.alerts.delivery import delay_text
 from plantops.alerts.models import Alert, AlertRule
 from plantops.assets.models import Asset
+from plantops.assets.scope import shown_line_ids
 from plantops.assets.states import MachineState
+from plantops.core.refusals import require_permission
 from plantops.maintenance import workflow
 from plantops.maintenance.kpis import WorkFacts, maintenance_kpis
 from plantops.maintenance.models import (
@@ -33,6 +35,11 @@ from plantops.oee.calculation import Oee
 from plantops.oee.models import StateEvent
 
 CONFIRMED = (Outcome.FAILURE_FOUND, Outcome.DIFFERENT_MODE)
+
+# Every role that watches the plant sees its work orders, schedules and KPIs (core.roles);
+# the screens, the JSON API and API v1 ask the same question here.
+VIEW_WORK = "maintenance.view_workorder"
+MAY_NOT_SEE = "Your role may not see work orders."
 
 
 MAX_LISTED = 500
@@ -137,6 +144,7 @@ def work_order_list(
     """The work orders of one list, narrowed by asset, failure code (problem, cause or remedy)
     and words in the title, description, closing note or the notes made during the work;
     past work is searched with `which="done"`. At most MAX_ON_SCREEN, newest first."""
+    require_permission(user, VIEW_WORK, MAY_NOT_SEE)
     found = WorkOrder.objects.select_related(
         "asset__line", "assignee", "problem", "cause", "remedy"
     )
@@ -152,6 +160,15 @@ def work_order_list(
         found = found.filter(status=workflow.Status.DONE).order_by("-completed_at")
     else:
         found = found.filter(status__in=workflow.OPEN).order_by("due_at", "-created_at")
+    return _searched(found, asset_id=asset_id, code_id=code_id, text=text)[:MAX_ON_SCREEN]
+
+
+def _searched(
+    found: QuerySet[WorkOrder], *, asset_id: int | None, code_id: int | None, text: str
+) -> QuerySet[WorkOrder]:
+    """The search of the screens: by asset, by failure code (problem, cause or remedy), and
+    every word (the first eight) in the title, description, closing note or a note made
+    during the work."""
     if asset_id is not None:
         found = found.filter(asset_id=asset_id)
     if code_id is not None:
@@ -164,7 +181,70 @@ def work_order_list(
             | Q(notes__icontains=word)
             | Q(pk__in=noted.values("work_order_id"))
         )
-    return found[:MAX_ON_SCREEN]
+    return found
+
+
+# `status` may also be this: every work order not yet done or cancelled.
+OPEN_STATUS = "open"
+
+
+def work_orders_found(
+    *,
+    user: AbstractBaseUser,
+    status: str | None = None,
+    kind: str | None = None,
+    asset_id: int | None = None,
+    line_id: int | None = None,
+    assignee: str | None = None,
+    code_id: int | None = None,
+    text: str = "",
+) -> QuerySet[WorkOrder]:
+    """Every work order `user` is shown through the API and MCP that matches, unordered and
+    uncapped (for paging): by status (or "open"), kind, asset, line, assignee's username, and
+    the screens' search of codes and words. An operator is shown their own lines' work
+    (plantops.assets.scope.shown_line_ids) and the requests they made elsewhere: they may
+    report a problem wherever they see one, and follow it up."""
+    require_permission(user, VIEW_WORK, MAY_NOT_SEE)
+    found = WorkOrder.objects.select_related(
+        "asset", "requested_by", "assignee", "problem", "cause", "remedy"
+    )
+    shown = shown_line_ids(user)
+    if shown is not None:
+        found = found.filter(Q(asset__line_id__in=shown) | Q(requested_by=user))
+    if status == OPEN_STATUS:
+        found = found.filter(status__in=workflow.OPEN)
+    elif status is not None:
+        found = found.filter(status=status)
+    if kind is not None:
+        found = found.filter(kind=kind)
+    if line_id is not None:
+        found = found.filter(asset__line_id=line_id)
+    if assignee is not None:
+        found = found.filter(assignee__username=assignee)
+    return _searched(found, asset_id=asset_id, code_id=code_id, text=text)
+
+
+def work_order_details(*, user: AbstractBaseUser) -> QuerySet[WorkOrder]:
+    """The work orders `user` may see, each read with its checklist, the parts taken for it
+    and its history (who did what, when), for one work order at a time."""
+    return (
+        work_orders_found(user=user)
+        .select_related("failure_mode")
+        .prefetch_related(
+            "checklist__done_by", "parts_used__part", "parts_used__used_by", "events__user"
+        )
+    )
+
+
+def moves_for(*, work_order: WorkOrder, user: AbstractBaseUser) -> list[workflow.Move]:
+    """The moves `user` may make on the work order now, completing and scheduling included."""
+    if work_order.status in workflow.FINAL:
+        return []
+    return workflow.moves(
+        workflow.Status(work_order.status),
+        role_of(user),
+        is_assignee=workflow.is_assignee(work_order, user),
+    )
 
 
 def codes_by_kind() -> dict[str, list[FailureCode]]:
@@ -214,13 +294,9 @@ def _labelled(events: QuerySet[WorkOrderEvent]) -> list[WorkOrderEvent]:
 
 def work_order_screen(*, work_order: WorkOrder, user: AbstractBaseUser) -> dict[str, Any]:
     """Everything the work-order screen shows, and what this user may do on it."""
+    require_permission(user, VIEW_WORK, MAY_NOT_SEE)
     role = role_of(user)
-    is_assignee = work_order.assignee_id is not None and work_order.assignee_id == user.pk
-    moves = (
-        []
-        if work_order.status in workflow.FINAL
-        else workflow.moves(workflow.Status(work_order.status), role, is_assignee=is_assignee)
-    )
+    moves = moves_for(work_order=work_order, user=user)
     plain_moves = [
         m for m in moves if m.to not in (workflow.Status.DONE, workflow.Status.SCHEDULED)
     ]
@@ -479,6 +555,15 @@ def maintenance_kpi_page(
             "line_planned": [line["kpis"]["planned_percent"] for line in lines],
         },
     }
+
+
+def maintenance_kpi_page_for(
+    *, user: AbstractBaseUser, start: datetime, end: datetime, line_ids: list[int] | None
+) -> dict[str, Any]:
+    """The maintenance KPI page (`maintenance_kpi_page`) for a user whose role sees work
+    orders; refused to any other, on the screen and in the API alike."""
+    require_permission(user, VIEW_WORK, MAY_NOT_SEE)
+    return maintenance_kpi_page(start=start, end=end, line_ids=line_ids)
 
 
 def current_stop(asset: Asset) -> StateEvent | None:

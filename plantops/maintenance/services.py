@@ -19,7 +19,7 @@ from django.utils import timezone
 from plantops.alerts.models import Alert, RuleSource
 from plantops.assets.models import Asset
 from plantops.assets.scope import require_line
-from plantops.core.refusals import Refused
+from plantops.core.refusals import Refused, require_permission
 from plantops.health.failures import failure_record
 from plantops.health.models import FailureMode, FailureSource, Prediction
 from plantops.health.predictions import prediction_evidence
@@ -100,7 +100,12 @@ def workorder_create(
     approved at once (no one needs to approve their own decision).
 
     Breakdown work raised while the asset is down is linked to that stop, so the repair and
-    the downtime it ended are read together."""
+    the downtime it ended are read together. A user must hold a role that reports or
+    creates work (`user` None is the plant itself: preventive schedules)."""
+    if user is not None:
+        require_permission(
+            user, "maintenance.add_workorder", "Your role may not create work orders."
+        )
     if not title.strip():
         raise ValidationError({"title": "Say in a few words what is wrong or what to do."})
     if kind not in WorkOrderKind.values:
@@ -317,13 +322,15 @@ def workorder_schedule(
     due_at: datetime,
     user: AbstractBaseUser,
     estimated_minutes: int | None = None,
+    note: str = "",
 ) -> WorkOrder:
     """Give an approved work order its technician and date (and the labour it should take,
-    if the supervisor gives it: the backlog's hours are summed from it)."""
-    if not assignee.has_perm("maintenance.execute_workorder") and not assignee.is_superuser:
-        raise ValidationError({"assignee": f"{assignee} is not a technician."})
+    if the supervisor gives it: the backlog's hours are summed from it). Who may schedule is
+    checked before what was chosen, so a role that may not is told so first."""
     work_order = _locked(work_order)
     workflow.check(Status(work_order.status), Status.SCHEDULED, role_of(user))
+    if not assignee.has_perm("maintenance.execute_workorder") and not assignee.is_superuser:
+        raise ValidationError({"assignee": f"{assignee} is not a technician."})
     work_order.assignee = assignee
     work_order.due_at = due_at
     if estimated_minutes is not None:
@@ -331,7 +338,7 @@ def workorder_schedule(
     work_order.save(update_fields=["assignee", "due_at", "estimated_minutes"])
     estimate = f", about {estimated_minutes} min" if estimated_minutes is not None else ""
     _record(work_order, "assigned", user, at=timezone.now(), note=f"to {assignee}{estimate}")
-    return _move(work_order, Status.SCHEDULED, user)
+    return _move(work_order, Status.SCHEDULED, user, note=note)
 
 
 @transaction.atomic
@@ -436,15 +443,25 @@ def workorder_complete(
     remedy: FailureCode | None = None,
     notes: str = "",
     actual_minutes: int | None = None,
+    parts: Sequence[tuple[Part, int]] = (),
 ) -> WorkOrder:
     """Complete the work with its findings; the outcome teaches the health model.
 
     Work that came from an alert or a prediction needs an outcome: "failure found" records
     the failure (which scores the predictions before it, and confirms the alert), "fault
     found, different mode" records the failure of the mode the problem code names, "no fault
-    found" refutes the alert. Every checklist item must be ticked first.
+    found" refutes the alert. Every checklist item must be ticked first. `parts` (part,
+    quantity) are taken from stock as `part_use` takes them, in the same transaction: a
+    refused completion takes none.
     """
     work_order = _locked(work_order)
+    # Whether this user may complete it at all comes before what they found.
+    workflow.check(
+        Status(work_order.status),
+        Status.DONE,
+        role_of(user),
+        is_assignee=is_assignee(work_order, user),
+    )
     errors: dict[str, str] = {}
     if work_order.checklist.filter(done_at__isnull=True).exists():
         errors["checklist"] = "Tick every checklist item first (or note why in the item)."
@@ -468,6 +485,11 @@ def workorder_complete(
         errors["remedy"] = f"{remedy} is not a remedy code."
     if errors:
         raise ValidationError(errors)
+    for part, quantity in parts:
+        try:
+            part_use(work_order=work_order, part=part, quantity=quantity, user=user)
+        except ValidationError as short:
+            raise ValidationError({"parts": short.messages}) from short
     work_order.outcome = outcome
     work_order.problem, work_order.cause, work_order.remedy = problem, cause, remedy
     work_order.notes = notes

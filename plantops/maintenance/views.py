@@ -26,6 +26,7 @@ from plantops.assets.models import Asset
 from plantops.assets.selectors import UnknownReference, asset_by_reference
 from plantops.core.actions import attempt, field_errors, refusal_text
 from plantops.core.auth import api_login_required
+from plantops.core.deprecation import superseded_by
 from plantops.core.querystrings import choice_buttons, toggle_buttons
 from plantops.core.refusals import Refused
 from plantops.health import selectors as health_selectors
@@ -377,6 +378,7 @@ def _asset(reference: str) -> Asset:
         raise ValidationError({"asset": str(unknown)}) from unknown
 
 
+@superseded_by("/api/v1/work-orders")
 @csrf_exempt  # token clients send no CSRF token; session clients are checked below
 @api_login_required
 def api_work_orders(request: HttpRequest) -> HttpResponse:
@@ -474,7 +476,8 @@ def maintenance_kpis(request: HttpRequest) -> HttpResponse:
         range_key = KPI_DEFAULT_RANGE
     chosen = [value for value in request.GET.getlist("line") if value.isdigit()]
     end = timezone.now()
-    page = selectors.maintenance_kpi_page(
+    page = selectors.maintenance_kpi_page_for(
+        user=request.user,
         start=end - timedelta(days=KPI_RANGES[range_key][1]),
         end=end,
         line_ids=[int(value) for value in chosen] or None,

@@ -9,12 +9,12 @@ way it was reached.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils import timezone
 
 from plantops.assets.models import Asset, Line
-from plantops.core.time import datetime_to_us
+from plantops.core.time import datetime_to_us, us_to_datetime
 from plantops.oee import calculation, snapshots
 from plantops.oee.calculation import Oee
 from plantops.oee.events import HOUR_US, Plan, assets_events, line_plan, oee_from_events
@@ -159,3 +159,60 @@ def line_oee(
     """The OEE of a line over [start, end), and of each of its assets."""
     per_asset = assets_oee(line_assets(line), start, end, plan=line_plan(line), now=now)
     return calculation.combine(per_asset.values()), per_asset
+
+
+@dataclass
+class OeeBucket:
+    """The OEE of one hour or one shift of a period, its bounds clipped to the period."""
+
+    start: datetime
+    end: datetime
+    oee: Oee
+    # For a shift: its name and the local date it belongs to (the day it starts on).
+    shift: str = ""
+    day: date | None = None
+
+
+def oee_by_hour(
+    assets: list[Asset], start: datetime, end: datetime, *, plan: Plan, now: datetime | None = None
+) -> list[OeeBucket]:
+    """The assets' OEE together per UTC hour of [start, end), in time order: closed hours
+    from their snapshots, the edges and the open hour from events; no hour after now."""
+    by_hour: dict[int, list[Oee]] = {}
+    for parts in assets_pieces(assets, start, end, plan=plan, now=now).values():
+        for piece_start, oee in parts:
+            by_hour.setdefault(piece_start - piece_start % HOUR_US, []).append(oee)
+    return [
+        OeeBucket(
+            start=max(us_to_datetime(hour), start),
+            end=min(us_to_datetime(hour + HOUR_US), end),
+            oee=calculation.combine(parts),
+        )
+        for hour, parts in sorted(by_hour.items())
+    ]
+
+
+def oee_by_shift(
+    assets: list[Asset], start: datetime, end: datetime, *, plan: Plan, now: datetime | None = None
+) -> list[OeeBucket]:
+    """The assets' OEE together per shift that overlaps [start, end), in time order, each
+    clipped to the period; shifts not begun by now are left out. Only shifts plan production
+    time, so time outside them adds nothing to the period's OEE."""
+    now = now or timezone.now()
+    buckets = []
+    for shift in plan.shifts(datetime_to_us(start), datetime_to_us(end)):
+        shift_start = max(us_to_datetime(shift.start_us), start)
+        shift_end = min(us_to_datetime(shift.end_us), end)
+        if shift_start >= now:
+            continue
+        per_asset = assets_oee(assets, shift_start, shift_end, plan=plan, now=now)
+        buckets.append(
+            OeeBucket(
+                start=shift_start,
+                end=shift_end,
+                oee=calculation.combine(per_asset.values()),
+                shift=shift.name,
+                day=shift.day,
+            )
+        )
+    return buckets

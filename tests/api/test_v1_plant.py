@@ -6,17 +6,12 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from plantops.core.models import ApiToken, TokenScope
+from tests.api.tokens import bearer
 from tests.factories import logged_in, make_asset, make_user
 
 pytestmark = pytest.mark.django_db
 
 V1 = "/api/v1"
-
-
-def bearer(user, scope: str = TokenScope.READ) -> dict[str, str]:
-    _, secret = ApiToken.issue(name="MES bridge", user=user, scope=scope)
-    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
 
 def test_the_schema_is_openapi_3_and_names_every_plant_operation():
@@ -54,7 +49,7 @@ def test_an_unknown_token_is_401_and_a_user_without_a_role_403():
 def test_a_read_token_sees_the_plant_model_as_its_user():
     asset = make_asset()
     signal = asset.signals.get(slug="vibration")
-    headers = bearer(make_user(role="operator"))
+    headers = bearer(make_user(role="operator", lines=[asset.line]))
 
     assets = Client().get(f"{V1}/assets?line_id={asset.line_id}", **headers).json()
     assert [a["slug"] for a in assets["results"]] == [asset.slug]
@@ -63,6 +58,22 @@ def test_a_read_token_sees_the_plant_model_as_its_user():
     assert signal.pk in {s["id"] for s in signals}
     line = Client().get(f"{V1}/lines/{asset.line_id}", **headers).json()
     assert line["oee_target"] == 0.85
+
+
+def test_an_operator_is_shown_their_own_lines_and_a_technician_every_line():
+    mine, theirs = make_asset(), make_asset()
+    operator = bearer(make_user(role="operator", lines=[mine.line]))
+    for path, key in (("assets", "slug"), ("lines", "slug")):
+        shown = Client().get(f"{V1}/{path}", **operator).json()["results"]
+        assert [row[key] for row in shown] == [
+            getattr(mine, key) if path == "assets" else mine.line.slug
+        ]
+    assert Client().get(f"{V1}/assets/{theirs.pk}", **operator).status_code == 404
+    signals = Client().get(f"{V1}/signals", **operator).json()["results"]
+    assert {s["asset_id"] for s in signals} == {mine.pk}
+    technician = bearer(make_user(role="technician"))
+    shown = Client().get(f"{V1}/assets", **technician).json()["results"]
+    assert {a["id"] for a in shown} == {mine.pk, theirs.pk}
 
 
 def test_a_missing_thing_is_404_and_a_bad_parameter_400():

@@ -17,10 +17,12 @@ from plantops.alerts import kpis, selectors, services
 from plantops.assets.scope import acting_line_ids
 from plantops.core.actions import attempt
 from plantops.core.auth import api_login_required
+from plantops.core.deprecation import superseded_by
 from plantops.core.querystrings import choice_buttons, toggle_buttons
 from plantops.core.refusals import Refused
 
 
+@superseded_by("/api/v1/alert-events")
 @require_GET
 @api_login_required
 def api_alerts(request: HttpRequest) -> JsonResponse:

@@ -17,6 +17,7 @@ from plantops.assets.scope import may_act_on
 from plantops.assets.selectors import UnknownReference, line_by_reference
 from plantops.core.actions import attempt
 from plantops.core.auth import api_login_required
+from plantops.core.deprecation import superseded_by
 from plantops.oee import screens, selectors, services
 from plantops.oee.models import StateEvent, StopReason
 
@@ -47,6 +48,7 @@ def _line(reference: str) -> Line:
         raise BadRequest(str(unknown)) from unknown
 
 
+@superseded_by("/api/v1/oee")
 @require_GET
 @api_login_required
 def api_oee(request: HttpRequest) -> JsonResponse:

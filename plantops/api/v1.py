@@ -18,7 +18,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as SchemaError
 
-from plantops.api import alerts, oee, plant, predictions, readings, workorders
+from plantops.api import alerts, export_api, oee, plant, predictions, readings, workorders
 from plantops.api.auth import AUTH
 from plantops.core.refusals import Refused
 
@@ -70,6 +70,7 @@ api.add_router("/", alerts.router)
 api.add_router("/", oee.router)
 api.add_router("/", predictions.router)
 api.add_router("/", workorders.router)
+api.add_router("/", export_api.router)
 
 
 def _detail(request: HttpRequest, detail: object, status: int) -> HttpResponse:

@@ -342,6 +342,9 @@ TELEMETRY_RETENTION_DAYS = env_int("TELEMETRY_RETENTION_DAYS", 400, minimum=1)
 TELEMETRY_MAX_FUTURE_S = 300
 # Bearer token for Prometheus scraping /metrics without a login; empty: staff sessions only.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# The API token `manage.py mcp` acts with over stdio (admin → API tokens); HTTP at /mcp takes
+# each request's bearer token instead.
+PLANTOPS_API_TOKEN = env_str("PLANTOPS_API_TOKEN", "")
 DEAD_LETTER_RETENTION_DAYS = env_int("DEAD_LETTER_RETENTION_DAYS", 30, minimum=1)
 # The longest an operator may shelve an alert (supervisors: each rule's own maximum).
 ALERT_OPERATOR_MAX_SHELVE_S = env_int("ALERT_OPERATOR_MAX_SHELVE_S", 3600, minimum=60)
@@ -443,6 +446,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.channels.server": {"level": "WARNING"},
+        # /mcp starts and stops a session manager per request (plantops.api.mcp_http).
+        "mcp.server.streamable_http_manager": {"level": "WARNING"},
         # Failed sign-ins and lockouts only, not every attempt.
         "axes": {"level": "WARNING"},
     },

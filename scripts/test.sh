@@ -78,7 +78,10 @@ run_tests() {
     # pytest last, so its summary line closes the output; exit 5 (no tests collected) fails too.
     # A worker per core (at most 4), each a plant of its own (tests/environment.py); most tests
     # wait on processes, brokers and browsers, so two cores finish in little over half the time.
-    pytest -n "${PYTEST_WORKERS:-auto}" --maxprocesses=4 --dist worksteal --durations=15 ||
+    # `--dist load` hands each worker its tests in collection order, which keeps pytest-django's:
+    # a transactional test flushes the tables (the rows data migrations seed too), so none may
+    # run before a test that reads those rows. Work stealing would break that order.
+    pytest -n "${PYTEST_WORKERS:-auto}" --maxprocesses=4 --dist load --durations=15 ||
         PYTEST_STATUS=$?
     if ((PYTEST_STATUS != 0)); then
         FAILED+=("pytest (exit $PYTEST_STATUS)")

@@ -283,6 +283,8 @@ def wait_until_flowing(publisher: Publisher, asset) -> None:
 # The modules that wait longest (a two-minute outage, hundreds of worker kills, a day's
 # backlog): collected first, so that under pytest-xdist one worker starts on them at once while
 # the others take the short tests, rather than one of them starting last and ending the run.
+# pytest-django then sorts the tests by kind (database, transactional, none), keeping this order
+# within each kind: the transactional tests, which flush the tables, still come after the rest.
 SLOW_FIRST = (
     "test_tablet_reconnect_in_chromium",
     "test_handoff_kills",
@@ -293,6 +295,7 @@ SLOW_FIRST = (
 )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-django's stable sort by kind
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
         module = item.nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")

@@ -93,12 +93,9 @@ def search_work(
         shown_asset(user, asset_id)
     if line_id is not None:
         shown_line(user, line_id)
-    found = on_shown_lines(
-        user,
-        maintenance_selectors.work_orders_found(
-            user=user, status=status, asset_id=asset_id, line_id=line_id, text=text
-        ),
-        "asset__line_id",
+    # The selector narrows an operator to their lines' work and the requests they made.
+    found = maintenance_selectors.work_orders_found(
+        user=user, status=status, asset_id=asset_id, line_id=line_id, text=text
     )
     rows = [
         _work_row(w)

@@ -6,11 +6,14 @@ Builds its own PostgreSQL database (dropped at the end): 20 signals at 1 Hz, wit
 rollups of 182 days, their hour rollups, and the raw readings of the last 7 days (12.1 million
 rows; the months before hold rollups only, as the raw table would after this bench's shortcut).
 The last week's rollups are made from those readings, so API and raw can be compared point by
-point; the earlier minutes are synthetic, and the hours are rolled from the minutes.
+point; the earlier minutes are synthetic, and the hours are rolled from the minutes. Then
+each closed hour's minutes are packed into its hour rollup, as the `telemetry.pack_minutes`
+beat task keeps them (`plantops/telemetry/minute_packs.py`).
 
 Times, 30 runs each, through Django's test client with an API token (request to JSON body):
-  (a) GET /api/v1/readings, 20 signals, 7 days, aggregation=minute (201,600 points), beside
-      the same minutes from the raw table (SQL GROUP BY, 7 days, 3 runs);
+  (a) GET /api/v1/readings, 20 signals, 7 days, aggregation=minute (201,600 points, read
+      from 3,360 packed hours), beside the same minutes from the raw table (SQL GROUP BY,
+      7 days, 3 runs) and from the minute rollups row by row (201,600 rows, as before packs);
   (b) GET /api/v1/readings, 20 signals, 30 days, aggregation=hour (14,400 points), beside the
       hours from the raw table over the 7 days it holds (3 runs: a quarter of the range, so
       the ratio flatters raw) and the hours merged from the minute rollups over the same 30
@@ -124,11 +127,18 @@ def build(signal_ids: list[int]) -> None:
             [signal_ids],
         )
         hours = cursor.rowcount
-        cursor.execute("ANALYZE")
         print(
             f"  {minutes:,} minute and {hours:,} hour rollups in "
             f"{time.perf_counter() - began:.0f} s"
         )
+    # The closed hours' minutes packed, as the beat task keeps them.
+    from plantops.telemetry.minute_packs import packs_make_all
+
+    began = time.perf_counter()
+    packed = packs_make_all(now=END + timedelta(hours=2), budget_s=3600)
+    print(f"  {packed:,} hours' minutes packed in {time.perf_counter() - began:.0f} s")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def timed(fn: Callable[[], object], runs: int, *, warm: bool = True) -> tuple[list[float], object]:
@@ -250,12 +260,30 @@ def run() -> int:
     minute_body = orjson.loads(body)
     points = sum(len(s["points"]["ts"]) for s in minute_body["signals"])
     minute_p95 = report(
-        "API (minute rollups)", samples, f"{points:,} points, {len(body) / 1e6:.1f} MB"
+        "API (packed minutes)", samples, f"{points:,} points, {len(body) / 1e6:.1f} MB"
     )
     samples, rows = timed(sql(RAW_AGGREGATES, ["minute", *week]), RAW_RUNS, warm=False)
     minute_raw_p95 = report("raw table, GROUP BY minute", samples, f"{len(rows):,} rows")
     minute_problems = disagreements(minute_body, rows)
-    print(f"  raw/API p95 = {minute_raw_p95 / minute_p95:.0f}x")
+    from plantops.telemetry import history
+
+    def read(unpacked: bool) -> Callable[[], object]:
+        start = END - timedelta(days=RAW_DAYS)
+        if unpacked:
+            source = history._SOURCES[history.Aggregation.MINUTE]
+            return lambda: history._read_postgresql(
+                signal_ids, start, END, history.Aggregation.MINUTE, source
+            )
+        return lambda: history._read_minutes_postgresql(signal_ids, start, END)
+
+    samples, _ = timed(read(unpacked=False), RUNS)
+    packed_read_p95 = report("database read, packed hours", samples, "columns, no JSON")
+    samples, _ = timed(read(unpacked=True), RUNS)
+    unpacked_read_p95 = report("database read, minute rows", samples, "columns, no JSON")
+    print(
+        f"  raw/API p95 = {minute_raw_p95 / minute_p95:.0f}x;"
+        f" minute rows/packed hours (read only) = {unpacked_read_p95 / packed_read_p95:.1f}x"
+    )
 
     print(f"\n(b) {HOUR_READ_DAYS} days of hours of {len(signal_ids)} signals")
     samples, body = timed(api(HOUR_READ_DAYS, "hour"), RUNS)
@@ -282,7 +310,9 @@ def run() -> int:
     print(f"\ntarget: each API p95 <= {TARGET_P95_MS:.0f} ms")
     print(
         f"minute_p95_ms={minute_p95:.1f} minute_raw_p95_ms={minute_raw_p95:.1f}"
-        f" minute_ratio={minute_raw_p95 / minute_p95:.1f} hour_p95_ms={hour_p95:.1f}"
+        f" minute_ratio={minute_raw_p95 / minute_p95:.1f}"
+        f" minute_read_packed_p95_ms={packed_read_p95:.1f}"
+        f" minute_read_rows_p95_ms={unpacked_read_p95:.1f} hour_p95_ms={hour_p95:.1f}"
         f" hour_raw_p95_ms={hour_raw_p95:.1f} hour_from_minutes_p95_ms={from_minutes_p95:.1f}"
         f" target_ms={TARGET_P95_MS:.0f}"
     )

@@ -33,6 +33,8 @@ app.conf.beat_schedule = {
     "dead-letter-retention": {"task": "telemetry.purge_dead_letters", "schedule": 3600.0},
     # Raw readings past TELEMETRY_RETENTION_DAYS (which ingest also refuses) go once an hour.
     "reading-retention": {"task": "telemetry.purge_old_readings", "schedule": 3600.0},
+    # Closed hours' minutes packed for week-long minute reads (and packed again after late data).
+    "minute-packs": {"task": "telemetry.pack_minutes", "schedule": 300.0},
     # OEE snapshots of closed hours, so the first screen to ask for a day need not make them.
     "oee-hours": {"task": "oee.make_recent_hours", "schedule": 300.0},
     # Run time accrues with no event; screens also get every event's update within seconds.

@@ -66,8 +66,10 @@ def _rollup_merge(key: str) -> str:
 
     Min, max, count, and a sum that saturates, since float8 addition raises on overflow, which
     would refuse a valid (if absurd) reading such as 1e308 on every retry. The last value only
-    moves forward in time: late readings of the period leave a newer one in place.
+    moves forward in time: late readings of the period leave a newer one in place. An hour's
+    packed minutes no longer hold all of it: emptied, to be packed again (`minute_packs`).
     """
+    unpack = ",\n        minutes = NULL" if key == "hour" else ""
     return f"""
     ON CONFLICT (signal_id, {key}) DO UPDATE SET
         value_min = LEAST(r.value_min, excluded.value_min),
@@ -81,7 +83,7 @@ def _rollup_merge(key: str) -> str:
         value_count = r.value_count + excluded.value_count,
         last_ts = GREATEST(r.last_ts, excluded.last_ts),
         value_last = CASE WHEN r.last_ts IS NULL OR excluded.last_ts > r.last_ts
-            THEN excluded.value_last ELSE r.value_last END
+            THEN excluded.value_last ELSE r.value_last END{unpack}
 """
 
 
@@ -308,7 +310,8 @@ def _roll_up(inserted: Rows, *, model: type, key: str, width_us: int) -> None:
                 f" THEN excluded.value_last ELSE {table}.value_last END,"
                 f" last_ts = CASE WHEN {table}.last_ts IS NULL"
                 f" OR excluded.last_ts > {table}.last_ts"
-                f" THEN excluded.last_ts ELSE {table}.last_ts END",
+                f" THEN excluded.last_ts ELSE {table}.last_ts END"
+                + (", minutes = NULL" if key == "hour" else ""),
                 params,
             )
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
-from plantops.telemetry import gateways, services
+from plantops.telemetry import gateways, minute_packs, services
 
 
 @shared_task(name="telemetry.purge_dead_letters")
@@ -15,6 +16,11 @@ def purge_dead_letters() -> int:
 @shared_task(name="telemetry.purge_old_readings")
 def purge_old_readings() -> int:
     return services.readings_purge(older_than_days=settings.TELEMETRY_RETENTION_DAYS)
+
+
+@shared_task(name="telemetry.pack_minutes")
+def pack_minutes() -> int:
+    return minute_packs.packs_make_all(now=timezone.now(), budget_s=60.0)
 
 
 @shared_task(

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Create .venv with Python 3.11 and install into it the pinned, hashed dependencies of
-# requirements/dev.lock (runtime + dev extra, written by `make lock`), then the project itself.
+# Create .venv with Python 3.11, 3.12 or 3.13, whichever the machine has ($PYTHON if set, else
+# python3 when it is one of them, else the newest python3.1x found), and install into it the
+# pinned, hashed dependencies of requirements/dev.lock (runtime + dev extra, written by
+# `make lock`), then the project itself.
 #
 # Idempotent: an existing, working .venv is reused, and `pip install` runs again only when
 # requirements/dev.lock or pyproject.toml has changed since the last successful install (their
@@ -8,7 +10,7 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-PYTHON="${PYTHON:-python3.11}"
+SUPPORTED="3.11 3.12 3.13"
 VENV="$ROOT/.venv"
 STAMP="$VENV/.plantops-installed"
 LOCK="$ROOT/requirements/dev.lock"
@@ -38,18 +40,42 @@ apt_install() {
     as_root apt-get install -y "$@" </dev/null
 }
 
+# Whether the interpreter $1 is one of the supported versions.
+supported() {
+    local version
+    version="$("$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" || return 1
+    [[ " $SUPPORTED " == *" $version "* ]]
+}
+
+find_python() {
+    local candidate
+    if [[ -n "${PYTHON:-}" ]]; then
+        supported "$PYTHON" || die "PYTHON=$PYTHON is not Python ${SUPPORTED// /, }"
+        return
+    fi
+    for candidate in python3 python3.13 python3.12 python3.11; do
+        if command -v "$candidate" >/dev/null && supported "$candidate"; then
+            PYTHON="$candidate"
+            return
+        fi
+    done
+    # Debian 12 and 13 and Ubuntu 24.04 ship one of the supported versions as python3.
+    apt_install python3 python3-venv
+    supported python3 || die "no Python ${SUPPORTED// /, } found: install one of them"
+    PYTHON=python3
+}
+
 ensure_python() {
-    command -v "$PYTHON" >/dev/null ||
-        die "$PYTHON not found: install Python 3.11 (Debian 12: apt-get install python3.11)"
-    # Debian splits venv/ensurepip into a separate package; without it `python3.11 -m venv` fails.
+    find_python
+    say "using $("$PYTHON" --version) ($(command -v "$PYTHON"))"
+    # Debian splits venv/ensurepip into a separate package; without it `python3 -m venv` fails.
     if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then
-        apt_install python3.11-venv
+        apt_install python3-venv "$(basename "$("$PYTHON" -c 'import sys; print(sys.executable)')")-venv"
     fi
 }
 
 venv_works() {
-    [[ -x "$VENV/bin/python" ]] &&
-        "$VENV/bin/python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null
+    [[ -x "$VENV/bin/python" ]] && supported "$VENV/bin/python"
 }
 
 ensure_venv() {
@@ -57,7 +83,7 @@ ensure_venv() {
         return
     fi
     if [[ -e "$VENV" ]]; then
-        say "$VENV is not a working Python 3.11 environment: recreating it"
+        say "$VENV is not a working Python ${SUPPORTED// /, } environment: recreating it"
     else
         say "creating $VENV"
     fi

@@ -17,7 +17,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VAR="$ROOT/var"
 LOG_DIR="$VAR/log"
-PY="$(command -v python3.11 || command -v python3 || true)"
+PY="$(command -v python3 || command -v python3.13 || command -v python3.12 || command -v python3.11 || true)"
 START_TIMEOUT_S=20
 APT_UPDATED=0
 export DEBIAN_FRONTEND=noninteractive
@@ -421,7 +421,7 @@ stop_local() {
 
 main() {
     [[ $# -gt 0 ]] || usage
-    [[ -n $PY ]] || die "python3 is needed (Debian 12: apt-get install python3.11)"
+    [[ -n $PY ]] || die "python3 is needed (Debian and Ubuntu: apt-get install python3)"
     local service
     for service in "$@"; do
         case "$service" in

@@ -379,6 +379,16 @@ async def an_operator_sees_only_their_lines(client: Client, plant: Plant) -> Non
         client, "create_work_request", asset_id=plant.press, title="Noise", note="Grinding."
     )
     assert (made["status"], made["requested_by"]) == ("requested", "alice")
+    # She may report a fault anywhere, as on the screens, and then finds her own request.
+    elsewhere = await call(
+        client, "create_work_request", asset_id=plant.motor, title="Squeal", note="Belt."
+    )
+    assert elsewhere["status"] == "requested"
+    mine = await call(client, "search_work", text="squeal")
+    assert [row["id"] for row in mine["work_orders"]] == [elsewhere["id"]]
+    assert (await call(client, "search_work", text="coupling"))["work_orders"][0]["asset"][
+        "id"
+    ] == plant.press
     acknowledged = await call(client, "acknowledge_alert", alert_id=plant.alert_a, note="Seen.")
     assert acknowledged["acknowledged_by"] == "alice"
 

@@ -13,8 +13,9 @@ holds more than a chunk of rows at once: memory stays flat however many rows are
   then sends. A sheet holds at most 1,048,576 rows: a larger export is refused (400).
 
 Under ASGI (daphne) Django reads a synchronous iterator whole into memory before sending it,
-and under WSGI it does the same with an asynchronous one: `_served` gives each server the kind
-it streams, and under ASGI the database is still read in the request's own thread.
+and under WSGI it does the same with an asynchronous one: `served` (plantops/api/streaming.py)
+gives each server the kind it streams, and under ASGI the database is still read in the
+request's own thread.
 
 "time" columns hold aware datetimes: CSV writes them in ISO 8601 with their offset (Z for UTC);
 Excel has no time zones, so XLSX gets the same wall-clock time and the header names the zone.
@@ -27,12 +28,11 @@ from __future__ import annotations
 import csv
 import math
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO, Any, Literal
 
-from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
 from django.core.handlers.asgi import ASGIRequest
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
@@ -40,6 +40,8 @@ from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from plantops.api.streaming import async_chunks, served
 
 Kind = Literal["text", "number", "time", "date"]
 FileFormat = Literal["csv", "xlsx"]
@@ -83,7 +85,7 @@ def export_response(
     holds; it is found while building, before anything is sent."""
     if file_format == "xlsx":
         return _xlsx_response(request, table)
-    response = StreamingHttpResponse(_served(request, csv_chunks(table)), content_type=CSV_TYPE)
+    response = StreamingHttpResponse(served(request, csv_chunks(table)), content_type=CSV_TYPE)
     _as_download(response, f"{table.name}.csv")
     return response
 
@@ -174,7 +176,7 @@ def _xlsx_response(request: HttpRequest, table: Table) -> FileResponse:
         file, as_attachment=True, filename=f"{table.name}.xlsx", content_type=XLSX_TYPE
     )
     if isinstance(request, ASGIRequest):
-        response.streaming_content = _async_chunks(iter(lambda: file.read(FILE_CHUNK), b""))
+        response.streaming_content = async_chunks(iter(lambda: file.read(FILE_CHUNK), b""))
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -251,36 +253,3 @@ _XLSX_VALUE: dict[str, Callable[[Any, Any], Any]] = {
     "time": _xlsx_time,
     "date": _xlsx_date,
 }
-
-
-# --- serving -------------------------------------------------------------------------------------
-
-
-def _served(
-    request: HttpRequest, chunks: Iterator[bytes]
-) -> Iterator[bytes] | AsyncIterator[bytes]:
-    """`chunks` as the request's server streams them: as they are under WSGI, through an
-    asynchronous iterator under ASGI."""
-    return _async_chunks(chunks) if isinstance(request, ASGIRequest) else chunks
-
-
-def _next_chunk(chunks: Iterator[bytes]) -> bytes | None:
-    return next(chunks, None)
-
-
-def _close(chunks: Iterator[bytes]) -> None:
-    close = getattr(chunks, "close", None)
-    if close is not None:
-        close()
-
-
-async def _async_chunks(chunks: Iterator[bytes]) -> AsyncIterator[bytes]:
-    """Each chunk read in the request's thread (thread-sensitive), where its database
-    connection and any open server-side cursor live; closed there too, also when the client
-    goes away part-way."""
-    take = sync_to_async(_next_chunk, thread_sensitive=True)
-    try:
-        while (chunk := await take(chunks)) is not None:
-            yield chunk
-    finally:
-        await sync_to_async(_close, thread_sensitive=True)(chunks)

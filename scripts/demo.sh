@@ -26,6 +26,8 @@ own_addresses() {
 configure_environment() {
     # The demo keeps its data in the embedded SQLite database under var/.
     unset DATABASE_URL
+    # DEBUG also serves the static files as they are in static/ (scripts/bootstrap.sh fetched
+    # plotly.js into it): no collectstatic step, and an edited script shows on the next load.
     export DEBUG=1
     local hosts="localhost,127.0.0.1,[::1]" name address
     name="$(hostname 2>/dev/null || true)"
@@ -59,9 +61,14 @@ prepare_database() {
     "$PY" manage.py seed_demo_plant
     say "creating the demo users"
     DEMO_USERS="$("$PY" manage.py create_demo_users)"
+    # Every screen has a story on first open: 90 days of the plant at work, stored through the
+    # pipeline up to now (once; a plant with data keeps its own). It fits the conveyors' first
+    # remaining-life model on a simulated fleet at its start.
+    say "giving the plant its past: 90 days up to now (once, under three minutes)"
+    "$PY" manage.py seed_demo_history
     # A new plant has no failures of its own to learn remaining life from: start the conveyors'
     # model from simulated ones, sampled as the simulator below samples (0.5 s × SPEEDUP).
-    say "fitting the conveyors' remaining-life model on a simulated fleet (once, about a minute)"
+    say "fitting the conveyors' remaining-life model on a simulated fleet (if it has none yet)"
     "$PY" manage.py health_simulate_fleet --asset-type conveyor --units 20 --sample-s 60 \
         --life-days 4:12 --fit --if-missing
     printf '%s\n' "$DEMO_USERS"

@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
@@ -40,6 +41,7 @@ from plantops.alerts.evaluation import (
 )
 from plantops.alerts.evaluation import RuleState as EvaluatorState
 from plantops.alerts.events import EventRecorder, lock_events, locked_alerts
+from plantops.alerts.following import states_to_follow
 from plantops.alerts.models import Alert, AlertEvent, AlertRule, RuleSource, RuleState
 from plantops.assets.models import Asset, Signal
 from plantops.core.db import batch_cursor
@@ -504,37 +506,29 @@ def alerts_evaluate_batch(
 
     The readings before each state change are judged before the change suppresses or
     unsuppresses the asset's open alerts, so a batch holding hours of backlog records what the
-    same data delivered a few seconds at a time would have.
+    same data delivered a few seconds at a time would have. A state suppresses only its own
+    asset's alerts: the other assets' readings are judged in one go.
     """
-    if not states:
+    followed = states_to_follow(states) if states else []
+    if not followed:
         return alerts_evaluate_readings(readings=readings)
-    overtaken = _overtaken(states)
     count, since = 0, None
-    for cut in sorted({ts_us for _, ts_us, _, _ in states}):
+    cut_signals = Signal.objects.filter(asset_id__in={row[0] for row in followed})
+    theirs = np.isin(readings.signal_ids, list(cut_signals.values_list("pk", flat=True)))
+    if not theirs.all():
+        count += alerts_evaluate_readings(readings=readings[~theirs])
+        readings = readings[theirs]
+    for cut in sorted({ts_us for _, ts_us, _, _ in followed}):
         ts = readings.ts_us
         mask = ts < cut if since is None else (ts >= since) & (ts < cut)
         if mask.any():
             count += alerts_evaluate_readings(readings=readings[mask])
-        count += alerts_follow_machine_states(
-            states=[s for s in states if s[1] == cut and s[0] not in overtaken]
-        )
+        count += alerts_follow_machine_states(states=[s for s in followed if s[1] == cut])
         since = cut
     rest = readings.ts_us >= since
     if rest.any():
         count += alerts_evaluate_readings(readings=readings[rest])
     return count
-
-
-def _overtaken(states: Sequence[tuple[int, int, str, str]]) -> set[int]:
-    """The assets of `states` with a newer state already stored from another batch."""
-    newest: dict[int, int] = {}
-    for asset_id, ts_us, _, _ in states:
-        newest[asset_id] = max(ts_us, newest.get(asset_id, ts_us))
-    return {
-        asset_id
-        for asset_id, ts_us in newest.items()
-        if StateEvent.objects.filter(asset_id=asset_id, ts__gt=us_to_datetime(ts_us)).exists()
-    }
 
 
 def alerts_follow_machine_states(

@@ -53,6 +53,7 @@ def _figures(oee: Oee, labels: dict[str, str], reasons: int) -> dict[str, Any]:
             "reduced_speed_minutes": minutes(oee.reduced_speed_s),
             "startup_rejects": losses.startup_rejects,
             "production_rejects": losses.production_rejects,
+            "no_data_minutes": minutes(losses.no_data_s),
         },
     }
 

@@ -53,12 +53,19 @@ class Losses(Schema):
     )
     startup_rejects: int
     production_rejects: int
+    no_data_minutes: float = Field(
+        description="Planned minutes with no machine state known (nothing reported yet): its "
+        "own loss, left out of availability rather than counted as a stop."
+    )
 
 
 class OeeFigures(Schema):
     start: datetime = Field(description=UTC_NOTE)
     end: datetime = Field(description=f"{UTC_NOTE} Figures count up to now if it is later.")
-    availability: float | None = Field(description="0–1; null without planned time.")
+    availability: float | None = Field(
+        description="0–1: run time over the planned time whose machine state is known; null "
+        "without such time."
+    )
     performance: float | None = Field(description="0–1; null without run time or cycle time.")
     quality: float | None = Field(description="0–1; null without parts.")
     oee: float | None = Field(description="0–1: availability × performance × quality.")
@@ -125,6 +132,7 @@ def _figures(oee: Oee, start: datetime, end: datetime, labels: dict[str, str]) -
             "reduced_speed_minutes": None if speed is None else _minutes(speed),
             "startup_rejects": losses.startup_rejects,
             "production_rejects": losses.production_rejects,
+            "no_data_minutes": _minutes(losses.no_data_s),
         },
         "status": "ok" if oee.has_plan else "no_plan",
     }

@@ -28,8 +28,8 @@ SCHEDULES = [
         "press",
         "Inspect die clamps and gib clearance",
         "cycles",
+        200_000.0,
         20_000.0,
-        2_000.0,
         "Lock out and tag out\nCheck die clamp torque\nMeasure gib clearance\n"
         "Check the lube system level",
         60,

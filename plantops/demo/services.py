@@ -8,10 +8,12 @@ product never imports it. Each seed is idempotent: running it again changes noth
 from __future__ import annotations
 
 import dataclasses
+import functools
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group, User
@@ -22,8 +24,8 @@ from plantops.alerts.models import AlertRule
 from plantops.assets.models import Area, Asset, Line, Shift, ShiftBreak, Signal, Site
 from plantops.core.roles import MANAGERS, OPERATORS, SUPERVISORS, TECHNICIANS, roles_ensure
 from plantops.demo import fleet, maintenance, notifications, plant, rules
+from plantops.health.anomaly import DAY_S, AnomalyDetector
 from plantops.health.models import FailureMode
-from plantops.health.monitoring import detector_new
 from plantops.health.selectors import REGIME_SIGNALS
 from plantops.health.training import history_import
 from plantops.maintenance.models import Part, PreventiveSchedule
@@ -271,15 +273,38 @@ def fleet_simulate_import(
     Each run is monitored exactly as our assets are (`fleet.failing_fleet`), with the
     detector and step the settings give; return how many runs were imported.
     """
-    runs = fleet.failing_fleet(
-        simulated_spec(asset_type),
-        seeds=seeds,
-        detector_factory=detector_new,
-        step_s=settings.HEALTH_STEP_S,
-        sample_s=sample_s,
-        learning_days=settings.HEALTH_LEARNING_DAYS,
-        life_days=life_days,
-    )
+    arguments = fleet_arguments(asset_type, seeds=seeds, sample_s=sample_s, life_days=life_days)
+    runs = fleet.failing_fleet(**arguments)
+    return fleet_runs_import(asset_type=asset_type, failure_mode=failure_mode, runs=runs)
+
+
+def fleet_arguments(
+    asset_type: str,
+    *,
+    seeds: Sequence[int],
+    sample_s: float,
+    life_days: tuple[float, float] = (10.0, 40.0),
+) -> dict[str, Any]:
+    """What `fleet.failing_fleet` needs to simulate machines of a type as our assets are
+    monitored (the detector and step the settings give), as plain values: a process of its
+    own can simulate them."""
+    return {
+        "spec": simulated_spec(asset_type),
+        "seeds": list(seeds),
+        "detector_factory": functools.partial(
+            AnomalyDetector, learning_s=settings.HEALTH_LEARNING_DAYS * DAY_S
+        ),
+        "step_s": settings.HEALTH_STEP_S,
+        "sample_s": sample_s,
+        "learning_days": settings.HEALTH_LEARNING_DAYS,
+        "life_days": life_days,
+    }
+
+
+def fleet_runs_import(
+    *, asset_type: str, failure_mode: FailureMode, runs: Sequence[fleet.SimulatedRun]
+) -> int:
+    """Import simulated runs to failure of a type as its fleet; return how many."""
     for run in runs:
         history_import(
             asset_type=asset_type,

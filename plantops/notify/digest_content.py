@@ -44,6 +44,7 @@ LOSS_LABELS = {
     "reduced_speed_s": "Reduced speed",
     "startup_rejects": "Start-up rejects",
     "production_rejects": "Production rejects",
+    "no_data_s": "No data",
 }
 REJECTS = ("startup_rejects", "production_rejects")
 

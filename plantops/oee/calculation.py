@@ -6,8 +6,10 @@ in results are seconds.
 Definitions (ISO 22400-2 names in brackets):
 - planned production time [planned busy time, PBT]: the shift calendar's production time,
   less the breaks, less what the machine itself reports as `planned_stop`;
+- no data: planned time in which the machine's state is unknown (it had reported none yet);
 - run time [actual production time, APT]: time in `running` within the planned time;
-- availability = run time / planned time;
+- availability = run time / (planned time − no data): time nobody knows about is its own
+  loss, shown beside the ratios, never counted as a stop;
 - performance [effectiveness] = ideal cycle time × total count / run time;
 - quality [quality ratio] = good count / total count;
 - OEE = availability × performance × quality.
@@ -89,6 +91,8 @@ class Losses:
     production_rejects: int = 0
     # How many breakdowns began in the period (whether in planned time or not): MTBF, MTTR.
     breakdowns: int = 0
+    # Planned time with no machine state known (not one of the six big losses).
+    no_data_s: float = 0.0
 
 
 @dataclass(slots=True)
@@ -112,8 +116,19 @@ class Oee:
         return self.planned_s > 0
 
     @property
+    def known_s(self) -> float:
+        """Planned time whose machine state is known: what availability is judged on."""
+        return max(0.0, self.planned_s - self.losses.no_data_s)
+
+    @property
+    def no_data_share(self) -> float | None:
+        """The part of the planned time with no data (0–1); None without a plan."""
+        return min(1.0, self.losses.no_data_s / self.planned_s) if self.planned_s > 0 else None
+
+    @property
     def availability(self) -> float | None:
-        return self.run_s / self.planned_s if self.planned_s > 0 else None
+        known_s = self.known_s
+        return self.run_s / known_s if known_s > 0 else None
 
     @property
     def performance(self) -> float | None:
@@ -129,7 +144,8 @@ class Oee:
         return max(0.0, self.run_s - self.ideal_run_s) if self.ideal_known else None
 
     def loss_figures(self) -> dict[str, float | int | None]:
-        """The six big losses: seconds for the time losses, parts for the quality losses."""
+        """The six big losses (seconds for the time losses, parts for the quality losses),
+        and the planned seconds with no data."""
         losses = self.losses
         speed = self.reduced_speed_s
         return {
@@ -139,6 +155,7 @@ class Oee:
             "reduced_speed_s": None if speed is None else round(speed, 3),
             "startup_rejects": losses.startup_rejects,
             "production_rejects": losses.production_rejects,
+            "no_data_s": round(losses.no_data_s, 3),
         }
 
     @property
@@ -153,10 +170,11 @@ class Oee:
 
     @property
     def oee(self) -> float | None:
-        if not self.has_plan or not self.ideal_known:
+        availability = self.availability
+        if availability is None or not self.ideal_known:
             return None
         # No running, or no parts, is an OEE of zero, not an unknown.
-        return self.availability * (self.performance or 0.0) * (self.quality or 0.0)
+        return availability * (self.performance or 0.0) * (self.quality or 0.0)
 
     def __add__(self, other: Oee) -> Oee:
         reasons = dict(self.downtime_by_reason)
@@ -177,6 +195,7 @@ class Oee:
                 startup_rejects=a.startup_rejects + b.startup_rejects,
                 breakdowns=a.breakdowns + b.breakdowns,
                 production_rejects=a.production_rejects + b.production_rejects,
+                no_data_s=a.no_data_s + b.no_data_s,
             ),
             downtime_by_reason=reasons,
         )
@@ -316,6 +335,8 @@ def oee_of(
     losses.breakdowns_s = breakdown_us / US
     losses.small_stops_s = (small_stop_us + by_state.get(IDLE, 0)) / US
     losses.changeover_s = by_state.get(CHANGEOVER, 0) / US
+    # Spans do not overlap: what they leave of the planned windows has no known state.
+    losses.no_data_s = max(0, calendar_us - sum(by_state.values())) / US
     return result
 
 

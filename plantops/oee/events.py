@@ -5,7 +5,7 @@ state and count events, and OEE computed straight from them (`calculation.oee_of
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -27,12 +27,21 @@ class Plan:
     tz: ZoneInfo
     small_stop_s: float
     startup_s: float
+    # The windows of periods asked before: every asset of a line asks for the same hours.
+    _windows: dict[tuple[int, int], list[tuple[int, int]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def windows(self, start_us: int, end_us: int) -> list[tuple[int, int]]:
-        shifts = calendar.planned_shifts(
-            self.patterns, tz=self.tz, start_us=start_us, end_us=end_us, holidays=self.holidays
-        )
-        return calendar.planned_windows(shifts, start_us, end_us)
+        known = self._windows.get((start_us, end_us))
+        if known is None:
+            shifts = calendar.planned_shifts(
+                self.patterns, tz=self.tz, start_us=start_us, end_us=end_us, holidays=self.holidays
+            )
+            known = self._windows[(start_us, end_us)] = calendar.planned_windows(
+                shifts, start_us, end_us
+            )
+        return list(known)
 
     def shifts(self, start_us: int, end_us: int) -> list[calendar.PlannedShift]:
         return calendar.planned_shifts(

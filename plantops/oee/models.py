@@ -121,6 +121,7 @@ class OeeHour(models.Model):
     small_stops_s = models.FloatField()
     startup_rejects = models.PositiveIntegerField()
     production_rejects = models.PositiveIntegerField()
+    no_data_s = models.FloatField(default=0.0, help_text="Planned time with no state known.")
     downtime_by_reason = models.JSONField(default=dict)
 
     class Meta:

@@ -1,4 +1,6 @@
-"""Reads for OEE: an asset's or a line's OEE over any period, fast over months.
+"""Reads for OEE: an asset's or a line's OEE over any period, fast over months; and what a
+shift's report lists besides the figures: the line's shifts, its stops with their reasons and
+the scrap operators recorded.
 
 A period is cut into its closed whole UTC hours, read from their snapshots (`snapshots`), and
 the partial hours at its edges and the open current hour, computed from the state and count
@@ -9,15 +11,18 @@ way it was reached.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from django.utils import timezone
 
 from plantops.assets.models import Asset, Line
+from plantops.assets.states import MachineState
 from plantops.core.time import datetime_to_us, us_to_datetime
 from plantops.oee import calculation, snapshots
 from plantops.oee.calculation import Oee
+from plantops.oee.calendar import PlannedShift
 from plantops.oee.events import HOUR_US, Plan, assets_events, line_plan, oee_from_events
+from plantops.oee.models import ScrapEntry, StateEvent, StopReasonEntry
 
 
 def _bounds(start: datetime, end: datetime, now_us: int) -> tuple[int, int, int, int] | None:
@@ -216,3 +221,112 @@ def oee_by_shift(
             )
         )
     return buckets
+
+
+# --- a shift as it happened ------------------------------------------------------------------
+
+
+def shifts_begun(
+    line: Line, *, now: datetime | None = None, days: int = 7, plan: Plan | None = None
+) -> list[PlannedShift]:
+    """The line's shifts begun within the last `days` days, newest first."""
+    now_us = datetime_to_us(now or timezone.now())
+    shifts = (plan or line_plan(line)).shifts(now_us - days * 24 * HOUR_US, now_us + 1)
+    return [shift for shift in reversed(shifts) if shift.start_us <= now_us]
+
+
+def shift_on(line: Line, *, day: date, name: str) -> PlannedShift | None:
+    """The line's shift `name` that starts on the local date `day`, or None if its calendar
+    has none that day (not a working day, a holiday, no such shift)."""
+    plan = line_plan(line)
+    midnight = datetime.combine(day, time(0), tzinfo=plan.tz)
+    start_us = datetime_to_us(midnight)
+    for shift in plan.shifts(start_us, start_us + 48 * HOUR_US):
+        if shift.day == day and shift.name == name:
+            return shift
+    return None
+
+
+@dataclass
+class Stop:
+    """A machine's run of one stop state: one stop however often the machine repeated the
+    state. Its id is its first event's, which is where an operator's reason goes."""
+
+    id: int
+    asset_id: int
+    asset: str
+    state: str
+    start: datetime
+    # When the machine changed state next; None while it is still stopped.
+    until: datetime | None
+    # The operator's reason code if one was given, else the machine's own; "" for neither.
+    reason: str = ""
+    by_operator: bool = False
+    # The username of the operator who gave the reason, "" if unknown or not an operator's.
+    explained_by: str = ""
+
+
+def line_stops(line: Line, start: datetime, end: datetime) -> list[Stop]:
+    """The stops (every state but running) begun in [start, end) on the line's machines,
+    oldest first, each with its reason and its end, which may lie after `end`."""
+    events = list(
+        StateEvent.objects.filter(asset__line=line, ts__gte=start, ts__lt=end)
+        .order_by("asset_id", "ts")
+        .values_list("pk", "asset_id", "asset__name", "ts", "state", "reason")
+    )
+    entries = {
+        event_id: (code, username or "")
+        for event_id, code, username in StopReasonEntry.objects.filter(
+            event_id__in=[event[0] for event in events]
+        ).values_list("event_id", "reason__code", "entered_by__username")
+    }
+    runs: list[Stop] = []
+    for pk, asset_id, asset_name, ts, state, machine_reason in events:
+        run = runs[-1] if runs and runs[-1].asset_id == asset_id else None
+        if run is None or run.state != state:
+            if run is not None:
+                run.until = ts
+            run = Stop(
+                id=pk, asset_id=asset_id, asset=asset_name, state=state, start=ts, until=None
+            )
+            runs.append(run)
+        # The first operator's reason outranks the machine's, of which the first counts.
+        if pk in entries and not run.by_operator:
+            run.reason, run.explained_by = entries[pk]
+            run.by_operator = True
+        elif machine_reason and not run.reason:
+            run.reason = machine_reason
+    stops = [run for run in runs if run.state != MachineState.RUNNING]
+    for stop in stops:
+        if stop.until is None:  # the last state of the period: when did it change after?
+            stop.until = (
+                StateEvent.objects.filter(asset_id=stop.asset_id, ts__gte=end)
+                .exclude(state=stop.state)
+                .order_by("ts")
+                .values_list("ts", flat=True)
+                .first()
+            )
+    return sorted(stops, key=lambda stop: (stop.start, stop.asset))
+
+
+@dataclass
+class ScrapRecord:
+    """Parts an operator found to be scrap, as recorded on the OEE screen."""
+
+    asset: str
+    ts: datetime
+    quantity: int
+    reason: str
+    entered_by: str
+
+
+def line_scrap_records(line: Line, start: datetime, end: datetime) -> list[ScrapRecord]:
+    """The scrap operators recorded for parts made in [start, end) on the line, oldest first."""
+    return [
+        ScrapRecord(asset=asset, ts=ts, quantity=quantity, reason=reason, entered_by=by or "")
+        for asset, ts, quantity, reason, by in ScrapEntry.objects.filter(
+            asset__line=line, ts__gte=start, ts__lt=end
+        )
+        .order_by("ts", "pk")
+        .values_list("asset__name", "ts", "quantity", "reason", "entered_by__username")
+    ]

@@ -31,9 +31,12 @@ from plantops.oee.models import (
 from plantops.telemetry.payloads import CountReport, StateReport
 
 
-def machine_events_record(*, states: Sequence[StateReport], counts: Sequence[CountReport]) -> None:
+def machine_events_record(
+    *, states: Sequence[StateReport], counts: Sequence[CountReport], push: bool = True
+) -> None:
     """Store the machines' state changes and part counts, idempotently (unique per asset and
-    time), forget the hour snapshots they make stale, and have the lines' screens pushed.
+    time), forget the hour snapshots they make stale, and have the lines' screens pushed
+    (unless not `push`: a past written in bulk).
 
     Call inside the batch's transaction. A count is booked to the product its machine makes
     now: counts arrive within seconds of being made."""
@@ -74,7 +77,8 @@ def machine_events_record(*, states: Sequence[StateReport], counts: Sequence[Cou
         counts=[(row.asset_id, row.ts_us) for row in counts],
     )
     line_ids = {line_id for line_id, _ in facts.values()}
-    transaction.on_commit(lambda: oee_push_soon(line_ids=line_ids))
+    if push:
+        transaction.on_commit(lambda: oee_push_soon(line_ids=line_ids))
 
 
 @transaction.atomic

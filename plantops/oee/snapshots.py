@@ -29,6 +29,7 @@ _LOSSES = (
     "small_stops_s",
     "startup_rejects",
     "production_rejects",
+    "no_data_s",
 )
 
 
@@ -152,10 +153,15 @@ def hours_forget(
     hour, which has no snapshot, so this usually deletes nothing.
     """
     states, counts = list(states), list(counts)
-    stripes_share(
-        data=Data.MACHINE_EVENTS,
-        asset_ids={row[0] for row in states} | {row[0] for row in counts},
+    touched = {row[0] for row in states} | {row[0] for row in counts}
+    stripes_share(data=Data.MACHINE_EVENTS, asset_ids=touched)
+    # A plant's first hours, or a past being written, have no snapshots: one query spares
+    # the per-asset ones.
+    kept = set(
+        OeeHour.objects.filter(asset_id__in=touched).values_list("asset_id", flat=True).distinct()
     )
+    states = [row for row in states if row[0] in kept]
+    counts = [row for row in counts if row[0] in kept]
     earliest_state: dict[int, int] = {}
     may_end_a_stop: set[int] = set()
     for asset_id, ts_us, state in states:

@@ -66,18 +66,19 @@ class StoreOutcome:
 NOTHING = StoreOutcome(0, 0, 0, 0)
 
 
-def batch_store(*, batch: Batch) -> StoreOutcome:
-    """Store a batch in one transaction, idempotently; push live updates after commit."""
+def batch_store(*, batch: Batch, push: bool = True) -> StoreOutcome:
+    """Store a batch in one transaction, idempotently; push live updates after commit (unless
+    not `push`: a past written in bulk, which no screen shows live)."""
     try:
-        return _store(batch, again=False)
+        return _store(batch, again=False, push=push)
     except IntegrityError:
         # A redelivered batch, whose readings are stored already; or a signal deleted by
         # another process since this one last read them. Both are rare: the first try takes
         # neither into account, because they cost every batch.
-        return _store(batch, again=True)
+        return _store(batch, again=True, push=push)
 
 
-def _store(batch: Batch, *, again: bool) -> StoreOutcome:
+def _store(batch: Batch, *, again: bool, push: bool) -> StoreOutcome:
     with transaction.atomic():
         signals = telemetry.batch_drop_unknown(batch=batch, fresh=again)
         stored = readings_store(readings=batch.readings, redelivered=again)
@@ -88,7 +89,7 @@ def _store(batch: Batch, *, again: bool) -> StoreOutcome:
         telemetry.dead_letters_store(batch=batch)
         gateways = telemetry.sparkplug_events_record(events=batch.sparkplug)
         asset_gateways_keep(changes=gateways)
-        machine_events_record(states=batch.states, counts=batch.counts)
+        machine_events_record(states=batch.states, counts=batch.counts, push=push)
         preventive_events_arrived(states=batch.states, counts=batch.counts)
         asset_states_keep(states=batch.states)
         failures_from_states(states=batch.states)
@@ -101,9 +102,10 @@ def _store(batch: Batch, *, again: bool) -> StoreOutcome:
         # waiting for the tiles' queries.
         readings = batch.readings
         state_assets = {row.asset_id for row in batch.states} | {row[0] for row in gateways}
-        transaction.on_commit(
-            lambda: batch_push(readings=readings, signals=signals, asset_ids=state_assets)
-        )
+        if push:
+            transaction.on_commit(
+                lambda: batch_push(readings=readings, signals=signals, asset_ids=state_assets)
+            )
     return StoreOutcome(
         readings=len(batch.readings) + len(batch.history),
         states=len(batch.states),

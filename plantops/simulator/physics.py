@@ -59,6 +59,7 @@ BEARING_VIBRATION_GAIN = 20.0
 BEARING_MAX_HEATING_C = 15.0
 BEARING_SPIKE_PROBABILITY = 0.3  # per reading, at full severity
 BEARING_FAILURE_REASON = "bearing_failure"
+MAINTENANCE_REASON = "maintenance"
 FAULT_MODES = frozenset({"bearing"})
 
 # Used when a signal has no expected max configured.
@@ -211,6 +212,9 @@ class SimulatedAsset:
         self.reason = ""
         self.bearing_fault: BearingFault | None = None
         self.failed = False
+        # Longer substeps simulate a long past faster, at the cost of holding the heat input
+        # constant for longer (still well inside the thermal time constant at a few minutes).
+        self.max_substep_s = MAX_SUBSTEP_S
 
         by_slug = {signal.slug: signal for signal in spec.signals}
         self._signal_slugs = tuple(signal.slug for signal in spec.signals)
@@ -333,6 +337,22 @@ class SimulatedAsset:
         )
         return self.bearing_fault
 
+    def repair(self, *, stop_s: float = 0.0) -> StateChange | None:
+        """Replace the bearing: the fault is gone. A machine down for it runs again at once;
+        one still running stops for the `stop_s` the work takes (a planned stop), then runs.
+        Returns the state change, if any."""
+        was_failed = self.failed
+        self.bearing_fault = None
+        self.failed = False
+        if was_failed:
+            self._stop_ends_s = math.inf
+            self._next_stop_s = self._draw_next_stop(self.time_s)
+            return self._change(RUNNING, "")
+        if stop_s > 0 and self.state == RUNNING:
+            self._stop_ends_s = self.time_s + stop_s
+            return self._change(MachineState.PLANNED_STOP, MAINTENANCE_REASON)
+        return None
+
     # --- stepping ---------------------------------------------------------------------------
 
     def step(self, dt_s: float) -> StepResult:
@@ -344,7 +364,7 @@ class SimulatedAsset:
         end_s = self.time_s + dt_s
         while True:
             event_s = self._next_event_s()
-            until_s = min(end_s, event_s, self.time_s + MAX_SUBSTEP_S)
+            until_s = min(end_s, event_s, self.time_s + self.max_substep_s)
             if until_s > self.time_s:
                 self._advance(until_s - self.time_s, result)
                 self.time_s = until_s

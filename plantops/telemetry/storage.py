@@ -8,7 +8,10 @@ primary key, which fails the batch's transaction: the batch is then stored again
 inserted, so storing stays idempotent and only a redelivery pays for it. (That statement costs
 the server more than the COPY and the rollup statement together, even for a few hundred
 readings; and a savepoint to undo the COPY alone would cost every batch two round trips.)
-SQLite, the demo's database, takes INSERT … ON CONFLICT in chunks of its 999-parameter limit.
+SQLite, the demo's database, takes the readings, their rollups (aggregated by numpy, as for
+PostgreSQL) and latest values by `executemany`; a batch that repeats a stored reading rolls
+back to a savepoint and is inserted again by INSERT … ON CONFLICT in chunks of its
+999-parameter limit.
 
 Rollup and latest rows are always written in key order: concurrent workers lock them in the
 same order and cannot deadlock.
@@ -19,11 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from django.db import connection
+import numpy as np
+from django.db import IntegrityError, connection, transaction
 
 from plantops.core.db import batch_cursor
 from plantops.core.time import datetime_to_us, us_to_datetime
-from plantops.telemetry.columns import FLOAT_MAX, HOUR_US, MINUTE_US, ReadingColumns
+from plantops.telemetry.columns import FLOAT_MAX, PeriodAggregates, ReadingColumns
 from plantops.telemetry.models import HourRollup, LatestReading, MinuteRollup, Reading
 
 Rows = list[tuple[int, int, float]]
@@ -45,12 +49,11 @@ def readings_store(
         if redelivered:
             return _insert_new_postgresql(readings, keep_latest=keep_latest)
         return _store_postgresql(readings, keep_latest=keep_latest)
-    rows = readings.rows()
-    inserted = _insert_readings(rows)
-    _roll_up(inserted, model=MinuteRollup, key="minute", width_us=MINUTE_US)
-    _roll_up(inserted, model=HourRollup, key="hour", width_us=HOUR_US)
+    inserted = _insert_readings(readings)
+    _roll_up(inserted.minute_aggregates(), model=MinuteRollup, key="minute")
+    _roll_up(inserted.hour_aggregates(), model=HourRollup, key="hour")
     if keep_latest:
-        _keep_latest(rows)
+        _keep_latest(readings.newest_per_signal())
     return len(inserted)
 
 
@@ -219,24 +222,42 @@ def _array_literal(numbers) -> str:
 # --- SQLite (and any other database) --------------------------------------------------------
 
 
-def _insert_readings(readings: Rows) -> Rows:
+def _insert_readings(readings: ReadingColumns) -> ReadingColumns:
     """Insert readings, skipping those already stored; return the ones this call inserted.
 
     What it returns feeds the rollups, so a redelivered batch, whose readings are all already
-    there, adds nothing to them.
+    there, adds nothing to them. New readings (the usual case) go in by one `executemany`; a
+    batch that repeats a stored reading fails it, rolls back to its savepoint and inserts
+    chunk by chunk, each statement returning what it inserted.
     """
+    unique = _last_of_each_key(readings)
+    adapt = _adapted_times(unique.ts_us.tolist())
+    signal_ids, ts_us, values = (
+        unique.signal_ids.tolist(),
+        unique.ts_us.tolist(),
+        unique.values.tolist(),
+    )
     table = connection.ops.quote_name(Reading._meta.db_table)
-    adapt = connection.ops.adapt_datetimefield_value
-    by_key = {(signal_id, ts_us): value for signal_id, ts_us, value in readings}
-    rows = sorted(by_key.items())
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table} (signal_id, ts, value) VALUES (%s, %s, %s)",
+                [(s, adapt[t], v) for s, t, v in zip(signal_ids, ts_us, values, strict=True)],
+            )
+        return unique
+    except IntegrityError:
+        pass
+    by_key = {(s, t): v for s, t, v in zip(signal_ids, ts_us, values, strict=True)}
+    rows = list(by_key.items())
     chunk_size = 300  # SQLite allows 999 parameters per statement
     inserted: Rows = []
+    parsed: dict[object, int] = {}
     with connection.cursor() as cursor:
         for start in range(0, len(rows), chunk_size):
             chunk = rows[start : start + chunk_size]
             params: list = []
-            for (signal_id, ts_us), value in chunk:
-                params.extend((signal_id, adapt(us_to_datetime(ts_us)), value))
+            for (signal_id, moment_us), value in chunk:
+                params.extend((signal_id, adapt[moment_us], value))
             cursor.execute(
                 f"INSERT INTO {table} (signal_id, ts, value) VALUES "
                 + ", ".join(["(%s, %s, %s)"] * len(chunk))
@@ -244,9 +265,34 @@ def _insert_readings(readings: Rows) -> Rows:
                 params,
             )
             for signal_id, ts in cursor.fetchall():
-                ts_us = datetime_to_us(_as_utc(ts))
-                inserted.append((signal_id, ts_us, by_key[(signal_id, ts_us)]))
-    return inserted
+                moment_us = parsed.get(ts)
+                if moment_us is None:
+                    moment_us = parsed[ts] = datetime_to_us(_as_utc(ts))
+                inserted.append((signal_id, moment_us, by_key[(signal_id, moment_us)]))
+    return ReadingColumns.from_rows(inserted)
+
+
+def _last_of_each_key(readings: ReadingColumns) -> ReadingColumns:
+    """The readings with one per (signal, ts), in key order: of a repeated key, the one that
+    arrived last."""
+    order = np.lexsort((readings.ts_us, readings.signal_ids))
+    signal_ids, ts_us = readings.signal_ids[order], readings.ts_us[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = (signal_ids[1:] != signal_ids[:-1]) | (ts_us[1:] != ts_us[:-1])
+    keep = order[last]
+    return ReadingColumns(
+        signal_ids=readings.signal_ids[keep],
+        ts_us=readings.ts_us[keep],
+        values=readings.values[keep],
+    )
+
+
+def _adapted_times(times_us: Iterable[int]) -> dict[int, object]:
+    """Each distinct moment in the database's form: a batch's readings share few moments (all
+    of an asset's signals are sampled together), and converting one per reading cost more
+    than inserting it."""
+    adapt = connection.ops.adapt_datetimefield_value
+    return {ts_us: adapt(us_to_datetime(ts_us)) for ts_us in set(times_us)}
 
 
 def _as_utc(value: datetime | str) -> datetime:
@@ -256,90 +302,64 @@ def _as_utc(value: datetime | str) -> datetime:
     return value.astimezone(UTC)
 
 
-def _roll_up(inserted: Rows, *, model: type, key: str, width_us: int) -> None:
-    """Add newly inserted readings to their signals' minute (or hour) rollups."""
-    periods: dict[tuple[int, int], list] = {}
-    for signal_id, ts_us, value in inserted:
-        period = (signal_id, ts_us - ts_us % width_us)
-        agg = periods.get(period)
-        if agg is None:
-            periods[period] = [value, value, value, 1, ts_us, value]
-        else:
-            agg[0] = min(agg[0], value)
-            agg[1] = max(agg[1], value)
-            agg[2] = _saturating_add(agg[2], value)
-            agg[3] += 1
-            if ts_us > agg[4]:
-                agg[4], agg[5] = ts_us, value
-    if not periods:
+def _roll_up(periods: PeriodAggregates, *, model: type, key: str) -> None:
+    """Add newly inserted readings' aggregates to their signals' minute (or hour) rollups."""
+    if not len(periods):
         return
     table = connection.ops.quote_name(model._meta.db_table)
-    adapt = connection.ops.adapt_datetimefield_value
-    rows = sorted(periods.items())
-    chunk_size = 120
+    starts_us, last_ts_us = periods.starts_us.tolist(), periods.last_ts_us.tolist()
+    adapt = _adapted_times(starts_us + last_ts_us)
+    rows = [
+        (signal_id, adapt[start_us], low, high, total, count, adapt[last_us], last)
+        for signal_id, start_us, low, high, total, count, last_us, last in zip(
+            periods.signal_ids.tolist(),
+            starts_us,
+            periods.mins.tolist(),
+            periods.maxes.tolist(),
+            periods.sums.tolist(),
+            periods.counts.tolist(),
+            last_ts_us,
+            periods.lasts.tolist(),
+            strict=True,
+        )
+    ]
+    # SQLite keeps datetimes as text of one format, which sorts as the times do. Rows come in
+    # key order (`PeriodAggregates`).
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), chunk_size):
-            chunk = rows[start : start + chunk_size]
-            params: list = []
-            for (signal_id, start_us), (low, high, total, count, last_us, last) in chunk:
-                params.extend(
-                    (
-                        signal_id,
-                        adapt(us_to_datetime(start_us)),
-                        low,
-                        high,
-                        total,
-                        count,
-                        adapt(us_to_datetime(last_us)),
-                        last,
-                    )
-                )
-            # SQLite keeps datetimes as text of one format, which sorts as the times do.
-            cursor.execute(
-                f"INSERT INTO {table} (signal_id, {key}, value_min, value_max, value_sum,"
-                " value_count, last_ts, value_last) VALUES "
-                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
-                + f" ON CONFLICT (signal_id, {key}) DO UPDATE SET"
-                f" value_min = min({table}.value_min, excluded.value_min),"
-                f" value_max = max({table}.value_max, excluded.value_max),"
-                f" value_sum = max(-{FLOAT_MAX!r}, min({FLOAT_MAX!r},"
-                f" {table}.value_sum + excluded.value_sum)),"
-                f" value_count = {table}.value_count + excluded.value_count,"
-                f" value_last = CASE WHEN {table}.last_ts IS NULL"
-                f" OR excluded.last_ts > {table}.last_ts"
-                f" THEN excluded.value_last ELSE {table}.value_last END,"
-                f" last_ts = CASE WHEN {table}.last_ts IS NULL"
-                f" OR excluded.last_ts > {table}.last_ts"
-                f" THEN excluded.last_ts ELSE {table}.last_ts END"
-                + (", minutes = NULL" if key == "hour" else ""),
-                params,
-            )
+        cursor.executemany(
+            f"INSERT INTO {table} (signal_id, {key}, value_min, value_max, value_sum,"
+            " value_count, last_ts, value_last) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+            f" ON CONFLICT (signal_id, {key}) DO UPDATE SET"
+            f" value_min = min({table}.value_min, excluded.value_min),"
+            f" value_max = max({table}.value_max, excluded.value_max),"
+            f" value_sum = max(-{FLOAT_MAX!r}, min({FLOAT_MAX!r},"
+            f" {table}.value_sum + excluded.value_sum)),"
+            f" value_count = {table}.value_count + excluded.value_count,"
+            f" value_last = CASE WHEN {table}.last_ts IS NULL"
+            f" OR excluded.last_ts > {table}.last_ts"
+            f" THEN excluded.value_last ELSE {table}.value_last END,"
+            f" last_ts = CASE WHEN {table}.last_ts IS NULL"
+            f" OR excluded.last_ts > {table}.last_ts"
+            f" THEN excluded.last_ts ELSE {table}.last_ts END"
+            + (", minutes = NULL" if key == "hour" else ""),
+            rows,
+        )
 
 
-def _saturating_add(a: float, b: float) -> float:
-    return max(-FLOAT_MAX, min(FLOAT_MAX, a + b))
-
-
-def _keep_latest(readings: Iterable[tuple[int, int, float]]) -> None:
-    newest: dict[int, tuple[int, float]] = {}
-    for signal_id, ts_us, value in readings:
-        known = newest.get(signal_id)
-        if known is None or ts_us > known[0]:
-            newest[signal_id] = (ts_us, value)
+def _keep_latest(newest: ReadingColumns) -> None:
+    """Keep each signal's newest reading (`newest`: one per signal, in signal order)."""
     table = connection.ops.quote_name(LatestReading._meta.db_table)
-    adapt = connection.ops.adapt_datetimefield_value
-    rows = sorted(newest.items())
-    chunk_size = 300
-    for start in range(0, len(rows), chunk_size):
-        chunk = rows[start : start + chunk_size]
-        params: list = []
-        for signal_id, (ts_us, value) in chunk:
-            params.extend((signal_id, adapt(us_to_datetime(ts_us)), value))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (signal_id, ts, value) VALUES "
-                + ", ".join(["(%s, %s, %s)"] * len(chunk))
-                + f" ON CONFLICT (signal_id) DO UPDATE SET ts = excluded.ts, value = excluded.value"
-                f" WHERE {table}.ts < excluded.ts",
-                params,
-            )
+    ts_us = newest.ts_us.tolist()
+    adapt = _adapted_times(ts_us)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (signal_id, ts, value) VALUES (%s, %s, %s)"
+            f" ON CONFLICT (signal_id) DO UPDATE SET ts = excluded.ts, value = excluded.value"
+            f" WHERE {table}.ts < excluded.ts",
+            [
+                (signal_id, adapt[moment_us], value)
+                for signal_id, moment_us, value in zip(
+                    newest.signal_ids.tolist(), ts_us, newest.values.tolist(), strict=True
+                )
+            ],
+        )

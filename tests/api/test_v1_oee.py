@@ -70,6 +70,7 @@ def test_it_gives_a_lines_oee_over_a_day_in_minutes_with_its_losses(alice, asset
         "reduced_speed_minutes": 40.5,
         "startup_rejects": 4,
         "production_rejects": 25,
+        "no_data_minutes": 0,
     }
     # The figure of the OEE screens and of GET /api/oee, to the second.
     line_total, _ = oee_selectors.line_oee(asset.line, MONDAY, AFTER)
@@ -150,7 +151,7 @@ def test_per_shift_each_shift_has_its_name_and_local_date_and_they_add_up(alice,
     assert (tuesday["shift"], tuesday["shift_date"]) == ("Early", "2026-11-24")
     assert (tuesday["run_minutes"], tuesday["oee"]) == (0, 0)
     assert tuesday["losses"]["by_reason"] == [
-        {"code": "end of shift", "label": "end of shift", "minutes": 450}
+        {"code": "end of shift", "label": "End of shift", "minutes": 450}
     ]
     total = body["total"]
     assert total["planned_minutes"] == monday["planned_minutes"] + tuesday["planned_minutes"]

@@ -56,6 +56,7 @@ def test_it_returns_the_hand_computed_oee_of_a_line_and_its_assets(alice, asset)
         "reduced_speed_s": 2_430,
         "startup_rejects": 4,
         "production_rejects": 25,
+        "no_data_s": 0,
     }
     assert (body["breakdowns"], body["mtbf_s"], body["mttr_s"]) == (1, 24_300, 2_700)
     assert [a["asset"] for a in body["assets"]] == [asset.slug]

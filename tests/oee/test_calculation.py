@@ -72,6 +72,7 @@ def test_a_shift_with_a_break_and_a_breakdown():
         "reduced_speed_s": 2_430,  # 24,300 - 21,870
         "startup_rejects": 4,
         "production_rejects": 25,
+        "no_data_s": 0,
     }
     assert result.downtime_by_reason == {"jam": 2_700}
     # One breakdown: MTBF is run time per breakdown, MTTR breakdown time per breakdown.
@@ -226,3 +227,65 @@ def test_parts_of_a_product_take_its_own_ideal_cycle_time():
         ideal_cycle_s=None,
     )
     assert known.performance == pytest.approx(20 / 24_300)
+
+
+def test_time_before_the_machine_first_reported_is_no_data_not_lost_availability():
+    # The machine said nothing until 10:30, then ran to the end of the shift: the 06:00-10:00
+    # it was silent (14,400 s) is no data; availability is judged on the 12,600 s known.
+    case = shift_with_break() | {"events": [(at("10:30"), "running", "")], "counts": []}
+    result = compute(case)
+    assert result.planned_s == 27_000
+    assert result.losses.no_data_s == 14_400
+    assert result.known_s == 12_600
+    assert result.availability == pytest.approx(1.0)
+    assert result.no_data_share == pytest.approx(14_400 / 27_000)
+    assert result.loss_figures()["no_data_s"] == 14_400
+    # Not a stop of any kind: no down time, no breakdown, no small stop.
+    assert result.downtime_by_reason == {}
+    assert (result.losses.breakdowns_s, result.losses.small_stops_s) == (0, 0)
+
+
+def test_a_shift_with_no_data_at_all_has_a_plan_but_no_availability_and_no_oee():
+    case = shift_with_break() | {"events": [], "counts": []}
+    result = compute(case)
+    assert result.has_plan
+    assert result.losses.no_data_s == result.planned_s == 27_000
+    assert (result.availability, result.oee, result.no_data_share) == (None, None, 1.0)
+
+
+def test_a_planned_stop_is_neither_planned_time_nor_no_data():
+    # Running 06:00-12:00, a planned stop 12:00-14:00: 7,200 s less planned time, all known.
+    case = shift_with_break() | {
+        "events": [(at("06:00"), "running", ""), (at("12:00"), "planned_stop", "cleaning")],
+        "counts": [],
+    }
+    result = compute(case)
+    assert (result.planned_s, result.losses.no_data_s) == (19_800, 0)
+    assert result.availability == pytest.approx(1.0)
+
+
+def test_no_data_adds_up_over_assets_and_availability_weighs_the_known_time():
+    planned = [window("06:00", "10:00")]  # 14,400 s each
+    known = oee_of(
+        spans=spans_from_events(
+            [(at("06:00"), "running", ""), (at("08:00"), "down", "jam")],
+            start_us=at("06:00"),
+            end_us=at("10:00"),
+        ),
+        counts=[],
+        planned=planned,
+        params=Params(ideal_cycle_s=30.0),
+    )
+    half_silent = oee_of(
+        spans=spans_from_events(
+            [(at("08:00"), "running", "")], start_us=at("06:00"), end_us=at("10:00")
+        ),
+        counts=[],
+        planned=planned,
+        params=Params(ideal_cycle_s=30.0),
+    )
+    line = combine([known, half_silent])
+    # Run 7,200 + 7,200 over known 14,400 + 7,200; 7,200 s of no data in 28,800 planned.
+    assert line.losses.no_data_s == 7_200
+    assert line.availability == pytest.approx(14_400 / 21_600)
+    assert line.no_data_share == pytest.approx(0.25)

@@ -332,3 +332,32 @@ def test_a_fault_that_starts_later_leaves_the_machine_healthy_until_then():
     machine.step(86_400)
     assert 0 < machine.fault_severity < 0.02
     assert fault.fails_at_s == 6 * 86_400
+
+
+def test_a_failed_bearing_once_replaced_runs_again_and_wears_no_more():
+    press = make_machine(seed=4)
+    press.inject_bearing_fault(days=1)
+    run(press, seconds=1.5 * DAY_S, step_s=60)
+    assert press.failed
+
+    change = press.repair()
+
+    assert (change.state, change.at_s) == ("running", pytest.approx(1.5 * DAY_S))
+    assert (press.failed, press.fault_severity) == (False, 0.0)
+    later = [c for result in run(press, seconds=DAY_S, step_s=60) for c in result.state_changes]
+    assert later  # it stops and starts again as a healthy machine does
+    assert BEARING_FAILURE_REASON not in {c.reason for c in later}
+
+
+def test_a_bearing_replaced_before_it_fails_stops_the_machine_for_the_work():
+    press = make_machine(seed=4)
+    press.inject_bearing_fault(days=10)
+    while press.state != "running":
+        press.step(60)
+
+    change = press.repair(stop_s=5400)
+
+    assert (change.state, change.reason) == ("planned_stop", "maintenance")
+    changes = [c for result in run(press, seconds=5460, step_s=60) for c in result.state_changes]
+    assert (changes[0].state, changes[0].at_s) == ("running", pytest.approx(change.at_s + 5400))
+    assert press.bearing_fault is None

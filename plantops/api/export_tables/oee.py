@@ -70,6 +70,7 @@ def oee_table(
                 "reduced speed min",
                 "startup rejects",
                 "production rejects",
+                "no data min",
             )
         ),
         *(Column(f"down min: {report.reason_labels.get(c, c)}", "number") for c in reasons),
@@ -103,6 +104,7 @@ def oee_table(
             None if speed is None else _minutes(speed),
             losses.startup_rejects,
             losses.production_rejects,
+            _minutes(losses.no_data_s),
             *(_minutes(oee.downtime_by_reason.get(code, 0.0)) for code in reasons),
         ]
 

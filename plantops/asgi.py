@@ -15,6 +15,7 @@ from plantops.api.mcp_http import with_mcp  # noqa: E402
 from plantops.core.body_limit import BodySizeLimit  # noqa: E402
 from plantops.core.origins import SameOriginValidator  # noqa: E402
 from plantops.floor.routing import websocket_urlpatterns as floor_sockets  # noqa: E402
+from plantops.health.routing import websocket_urlpatterns as health_sockets  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -24,7 +25,7 @@ application = ProtocolTypeRouter(
         # Only this site's own origin (scheme, host, port): no other page, not even one on
         # another port of the same host, opens a socket with the user's cookie.
         "websocket": SameOriginValidator(
-            AuthMiddlewareStack(URLRouter(floor_sockets + alert_sockets))
+            AuthMiddlewareStack(URLRouter(floor_sockets + alert_sockets + health_sockets))
         ),
     }
 )

@@ -42,6 +42,8 @@ app.conf.beat_schedule = {
     # Health features and anomaly levels from the readings that arrived since the last run.
     "health-features": {"task": "health.update_all", "schedule": settings.HEALTH_EVERY_S},
     "health-predictions": {"task": "health.predict_all", "schedule": settings.PREDICTION_EVERY_S},
+    # Fits whose worker died show as failed rather than running for ever.
+    "health-fit-expiry": {"task": "health.expire_fit_runs", "schedule": 30.0},
     # Preventive work orders from running hours, cycles and calendar days.
     "preventive-schedules": {"task": "maintenance.run_preventive_schedules", "schedule": 300.0},
     # Escalation tiers, floods that ended, and events a lost trigger left unnotified.

@@ -30,6 +30,10 @@ ALERTS_GROUP = "alerts"
 OEE_BOARD_GROUP = "oee.board"
 
 
+# Fits of the remaining-life estimators: their progress, for the model-health page.
+HEALTH_FITS_GROUP = "health.fits"
+
+
 def asset_group(asset_id: int) -> str:
     return f"asset.{asset_id}"
 

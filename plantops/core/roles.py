@@ -3,7 +3,8 @@
 Every role watches the plant. Operators acknowledge and shelve alerts (up to the operator
 limit) on their own lines, explain stops, record scrap and request work;
 technicians execute the work orders given to them; supervisors also shelve longer, assign,
-change alert rules, and approve, schedule and cancel work; plant managers only watch (the
+change alert rules, approve, schedule and cancel work, and fit the remaining-life models;
+plant managers only watch (the
 alerts, their rules, predictions and work orders) and are told by notifications; admins are
 superusers.
 """
@@ -62,6 +63,9 @@ ROLE_PERMISSIONS = {
         "health.view_healthmodel",
         "health.view_failureevent",
         "health.add_failureevent",
+        # Fitting the remaining-life estimators again from the model-health page.
+        "health.view_fitrun",
+        "health.add_fitrun",
         "maintenance.view_workorder",
         "maintenance.add_workorder",
         "maintenance.execute_workorder",

@@ -5,6 +5,7 @@ from plantops.health.models import (
     AssetHealth,
     FailureEvent,
     FailureMode,
+    FitRun,
     HealthModel,
     Prediction,
     RunToFailureHistory,
@@ -70,7 +71,8 @@ class RunToFailureHistoryAdmin(admin.ModelAdmin):
 
 @admin.register(HealthModel)
 class HealthModelAdmin(admin.ModelAdmin):
-    """Fitted with `manage.py health_fit`; an admin may only retire a version."""
+    """Fitted from the model-health page or `manage.py health_fit`; an admin may only retire
+    a version."""
 
     list_display = ["__str__", "algorithm", "fitted_at", "active"]
     list_filter = ["asset_type", "failure_mode", "active"]
@@ -88,6 +90,30 @@ class HealthModelAdmin(admin.ModelAdmin):
     ]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(FitRun)
+class FitRunAdmin(admin.ModelAdmin):
+    """Every fit, as its worker left it: started from the model-health page, never here."""
+
+    list_display = [
+        "requested_at",
+        "asset_type",
+        "failure_mode",
+        "status",
+        "percent",
+        "requested_by",
+        "model",
+    ]
+    list_filter = ["status", "asset_type", "failure_mode"]
+    list_select_related = ["failure_mode", "requested_by", "model__failure_mode"]
+    date_hierarchy = "requested_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 

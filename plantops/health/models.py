@@ -138,6 +138,72 @@ class HealthModel(models.Model):
         return f"{self.asset_type}/{self.failure_mode.code}/v{self.version}"
 
 
+class FitStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting for a worker"
+    RUNNING = "running", "Fitting"
+    SUCCEEDED = "succeeded", "Fitted"
+    FAILED = "failed", "Failed"
+
+
+# A fit that holds its asset type and failure mode: no second one may start meanwhile.
+FIT_UNDER_WAY = (FitStatus.QUEUED, FitStatus.RUNNING)
+
+
+class FitRun(models.Model):
+    """One fit of an asset type and failure mode, asked for on the model-health page or the
+    command line: who asked, how far it has got, and how it ended (the version it made, or
+    why it failed). The page reads it on load and is pushed each change."""
+
+    asset_type = models.CharField(max_length=32, choices=AssetType.choices)
+    failure_mode = models.ForeignKey(FailureMode, on_delete=models.PROTECT, related_name="+")
+    cap_days = models.FloatField(help_text="Remaining life is learned up to this many plant days.")
+    status = models.CharField(max_length=16, choices=FitStatus.choices, default=FitStatus.QUEUED)
+    stage = models.CharField(max_length=32, blank=True)
+    stage_text = models.CharField(max_length=200, blank=True)
+    percent = models.PositiveSmallIntegerField(default=0)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: started on the command line.",
+    )
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Touched every few seconds by the process fitting: a run whose heartbeat stops has lost
+    # its worker, and is failed by the sweep rather than shown as running for ever.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    model = models.ForeignKey(
+        HealthModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    result = models.JSONField(
+        default=dict, blank=True, help_text="The version made and how well it did when tested."
+    )
+    # Grows with every change: a page keeps the newest of two pushes that arrive out of order.
+    revision = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset_type", "failure_mode"],
+                condition=models.Q(status__in=FIT_UNDER_WAY),
+                name="health_one_fit_at_a_time",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["asset_type", "failure_mode", "-requested_at"], name="fit_run_latest"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.asset_type} · {self.failure_mode_id} fit {self.pk}: {self.status}"
+
+
 class AssetHealth(models.Model):
     """Where an asset's health monitoring stands: the detector's state and its latest judgement."""
 

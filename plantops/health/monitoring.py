@@ -21,7 +21,7 @@ from plantops.alerts.models import RuleSource
 from plantops.assets.models import Asset, Signal
 from plantops.health import late
 from plantops.health.anomaly import AnomalyDetector
-from plantops.health.models import AssetHealth, HealthStep, LateReadings
+from plantops.health.models import AssetHealth, HealthCheckpoint, HealthStep, LateReadings
 from plantops.health.monitor import (
     ARRIVAL_LAG_S,
     Round,
@@ -147,6 +147,27 @@ def health_update_asset(*, asset_id: int, now: datetime | None = None) -> int:
         if health.level != previous_level or health.level in ("warning", "alarm"):
             alerts_apply_conditions(conditions=[anomaly_condition(asset, health)])
     return stored
+
+
+@transaction.atomic
+def health_monitoring_start(*, asset_ids: Sequence[int], at: datetime) -> None:
+    """Start the assets' monitoring afresh at `at`: a new detector learns their normal from
+    there, and readings before it are history no run reads. For a machine whose monitoring
+    begins on a day of its own choosing (a new bearing, a plant's history written in one go),
+    rather than at its first reading. An anomaly alert still open returns to normal: the new
+    detector has not judged anything yet."""
+    for asset in Asset.objects.filter(pk__in=list(asset_ids)).order_by("pk"):
+        health, _ = AssetHealth.objects.select_for_update().get_or_create(asset=asset)
+        raised = health.level in ("warning", "alarm")
+        health.detector = detector_new().to_dict()
+        health.processed_until = at
+        health.read_until = None
+        health.level, health.score, health.evidence, health.judged_at = "learning", None, [], at
+        health.save()
+        HealthCheckpoint.objects.filter(asset=asset).delete()
+        LateReadings.objects.filter(asset=asset).delete()
+        if raised:
+            alerts_apply_conditions(conditions=[anomaly_condition(asset, health)])
 
 
 def _store_steps(asset: Asset, outcome: Round) -> int:

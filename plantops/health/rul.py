@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import pickle
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
-__all__ = ["RulEstimator", "RulInterval", "RulPrediction", "UnitHistory"]
+__all__ = ["FitStep", "RulEstimator", "RulInterval", "RulPrediction", "UnitHistory"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,6 +71,25 @@ class UnitHistory:
     def n_steps(self) -> int:
         """The number of steps in the history."""
         return int(self.sensors.shape[0])
+
+
+@dataclass(frozen=True)
+class FitStep:
+    """Where a fit is, told as each stage starts: `stage` is "regimes", "cross_validation",
+    "final_fit" or "calibration"; `part` of `parts` counts the folds; `done` is the share of
+    the fit's work already finished (0 to 1), weighing each model fit by the rows it learns from.
+    """
+
+    stage: str
+    part: int
+    parts: int
+    done: float
+
+
+# Finding the operating regimes and calibrating the intervals, as shares of a fit's work; the
+# rest is the cross-validation folds and the final model, in proportion to their rows.
+_REGIMES_SHARE = 0.05
+_CALIBRATION_SHARE = 0.02
 
 
 @dataclass(frozen=True)
@@ -263,16 +282,23 @@ class RulEstimator:
 
     # ------------------------------------------------------------------ fitting
 
-    def fit(self, units: Sequence[UnitHistory]) -> RulEstimator:
+    def fit(
+        self,
+        units: Sequence[UnitHistory],
+        progress: Callable[[FitStep], None] | None = None,
+    ) -> RulEstimator:
         """This estimator, fitted on the run-to-failure units (`failed=True`) among `units`.
 
         Censored units (`failed=False`) are skipped and counted in `fit_summary`. Raises
         ValueError when fewer than two failed units remain or their shapes disagree.
+        `progress`, if given, is called as each stage starts (`FitStep`).
         """
         with threadpool_limits(limits=self.n_threads):
-            return self._fit(units)
+            return self._fit(units, progress or (lambda step: None))
 
-    def _fit(self, units: Sequence[UnitHistory]) -> RulEstimator:
+    def _fit(
+        self, units: Sequence[UnitHistory], progress: Callable[[FitStep], None]
+    ) -> RulEstimator:
         started = time.perf_counter()
         failed = [u for u in units if u.failed]
         if len(failed) < 2:
@@ -286,19 +312,34 @@ class RulEstimator:
         targets = [self._target(u.n_steps) for u in failed]
 
         # The regimes come from the settings alone (no target): found once, shared by the folds.
+        progress(FitStep("regimes", 1, 1, 0.0))
         regimes = self._fit_regimes(np.concatenate([u.settings for u in failed]))
         rng = np.random.default_rng(self.seed)
         n_folds = min(self.cv_folds, len(failed))
         fold_of = rng.permutation(len(failed)) % n_folds
         oof_gbm = [np.empty(0)] * len(failed)
         oof_ridge = [np.empty(0)] * len(failed)
+        # Every model fit costs about its rows: the folds' training rows, then all rows.
+        steps_of = np.array([u.n_steps for u in failed])
+        all_rows = int(steps_of.sum())
+        fold_rows = [all_rows - int(steps_of[fold_of == fold].sum()) for fold in range(n_folds)]
+        model_share = 1.0 - _REGIMES_SHARE - _CALIBRATION_SHARE
+
+        def done_after(rows: int) -> float:
+            return _REGIMES_SHARE + model_share * rows / (sum(fold_rows) + all_rows)
+
         for fold in range(n_folds):
+            progress(
+                FitStep("cross_validation", fold + 1, n_folds, done_after(sum(fold_rows[:fold])))
+            )
             train = [u for u, f in zip(failed, fold_of, strict=True) if f != fold]
             train_y = [y for y, f in zip(targets, fold_of, strict=True) if f != fold]
             pipe = self._fit_pipeline(train, train_y, regimes)
             for i in np.flatnonzero(fold_of == fold):
                 oof_gbm[i], oof_ridge[i] = self._predict_steps(pipe, failed[i])
+        progress(FitStep("final_fit", 1, 1, done_after(sum(fold_rows))))
         self._pipeline = self._fit_pipeline(failed, targets, regimes)
+        progress(FitStep("calibration", 1, 1, 1.0 - _CALIBRATION_SHARE))
 
         y_all = np.concatenate(targets)
         g_all = np.concatenate(oof_gbm)

@@ -7,15 +7,26 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Abs, TruncMonth
 from django.utils import timezone
 
 from plantops.alerts.lifecycle import AlarmState
 from plantops.alerts.models import Alert
 from plantops.assets.models import Asset, AssetType, Signal
-from plantops.health.models import AssetHealth, FailureEvent, HealthModel, HealthStep, Prediction
-from plantops.health.plant_time import plant_s, wall
+from plantops.health.models import (
+    FIT_UNDER_WAY,
+    AssetHealth,
+    FailureEvent,
+    FailureMode,
+    FitRun,
+    FitStatus,
+    HealthModel,
+    HealthStep,
+    Prediction,
+    RunToFailureHistory,
+)
+from plantops.health.plant_time import DAY_S, plant_s, wall
 from plantops.telemetry.models import Reading
 
 HISTORY_DAYS = 60
@@ -129,23 +140,30 @@ def current_predictions(*, now: datetime | None = None) -> QuerySet[Prediction]:
     )
 
 
+def _model_group(asset_type: str, failure_mode: FailureMode) -> dict[str, Any]:
+    return {
+        "asset_type": AssetType(asset_type).label,
+        "asset_type_code": asset_type,
+        "failure_mode": failure_mode.label,
+        "failure_mode_code": failure_mode.code,
+        "models": [],
+        "months": [],
+        "fit": None,
+    }
+
+
 def model_health(*, now: datetime | None = None) -> dict[str, Any]:
     """Return per asset type and failure mode: the fitted versions, and month by month how the
-    scored predictions fared (mean absolute error in days, interval coverage), so drift shows."""
+    scored predictions fared (mean absolute error in days, interval coverage), so drift shows;
+    its latest fit (`fit_run_json`); and a group for each pair with runs to failure to learn
+    from but no version yet, so its first fit can be started."""
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for model in HealthModel.objects.select_related("failure_mode").order_by(
         "asset_type", "failure_mode__label", "-version"
     ):
         group = groups.setdefault(
             (model.asset_type, model.failure_mode.code),
-            {
-                "asset_type": AssetType(model.asset_type).label,
-                "asset_type_code": model.asset_type,
-                "failure_mode": model.failure_mode.label,
-                "failure_mode_code": model.failure_mode.code,
-                "models": [],
-                "months": [],
-            },
+            _model_group(model.asset_type, model.failure_mode),
         )
         group["models"].append(
             {
@@ -185,7 +203,102 @@ def model_health(*, now: datetime | None = None) -> dict[str, Any]:
                 "mean_absolute_error_days": round(row["mean_absolute_error"], 2),
             }
         )
-    return {"groups": list(groups.values())}
+    modes = {mode.pk: mode for mode in FailureMode.objects.all()}
+    for asset_type, mode_id in _fleet_pairs():
+        mode = modes[mode_id]
+        groups.setdefault((asset_type, mode.code), _model_group(asset_type, mode))
+    fits = latest_fit_runs(now=now)
+    for run in fits:
+        group = groups.get((run["asset_type"], run["failure_mode"]))
+        if group is not None:
+            group["fit"] = run
+    ordered = sorted(groups.values(), key=lambda g: (g["asset_type"], g["failure_mode"]))
+    return {"groups": ordered, "fits": fits}
+
+
+def _fleet_pairs() -> set[tuple[str, int]]:
+    """(asset type, failure mode id) of every fleet with a run to failure to learn from."""
+    imported = RunToFailureHistory.objects.values_list("asset_type", "failure_mode_id").distinct()
+    own = (
+        FailureEvent.objects.filter(repaired_before_failure=False)
+        .values_list("asset__asset_type", "failure_mode_id")
+        .distinct()
+    )
+    return set(imported) | set(own)
+
+
+# --- fits of the estimators, as the model-health page shows them ---------------------------
+
+
+def latest_fit_runs(*, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Return the latest fit of each asset type and failure mode (`fit_run_json`)."""
+    latest = (
+        FitRun.objects.values("asset_type", "failure_mode").annotate(last=Max("pk")).values("last")
+    )
+    runs = FitRun.objects.filter(pk__in=latest).select_related("failure_mode", "requested_by")
+    return [fit_run_json(run, now=now) for run in runs.order_by("pk")]
+
+
+def fit_run_json(run: FitRun, *, now: datetime | None = None) -> dict[str, Any]:
+    """Return a fit as the page shows it, its outcome in words; `elapsed_s` is counted by the
+    server, so a tablet whose clock is off still shows how long it has run."""
+    now = now or timezone.now()
+    began = run.started_at or run.requested_at
+    by = run.requested_by
+    return {
+        "id": run.pk,
+        "revision": run.revision,
+        "asset_type": run.asset_type,
+        "failure_mode": run.failure_mode.code,
+        "status": run.status,
+        "status_label": FitStatus(run.status).label,
+        "under_way": run.status in FIT_UNDER_WAY,
+        "stage": run.stage,
+        "stage_text": run.stage_text,
+        "percent": run.percent,
+        "requested_by": (by.get_full_name() or by.get_username()) if by else "the command line",
+        "requested_at": run.requested_at.isoformat(),
+        "started_at": run.started_at.isoformat() if run.started_at else None,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "elapsed_s": round(max(0.0, ((run.finished_at or now) - began).total_seconds()), 1),
+        "error": run.error,
+        "result": run.result,
+        "result_text": fit_result_text(run.result) if run.status == FitStatus.SUCCEEDED else "",
+    }
+
+
+def fit_result_text(result: dict[str, Any]) -> str:
+    """“Version 3 is now in use. It learned from 7 runs to failure (6 imported, 1 of our own
+    machines); on runs it had not seen, its remaining life was off by 1.4 days (RMS).”"""
+    text = f"Version {result['version']} is now in use."
+    runs = result.get("n_units")
+    if runs is not None:
+        text += (
+            f" It learned from {runs} runs to failure ({result.get('imported_runs', 0)} imported,"
+            f" {result.get('own_runs', 0)} of our own machines)"
+        )
+        error_days = result.get("cv_rmse_days")
+        if error_days is not None:
+            text += f"; on runs it had not seen, its remaining life was off by {error_days:.1f} days (RMS)"
+        text += "."
+    return text
+
+
+def fit_result(model: HealthModel) -> dict[str, Any]:
+    """Return what a fit's run keeps of the version it made: how big and how good."""
+    summary = model.summary
+    rmse_steps = summary.get("cv_rmse")
+    return {
+        "version": model.version,
+        "label": model.label,
+        "n_units": summary.get("n_units"),
+        "imported_runs": summary.get("imported_runs", 0),
+        "own_runs": summary.get("own_runs", 0),
+        "n_samples": summary.get("n_samples"),
+        "cv_rmse_steps": rmse_steps,
+        "cv_rmse_days": None if rmse_steps is None else round(rmse_steps * model.step_s / DAY_S, 2),
+        "fit_seconds": summary.get("fit_seconds"),
+    }
 
 
 # --- what monitoring, training and predicting read ---------------------------------------

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from plantops.health import monitoring, predictions, selectors
+from plantops.health import fit_runs, monitoring, predictions, selectors
 
 
 @shared_task(name="health.update_all", ignore_result=True)
@@ -29,3 +29,15 @@ def predict_all() -> None:
 def predict_asset(asset_id: int) -> None:
     """Store the asset's new remaining-life predictions and raise or return their alerts."""
     predictions.prediction_make(asset_id=asset_id)
+
+
+@shared_task(name="health.fit_run", ignore_result=True)
+def fit_run(run_id: int) -> None:
+    """Fit as the run asks, its progress on its row; a run already claimed is left alone."""
+    fit_runs.fit_run_execute(run_id=run_id)
+
+
+@shared_task(name="health.expire_fit_runs", ignore_result=True)
+def expire_fit_runs() -> None:
+    """Fail the fits whose worker died, so none shows as running for ever."""
+    fit_runs.fit_runs_expire()

@@ -8,7 +8,7 @@ version; the newest is the one in use.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -30,7 +30,10 @@ from plantops.health.selectors import run_steps
 
 if TYPE_CHECKING:
     # Imported where used: scikit-learn costs the ingest and web processes memory for nothing.
-    from plantops.health.rul import UnitHistory
+    from plantops.health.rul import FitStep, UnitHistory
+
+# Told as each stage of a fit starts: (stage, what it is doing in words, share of the fit done).
+FitProgress = Callable[[str, str, float], None]
 
 # Below this many steps since the last failure or repair, a machine is too new to predict,
 # and a run this short teaches nothing.
@@ -42,6 +45,10 @@ DEFAULT_CAP_DAYS = 30.0
 # was installed on an old machine), so how many steps it has run says little of its wear.
 # And a plant sees a prediction at every step: its intervals are calibrated per step.
 PLANT_ESTIMATOR_OPTIONS = {"use_step_count": False, "calibrate_per": "step"}
+# The shares of a fit's work before and after the estimator's own: reading the fleet's runs
+# (one query per recorded failure), and storing the new version.
+LOADING_SHARE = 0.10
+SAVING_SHARE = 0.05
 
 
 def _array_bytes(values: np.ndarray) -> bytes:
@@ -113,21 +120,54 @@ def steps_unit(unit_id: str, steps: Sequence[HealthStep], *, failed: bool) -> Un
 
 
 def _asset_runs(
-    *, asset_type: str, failure_mode: FailureMode, sensor_columns: Sequence[str]
+    *,
+    asset_type: str,
+    failure_mode: FailureMode,
+    sensor_columns: Sequence[str],
+    progress: FitProgress,
 ) -> list[UnitHistory]:
     """The runs to failure of our own assets of a type: steps from one failure to the next."""
     units = []
-    failures = FailureEvent.objects.filter(
-        asset__asset_type=asset_type, failure_mode=failure_mode, repaired_before_failure=False
-    ).order_by("asset_id", "failed_at")
-    for failure in failures:
+    failures = list(
+        FailureEvent.objects.filter(
+            asset__asset_type=asset_type, failure_mode=failure_mode, repaired_before_failure=False
+        ).order_by("asset_id", "failed_at")
+    )
+    for n, failure in enumerate(failures):
+        progress(
+            "loading",
+            f"Reading the runs of our own machines ({n + 1} of {len(failures)})",
+            LOADING_SHARE * (0.5 + 0.5 * n / len(failures)),
+        )
         steps = run_steps(failure.asset_id, sensor_columns, ended_at=failure.failed_at)
         if len(steps) >= MIN_PREDICTION_STEPS:
             units.append(steps_unit(f"asset-{failure.asset_id}-{failure.pk}", steps, failed=True))
     return units
 
 
-@transaction.atomic
+def _estimator_progress(progress: FitProgress) -> Callable[[FitStep], None]:
+    """The estimator's stages, in the plant's words and as shares of the whole fit."""
+    words = {
+        "regimes": "Finding the operating regimes",
+        "cross_validation": "Testing on runs it has not seen",
+        "final_fit": "Fitting the model on every run",
+        "calibration": "Calibrating the intervals",
+    }
+
+    def told(step: FitStep) -> None:
+        detail = words.get(step.stage, step.stage)
+        if step.parts > 1:
+            detail += f" (round {step.part} of {step.parts})"
+        share = 1.0 - LOADING_SHARE - SAVING_SHARE
+        progress(step.stage, detail, LOADING_SHARE + share * step.done)
+
+    return told
+
+
+def _no_progress(stage: str, detail: str, done: float) -> None:
+    return None
+
+
 def health_model_fit(
     *,
     asset_type: str,
@@ -135,15 +175,19 @@ def health_model_fit(
     cap_days: float = DEFAULT_CAP_DAYS,
     estimator_options: dict | None = None,
     now: datetime | None = None,
+    progress: FitProgress | None = None,
 ) -> HealthModel:
     """Fit a new version of the remaining-life estimator for a type and mode from its fleet.
 
     The fleet is every imported run to failure of that type and mode, and every run of our
     own assets of the type that ended in a recorded failure of the mode. Raises ValueError,
-    saying what is missing, when there is nothing to learn from.
+    saying what is missing, when there is nothing to learn from. `progress` is told as each
+    stage starts (`FitProgress`). Only the new version is written in a transaction: a fit
+    takes minutes, and what it reports on the way must be seen while it runs.
     """
-    now = now or timezone.now()
+    progress = progress or _no_progress
     step_s = settings.HEALTH_STEP_S
+    progress("loading", "Reading the imported runs to failure", 0.0)
     histories = list(
         RunToFailureHistory.objects.filter(asset_type=asset_type, failure_mode=failure_mode)
     )
@@ -158,36 +202,50 @@ def health_model_fit(
     sensor_columns = list(next(iter(columns))) if columns else _asset_columns(asset_type)
     units = [_history_unit(h) for h in histories]
     units += _asset_runs(
-        asset_type=asset_type, failure_mode=failure_mode, sensor_columns=sensor_columns
+        asset_type=asset_type,
+        failure_mode=failure_mode,
+        sensor_columns=sensor_columns,
+        progress=progress,
     )
     if not units:
         raise ValueError(
             f"no run to failure of a {asset_type} in mode {failure_mode.code} to learn from: "
             "record failures on assets or import histories"
         )
+    if len(units) == 1:
+        raise ValueError(
+            f"only one run to failure of a {asset_type} in mode {failure_mode.code} to learn "
+            "from, and a fit needs two: record failures on assets or import histories"
+        )
     from plantops.health.rul import RulEstimator
 
     cap_steps = cap_days * DAY_S / step_s
     options = PLANT_ESTIMATOR_OPTIONS | (estimator_options or {})
-    estimator = RulEstimator(cap=cap_steps, **options).fit(units)
-    latest = HealthModel.objects.filter(asset_type=asset_type, failure_mode=failure_mode)
-    version = (latest.aggregate(v=Max("version"))["v"] or 0) + 1
-    latest.update(active=False)
+    estimator = RulEstimator(cap=cap_steps, **options).fit(
+        units, progress=_estimator_progress(progress)
+    )
+    progress("saving", "Saving the new version", 1.0 - SAVING_SHARE)
     summary = _json_ready(dict(estimator.fit_summary))
     summary |= {"imported_runs": len(histories), "own_runs": len(units) - len(histories)}
-    return HealthModel.objects.create(
-        asset_type=asset_type,
-        failure_mode=failure_mode,
-        version=version,
-        algorithm=RulEstimator.VERSION_FORMAT,
-        step_s=step_s,
-        cap_steps=cap_steps,
-        sensor_columns=sensor_columns,
-        estimator=estimator.to_bytes(),
-        summary=summary,
-        fitted_at=now,
-        active=True,
-    )
+    with transaction.atomic():
+        # Two fits of one mode ending together number their versions one after the other.
+        list(FailureMode.objects.select_for_update().filter(pk=failure_mode.pk).values("pk"))
+        latest = HealthModel.objects.filter(asset_type=asset_type, failure_mode=failure_mode)
+        version = (latest.aggregate(v=Max("version"))["v"] or 0) + 1
+        latest.update(active=False)
+        return HealthModel.objects.create(
+            asset_type=asset_type,
+            failure_mode=failure_mode,
+            version=version,
+            algorithm=RulEstimator.VERSION_FORMAT,
+            step_s=step_s,
+            cap_steps=cap_steps,
+            sensor_columns=sensor_columns,
+            estimator=estimator.to_bytes(),
+            summary=summary,
+            fitted_at=now or timezone.now(),
+            active=True,
+        )
 
 
 def _json_ready(value):

@@ -8,7 +8,7 @@
 (() => {
   const panel = document.getElementById("health");
   if (!panel) return;
-  const { colors: COLORS, config: CONFIG } = PlantOpsCharts;
+  const { colors: COLORS } = PlantOpsCharts;
   const REFRESH_MS = 60_000;
   let health = JSON.parse(document.getElementById("health-initial").textContent);
 
@@ -49,7 +49,7 @@
         hovertemplate: "health %{y:.2f}<extra></extra>",
       },
     ];
-    Plotly.react(
+    PlantOpsCharts.plot(
       element,
       traces,
       PlantOpsCharts.layout({
@@ -60,7 +60,6 @@
         yaxis2: { overlaying: "y", side: "right", range: [0, 1.05], showgrid: false, title: { text: "health" } },
         xaxis: { type: "date", gridcolor: COLORS.grid },
       }),
-      CONFIG,
     );
   }
 

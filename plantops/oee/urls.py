@@ -8,6 +8,7 @@ urlpatterns = [
     path("oee/", views.board_page, name="board"),
     path("lines/<int:line_id>/oee/", views.line_page, name="line"),
     path("lines/<int:line_id>/oee.json", views.line_screen_json, name="line_json"),
+    path("lines/<int:line_id>/oee/report/", views.shift_report_page, name="shift_report"),
     path(
         "lines/<int:line_id>/stops/<int:event_id>/reason", views.stop_reason_set, name="stop_reason"
     ),

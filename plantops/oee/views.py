@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_GET, require_POST
 
 from plantops.assets.models import Asset, Line
@@ -18,7 +19,8 @@ from plantops.assets.selectors import UnknownReference, line_by_reference
 from plantops.core.actions import attempt
 from plantops.core.auth import api_login_required
 from plantops.core.deprecation import superseded_by
-from plantops.oee import screens, selectors, services
+from plantops.core.time import datetime_to_us
+from plantops.oee import screens, selectors, services, shift_report
 from plantops.oee.models import StateEvent, StopReason
 
 MAX_RANGE = timedelta(days=400)
@@ -116,7 +118,35 @@ def line_page(request: HttpRequest, line_id: int) -> HttpResponse:
             "assets": Asset.objects.filter(line=line).order_by("position", "name"),
             "can_explain": own_line and request.user.has_perm("oee.add_stopreasonentry"),
             "can_scrap": own_line and request.user.has_perm("oee.add_scrapentry"),
+            "shift_choices": shift_report.shift_choices(line),
         },
+    )
+
+
+@login_required
+@permission_required("assets.view_asset", raise_exception=True)
+@require_GET
+def shift_report_page(request: HttpRequest, line_id: int) -> HttpResponse:
+    """One shift's report, laid out to print on an A4 page: ?day=<local date the shift starts
+    on>&shift=<its name>. A shift the calendar does not have, or that has not begun, sends the
+    operator back to the line page with why."""
+    line = _line_or_404(line_id)
+    name = request.GET.get("shift", "")
+    try:
+        day = parse_date(request.GET.get("day", ""))
+    except ValueError:  # well formed but no such date, as 2026-02-30
+        day = None
+    shift = selectors.shift_on(line, day=day, name=name) if day and name else None
+    if shift is None:
+        messages.error(request, f"{line.name} has no shift “{name[:64]}” starting on that day.")
+        return redirect("oee:line", line_id=line.pk)
+    if shift.start_us > datetime_to_us(timezone.now()):
+        messages.error(request, f"The {shift.name} shift of {shift.day:%Y-%m-%d} has not begun.")
+        return redirect("oee:line", line_id=line.pk)
+    return render(
+        request,
+        "oee/shift_report.html",
+        {"line": line, "report": shift_report.shift_report(line, shift)},
     )
 
 

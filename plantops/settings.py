@@ -11,9 +11,9 @@ import warnings
 from pathlib import Path
 
 import csp.constants as csp
-import plotly
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
+from whitenoise.compress import Compressor
 
 from plantops.env import (
     check_broker_url,
@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, which serves the static files compressed already: pages and JSON only.
+    "plantops.core.compression.PageCompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -157,17 +159,32 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    # Plotly's own bundle, shipped inside the plotly wheel: served locally, never from a CDN.
-    ("vendor/plotly", Path(plotly.__file__).parent / "package_data"),
-]
-# WhiteNoise warns when STATIC_ROOT is missing; it is made only by collectstatic (Docker image).
+# collectstatic's output (the Docker image makes it at build; the tests, once per change of the
+# files); a relative path is taken from the checkout.
+STATIC_ROOT = BASE_DIR / env_str("STATIC_ROOT", "staticfiles")
+# static/vendor/ holds plotly.js's basic bundle, fetched and checked against its pinned digest by
+# scripts/vendor_plotly.py (scripts/bootstrap.sh, the Docker build): served locally, never from
+# a CDN.
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Without DEBUG, pages name each file by its content (plotly-basic.min.d2ddbe006f2c.js), which
+    # WhiteNoise serves with a year's immutable caching and as the gzip or brotli copy that
+    # collectstatic made once. With DEBUG (the demo), the files as they are, from the finders.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# WhiteNoise warns when STATIC_ROOT is missing, as it is under DEBUG.
 warnings.filterwarnings("ignore", message="No directory at")
-# Serve straight from the finders so the demo and tests need no collectstatic step.
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+# Only the fingerprinted names are kept: every page names those, and the collection (and its
+# compression) takes half the time. Source maps are read by developers' tools only.
+WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
 # Uploads (work-order photos): served only through a view that checks who asks, never as
 # public files. On more than one web server this must be shared storage.
@@ -393,6 +410,11 @@ HEALTH_STEP_S = env_float("HEALTH_STEP_S", 3600.0, minimum=1.0)
 HEALTH_EVERY_S = env_float("HEALTH_EVERY_S", 300.0, minimum=1.0)
 # How often (wall seconds) beat asks the fitted estimators for a new prediction per asset.
 PREDICTION_EVERY_S = env_float("PREDICTION_EVERY_S", 3600.0, minimum=1.0)
+# A fit started on the model-health page whose worker has not been heard from for this many
+# seconds (it touches its row every sixth of it) has lost its worker: it is shown as failed.
+HEALTH_FIT_STALE_S = env_float("HEALTH_FIT_STALE_S", 120.0, minimum=0.5)
+# A fit still waiting for a worker after this many seconds was lost on the way: failed too.
+HEALTH_FIT_QUEUED_S = env_float("HEALTH_FIT_QUEUED_S", 1800.0, minimum=1.0)
 
 # --- notifications (plantops.notify) ----------------------------------------------------------
 # The address people reach PlantOps at: every link in a notification starts with it.

@@ -7,6 +7,9 @@
 # Idempotent: an existing, working .venv is reused, and `pip install` runs again only when
 # requirements/dev.lock or pyproject.toml has changed since the last successful install (their
 # hash is kept in a stamp file inside .venv).
+#
+# Then puts the pinned plotly.js bundle the chart pages load under static/vendor/ (fetched from
+# the npm registry and checked by scripts/vendor_plotly.py, only when it is not there already).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -117,6 +120,7 @@ main() {
     fi
     ensure_venv
     ensure_installed
+    "$VENV/bin/python" "$ROOT/scripts/vendor_plotly.py"
 }
 
 main "$@"

@@ -8,6 +8,9 @@ pytest-django gives it its own database, and this gives it its own Redis databas
 prefix, Celery queue and share group, and a Mosquitto of its own started with the project's
 configuration. An ingest process subscribes to every telemetry topic of its broker, so two
 workers on one broker would store each other's readings (or dead-letter them).
+
+The static files are collected once per change of them, before any worker starts, and every
+worker and process a test starts serves that collection (tests/static_files.py).
 """
 
 from __future__ import annotations
@@ -60,6 +63,12 @@ def _start_broker() -> str:
             raise RuntimeError(f"{WORKER}: the worker's Mosquitto did not listen on {port}: {log}")
         time.sleep(0.05)
 
+
+if not WORKER:
+    # Before Django reads its settings; xdist's workers inherit it (tests/static_files.py).
+    from tests.static_files import collected_static_root
+
+    os.environ["STATIC_ROOT"] = str(collected_static_root())
 
 if WORKER:
     number = int(WORKER.removeprefix("gw"))

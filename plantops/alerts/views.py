@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from plantops.alerts import kpis, selectors, services
+from plantops.alerts import charts, kpis, selectors, services
 from plantops.assets.scope import acting_line_ids
 from plantops.core.actions import attempt
 from plantops.core.auth import api_login_required
@@ -347,10 +347,10 @@ def alarm_kpis(request: HttpRequest) -> HttpResponse:
             "flood_percent": FLOOD_PERCENT_TARGET,
             "stale": STALE_TARGET,
         },
-        "chart": {
-            "x": [moment.isoformat() for moment in starts],
-            "series": series,
-            "flood_threshold": kpis.FLOOD_THRESHOLD,
-        },
+        "figure": charts.rate_figure(
+            [timezone.localtime(moment) for moment in starts],
+            series,
+            flood_threshold=kpis.FLOOD_THRESHOLD,
+        ),
     }
     return render(request, "alerts/kpis.html", context)

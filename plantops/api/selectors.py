@@ -22,8 +22,7 @@ from plantops.health.models import Prediction
 from plantops.oee import selectors as oee_selectors
 from plantops.oee.calculation import Oee, combine
 from plantops.oee.events import line_plan
-from plantops.oee.models import StopReason
-from plantops.oee.screens import NOT_EXPLAINED
+from plantops.oee.reasons import reason_labels
 from plantops.telemetry.history import REFUSAL as READINGS_REFUSAL
 from plantops.telemetry.history import VIEW_READINGS
 
@@ -166,11 +165,6 @@ def oee_report(
             else []
         )
         total = combine(oee_selectors.assets_oee(assets, start, end, plan=plan, now=now).values())
-    labels = dict(
-        StopReason.objects.filter(code__in=list(total.downtime_by_reason)).values_list(
-            "code", "label"
-        )
-    )
     return OeeReport(
         line=line,
         asset=asset,
@@ -181,7 +175,7 @@ def oee_report(
         time_zone=line.area.site.timezone,
         total=total,
         buckets=buckets,
-        reason_labels={"": NOT_EXPLAINED, **labels},
+        reason_labels=reason_labels(total.downtime_by_reason),
     )
 
 

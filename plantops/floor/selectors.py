@@ -12,6 +12,7 @@ from django.utils import timezone
 from plantops.assets.models import Asset, Line, Signal
 from plantops.core.time import datetime_to_us, us_to_datetime
 from plantops.floor.status import STALE_INTERVALS, STALE_MIN_S, SignalValue, tile_status
+from plantops.oee.reasons import reason_labels
 from plantops.telemetry.models import Reading
 from plantops.telemetry.selectors import rollup_buckets
 
@@ -45,9 +46,9 @@ def asset_tiles(
 ) -> list[dict[str, Any]]:
     """Return one JSON-ready tile per asset (all assets, or those named), in floor order.
 
-    Two queries whatever the number of assets (assets; signals with their latest value), read
-    as plain rows: the worker builds the tiles of every asset a batch touches, so no model
-    instances.
+    Two queries whatever the number of assets (assets; signals with their latest value), and
+    a third for the words of the machines' reason codes while any reports one, read as plain
+    rows: the worker builds the tiles of every asset a batch touches, so no model instances.
     """
     now = now or timezone.now()
     assets = Asset.objects.values_list(*ASSET_FIELDS)
@@ -59,10 +60,15 @@ def asset_tiles(
     by_asset: dict[int, list[tuple]] = {}
     for row in signals:
         by_asset.setdefault(row[0], []).append(row)
-    return [_tile(row, by_asset.get(row[0], ()), now) for row in assets]
+    rows = list(assets)
+    # A machine's reason code ("minor_stop") is shown in words, as on the OEE screens.
+    labels = reason_labels(row[6] for row in rows if row[6] and row[8] is None)
+    return [_tile(row, by_asset.get(row[0], ()), now, labels) for row in rows]
 
 
-def _tile(asset: tuple, signal_rows: Iterable[tuple], now: datetime) -> dict[str, Any]:
+def _tile(
+    asset: tuple, signal_rows: Iterable[tuple], now: datetime, labels: dict[str, str]
+) -> dict[str, Any]:
     (
         asset_id,
         slug,
@@ -101,8 +107,7 @@ def _tile(asset: tuple, signal_rows: Iterable[tuple], now: datetime) -> dict[str
             }
         )
     status = tile_status(state=state, signals=values, gateway_gone=gone_since is not None)
-    if gone_since is not None:
-        state_reason = why
+    state_reason = why if gone_since is not None else labels.get(state_reason, state_reason)
     return {
         "id": asset_id,
         "slug": slug,

@@ -31,7 +31,7 @@ from plantops.core.querystrings import choice_buttons, toggle_buttons
 from plantops.core.refusals import Refused
 from plantops.health import selectors as health_selectors
 from plantops.health.models import Prediction
-from plantops.maintenance import forms, selectors, services, workflow
+from plantops.maintenance import charts, forms, selectors, services, workflow
 from plantops.maintenance.models import (
     ChecklistItem,
     CodeKind,
@@ -483,6 +483,7 @@ def maintenance_kpis(request: HttpRequest) -> HttpResponse:
         line_ids=[int(value) for value in chosen] or None,
     )
     context = page | {
+        "figures": charts.kpi_figures(page["chart"]),
         "range_label": KPI_RANGES[range_key][0],
         "range_buttons": choice_buttons(
             request.GET,

@@ -136,7 +136,10 @@ class Subscription(QuietHours):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notify_subscriptions"
     )
     lines = models.ManyToManyField(
-        Line, blank=True, related_name="+", help_text="None here and in areas: every line."
+        Line,
+        blank=True,
+        related_name="+",
+        help_text="Leave empty here and in areas for every line.",
     )
     areas = models.ManyToManyField(Area, blank=True, related_name="+")
     min_priority = models.CharField(
@@ -228,7 +231,10 @@ class RoutingRule(models.Model):
 
     name = models.CharField(max_length=200)
     lines = models.ManyToManyField(
-        Line, blank=True, related_name="+", help_text="None here and in areas: every line."
+        Line,
+        blank=True,
+        related_name="+",
+        help_text="Leave empty here and in areas for every line.",
     )
     areas = models.ManyToManyField(Area, blank=True, related_name="+")
     min_priority = models.CharField(
@@ -443,7 +449,9 @@ class DigestSubscription(models.Model):
     send_at = models.TimeField(
         default="06:00", help_text="Daily: when it is sent, in the site's local time."
     )
-    lines = models.ManyToManyField(Line, blank=True, related_name="+", help_text="None: all.")
+    lines = models.ManyToManyField(
+        Line, blank=True, related_name="+", help_text="Leave empty for every line."
+    )
     enabled = models.BooleanField(default=True)
 
     class Meta:

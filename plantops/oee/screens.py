@@ -4,17 +4,18 @@ trend, the down-time Pareto and the stops waiting for a reason; the floor's OEE 
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
 from plantops.assets.models import Asset, Line
 from plantops.assets.states import UNEXPLAINED_STOPS
 from plantops.core.time import datetime_to_us, us_to_datetime
-from plantops.oee import calendar
+from plantops.oee import calendar, charts
 from plantops.oee.calculation import Oee
 from plantops.oee.events import Plan, line_plan
-from plantops.oee.models import StateEvent, StopReason, StopReasonEntry
-from plantops.oee.selectors import line_oee, line_oee_detail
+from plantops.oee.reasons import reason_labels
+from plantops.oee.selectors import line_oee, line_oee_detail, line_stops
 
 
 def oee_payload(oee: Oee) -> dict:
@@ -29,6 +30,8 @@ def oee_payload(oee: Oee) -> dict:
         "total_count": oee.total_count,
         "good_count": oee.good_count,
         "losses": oee.loss_figures(),
+        "no_data_s": round(oee.losses.no_data_s, 3),
+        "no_data_share": None if oee.no_data_share is None else round(oee.no_data_share, 4),
         "breakdowns": oee.losses.breakdowns,
         "mtbf_s": None if oee.mtbf_s is None else round(oee.mtbf_s, 1),
         "mttr_s": None if oee.mttr_s is None else round(oee.mttr_s, 1),
@@ -37,7 +40,6 @@ def oee_payload(oee: Oee) -> dict:
     }
 
 
-NOT_EXPLAINED = "Not explained yet"
 STOP_STATES = UNEXPLAINED_STOPS
 MAX_STOPS_LISTED = 30
 
@@ -57,70 +59,28 @@ def stops_awaiting_reason(
     line: Line, start: datetime, end: datetime, *, now: datetime
 ) -> list[dict]:
     """Stops begun in [start, end) that nobody has explained yet, newest first, with their
-    length. A stop is a run of one stop state, however often the machine repeated it; its id
-    is its first event's, which is where an operator's reason goes."""
-    events = list(
-        StateEvent.objects.filter(asset__line=line, ts__gte=start, ts__lt=end)
-        .order_by("asset_id", "ts")
-        .values_list("pk", "asset_id", "asset__name", "ts", "state", "reason")
-    )
-    explained = set(
-        StopReasonEntry.objects.filter(event_id__in=[e[0] for e in events]).values_list(
-            "event_id", flat=True
-        )
-    )
-    runs: list[dict] = []
-    for pk, asset_id, asset_name, ts, state, reason in events:
-        run = runs[-1] if runs else None
-        if run and run["asset_id"] == asset_id and run["state"] == state:
-            run["explained"] |= bool(reason) or pk in explained
-            continue
-        if run and run["asset_id"] == asset_id:
-            run["until"] = ts
-        runs.append(
-            {
-                "id": pk,
-                "asset_id": asset_id,
-                "asset": asset_name,
-                "state": state,
-                "start": ts,
-                "until": None,
-                "explained": bool(reason) or pk in explained,
-            }
-        )
-    stops = []
-    for run in runs:
-        if run["state"] not in STOP_STATES or run["explained"]:
-            continue
-        until = run["until"]
-        if until is None:  # still the last state of the period: when did it change after?
-            later = StateEvent.objects.filter(asset_id=run["asset_id"], ts__gte=end).exclude(
-                state=run["state"]
-            )
-            until = later.order_by("ts").values_list("ts", flat=True).first()
-        stops.append(
-            {
-                "id": run["id"],
-                "asset": run["asset"],
-                "state": run["state"],
-                "start": run["start"].isoformat(),
-                "seconds": round(((until or now) - run["start"]).total_seconds()),
-                "ongoing": until is None,
-            }
-        )
+    length (so far, for a machine still stopped)."""
+    stops = [
+        {
+            "id": stop.id,
+            "asset": stop.asset,
+            "state": stop.state,
+            "start": stop.start.isoformat(),
+            "seconds": round(((stop.until or now) - stop.start).total_seconds()),
+            "ongoing": stop.until is None,
+        }
+        for stop in line_stops(line, start, end)
+        if stop.state in STOP_STATES and not stop.reason
+    ]
     stops.sort(key=lambda stop: stop["start"], reverse=True)
     return stops[:MAX_STOPS_LISTED]
 
 
 def pareto(downtime_by_reason: dict[str, float]) -> list[dict]:
     """Down time by reason, largest first, with the reasons' labels."""
-    labels = dict(StopReason.objects.values_list("code", "label"))
+    labels = reason_labels(downtime_by_reason)
     bars = [
-        {
-            "code": code,
-            "label": labels.get(code, code) if code else NOT_EXPLAINED,
-            "seconds": round(s),
-        }
+        {"code": code, "label": labels[code], "seconds": round(s)}
         for code, s in downtime_by_reason.items()
         if s > 0
     ]
@@ -131,27 +91,33 @@ def _ratio(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
+def with_figures(screen: dict, tz: ZoneInfo) -> dict:
+    """The screen with its charts composed as figures, drawn as they are by the page."""
+    return screen | {
+        "figures": {
+            "hourly": charts.hourly_figure(screen["hourly"], tz),
+            "pareto": charts.pareto_figure(screen["pareto"]),
+        }
+    }
+
+
 def line_screen(line: Line, *, now: datetime | None = None) -> dict:
     """Everything the line's OEE screen shows: the current (or last) shift's OEE with A, P, Q,
-    the line's hourly trend, the down-time Pareto and the stops waiting for a reason."""
+    the line's hourly trend, the down-time Pareto and the stops waiting for a reason, and the
+    charts of the trend and the Pareto as figures, their hours on the site's clock."""
     now = now or timezone.now()
+    tz = ZoneInfo(line.area.site.timezone)
     plan = line_plan(line)
     shift = current_shift(plan, now)
     base = {"line": {"id": line.pk, "name": line.name}, "at": now.isoformat()}
     if shift is None:
-        return base | {
-            "shift": None,
-            "oee": None,
-            "hourly": [],
-            "pareto": [],
-            "stops": [],
-            "assets": [],
-        }
+        empty = {"shift": None, "oee": None, "hourly": [], "pareto": [], "stops": [], "assets": []}
+        return with_figures(base | empty, tz)
     start, end = us_to_datetime(shift.start_us), us_to_datetime(shift.end_us)
     detail = line_oee_detail(line, start, end, now=now)
     names = dict(Asset.objects.filter(pk__in=detail.per_asset).values_list("pk", "name"))
     total = detail.total
-    return base | {
+    screen = base | {
         "shift": {
             "name": shift.name,
             "start": start.isoformat(),
@@ -181,6 +147,7 @@ def line_screen(line: Line, *, now: datetime | None = None) -> dict:
                 "name": names.get(pk, ""),
                 "oee": _ratio(oee.oee),
                 "availability": _ratio(oee.availability),
+                "no_data_share": _ratio(oee.no_data_share),
                 "breakdowns": oee.losses.breakdowns,
                 "mtbf_s": None if oee.mtbf_s is None else round(oee.mtbf_s),
                 "mttr_s": None if oee.mttr_s is None else round(oee.mttr_s),
@@ -188,6 +155,7 @@ def line_screen(line: Line, *, now: datetime | None = None) -> dict:
             for pk, oee in detail.per_asset.items()
         ],
     }
+    return with_figures(screen, tz)
 
 
 def floor_board(*, now: datetime | None = None) -> list[dict]:
@@ -215,6 +183,7 @@ def floor_board(*, now: datetime | None = None) -> list[dict]:
                 "availability": _ratio(total.availability),
                 "performance": _ratio(total.performance),
                 "quality": _ratio(total.quality),
+                "no_data_share": _ratio(total.no_data_share),
                 "status": "ok" if total.has_plan else "no_plan",
             }
         board.append(entry)

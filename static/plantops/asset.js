@@ -16,7 +16,7 @@
   const SLIDE_EVERY_MS = 15000;
   const TREND_REFRESH_MS = 60000;
   const TREND_RETRY_MS = 10000;
-  const { colors: COLORS, config: CONFIG, axis } = PlantOpsCharts;
+  const { colors: COLORS, axis } = PlantOpsCharts;
   // Out-of-range stretches: this page's own orange, darker than the palette's (5:1 on white, not
   // 2.6:1), so a thin line of it stands out.
   const EXCURSION = "#c2410c";
@@ -191,7 +191,8 @@
     return [low - pad, high + pad];
   }
 
-  /** The chart's frame: limits, axes and, on an empty chart, what is missing ("the last 24 h"). */
+  /** The chart's frame: limits, axes and, for a chart with nothing to draw, the words said in
+   * its place (PlantOpsCharts.plot): what is missing ("the last 24 h"). */
   function layout(chart, { start, end, values, span, tickformat }) {
     const shapes = [];
     const annotations = [];
@@ -244,7 +245,7 @@
       if (range !== "live") continue;
       const view = { start: start + shift, end: end + shift, values: chart.values, span: "hour", tickformat: "%H:%M" };
       // react, not newPlot: Plotly diffs against the chart already on screen.
-      Plotly.react(chart.element, liveTraces(chart, shift), layout(chart, view), CONFIG);
+      PlantOpsCharts.plot(chart.element, liveTraces(chart, shift), layout(chart, view));
     }
     dirty.clear();
   }
@@ -277,7 +278,7 @@
       const view = {
         start: localTime(trend.start_ms), end: localTime(trend.end_ms), values, span: trend.label, tickformat,
       };
-      Plotly.react(chart.element, trendTraces(chart, buckets), layout(chart, view), CONFIG);
+      PlantOpsCharts.plot(chart.element, trendTraces(chart, buckets), layout(chart, view));
     }
     // Faded until now (also after a failed first load): the charts showed the previous range.
     signalsBox.removeAttribute("aria-busy");

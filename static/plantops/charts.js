@@ -1,34 +1,19 @@
 /*
  * What every Plotly chart on the floor screens shares: one palette, the page's font, a
- * touch-safe config, the base layout and the "nothing to show" note. A plain script loaded
- * before the page's own (no build step); everything hangs off window.PlantOpsCharts.
+ * touch-safe config, the base layout and the "nothing to show" note, all from the server's
+ * plantops/core/charts.py (the page's {% chart_theme %}), `plot` for the charts the pages
+ * compose and `draw` for the figures the server composes; both put words in place of a chart
+ * with nothing to draw. A plain script loaded before the page's own (no build step);
+ * everything hangs off window.PlantOpsCharts.
  */
 "use strict";
 
 window.PlantOpsCharts = (() => {
-  // floor.css's colours, so a chart's blue, green and red are the status tiles' blue, green and
-  // red: high contrast on white, and apart for the common colour-vision deficiencies.
-  const colors = {
-    ink: "#0b0d10",
-    muted: "#454b54",
-    grid: "#d3d7dc",
-    paper: "#ffffff",
-    blue: "#1b4fd1",
-    green: "#0b7a35",
-    red: "#d0021b",
-    orange: "#ff7a00",
-    // A range drawn under its own blue line: the blue, see-through.
-    band: "rgba(27, 79, 209, 0.28)",
-  };
+  const theme = JSON.parse(document.getElementById("chart-theme").textContent);
+  const { colors, config, axis } = theme;
 
   // The tablet's own fonts, as in floor.css: Plotly would otherwise fall back to its own.
-  const font = { family: getComputedStyle(document.body).fontFamily, size: 15, color: colors.ink };
-
-  // Nothing a gloved finger can set off by accident: no toolbar, wheel zoom, double-tap reset or tips.
-  const config = { displayModeBar: false, responsive: true, scrollZoom: false, doubleClick: false, showTips: false };
-
-  // Axes that stay put and read from arm's length.
-  const axis = { fixedrange: true, gridcolor: colors.grid, linecolor: colors.ink, ticks: "outside", tickcolor: colors.ink };
+  const font = { ...theme.font, family: getComputedStyle(document.body).fontFamily };
 
   const layout = (extra) => ({
     font: { ...font },
@@ -37,10 +22,47 @@ window.PlantOpsCharts = (() => {
     ...extra,
   });
 
-  // Centred where the bars or lines would be, so an empty chart says why it is empty.
-  const emptyNote = (text) => ({
-    text, showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5, font: { size: 18, color: colors.muted },
-  });
+  const emptyNote = (text) => ({ ...theme.empty_note, text });
 
-  return { colors, font, config, axis, layout, emptyNote };
+  // A value a trace draws: a number; not a 0 where the element says so (data-zero-is-empty:
+  // counts, where all zeros means nothing happened, unlike a percentage or a reading of 0).
+  const drawsSomething = (trace, zeroIsEmpty) =>
+    Array.from((trace.orientation === "h" ? trace.x : trace.y) || []).some(
+      (value) => typeof value === "number" && Number.isFinite(value) && !(zeroIsEmpty && value === 0),
+    );
+
+  // A chart with nothing to draw says so in words instead of an empty axis (Plotly would draw
+  // one, dated 2000 to 2001): the element's data-empty, else the figure's own note.
+  function showWords(element, chartLayout) {
+    const note = (chartLayout.annotations || []).find((a) => a.xref === "paper" && a.x === 0.5 && a.y === 0.5);
+    const text = element.dataset.empty || (note && note.text) || "Nothing to show yet.";
+    if (element.dataset.chartEmpty === text) return;
+    Plotly.purge(element);
+    element.replaceChildren(Object.assign(document.createElement("p"), { className: "chart-empty", textContent: text }));
+    element.dataset.chartEmpty = text;
+    // An image's words are its label only: without the role, the words are read.
+    if (element.getAttribute("role") === "img") {
+      element.removeAttribute("role");
+      element.dataset.chartRole = "img";
+    }
+  }
+
+  /** Draw `data` in `element`, or say in words that there is nothing to draw yet. */
+  function plot(element, data, chartLayout) {
+    const zeroIsEmpty = element.dataset.zeroIsEmpty !== undefined;
+    if (!data.some((trace) => drawsSomething(trace, zeroIsEmpty))) return showWords(element, chartLayout);
+    if (element.dataset.chartEmpty !== undefined) {
+      element.replaceChildren();
+      delete element.dataset.chartEmpty;
+      if (element.dataset.chartRole) element.setAttribute("role", element.dataset.chartRole);
+    }
+    // react, so a redraw only diffs.
+    return Plotly.react(element, data, chartLayout, config);
+  }
+
+  // A figure the server composed, drawn in the page's font.
+  const draw = (element, figure) =>
+    plot(element, figure.data, { ...figure.layout, font: { ...figure.layout.font, family: font.family } });
+
+  return { colors, font, config, axis, layout, emptyNote, plot, draw };
 })();

@@ -33,60 +33,19 @@
     const stopsBox = document.querySelector('[data-role="stops"]');
     const reasonForm = document.getElementById("reason-form");
     let screen = JSON.parse(document.getElementById("oee-initial").textContent);
-    // Only the line page has charts: the board loads no Plotly and no charts.js.
-    const { colors: COLORS, config: CONFIG } = PlantOpsCharts;
-    // The bands' colours as on the tiles, but a darker amber: the tiles' is too light for a bar on white.
-    const BAND_COLORS = { good: COLORS.green, fair: "#b7791f", poor: COLORS.red };
-
-    const layout = (extra) =>
-      PlantOpsCharts.layout({
-        margin: { l: 56, r: 16, t: 8, b: 48 },
-        font: { ...PlantOpsCharts.font, size: 16 },
-        ...extra,
-      });
+    // The charts are figures the server composed (plantops/oee/charts.py) and sends with every
+    // screen. Only the line page has charts: the board loads no Plotly and no charts.js.
+    function drawFigure(id, figure) {
+      const element = document.getElementById(id);
+      if (window.Plotly && element && figure) PlantOpsCharts.draw(element, figure);
+    }
 
     function drawTrend() {
-      const element = document.getElementById("oee-trend");
-      if (!window.Plotly || !element) return;
-      const hours = screen.hourly || [];
-      // OEE above 100 % means an ideal cycle time set too slow: show it, not clip it.
-      const top = Math.max(100, ...hours.map((h) => (h.oee === null ? 0 : Math.round(h.oee * 100))));
-      Plotly.react(
-        element,
-        [
-          {
-            type: "bar",
-            x: hours.map((h) => localTime(h.hour)),
-            y: hours.map((h) => (h.oee === null ? 0 : Math.round(h.oee * 100))),
-            marker: { color: hours.map((h) => BAND_COLORS[band(h.oee)] || COLORS.grid) },
-            hovertemplate: "%{x}: %{y}%<extra></extra>",
-          },
-        ],
-        layout({ yaxis: { range: [0, top], ticksuffix: "%", gridcolor: COLORS.grid }, xaxis: { type: "category" } }),
-        CONFIG,
-      );
+      drawFigure("oee-trend", (screen.figures || {}).hourly);
     }
 
     function drawPareto() {
-      const element = document.getElementById("oee-pareto");
-      const bars = (screen.pareto || []).slice().reverse(); // largest at the top
-      if (window.Plotly && element) {
-        Plotly.react(
-          element,
-          [
-            {
-              type: "bar",
-              orientation: "h",
-              y: bars.map((b) => b.label),
-              x: bars.map((b) => Math.round(b.seconds / 6) / 10),
-              marker: { color: COLORS.blue },
-              hovertemplate: "%{y}: %{x} min<extra></extra>",
-            },
-          ],
-          layout({ margin: { l: 200, r: 16, t: 8, b: 48 }, xaxis: { ticksuffix: " min", gridcolor: COLORS.grid, rangemode: "tozero" } }),
-          CONFIG,
-        );
-      }
+      drawFigure("oee-pareto", (screen.figures || {}).pareto);
       const list = document.querySelector('[data-role="pareto"]');
       list.replaceChildren(
         ...(screen.pareto.length
@@ -177,6 +136,13 @@
       setText(head, "availability", percent(oee.availability));
       setText(head, "performance", percent(oee.performance));
       setText(head, "quality", percent(oee.quality));
+      setText(head, "no-data", percent(oee.no_data_share));
+      // A dash says nothing: why there is no OEE (as the page first said it).
+      const why = document.querySelector('[data-role="oee-why"]');
+      why.hidden = oee.oee !== null && oee.oee !== undefined;
+      why.textContent = screen.shift
+        ? "No OEE yet: the machines of this line have reported no state or count this shift."
+        : "No shift planned: OEE is counted over the line's shifts.";
       drawTrend();
       drawPareto();
       drawMachines();
@@ -205,7 +171,8 @@
         if (!tile) continue;
         tile.dataset.band = band(line.oee);
         setText(tile, "oee-value", percent(line.oee));
-        setText(tile, "parts", line.oee === null ? "" : `A ${percent(line.availability)} · P ${percent(line.performance)} · Q ${percent(line.quality)}`);
+        const noData = line.no_data_share ? ` · no data ${percent(line.no_data_share)}` : "";
+        setText(tile, "parts", line.oee === null ? "" : `A ${percent(line.availability)} · P ${percent(line.performance)} · Q ${percent(line.quality)}${noData}`);
       }
     }
     board.querySelectorAll("[data-line-id]").forEach((tile) => {

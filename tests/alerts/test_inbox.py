@@ -227,7 +227,7 @@ def test_it_filters_by_priority_state_and_line(client, olga):
     )
     assert shown_ids(client.get(INBOX, {"priority": "critical"})) == []
     pressed = client.get(INBOX, {"priority": "low"}).text
-    assert re.search(r'href="\?"[^>]*aria-pressed="true">LOW<', pressed)  # pressing it again clears
+    assert re.search(r'href="\?"[^>]*aria-current="true">LOW<', pressed)  # pressing it again clears
 
 
 def test_it_sorts_by_newest_or_by_priority(client, olga):

@@ -96,10 +96,12 @@ def test_it_reports_rate_flood_bad_actors_chattering_stale_and_mix(client, plant
     assert (mix["high"]["bucket"].count, mix["low"]["bucket"].count) == (3, 11)
     assert mix["high"]["grade"] == "bad"
     assert f"{100 * 3 / 14:.1f} %" in response.text
-    # The chart gets every 10-minute bucket of line A.
-    chart = response.context["chart"]
-    assert sum(chart["series"][plant["a"].name]) == 14
-    assert len(chart["x"]) == len(chart["series"][plant["a"].name])
+    # The chart gets every 10-minute bucket of line A, and the flood threshold across.
+    bars = {trace["name"]: trace for trace in response.context["figure"]["data"]}
+    assert sum(bars[plant["a"].name]["y"]) == 14
+    assert len(bars[plant["a"].name]["x"]) == len(bars[plant["a"].name]["y"]) >= 24 * 6
+    [threshold] = response.context["figure"]["layout"]["shapes"]
+    assert threshold["y0"] == threshold["y1"] == 10
 
 
 def test_a_line_and_a_longer_period_narrow_and_widen_it(client, plant):
@@ -115,7 +117,7 @@ def test_a_line_and_a_longer_period_narrow_and_widen_it(client, plant):
     assert card(week, "activations") == "15"
     assert [s.key for s in week.context["report"].stale] == [plant["stale"].name]
     assert '"range": "7d"' not in week.text  # the period buttons are links, not JSON
-    assert 'aria-pressed="true">7 days<' in week.text
+    assert 'aria-current="true">7 days<' in week.text
 
 
 def test_an_alarm_that_returned_is_not_stale(client):

@@ -88,7 +88,8 @@ def test_a_reported_state_sends_the_tile_with_the_batch():
         return update
 
     update = asyncio.run(scenario())
-    assert (update["tile"]["status"], update["tile"]["state_reason"]) == ("down", "jam")
+    # The machine sent its code; the tablet shows the reason's words.
+    assert (update["tile"]["status"], update["tile"]["state_reason"]) == ("down", "Jam")
 
 
 def test_it_replays_the_points_a_reconnecting_tablet_missed():

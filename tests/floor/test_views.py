@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.templatetags.static import static
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -153,5 +154,11 @@ def test_an_unknown_asset_is_a_404(operator_client):
 
 
 def test_static_plotly_is_served_locally(operator_client):
-    response = operator_client.get("/static/vendor/plotly/plotly.min.js")
+    page = operator_client.get(reverse("floor:asset", args=[make_asset().pk])).text
+    bundle = static("vendor/plotly/plotly-basic.min.js")
+    assert f'<script src="{bundle}" defer>' in page
+
+    response = operator_client.get(bundle)
+
     assert response.status_code == 200
+    assert b"plotly.js (basic - minified)" in b"".join(response.streaming_content)

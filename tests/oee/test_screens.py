@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -63,6 +63,34 @@ def test_the_line_page_shows_the_shift_oee_and_the_stop_waiting_for_a_reason(lin
     html = page.content.decode()
     assert f'action="/lines/{asset.line_id}/stops/{stop.pk}/reason"' in html
     assert 'value="jam"' in html
+
+
+def test_the_time_before_the_machine_first_reported_shows_as_no_data_not_as_lost_availability(
+    line_with_a_stop,
+):
+    # The shift began 3 h ago, the machine first reported 2 h ago: a third of the shift is no
+    # data. Of the 2 h known, it ran all but the 15 min stop: availability 105/120.
+    asset, _ = line_with_a_stop
+    page = logged_in(make_user(role="operator", lines=[asset.line])).get(
+        f"/lines/{asset.line_id}/oee/"
+    )
+    screen = page.context["screen"]
+    oee = screen["oee"]
+    # The shift starts on a whole minute, up to a minute before "3 h ago".
+    began = datetime.fromisoformat(screen["shift"]["start"])
+    now = datetime.fromisoformat(screen["at"])
+    first = asset.state_events.order_by("ts").first().ts
+    silent_s, planned_s = (first - began).total_seconds(), (now - began).total_seconds()
+    assert oee["no_data_s"] == pytest.approx(silent_s, abs=0.01)
+    assert oee["losses"]["no_data_s"] == pytest.approx(silent_s, abs=0.01)
+    assert oee["no_data_share"] == pytest.approx(silent_s / planned_s, abs=0.0001)
+    assert oee["availability"] == pytest.approx(105 / 120, abs=0.0001)
+    # As the page rounds them (widthratio): a third, and 87.5% give or take a millisecond.
+    html = page.content.decode()
+    no_data, availability = (round(oee[key] * 100) for key in ("no_data_share", "availability"))
+    assert (no_data, availability) in ((33, 87), (33, 88), (34, 87), (34, 88))
+    assert f'<dt>No data</dt><dd data-role="no-data">{no_data}%</dd>' in html
+    assert f'<dt>Availability</dt><dd data-role="availability">{availability}%</dd>' in html
 
 
 def test_an_operator_explains_a_stop_and_the_pareto_moves(line_with_a_stop):

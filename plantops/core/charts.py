@@ -1,0 +1,99 @@
+"""The look every chart on the floor screens shares, and figures composed with plotly's Python API.
+
+The server composes a chart whose data it holds (the OEE line page, the KPI pages) as a
+plotly.graph_objects figure, checked against the schema of the plotly.js version the pages
+load (plotly.js basic, scripts/vendor_plotly.py), and sends it as JSON for `Plotly.react`.
+The asset page builds its live charts in the browser from the same palette, config and axes,
+which reach it through `theme()` (`{% chart_theme %}`): one copy of each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.basedatatypes import BaseTraceType
+
+# floor.css's colours, so a chart's blue, green and red are the status tiles' blue, green and
+# red: high contrast on white, and apart for the common colour-vision deficiencies.
+COLORS = {
+    "ink": "#0b0d10",
+    "muted": "#454b54",
+    "grid": "#d3d7dc",
+    "paper": "#ffffff",
+    "blue": "#1b4fd1",
+    "green": "#0b7a35",
+    "red": "#d0021b",
+    "orange": "#ff7a00",
+    # A range drawn under its own blue line: the blue, see-through.
+    "band": "rgba(27, 79, 209, 0.28)",
+}
+
+# The family is the page's own (floor.css), added in the browser: Plotly would fall back to its own.
+FONT = {"size": 15, "color": COLORS["ink"]}
+
+# Nothing a gloved finger can set off by accident: no toolbar, wheel zoom, double-tap reset or tips.
+CONFIG = {
+    "displayModeBar": False,
+    "responsive": True,
+    "scrollZoom": False,
+    "doubleClick": False,
+    "showTips": False,
+}
+
+# Axes that stay put and read from arm's length.
+AXIS = {
+    "fixedrange": True,
+    "gridcolor": COLORS["grid"],
+    "linecolor": COLORS["ink"],
+    "ticks": "outside",
+    "tickcolor": COLORS["ink"],
+}
+
+# Centred where the bars or lines would be, so an empty chart says why it is empty.
+EMPTY_NOTE = {
+    "showarrow": False,
+    "xref": "paper",
+    "yref": "paper",
+    "x": 0.5,
+    "y": 0.5,
+    "font": {"size": 18, "color": COLORS["muted"]},
+}
+
+
+def layout(**extra: Any) -> dict[str, Any]:
+    """Return the base layout (font, white paper) with `extra` laid over it."""
+    return {
+        "font": dict(FONT),
+        "paper_bgcolor": COLORS["paper"],
+        "plot_bgcolor": COLORS["paper"],
+        **extra,
+    }
+
+
+def empty_note(text: str) -> dict[str, Any]:
+    """Return the annotation an empty chart shows in its middle."""
+    return {"text": text, **EMPTY_NOTE}
+
+
+def figure(data: Sequence[BaseTraceType], layout: dict[str, Any]) -> dict[str, Any]:
+    """Return the figure as JSON-ready data ({"data": [...], "layout": {...}}).
+
+    Building it through plotly.graph_objects refuses a property plotly.js does not know, so a
+    misspelt attribute fails here instead of being ignored by the browser."""
+    fig = go.Figure(data=list(data), layout=layout)
+    # plotly.py's default template is not the pages' look: plotly.js draws with none.
+    fig.layout.template = None
+    return fig.to_plotly_json()
+
+
+def theme() -> dict[str, Any]:
+    """What the browser's own charts take from here (static/plantops/charts.js)."""
+    return {
+        "colors": COLORS,
+        "font": FONT,
+        "config": CONFIG,
+        "axis": AXIS,
+        "empty_note": EMPTY_NOTE,
+    }

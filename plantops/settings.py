@@ -78,9 +78,14 @@ MIDDLEWARE = [
     # Below WhiteNoise, which serves the static files compressed already: pages and JSON only.
     "plantops.core.compression.PageCompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session, before anything that answers with words: the language chosen with the
+    # top bar's switcher (its cookie), else the browser's Accept-Language, else English.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the user is known: the zone their pages show times in (plantops.assets.clock).
+    "plantops.assets.clock.ClockMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After the messages: a session signed out for idling says so on the login page.
     "plantops.core.sessions.IdleTimeoutMiddleware",
@@ -104,6 +109,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "plantops.core.clock.clock",
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -156,6 +163,13 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# Each language named in itself, as the switcher shows it. Catalogs: locale/<code>/LC_MESSAGES
+# (docs/translations.md); numbers and dates follow the language too (Django's formats).
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 86400  # a tablet keeps its language
+LANGUAGE_COOKIE_HTTPONLY = True  # scripts read the language from <html lang>
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -232,6 +246,7 @@ if "SECURE_COOKIES" in os.environ:
         "SECURE_COOKIES is gone: cookies are secure unless INSECURE_HTTP=1 (plain HTTP)."
     )
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = not INSECURE_HTTP
+LANGUAGE_COOKIE_SECURE = not INSECURE_HTTP
 SECURE_PROXY_SSL_HEADER = None if INSECURE_HTTP else ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 0 if INSECURE_HTTP else env_int("SECURE_HSTS_SECONDS", 365 * 86400, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0

@@ -9,7 +9,8 @@
 # hash is kept in a stamp file inside .venv).
 #
 # Then puts the pinned plotly.js bundle the chart pages load under static/vendor/ (fetched from
-# the npm registry and checked by scripts/vendor_plotly.py, only when it is not there already).
+# the npm registry and checked by scripts/vendor_plotly.py, only when it is not there already),
+# and compiles the German and Spanish catalogs under locale/ (scripts/compile_messages.py).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -121,6 +122,7 @@ main() {
     ensure_venv
     ensure_installed
     "$VENV/bin/python" "$ROOT/scripts/vendor_plotly.py"
+    "$VENV/bin/python" "$ROOT/scripts/compile_messages.py"
 }
 
 main "$@"

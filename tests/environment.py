@@ -19,6 +19,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -69,6 +70,15 @@ if not WORKER:
     from tests.static_files import collected_static_root
 
     os.environ["STATIC_ROOT"] = str(collected_static_root())
+    # The catalogs' .mo files, which a checkout does not carry, before any worker reads them.
+    subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).resolve().parent.parent / "scripts/compile_messages.py"),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 if WORKER:
     number = int(WORKER.removeprefix("gw"))

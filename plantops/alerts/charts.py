@@ -4,7 +4,7 @@ with the flood threshold drawn across. Pure: built from `kpis.activation_series`
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import plotly.graph_objects as go
@@ -21,10 +21,15 @@ SERIES = [COLORS[name] for name in ("ink", "blue", "orange", "green", "red")] + 
 
 
 def rate_figure(
-    starts: Sequence[datetime], series: Mapping[str, Sequence[int]], *, flood_threshold: int
+    starts: Sequence[datetime],
+    series: Mapping[str, Sequence[int]],
+    *,
+    flood_threshold: int,
+    zone: tzinfo | None = None,
 ) -> dict[str, Any]:
     """Grouped bars per position over the buckets starting at `starts`, which are labelled in
-    their own time zone (the page's, as its other times): Plotly's dates carry none."""
+    their own time zone (the page's, as its other times; `zone` names it on the axis): Plotly's
+    dates carry none."""
     x = [start.strftime("%Y-%m-%d %H:%M") for start in starts]
     positions = list(series)
     traces = [
@@ -53,11 +58,16 @@ def rate_figure(
         charts.layout(
             barmode="group",
             bargap=0.1,
-            margin={"l": 56, "r": 12, "t": 40 if several else 8, "b": 48},
+            margin={"l": 56, "r": 12, "t": 40 if several else 8, "b": 64},
             height=360 if several else 320,
             showlegend=several,
             legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-            xaxis={**charts.AXIS, "type": "date", "nticks": 8},
+            xaxis={
+                **charts.AXIS,
+                "type": "date",
+                "nticks": 8,
+                **({"title": charts.time_title(zone)} if zone is not None else {}),
+            },
             yaxis={**charts.AXIS, "rangemode": "tozero", "title": {"text": "alarms / 10 min"}},
             shapes=[threshold] if x else [],
             annotations=[] if positions else [charts.empty_note("No alarms in this period")],

@@ -20,6 +20,8 @@ from django.db.models import (
     Value,
     When,
 )
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from plantops.alerts import kpis
 from plantops.alerts.config import config
@@ -106,9 +108,15 @@ def inbox_alerts(
 
 OPEN_STATES = (AlarmState.ACTIVE_UNACK, AlarmState.ACTIVE_ACK, AlarmState.RTN_UNACK)
 STATE_LABELS = {
-    AlarmState.ACTIVE_UNACK.value: "ACTIVE UNACK",
-    AlarmState.ACTIVE_ACK.value: "ACTIVE ACK",
-    AlarmState.RTN_UNACK.value: "RETURNED UNACK",
+    AlarmState.ACTIVE_UNACK.value: _("ACTIVE UNACK"),
+    AlarmState.ACTIVE_ACK.value: _("ACTIVE ACK"),
+    AlarmState.RTN_UNACK.value: _("RETURNED UNACK"),
+}
+PRIORITY_LABELS = {
+    Priority.CRITICAL.value: pgettext_lazy("alert priority", "CRITICAL"),
+    Priority.HIGH.value: pgettext_lazy("alert priority", "HIGH"),
+    Priority.MEDIUM.value: pgettext_lazy("alert priority", "MEDIUM"),
+    Priority.LOW.value: pgettext_lazy("alert priority", "LOW"),
 }
 UNACKNOWLEDGED = frozenset({AlarmState.ACTIVE_UNACK.value, AlarmState.RTN_UNACK.value})
 PRIORITIES = tuple(Priority)
@@ -164,6 +172,7 @@ def labelled(alerts: Iterable[Alert]) -> list[Alert]:
     alerts = list(alerts)
     for alert in alerts:
         alert.state_label = STATE_LABELS.get(alert.state, alert.state)
+        alert.priority_label = PRIORITY_LABELS.get(alert.priority, alert.priority)
         alert.needs_ack = alert.state in UNACKNOWLEDGED
         delay_s = getattr(alert, "data_delay_s", None)
         alert.delay_label = delay_text(delay_s) if delay_s is not None else ""

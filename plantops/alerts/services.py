@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from plantops.alerts import lifecycle
 from plantops.alerts.events import EventRecorder, lock_events
@@ -89,12 +90,15 @@ def max_shelve_s(user: AbstractBaseUser, rule: AlertRule) -> int:
 def alert_shelve(*, alert_id: int, user: AbstractBaseUser, until: datetime, reason: str) -> None:
     """Shelve an alert until `until`, within the user's limit; a reason is required."""
     if not reason.strip():
-        raise Refused("Say why the alert is shelved.")
+        raise Refused(_("Say why the alert is shelved."))
 
     def shelve(status: AlertStatus, now: datetime, alert: Alert) -> Transition:
         limit = max_shelve_s(user, alert.rule)
         if (until - now).total_seconds() > limit:
-            raise Refused(f"You may shelve this alert for at most {timedelta(seconds=limit)}.")
+            raise Refused(
+                _("You may shelve this alert for at most %(limit)s.")
+                % {"limit": timedelta(seconds=limit)}
+            )
         return lifecycle.shelve(status, now, until, limit, by=user.get_username(), reason=reason)
 
     _act([alert_id], user=user, note=reason, action=shelve)
@@ -117,12 +121,13 @@ def alert_assign(
     require_permission(user, SUPERVISE, "Only a supervisor assigns alerts.")
     if assignee is not None and not (assignee.is_active and assignee.has_perm(ACT)):
         raise Refused(
-            f"{assignee.get_username()} may not act on alerts, so cannot be assigned one."
+            _("%(name)s may not act on alerts, so cannot be assigned one.")
+            % {"name": assignee.get_username()}
         )
     text = f"assigned to {assignee.get_username()}" if assignee else "unassigned"
     with transaction.atomic():
         alert = _locked_alert(alert_id)
-        require_line(user, alert.asset.line_id, what="this alert")
+        require_line(user, alert.asset.line_id, what=_("this alert"))
         alert.assignee = assignee
         _record_note(alert, user=user, kind="assigned", note=f"{text}. {note}".strip(" ."))
 
@@ -130,10 +135,10 @@ def alert_assign(
 def alert_comment(*, alert_id: int, user: AbstractBaseUser, note: str) -> None:
     require_permission(user, ACT, "Your role may not comment on alerts.")
     if not note.strip():
-        raise Refused("A comment needs some text.")
+        raise Refused(_("A comment needs some text."))
     with transaction.atomic():
         alert = _locked_alert(alert_id)
-        require_line(user, alert.asset.line_id, what="this alert")
+        require_line(user, alert.asset.line_id, what=_("this alert"))
         _record_note(alert, user=user, kind="commented", note=note)
 
 
@@ -141,7 +146,7 @@ def _locked_alert(alert_id: int) -> Alert:
     lock_events()
     alert = Alert.objects.select_for_update().select_related("asset").filter(pk=alert_id).first()
     if alert is None:
-        raise Refused("That alert no longer exists.")
+        raise Refused(_("That alert no longer exists."))
     return alert
 
 

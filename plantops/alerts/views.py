@@ -7,10 +7,11 @@ from functools import wraps
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from plantops.alerts import charts, kpis, selectors, services
@@ -50,10 +51,10 @@ def api_alerts(request: HttpRequest) -> JsonResponse:
 # --- the supervisor inbox ------------------------------------------------------------------
 
 SHELVE_CHOICES = [
-    ("900", "15 min"),
-    ("3600", "1 h"),
-    ("28800", "8 h"),
-    ("86400", "24 h"),
+    ("900", gettext_lazy("15 min")),
+    ("3600", gettext_lazy("1 h")),
+    ("28800", gettext_lazy("8 h")),
+    ("86400", gettext_lazy("24 h")),
 ]
 STATE_LABELS = selectors.STATE_LABELS
 
@@ -124,11 +125,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
             query, "line", [(str(line.pk), line.name) for line in selectors.inbox_lines()]
         ),
         "priority_buttons": toggle_buttons(
-            query, "priority", [(p.value, p.value.upper()) for p in selectors.PRIORITIES]
+            query,
+            "priority",
+            [(p.value, selectors.PRIORITY_LABELS[p.value]) for p in selectors.PRIORITIES],
         ),
         "state_buttons": toggle_buttons(query, "state", list(STATE_LABELS.items())),
         "sort_buttons": choice_buttons(
-            query, "sort", [("newest", "Newest"), ("priority", "Priority")], sort
+            query,
+            "sort",
+            [("newest", _("Newest")), ("priority", pgettext_lazy("sort alerts by", "Priority"))],
+            sort,
         ),
     }
     return render(request, "alerts/inbox.html", context)
@@ -203,14 +209,20 @@ def _inbox_action(permission: str) -> Callable[[Callable[[HttpRequest], str]], C
 def inbox_acknowledge(request: HttpRequest) -> str:
     alert_ids = _int_list(request.POST.getlist("alert"))
     if not alert_ids:
-        raise Refused("Select the alerts to acknowledge first.")
+        raise Refused(_("Select the alerts to acknowledge first."))
     done = services.alerts_acknowledge(
         alert_ids=alert_ids, user=request.user, note=request.POST.get("note", "").strip()
     )
     skipped = len(set(alert_ids)) - len(done)
-    text = f"Acknowledged {len(done)} alert{pluralize(len(done))}."
+    text = ngettext(
+        "Acknowledged %(count)d alert.", "Acknowledged %(count)d alerts.", len(done)
+    ) % {"count": len(done)}
     if skipped:
-        text += f" {skipped} left: already acknowledged, or not on your lines."
+        text += " " + ngettext(
+            "%(count)d left: already acknowledged, or not on your lines.",
+            "%(count)d left: already acknowledged, or not on your lines.",
+            skipped,
+        ) % {"count": skipped}
     return text
 
 
@@ -219,23 +231,23 @@ def inbox_shelve(request: HttpRequest) -> str:
     alert_id = _alert_id(request)
     duration = request.POST.get("duration", "")
     if alert_id is None or duration not in dict(SHELVE_CHOICES):
-        raise Refused("Choose an alert and how long to shelve it.")
+        raise Refused(_("Choose an alert and how long to shelve it."))
     services.alert_shelve(
         alert_id=alert_id,
         user=request.user,
         until=timezone.now() + timedelta(seconds=int(duration)),
         reason=request.POST.get("reason", "").strip(),
     )
-    return f"Shelved for {dict(SHELVE_CHOICES)[duration]}."
+    return _("Shelved for %(duration)s.") % {"duration": dict(SHELVE_CHOICES)[duration]}
 
 
 @_inbox_action("alerts.change_alert")
 def inbox_unshelve(request: HttpRequest) -> str:
     alert_id = _alert_id(request)
     if alert_id is None:
-        raise Refused("Choose an alert to unshelve.")
+        raise Refused(_("Choose an alert to unshelve."))
     services.alert_unshelve(alert_id=alert_id, user=request.user)
-    return "Unshelved."
+    return _("Unshelved.")
 
 
 @_inbox_action("alerts.supervise_alerts")
@@ -244,7 +256,7 @@ def inbox_assign(request: HttpRequest) -> str:
     assignee_id = request.POST.get("assignee", "")
     assignees = {str(user.pk): user for user in selectors.alert_assignable_users()}
     if alert_id is None or (assignee_id and assignee_id not in assignees):
-        raise Refused("Choose an alert and someone who may act on alerts.")
+        raise Refused(_("Choose an alert and someone who may act on alerts."))
     assignee = assignees.get(assignee_id)
     services.alert_assign(
         alert_id=alert_id,
@@ -252,26 +264,28 @@ def inbox_assign(request: HttpRequest) -> str:
         assignee=assignee,
         note=request.POST.get("note", "").strip(),
     )
-    return f"Assigned to {assignee.get_username()}." if assignee else "Unassigned."
+    if assignee is None:
+        return _("Unassigned.")
+    return _("Assigned to %(name)s.") % {"name": assignee.get_username()}
 
 
 @_inbox_action("alerts.change_alert")
 def inbox_comment(request: HttpRequest) -> str:
     alert_id = _alert_id(request)
     if alert_id is None:
-        raise Refused("Choose an alert to comment on.")
+        raise Refused(_("Choose an alert to comment on."))
     services.alert_comment(
         alert_id=alert_id, user=request.user, note=request.POST.get("note", "").strip()
     )
-    return "Comment added."
+    return _("Comment added.")
 
 
 # --- alarm KPIs ------------------------------------------------------------------------------
 
 KPI_RANGES = {
-    "24h": ("24 h", timedelta(hours=24)),
-    "7d": ("7 days", timedelta(days=7)),
-    "30d": ("30 days", timedelta(days=30)),
+    "24h": (gettext_lazy("24 h"), timedelta(hours=24)),
+    "7d": (gettext_lazy("7 days"), timedelta(days=7)),
+    "30d": (gettext_lazy("30 days"), timedelta(days=30)),
 }
 # EEMUA 191 / ISA-18.2 benchmarks for one operator position.
 RATE_ACCEPTABLE = 1.0  # average alarms per 10 minutes: "very likely acceptable"
@@ -351,6 +365,7 @@ def alarm_kpis(request: HttpRequest) -> HttpResponse:
             [timezone.localtime(moment) for moment in starts],
             series,
             flood_threshold=kpis.FLOOD_THRESHOLD,
+            zone=timezone.get_current_timezone(),
         ),
     }
     return render(request, "alerts/kpis.html", context)

@@ -24,7 +24,7 @@ from plantops.alerts.models import Alert
 
 router = Router(tags=["alerts"])
 
-UTC = "UTC, ISO 8601."
+UTC = "RFC 3339 with the offset of the caller's zone."
 # The note the services store keeps its first 500 characters; a longer one is not an error.
 Note = Annotated[str, StringConstraints(strip_whitespace=True)]
 RequiredNote = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -52,7 +52,7 @@ class AlertOut(Schema):
     asset: Named
     line: Named
     site_timezone: str = Field(
-        description="The site's IANA time zone, to show the UTC times below to people."
+        description="The site's IANA time zone, in which its shifts are planned."
     )
     priority: Priority
     state: AlarmState = Field(

@@ -135,7 +135,7 @@ def _health_row(health: AssetHealth) -> dict[str, Any]:
     return {
         "asset": {"id": asset.pk, "name": asset.name, "line": asset.line.name},
         "level": health.level,
-        "level_meaning": LEVEL_LABELS.get(health.level, health.level),
+        "level_meaning": str(LEVEL_LABELS.get(health.level, health.level)),
         "anomaly_score": None if health.score is None else round(health.score, 2),
         "judged_at": local(health.judged_at, zone),
         "evidence": health.evidence[:3],

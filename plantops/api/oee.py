@@ -18,7 +18,7 @@ from plantops.oee.calculation import Oee
 
 router = Router(tags=["oee"])
 
-UTC_NOTE = "UTC, ISO 8601."
+UTC_NOTE = "RFC 3339 with the offset of the caller's zone."
 
 
 class OeeQuery(Schema):

@@ -38,7 +38,7 @@ class ModelOut(Schema):
     name: str = Field(description="asset type / failure mode / version, e.g. motor/bearing/v2.")
     version: int
     algorithm: str
-    fitted_at: datetime = Field(description="UTC, ISO 8601.")
+    fitted_at: datetime = Field(description="RFC 3339 with the offset of the caller's zone.")
 
 
 class Outcome(Schema):
@@ -53,7 +53,7 @@ class PredictionOut(Schema):
     line_id: int
     failure_mode: str = Field(description="The failure mode's code, e.g. bearing.")
     failure_mode_label: str
-    made_at: datetime = Field(description="UTC, ISO 8601.")
+    made_at: datetime = Field(description="RFC 3339 with the offset of the caller's zone.")
     remaining_life: RemainingLife
     confidence: float = Field(
         description="The coverage the interval is made for: the share of failures it should "
@@ -116,7 +116,7 @@ class PredictionOut(Schema):
 
 class HistoryQuery(Schema):
     start: datetime | None = Field(
-        None, alias="from", description="Made at or after, UTC with an offset (Z)."
+        None, alias="from", description="Made at or after, with an offset."
     )
     end: datetime | None = Field(None, alias="to", description="Made before.")
 

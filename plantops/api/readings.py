@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 import orjson
 from django.http import HttpRequest, StreamingHttpResponse
 from ninja import Field, Query, Router, Schema
 
 from plantops.api import selectors
+from plantops.api.clock import requester_zone
 from plantops.api.streaming import served
 from plantops.telemetry.history import MAX_POINTS, MAX_SIGNALS, Aggregation, History, signal_history
 
 router = Router(tags=["readings"])
 
-UTC_TIMES = "UTC, ISO 8601."
+UTC_TIMES = "UTC (`Z`), RFC 3339: point columns are not converted, to keep them fast."
+ZONED = "RFC 3339 with the offset of the caller's zone."
 
 
 class ReadingsQuery(Schema):
     signal_id: list[int] = Field(..., description="A signal's id; repeat it for more signals.")
-    start: datetime = Field(..., alias="from", description="Inclusive; with its UTC offset (Z).")
+    start: datetime = Field(..., alias="from", description="Inclusive; with its UTC offset.")
     end: datetime = Field(..., alias="to", description="Exclusive; with its UTC offset.")
     aggregation: Aggregation = Field(
         Aggregation.MINUTE, description="raw readings, or minute or hour aggregates."
@@ -65,8 +67,8 @@ class ReadingsOut(Schema):
     source: str = Field(
         description="Where the points were read: readings, minute rollups or hour rollups."
     )
-    from_: datetime = Field(alias="from", description=UTC_TIMES)
-    to: datetime = Field(description=UTC_TIMES)
+    from_: datetime = Field(alias="from", description=ZONED)
+    to: datetime = Field(description=ZONED)
     signals: list[SeriesOut]
 
 
@@ -76,7 +78,7 @@ class LatestOut(Schema):
     name: str
     unit: str
     value: float | None = Field(description="Null until the signal has sent a reading.")
-    ts: datetime | None = Field(description=f"When the value was read, {UTC_TIMES}")
+    ts: datetime | None = Field(description=f"When the value was read, {ZONED}")
     stale: bool = Field(
         description="No reading for 5 sampling intervals (at least 15 s): the value may no "
         "longer be true, as the floor's tiles say."
@@ -90,7 +92,7 @@ class AssetLatestOut(Schema):
     name: str
     site_timezone: str
     no_data_since: datetime | None = Field(
-        description=f"Since when the asset's gateway is known to be gone, {UTC_TIMES}"
+        description=f"Since when the asset's gateway is known to be gone, {ZONED}"
     )
     signals: list[LatestOut]
 
@@ -110,10 +112,14 @@ class AssetLatestOut(Schema):
         f"One response holds at most {MAX_POINTS:,} points and {MAX_SIGNALS} signals: a "
         "request estimated to be larger (raw readings at each signal's sampling interval) is "
         "refused with 400, naming the limit and a coarser aggregation to ask for instead. "
-        "Points come as columns, so a week of minutes of 20 signals is one response."
+        "Points come as columns, so a week of minutes of 20 signals is one response.\n\n"
+        "`from` and `to` are given in the caller's zone, with its offset; the points' `ts` "
+        "stay in UTC with a `Z` (converting 200,000 times would cost more than the read): "
+        "show them in `site_timezone` or the zone of `from`."
     ),
 )
 def get_readings(request: HttpRequest, query: Query[ReadingsQuery]) -> StreamingHttpResponse:
+    zone = requester_zone(request)
     history = signal_history(
         user=request.user,
         signal_ids=query.signal_id,
@@ -122,7 +128,7 @@ def get_readings(request: HttpRequest, query: Query[ReadingsQuery]) -> Streaming
         aggregation=query.aggregation,
     )
     return StreamingHttpResponse(
-        served(request, readings_json(history)), content_type="application/json"
+        served(request, readings_json(history, zone=zone)), content_type="application/json"
     )
 
 
@@ -130,7 +136,7 @@ def get_readings(request: HttpRequest, query: Query[ReadingsQuery]) -> Streaming
 _ORJSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NAIVE_UTC | orjson.OPT_UTC_Z
 
 
-def readings_json(history: History) -> Iterator[bytes]:
+def readings_json(history: History, *, zone: tzinfo = UTC) -> Iterator[bytes]:
     """The response body of `ReadingsOut`, encoded from the columns as they are, a signal at a
     time.
 
@@ -144,8 +150,8 @@ def readings_json(history: History) -> Iterator[bytes]:
     head = {
         "aggregation": history.aggregation.value,
         "source": history.source,
-        "from": history.start.astimezone(UTC),
-        "to": history.end.astimezone(UTC),
+        "from": history.start.astimezone(zone),
+        "to": history.end.astimezone(zone),
     }
     # The head's closing brace gives way to the signals, which follow it one by one.
     yield orjson.dumps(head, option=_ORJSON)[:-1] + b',"signals":['

@@ -20,6 +20,7 @@ from ninja.errors import ValidationError as SchemaError
 
 from plantops.api import alerts, export_api, oee, plant, predictions, readings, workorders
 from plantops.api.auth import AUTH
+from plantops.api.clock import ZonedJSONRenderer
 from plantops.core.refusals import Refused
 
 
@@ -60,8 +61,12 @@ api = PlantOpsAPI(
     version="1",
     description="The plant model, readings, alerts, OEE, predictions and work orders. "
     "Authenticate with `Authorization: Bearer <token>` (admin → API tokens) or a logged-in "
-    "session with its CSRF token. Lists are paged with an opaque `cursor`.",
+    "session with its CSRF token. Lists are paged with an opaque `cursor`. Times are RFC 3339 "
+    "with an offset: answers give them in the caller's zone (their own, chosen under My "
+    "settings, else their plant's site's), except the readings' point columns, which are UTC "
+    "(`Z`); a query's times may carry any offset.",
     auth=AUTH,
+    renderer=ZonedJSONRenderer(),
     urls_namespace="api-v1",
 )
 api.add_router("/", plant.router)

@@ -34,7 +34,7 @@ from plantops.maintenance.workflow import Status
 
 router = Router(tags=["work orders"])
 
-UTC = "UTC, ISO 8601."
+UTC = "RFC 3339 with the offset of the caller's zone."
 # PostgreSQL text cannot hold a NUL character: such input is bad input, not a database error.
 NO_NUL = r"^[^\x00]*$"
 Text = Annotated[str, StringConstraints(pattern=NO_NUL)]

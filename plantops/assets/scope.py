@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from plantops.assets.models import Line
 from plantops.core.refusals import Refused
 from plantops.core.roles import OPERATORS
@@ -46,9 +48,13 @@ def may_act_on(user: Any, line_id: int) -> bool:
 
 
 def require_line(user: Any, line_id: int, *, what: str) -> None:
-    """Refuse unless `user` may act on the line; `what` names the thing ("this alert")."""
+    """Refuse unless `user` may act on the line; `what` names the thing ("this alert"), in the
+    user's language."""
     if not may_act_on(user, line_id):
-        name = (
-            Line.objects.filter(pk=line_id).values_list("name", flat=True).first() or "another line"
+        name = Line.objects.filter(pk=line_id).values_list("name", flat=True).first() or gettext(
+            "another line"
         )
-        raise Refused(f"You may act only on your own lines: {what} is on {name}.")
+        raise Refused(
+            gettext("You may act only on your own lines: %(what)s is on %(line)s.")
+            % {"what": what, "line": name}
+        )

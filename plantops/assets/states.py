@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+# Marks the words for the catalogs only (it returns them as they are): screens translate them
+# where they are shown, so this module stays free of any active language.
+from django.utils.translation import gettext_noop
+
 
 class MachineState(StrEnum):
     RUNNING = "running"
@@ -19,7 +23,17 @@ class MachineState(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        """The English word a screen shows, translated there ("Planned stop")."""
+        return _LABELS[self]
+
+
+_LABELS = {
+    MachineState.RUNNING: gettext_noop("Running"),
+    MachineState.IDLE: gettext_noop("Idle"),
+    MachineState.DOWN: gettext_noop("Down"),
+    MachineState.PLANNED_STOP: gettext_noop("Planned stop"),
+    MachineState.CHANGEOVER: gettext_noop("Changeover"),
+}
 
 
 # For the models' `choices`.

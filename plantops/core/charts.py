@@ -10,10 +10,14 @@ which reach it through `theme()` (`{% chart_theme %}`): one copy of each.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, tzinfo
 from typing import Any
 
 import plotly.graph_objects as go
+from django.utils.translation import gettext
 from plotly.basedatatypes import BaseTraceType
+
+from plantops.core import clock
 
 # floor.css's colours, so a chart's blue, green and red are the status tiles' blue, green and
 # red: high contrast on white, and apart for the common colour-vision deficiencies.
@@ -77,6 +81,27 @@ def empty_note(text: str) -> dict[str, Any]:
     return {"text": text, **EMPTY_NOTE}
 
 
+def hour_labels(hours: Sequence[datetime], zone: tzinfo) -> list[str]:
+    """Each hour's start on the wall clock of `zone`, "06:00"; the hour a change from summer
+    time repeats is told apart by its zone's abbreviation ("02:00 CEST", "02:00 CET"), so a
+    category axis does not stack the two hours in one bar."""
+    local = [moment.astimezone(zone) for moment in hours]
+    plain = [f"{moment:%H:%M}" for moment in local]
+    return [
+        f"{text} {moment.tzname()}" if plain.count(text) > 1 else text
+        for text, moment in zip(plain, local, strict=True)
+    ]
+
+
+def time_title(zone: tzinfo) -> dict[str, Any]:
+    """The title of a time axis, naming the zone its times are on ("Time in Europe/Berlin")."""
+    return {
+        "text": gettext("Time in %(zone)s") % {"zone": clock.zone_name(zone)},
+        "font": {"size": 14, "color": COLORS["muted"]},
+        "standoff": 4,
+    }
+
+
 def figure(data: Sequence[BaseTraceType], layout: dict[str, Any]) -> dict[str, Any]:
     """Return the figure as JSON-ready data ({"data": [...], "layout": {...}}).
 
@@ -96,4 +121,6 @@ def theme() -> dict[str, Any]:
         "config": CONFIG,
         "axis": AXIS,
         "empty_note": EMPTY_NOTE,
+        # The browser names its time axes' zone in the page's words (charts.js, clock.js).
+        "time_title": gettext("Time in %(zone)s"),
     }

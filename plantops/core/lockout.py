@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 FIRST_COOL_OFF = timedelta(minutes=1)
 LONGEST_COOL_OFF = timedelta(hours=1)
@@ -67,10 +68,13 @@ def locked_out(
 ) -> HttpResponse:
     """AXES_LOCKOUT_CALLABLE: the login page again, saying why and for how long (HTTP 429)."""
     minutes = max(1, round(cool_off(request).total_seconds() / 60))
-    message = (
-        f"Too many failed sign-ins for this name or from this device. Try again in {minutes} "
-        f"minute{'s' if minutes != 1 else ''}, or ask an administrator to unlock it."
-    )
+    message = ngettext(
+        "Too many failed sign-ins for this name or from this device. Try again in %(minutes)d "
+        "minute, or ask an administrator to unlock it.",
+        "Too many failed sign-ins for this name or from this device. Try again in %(minutes)d "
+        "minutes, or ask an administrator to unlock it.",
+        minutes,
+    ) % {"minutes": minutes}
     context = {
         "form": AuthenticationForm(request),
         "locked_out": message,

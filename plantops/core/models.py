@@ -58,3 +58,25 @@ class ApiToken(models.Model):
             name=name, user=user, scope=scope, expires_at=expires_at, digest=token_digest(secret)
         )
         return token, secret
+
+
+class Preferences(models.Model):
+    """What one user chose for themselves: the time zone their pages show times in.
+
+    Blank means the plant's: the site of their lines, else the plant's site
+    (`plantops.assets.clock`). Room for more choices of the same kind, one row per user."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="IANA name, e.g. America/Chicago; blank: the plant's own zone.",
+    )
+
+    class Meta:
+        verbose_name_plural = "preferences"
+
+    def __str__(self) -> str:
+        return f"Preferences of {self.user}"

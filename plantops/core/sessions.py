@@ -22,6 +22,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import ngettext
 
 from plantops.core.realtime import send_now, send_on_commit
 
@@ -66,7 +67,15 @@ class IdleTimeoutMiddleware:
             if is_idle(request.session, now):
                 minutes = round(settings.SESSION_IDLE_TIMEOUT_S / 60)
                 logout(request)  # sends user_logged_out: the session's sockets close
-                messages.info(request, f"Signed out after {minutes} minutes without use.")
+                messages.info(
+                    request,
+                    ngettext(
+                        "Signed out after %(minutes)d minute without use.",
+                        "Signed out after %(minutes)d minutes without use.",
+                        minutes,
+                    )
+                    % {"minutes": minutes},
+                )
             elif LAST_SEEN_KEY not in request.session or (
                 not request.headers.get(BACKGROUND_HEADER)
                 and idle_for(request.session, now) >= TOUCH_EVERY_S

@@ -13,6 +13,7 @@ from datetime import timedelta
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
+from plantops.assets import selectors as asset_selectors
 from plantops.assets.models import Asset, Line
 from plantops.core import realtime
 from plantops.core.sockets import CLOSE_NOT_FOUND, SignedInConsumer
@@ -127,14 +128,20 @@ class LineOeeConsumer(_LoggedInConsumer):
         if self.line is None:
             return False
         self.group = realtime.line_oee_group(self.line_id)
+        # The viewer's clock, as on the page: the pushed screen's hours are on the site's.
+        self.zone = await database_sync_to_async(asset_selectors.viewer_zone)(self.scope["user"])
+        self.site_zone = asset_selectors.site_zone(self.line.area.site)
         return True
 
     async def snapshot(self) -> dict:
-        screen = await database_sync_to_async(oee_screens.line_screen)(self.line)
+        screen = await database_sync_to_async(oee_screens.line_screen)(self.line, tz=self.zone)
         return {"type": "oee.screen", "screen": screen}
 
     async def oee_screen(self, event: dict) -> None:
-        await self.send_json({"type": "oee.screen", "screen": event["screen"]})
+        screen = event["screen"]
+        if self.zone != self.site_zone:
+            screen = oee_screens.with_figures(screen, self.zone)
+        await self.send_json({"type": "oee.screen", "screen": screen})
 
 
 class OeeBoardConsumer(_LoggedInConsumer):

@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from plantops.assets.models import Asset, Line, Signal
+from plantops.assets.states import MachineState
 from plantops.core.time import datetime_to_us, us_to_datetime
 from plantops.floor.status import STALE_INTERVALS, STALE_MIN_S, SignalValue, tile_status
 from plantops.oee.reasons import reason_labels
@@ -117,10 +119,15 @@ def _tile(
         "status": status.value,
         "status_label": status.label,
         "state": state,
+        # English, translated where it is shown (the page's template, live.js).
+        "state_label": MachineState(state).label if state in _STATES else state,
         "state_reason": state_reason,
         "state_since": state_since.isoformat() if state_since else None,
         "signals": signals,
     }
+
+
+_STATES = frozenset(MachineState)
 
 
 def floor_lines() -> list[dict[str, Any]]:
@@ -174,16 +181,16 @@ class TrendRange:
 TREND_RANGES = {
     trend_range.key: trend_range
     for trend_range in (
-        TrendRange("8h", "8 h", timedelta(hours=8), timedelta(minutes=1)),
-        TrendRange("24h", "24 h", timedelta(hours=24), timedelta(minutes=1)),
-        TrendRange("7d", "7 days", timedelta(days=7), timedelta(minutes=10)),
-        TrendRange("30d", "30 days", timedelta(days=30), timedelta(minutes=30)),
+        TrendRange("8h", gettext_noop("8 h"), timedelta(hours=8), timedelta(minutes=1)),
+        TrendRange("24h", gettext_noop("24 h"), timedelta(hours=24), timedelta(minutes=1)),
+        TrendRange("7d", gettext_noop("7 days"), timedelta(days=7), timedelta(minutes=10)),
+        TrendRange("30d", gettext_noop("30 days"), timedelta(days=30), timedelta(minutes=30)),
     )
 }
 
 # The range buttons of the asset page: the live hour of raw readings, then the trends.
 CHART_RANGE_CHOICES = [
-    {"key": "live", "label": "Live"},
+    {"key": "live", "label": gettext_noop("Live")},
     *({"key": r.key, "label": r.label} for r in TREND_RANGES.values()),
 ]
 

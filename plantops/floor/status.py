@@ -11,6 +11,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+# Marks the words for the catalogs only: the screens translate them where they are shown.
+from django.utils.translation import gettext_noop
+
 from plantops.assets.states import STOPPED, MachineState
 
 STALE_MIN_S = 15.0
@@ -30,11 +33,11 @@ class TileStatus(StrEnum):
 
 
 _LABELS = {
-    TileStatus.DOWN: "DOWN",
-    TileStatus.NO_DATA: "NO DATA",
-    TileStatus.OUT_OF_RANGE: "CHECK",
-    TileStatus.STOPPED: "STOPPED",
-    TileStatus.RUNNING: "RUNNING",
+    TileStatus.DOWN: gettext_noop("DOWN"),
+    TileStatus.NO_DATA: gettext_noop("NO DATA"),
+    TileStatus.OUT_OF_RANGE: gettext_noop("CHECK"),
+    TileStatus.STOPPED: gettext_noop("STOPPED"),
+    TileStatus.RUNNING: gettext_noop("RUNNING"),
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 
 from plantops.assets.models import Asset, AssetType
 
@@ -326,5 +327,8 @@ class Prediction(models.Model):
 def rul_span_text(low_days: float, high_days: float) -> str:
     """Return “18–21 days” (or “6–30 hours” when the interval ends within two days)."""
     if high_days < 2:
-        return f"{low_days * 24:.0f}–{high_days * 24:.0f} hours"
-    return f"{low_days:.0f}–{high_days:.0f} days"
+        return gettext("%(low)s–%(high)s hours") % {
+            "low": f"{low_days * 24:.0f}",
+            "high": f"{high_days * 24:.0f}",
+        }
+    return gettext("%(low)s–%(high)s days") % {"low": f"{low_days:.0f}", "high": f"{high_days:.0f}"}

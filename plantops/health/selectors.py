@@ -10,6 +10,7 @@ import numpy as np
 from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Abs, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from plantops.alerts.lifecycle import AlarmState
 from plantops.alerts.models import Alert
@@ -35,11 +36,11 @@ OPEN_STATES = [state.value for state in AlarmState if state is not AlarmState.NO
 MAX_HISTORY_POINTS = 500
 
 LEVEL_LABELS = {
-    "learning": "Learning its normal",
-    "normal": "Healthy",
-    "warning": "Anomaly: warning",
-    "alarm": "Anomaly: alarm",
-    "stopped": "Stopped: not judged",
+    "learning": _("Learning its normal"),
+    "normal": _("Healthy"),
+    "warning": _("Anomaly: warning"),
+    "alarm": _("Anomaly: alarm"),
+    "stopped": _("Stopped: not judged"),
 }
 
 
@@ -112,7 +113,7 @@ def asset_health(*, asset_id: int, now: datetime | None = None) -> dict[str, Any
             for alert in alerts
         ],
         "level": level,
-        "level_label": LEVEL_LABELS.get(level, level),
+        "level_label": str(LEVEL_LABELS.get(level, level)),
         "score": None if health is None or health.score is None else round(health.score, 2),
         "evidence": health.evidence if health else [],
         "judged_at": health.judged_at.isoformat() if health and health.judged_at else None,

@@ -1,12 +1,14 @@
 """The maintenance KPI page's charts as figures: PM compliance and the planned share per line,
 MTBF and MTTR per asset, and planned against unplanned work per asset with the open backlog.
-Pure: built from the page's series (`selectors.maintenance_kpi_page`'s "chart")."""
+Pure: built from the page's series (`selectors.maintenance_kpi_page`'s "chart"), its words in
+the active language."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import plotly.graph_objects as go
+from django.utils.translation import gettext, pgettext
 
 from plantops.core import charts
 
@@ -19,7 +21,7 @@ AXIS = {**charts.AXIS, "automargin": True}
 
 
 def _base(series: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    empty = [] if series["assets"] else [charts.empty_note("No assets to show")]
+    empty = [] if series["assets"] else [charts.empty_note(gettext("No assets to show"))]
     return (
         charts.layout(
             bargap=0.25,
@@ -40,24 +42,24 @@ def lines_figure(series: dict[str, Any]) -> dict[str, Any]:
     return charts.figure(
         [
             go.Bar(
-                name="PM compliance (%)",
+                name=gettext("PM compliance (%)"),
                 x=lines,
                 y=series["line_pm_compliance"],
                 marker={"color": INK},
-                hovertemplate="%{x}: PM compliance %{y:.0f} %<extra></extra>",
+                hovertemplate=f"%{{x}}: {gettext('PM compliance')} %{{y:.0f}} %<extra></extra>",
             ),
             go.Bar(
-                name="Planned work (%)",
+                name=gettext("Planned work (%)"),
                 x=lines,
                 y=series["line_planned"],
                 marker={"color": BLUE},
-                hovertemplate="%{x}: %{y:.0f} % of work planned<extra></extra>",
+                hovertemplate=f"%{{x}}: {gettext('planned work')} %{{y:.0f}} %<extra></extra>",
             ),
         ],
         _base(
             series,
             barmode="group",
-            annotations=[] if lines else [charts.empty_note("No assets to show")],
+            annotations=[] if lines else [charts.empty_note(gettext("No assets to show"))],
             yaxis={**AXIS, "range": [0, 100], "ticksuffix": " %", "dtick": 25},
         ),
     )
@@ -68,7 +70,7 @@ def reliability_figure(series: dict[str, Any]) -> dict[str, Any]:
     gets its own scale, side by side."""
     assets = series["assets"]
     source = [
-        "from work orders" if origin == "work_orders" else "from breakdown states"
+        gettext("from work orders") if origin == "work_orders" else gettext("from breakdown states")
         for origin in series["reliability_from"]
     ]
     return charts.figure(
@@ -129,14 +131,14 @@ def planned_figure(series: dict[str, Any]) -> dict[str, Any]:
     return charts.figure(
         [
             go.Bar(
-                name="Planned",
+                name=pgettext("planned work orders", "Planned"),
                 x=assets,
                 y=series["planned"],
                 marker={"color": BLUE},
-                hovertemplate="%{x}: %{y} planned<extra></extra>",
+                hovertemplate=f"%{{x}}: %{{y}} {pgettext('work orders', 'planned')}<extra></extra>",
             ),
             go.Bar(
-                name="Unplanned",
+                name=pgettext("unplanned work orders", "Unplanned"),
                 x=assets,
                 y=series["unplanned"],
                 marker={
@@ -149,11 +151,11 @@ def planned_figure(series: dict[str, Any]) -> dict[str, Any]:
                         "solidity": 0.2,
                     },
                 },
-                hovertemplate="%{x}: %{y} unplanned<extra></extra>",
+                hovertemplate=f"%{{x}}: %{{y}} {pgettext('work orders', 'unplanned')}<extra></extra>",
             ),
             go.Scatter(
                 mode="markers",
-                name="Open backlog",
+                name=gettext("Open backlog"),
                 x=assets,
                 y=series["backlog"],
                 marker={
@@ -162,7 +164,7 @@ def planned_figure(series: dict[str, Any]) -> dict[str, Any]:
                     "color": PAPER,
                     "line": {"color": INK, "width": 3},
                 },
-                hovertemplate="%{x}: %{y} open<extra></extra>",
+                hovertemplate=f"%{{x}}: %{{y}} {pgettext('work orders', 'open')}<extra></extra>",
             ),
         ],
         _base(
@@ -173,7 +175,7 @@ def planned_figure(series: dict[str, Any]) -> dict[str, Any]:
                 **AXIS,
                 "rangemode": "tozero",
                 **({"dtick": 1} if most_work <= 10 else {}),
-                "title": {"text": "work orders"},
+                "title": {"text": gettext("work orders")},
             },
         ),
     )

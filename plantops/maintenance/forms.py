@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy
 
 from plantops.maintenance.models import CodeKind, FailureCode, Outcome, Part
 
@@ -23,23 +24,24 @@ class CompleteForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    assignee = forms.IntegerField(label="Technician")
+    assignee = forms.IntegerField(label=gettext_lazy("Technician"))
     due_at = forms.DateTimeField(
-        label="When", input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+        label=gettext_lazy("When"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
     )
     estimated_minutes = forms.IntegerField(
-        label="Estimated minutes", required=False, min_value=1, max_value=60 * 24 * 30
+        label=gettext_lazy("Estimated minutes"), required=False, min_value=1, max_value=60 * 24 * 30
     )
 
 
 class PartUseForm(forms.Form):
-    part = forms.ModelChoiceField(queryset=Part.objects.all())
-    quantity = forms.IntegerField(min_value=1, max_value=10_000)
+    part = forms.ModelChoiceField(queryset=Part.objects.all(), label=gettext_lazy("Part"))
+    quantity = forms.IntegerField(min_value=1, max_value=10_000, label=gettext_lazy("Quantity"))
 
 
 class PhotoForm(forms.Form):
-    photo = forms.FileField()
-    caption = forms.CharField(required=False, max_length=200)
+    photo = forms.FileField(label=gettext_lazy("Photo"))
+    caption = forms.CharField(required=False, max_length=200, label=gettext_lazy("Caption"))
 
 
 def first_error(form: forms.Form) -> str:
@@ -47,4 +49,4 @@ def first_error(form: forms.Form) -> str:
     for field, errors in form.errors.items():
         label = form.fields[field].label or field.replace("_", " ") if field in form.fields else ""
         return f"{label.capitalize()}: {errors[0]}" if label else errors[0]
-    return "Check the form."
+    return gettext("Check the form.")

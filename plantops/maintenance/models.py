@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from plantops.alerts.models import Alert
 from plantops.assets.models import Asset
@@ -18,9 +20,9 @@ from plantops.oee.models import StateEvent
 
 
 class CodeKind(models.TextChoices):
-    PROBLEM = "problem", "Problem (what was seen)"
-    CAUSE = "cause", "Cause (why it happened)"
-    REMEDY = "remedy", "Remedy (what was done)"
+    PROBLEM = "problem", _("Problem (what was seen)")
+    CAUSE = "cause", _("Cause (why it happened)")
+    REMEDY = "remedy", _("Remedy (what was done)")
 
 
 class FailureCode(models.Model):
@@ -70,25 +72,37 @@ class Part(models.Model):
 
 
 class WorkOrderKind(models.TextChoices):
-    CORRECTIVE = "corrective", "Corrective"
-    PREVENTIVE = "preventive", "Preventive"
-    PREDICTIVE = "predictive", "Predictive"
-    REQUEST = "request", "Request"
+    CORRECTIVE = "corrective", pgettext_lazy("work order kind", "Corrective")
+    PREVENTIVE = "preventive", pgettext_lazy("work order kind", "Preventive")
+    PREDICTIVE = "predictive", pgettext_lazy("work order kind", "Predictive")
+    REQUEST = "request", pgettext_lazy("work order kind", "Request")
 
 
 class WorkOrderPriority(models.TextChoices):
-    URGENT = "urgent", "Urgent"
-    HIGH = "high", "High"
-    MEDIUM = "medium", "Medium"
-    LOW = "low", "Low"
+    URGENT = "urgent", pgettext_lazy("work order priority", "Urgent")
+    HIGH = "high", pgettext_lazy("work order priority", "High")
+    MEDIUM = "medium", pgettext_lazy("work order priority", "Medium")
+    LOW = "low", pgettext_lazy("work order priority", "Low")
 
 
 class Outcome(models.TextChoices):
     """What the technician found, which scores the alert and the prediction behind the work."""
 
-    FAILURE_FOUND = "failure_found", "Failure found"
-    NO_FAULT_FOUND = "no_fault_found", "No fault found"
-    DIFFERENT_MODE = "different_mode", "Fault found, different mode"
+    FAILURE_FOUND = "failure_found", _("Failure found")
+    NO_FAULT_FOUND = "no_fault_found", _("No fault found")
+    DIFFERENT_MODE = "different_mode", _("Fault found, different mode")
+
+
+# A status as the screens show it, in lower case ("in progress"); the work list shouts it.
+STATUS_LABELS = {
+    Status.REQUESTED: pgettext_lazy("work order status", "requested"),
+    Status.APPROVED: pgettext_lazy("work order status", "approved"),
+    Status.SCHEDULED: pgettext_lazy("work order status", "scheduled"),
+    Status.IN_PROGRESS: pgettext_lazy("work order status", "in progress"),
+    Status.ON_HOLD: pgettext_lazy("work order status", "on hold"),
+    Status.DONE: pgettext_lazy("work order status", "done"),
+    Status.CANCELLED: pgettext_lazy("work order status", "cancelled"),
+}
 
 
 class WorkOrder(models.Model):
@@ -96,9 +110,7 @@ class WorkOrder(models.Model):
     priority = models.CharField(
         max_length=16, choices=WorkOrderPriority.choices, default=WorkOrderPriority.MEDIUM
     )
-    status = models.CharField(
-        max_length=16, choices=[(s.value, s.value.replace("_", " ")) for s in Status]
-    )
+    status = models.CharField(max_length=16, choices=[(s.value, STATUS_LABELS[s]) for s in Status])
     asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="work_orders")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -243,9 +255,9 @@ class WorkOrderEvent(models.Model):
 
 
 class MeterKind(models.TextChoices):
-    CALENDAR = "calendar", "Calendar days"
-    RUNTIME = "runtime", "Running hours"
-    CYCLES = "cycles", "Parts made (cycles)"
+    CALENDAR = "calendar", _("Calendar days")
+    RUNTIME = "runtime", _("Running hours")
+    CYCLES = "cycles", _("Parts made (cycles)")
 
 
 class PreventiveSchedule(models.Model):

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from plantops.alerts import selectors as alert_selectors
 from plantops.alerts.delivery import delay_text
@@ -22,6 +23,7 @@ from plantops.core.refusals import require_permission
 from plantops.maintenance import workflow
 from plantops.maintenance.kpis import WorkFacts, maintenance_kpis
 from plantops.maintenance.models import (
+    STATUS_LABELS,
     CodeKind,
     FailureCode,
     Outcome,
@@ -39,7 +41,7 @@ CONFIRMED = (Outcome.FAILURE_FOUND, Outcome.DIFFERENT_MODE)
 # Every role that watches the plant sees its work orders, schedules and KPIs (core.roles);
 # the screens, the JSON API and API v1 ask the same question here.
 VIEW_WORK = "maintenance.view_workorder"
-MAY_NOT_SEE = "Your role may not see work orders."
+MAY_NOT_SEE = gettext_lazy("Your role may not see work orders.")
 
 
 MAX_LISTED = 500
@@ -113,11 +115,11 @@ def rule_precision(*, rule_ids: list[int] | None = None) -> dict[int, dict[str, 
 # --- the tablet screens ------------------------------------------------------------------------
 
 LISTS = {
-    "mine": "My work",
-    "approve": "To approve",
-    "schedule": "To schedule",
-    "open": "All open",
-    "done": "Done",
+    "mine": gettext_lazy("My work"),
+    "approve": gettext_lazy("To approve"),
+    "schedule": gettext_lazy("To schedule"),
+    "open": gettext_lazy("All open"),
+    "done": pgettext_lazy("the list of done work", "Done"),
 }
 MAX_ON_SCREEN = 100
 
@@ -284,11 +286,31 @@ def downtime_of(work_order: WorkOrder) -> dict[str, Any] | None:
     return {"start": stop.ts, "end": ended, "reason": stop.reason}
 
 
+# What happened to a work order, as its history lists it.
+EVENT_KIND_LABELS = {
+    "created": pgettext_lazy("work order event", "created"),
+    "reported": pgettext_lazy("work order event", "reported again"),
+    "assigned": pgettext_lazy("work order event", "assigned"),
+    "note": pgettext_lazy("work order event", "note"),
+    "photo": pgettext_lazy("work order event", "photo"),
+    "checklist": pgettext_lazy("work order event", "checklist"),
+    "part": pgettext_lazy("work order event", "part"),
+}
+
+
+def _status_label(status: str) -> str:
+    if not status:
+        return str(pgettext_lazy("a work order before its first status", "new"))
+    labels = {s.value: label for s, label in STATUS_LABELS.items()}
+    return str(labels.get(status, status.replace("_", " ")))
+
+
 def _labelled(events: QuerySet[WorkOrderEvent]) -> list[WorkOrderEvent]:
     labelled = list(events)
     for event in labelled:
-        event.from_label = event.from_status.replace("_", " ") or "new"
-        event.to_label = event.to_status.replace("_", " ")
+        event.from_label = _status_label(event.from_status)
+        event.to_label = _status_label(event.to_status)
+        event.kind_label = str(EVENT_KIND_LABELS.get(event.kind, event.kind))
     return labelled
 
 

@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from plantops.alerts.models import Alert, RuleSource
 from plantops.assets.models import Asset
@@ -104,16 +105,18 @@ def workorder_create(
     creates work (`user` None is the plant itself: preventive schedules)."""
     if user is not None:
         require_permission(
-            user, "maintenance.add_workorder", "Your role may not create work orders."
+            user, "maintenance.add_workorder", _("Your role may not create work orders.")
         )
     if not title.strip():
-        raise ValidationError({"title": "Say in a few words what is wrong or what to do."})
+        raise ValidationError({"title": _("Say in a few words what is wrong or what to do.")})
     if kind not in WorkOrderKind.values:
-        raise ValidationError({"kind": f"Unknown kind {kind!r}."})
+        raise ValidationError({"kind": _("Unknown kind %(kind)r.") % {"kind": kind}})
     if priority not in WorkOrderPriority.values:
-        raise ValidationError({"priority": f"Unknown priority {priority!r}."})
+        raise ValidationError(
+            {"priority": _("Unknown priority %(priority)r.") % {"priority": priority}}
+        )
     if problem is not None and problem.kind != CodeKind.PROBLEM:
-        raise ValidationError({"problem": f"{problem} is not a problem code."})
+        raise ValidationError({"problem": _("%(code)s is not a problem code.") % {"code": problem}})
     if downtime is None and kind in (WorkOrderKind.CORRECTIVE, WorkOrderKind.REQUEST):
         downtime = current_stop(asset)
     now = timezone.now()
@@ -229,7 +232,7 @@ def workorder_from_alert(*, alert: Alert, user: AbstractBaseUser) -> WorkOrder:
     remaining-life interval, the alert's history). A second tap opens the same work order,
     also when two people tap at once (the alert's row is locked while one is made). An
     operator does so on her own lines only (the outcome later scores the alert's rule)."""
-    require_line(user, alert.asset.line_id, what="this alert")
+    require_line(user, alert.asset.line_id, what=_("this alert"))
     return _alert_work_order(alert, user)
 
 
@@ -309,7 +312,7 @@ def workorder_move(
     target_status = Status(target)
     if target_status in (Status.DONE, Status.SCHEDULED):
         raise Refused(
-            "Completing needs the findings and scheduling needs a technician: use those forms."
+            _("Completing needs the findings and scheduling needs a technician: use those forms.")
         )
     return _move(_locked(work_order), target_status, user, note=note)
 
@@ -330,7 +333,7 @@ def workorder_schedule(
     work_order = _locked(work_order)
     workflow.check(Status(work_order.status), Status.SCHEDULED, role_of(user))
     if not assignee.has_perm("maintenance.execute_workorder") and not assignee.is_superuser:
-        raise ValidationError({"assignee": f"{assignee} is not a technician."})
+        raise ValidationError({"assignee": _("%(name)s is not a technician.") % {"name": assignee}})
     work_order.assignee = assignee
     work_order.due_at = due_at
     if estimated_minutes is not None:
@@ -345,10 +348,10 @@ def workorder_schedule(
 def workorder_note(*, work_order: WorkOrder, user: AbstractBaseUser, note: str) -> None:
     """Add a note to the work order's history (what was seen, what is waited for)."""
     if not note.strip():
-        raise ValidationError({"note": "Write the note first."})
+        raise ValidationError({"note": _("Write the note first.")})
     work_order = _locked(work_order)
     if not may_add_to(work_order, user):
-        raise Refused("You may not add notes to this work order.")
+        raise Refused(_("You may not add notes to this work order."))
     _record(work_order, "note", user, at=timezone.now(), note=note.strip())
 
 
@@ -360,12 +363,14 @@ def photo_add(
     upright, at most `photos.MAX_SIDE` pixels on its long side and without camera metadata."""
     work_order = _locked(work_order)
     if not may_add_to(work_order, user):
-        raise Refused("You may not add photos to this work order.")
+        raise Refused(_("You may not add photos to this work order."))
     if upload is None:
-        raise ValidationError({"photo": "Take or choose a photo first."})
+        raise ValidationError({"photo": _("Take or choose a photo first.")})
     if upload.size > settings.PHOTO_MAX_BYTES:
         limit = settings.PHOTO_MAX_BYTES / 1024 / 1024
-        raise ValidationError({"photo": f"The photo is larger than {limit:.0f} MB."})
+        raise ValidationError(
+            {"photo": _("The photo is larger than %(limit)s MB.") % {"limit": f"{limit:.0f}"}}
+        )
     try:
         kept = photos.prepare(upload.read())
     except photos.NotAPhoto as refused:
@@ -394,9 +399,9 @@ def checklist_tick(*, item: ChecklistItem, user: AbstractBaseUser, done: bool = 
     """Tick (or untick) a checklist item of a work order in progress."""
     work_order = _locked(item.work_order)
     if not may_execute(work_order, user):
-        raise Refused("Only the technician doing the work ticks its checklist.")
+        raise Refused(_("Only the technician doing the work ticks its checklist."))
     if work_order.status != Status.IN_PROGRESS:
-        raise Refused("Checklist items are ticked while the work is in progress.")
+        raise Refused(_("Checklist items are ticked while the work is in progress."))
     item.done_at = timezone.now() if done else None
     item.done_by = user if done else None
     item.save(update_fields=["done_at", "done_by"])
@@ -413,17 +418,20 @@ def part_use(
     bearing at once cannot both get it and stock never goes below zero.
     """
     if quantity < 1:
-        raise ValidationError({"quantity": "Take at least one."})
+        raise ValidationError({"quantity": _("Take at least one.")})
     work_order = _locked(work_order)
     if not may_execute(work_order, user):
-        raise Refused("Only the technician doing the work takes parts for it.")
+        raise Refused(_("Only the technician doing the work takes parts for it."))
     if Status(work_order.status) not in (Status.IN_PROGRESS, Status.ON_HOLD):
-        raise Refused("Parts are taken for work in progress.")
+        raise Refused(_("Parts are taken for work in progress."))
     taken = Part.objects.filter(pk=part.pk, stock__gte=quantity).update(stock=F("stock") - quantity)
     if not taken:
         left = Part.objects.filter(pk=part.pk).values_list("stock", flat=True).first() or 0
         raise ValidationError(
-            {"quantity": f"Only {left} {part.unit} of {part.number} in stock; {quantity} asked."}
+            {
+                "quantity": _("Only %(left)s %(unit)s of %(part)s in stock; %(asked)s asked.")
+                % {"left": left, "unit": part.unit, "part": part.number, "asked": quantity}
+            }
         )
     use = PartUse.objects.create(
         work_order=work_order, part=part, quantity=quantity, used_by=user, used_at=timezone.now()
@@ -464,25 +472,26 @@ def workorder_complete(
     )
     errors: dict[str, str] = {}
     if work_order.checklist.filter(done_at__isnull=True).exists():
-        errors["checklist"] = "Tick every checklist item first (or note why in the item)."
+        errors["checklist"] = _("Tick every checklist item first (or note why in the item).")
     if outcome and outcome not in Outcome.values:
-        errors["outcome"] = f"Unknown outcome {outcome!r}."
+        errors["outcome"] = _("Unknown outcome %(outcome)r.") % {"outcome": outcome}
     from_detector = work_order.alert_id is not None or work_order.prediction_id is not None
     if from_detector and not outcome:
-        errors["outcome"] = "Say what was found: failure, no fault, or a different fault."
+        errors["outcome"] = _("Say what was found: failure, no fault, or a different fault.")
     if outcome == Outcome.DIFFERENT_MODE and (problem is None or problem.failure_mode is None):
-        errors["problem"] = "Give the problem code of the fault that was found."
+        errors["problem"] = _("Give the problem code of the fault that was found.")
     if (
         outcome == Outcome.FAILURE_FOUND
         and work_order.failure_mode is None
         and (problem is None or problem.failure_mode is None)
     ):
-        errors["problem"] = "Give the problem code of the failure that was found."
-    for name, code, kind in (("problem", problem, "problem"), ("cause", cause, "cause")):
-        if code is not None and code.kind != kind:
-            errors[name] = f"{code} is not a {kind} code."
+        errors["problem"] = _("Give the problem code of the failure that was found.")
+    if problem is not None and problem.kind != "problem":
+        errors["problem"] = _("%(code)s is not a problem code.") % {"code": problem}
+    if cause is not None and cause.kind != "cause":
+        errors["cause"] = _("%(code)s is not a cause code.") % {"code": cause}
     if remedy is not None and remedy.kind != "remedy":
-        errors["remedy"] = f"{remedy} is not a remedy code."
+        errors["remedy"] = _("%(code)s is not a remedy code.") % {"code": remedy}
     if errors:
         raise ValidationError(errors)
     for part, quantity in parts:

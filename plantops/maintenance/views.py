@@ -18,6 +18,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST, require_safe
 
@@ -127,7 +129,7 @@ def work_move(request: HttpRequest, work_order_id: int) -> HttpResponse:
     work_order = _work_order_or_404(work_order_id)
     target = request.POST.get("to", "")
     if target not in {status.value for status in Status}:
-        messages.error(request, "Choose what to do with the work order.")
+        messages.error(request, _("Choose what to do with the work order."))
         return _to_work_order(work_order.pk)
     attempt(
         request,
@@ -137,7 +139,11 @@ def work_move(request: HttpRequest, work_order_id: int) -> HttpResponse:
             user=request.user,
             note=request.POST.get("note", "").strip(),
         ),
-        f"WO-{work_order.pk} is {target.replace('_', ' ')}.",
+        _("WO-%(number)s is %(status)s.")
+        % {
+            "number": work_order.pk,
+            "status": pgettext("work order status", target.replace("_", " ")),
+        },
     )
     return _to_work_order(work_order.pk)
 
@@ -154,7 +160,7 @@ def work_schedule(request: HttpRequest, work_order_id: int) -> HttpResponse:
     else:
         assignee = get_user_model().objects.filter(pk=form.cleaned_data["assignee"]).first()
         if assignee is None:
-            messages.error(request, "Choose a technician.")
+            messages.error(request, _("Choose a technician."))
     if assignee is not None and attempt(
         request,
         lambda: services.workorder_schedule(
@@ -164,7 +170,7 @@ def work_schedule(request: HttpRequest, work_order_id: int) -> HttpResponse:
             estimated_minutes=form.cleaned_data["estimated_minutes"],
             user=request.user,
         ),
-        f"Scheduled for {assignee.get_username()}.",
+        _("Scheduled for %(name)s.") % {"name": assignee.get_username()},
     ):
         return _to_work_order(work_order.pk)
     # Refused: the same screen with the choices as made.
@@ -200,7 +206,7 @@ def work_parts(request: HttpRequest, work_order_id: int) -> HttpResponse:
         lambda: services.part_use(
             work_order=work_order, part=part, quantity=quantity, user=request.user
         ),
-        f"Took {quantity} × {part.number}.",
+        _("Took %(quantity)s × %(part)s.") % {"quantity": quantity, "part": part.number},
     )
     return _to_work_order(work_order.pk, "parts")
 
@@ -224,13 +230,13 @@ def work_note(request: HttpRequest, work_order_id: int) -> HttpResponse:
 def work_photo_add(request: HttpRequest, work_order_id: int) -> HttpResponse:
     work_order = _work_order_or_404(work_order_id)
     if not workflow.may_add_to(work_order, request.user):
-        messages.error(request, "You may not add photos to this work order.")
+        messages.error(request, _("You may not add photos to this work order."))
         return _to_work_order(work_order.pk, "notes")
     form = forms.PhotoForm(request.POST, request.FILES)
     if not form.is_valid():
         missing = "photo" in form.errors
         messages.error(
-            request, "Take or choose a photo first." if missing else forms.first_error(form)
+            request, _("Take or choose a photo first.") if missing else forms.first_error(form)
         )
         return _to_work_order(work_order.pk, "notes")
     attempt(
@@ -241,7 +247,7 @@ def work_photo_add(request: HttpRequest, work_order_id: int) -> HttpResponse:
             user=request.user,
             caption=form.cleaned_data["caption"],
         ),
-        "Photo added.",
+        _("Photo added."),
     )
     return _to_work_order(work_order.pk, "notes")
 
@@ -310,7 +316,7 @@ def work_from_prediction(request: HttpRequest, asset_id: int) -> HttpResponse:
         .first()
     )
     if prediction is None:
-        messages.error(request, "There is no prediction of that failure for this machine.")
+        messages.error(request, _("There is no prediction of that failure for this machine."))
         return redirect("floor:asset", asset_id=asset_id)
     work_order = services.workorder_from_prediction(prediction=prediction, user=request.user)
     return _to_work_order(work_order.pk)
@@ -326,15 +332,13 @@ def report(request: HttpRequest, asset_id: int) -> HttpResponse:
         code = request.POST.get("problem", "")
         problem = problems.filter(code=code).first() if code != "other" else None
         if problem is None and code != "other":
-            messages.error(request, "Tap what is wrong.")
+            messages.error(request, _("Tap what is wrong."))
             return redirect("maintenance:report", asset_id=asset.pk)
         work_order = services.problem_report(asset=asset, problem=problem, user=request.user)
-        more = (
-            " Add a photo or a note below if you can."
-            if workflow.may_add_to(work_order, request.user)
-            else ""
-        )
-        messages.success(request, f"Reported as WO-{work_order.pk}: maintenance has it.{more}")
+        text = _("Reported as WO-%(number)s: maintenance has it.") % {"number": work_order.pk}
+        if workflow.may_add_to(work_order, request.user):
+            text += " " + _("Add a photo or a note below if you can.")
+        messages.success(request, text)
         return _to_work_order(work_order.pk)
     return render(
         request,
@@ -461,7 +465,11 @@ def _creation_fields(body: dict[str, Any]) -> dict[str, Any]:
 # --- the maintenance KPI page -----------------------------------------------------------------
 
 # The periods offered, in days; a month by default, as maintenance reviews tend to run.
-KPI_RANGES = {"7d": ("7 days", 7), "30d": ("30 days", 30), "90d": ("90 days", 90)}
+KPI_RANGES = {
+    "7d": (gettext_lazy("7 days"), 7),
+    "30d": (gettext_lazy("30 days"), 30),
+    "90d": (gettext_lazy("90 days"), 90),
+}
 KPI_DEFAULT_RANGE = "30d"
 
 
@@ -488,7 +496,7 @@ def maintenance_kpis(request: HttpRequest) -> HttpResponse:
         "range_buttons": choice_buttons(
             request.GET,
             "range",
-            [(key, label) for key, (label, _) in KPI_RANGES.items()],
+            [(key, label) for key, (label, _days) in KPI_RANGES.items()],
             range_key,
         ),
         "line_buttons": toggle_buttons(

@@ -7,6 +7,9 @@ Operators raise requests; supervisors approve, schedule (with an assignee), canc
 all a technician does; technicians start, pause, resume and complete the work they are given.
 Admins may do everything. Done and cancelled are final: a fault that comes back is a new work
 order, so that the history of the old one stays what happened.
+
+No models and no database; only Django's gettext, so that refusals and action names are in
+the user's language.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
+
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from plantops.core.refusals import Refused
 
@@ -61,12 +66,53 @@ TRANSITIONS: dict[tuple[Status, Status], tuple[frozenset[Role], str]] = {
 }
 
 
+# The action as a button says it, and as a sentence needs it ("may not %(action)s a work order").
+ACTION_LABELS = {
+    "approve": pgettext_lazy("work order action", "Approve"),
+    "schedule": pgettext_lazy("work order action", "Schedule"),
+    "start": pgettext_lazy("work order action", "Start"),
+    "pause": pgettext_lazy("work order action", "Pause"),
+    "resume": pgettext_lazy("work order action", "Resume"),
+    "complete": pgettext_lazy("work order action", "Complete"),
+    "cancel": pgettext_lazy("work order action", "Cancel"),
+}
+ACTION_VERBS = {
+    "approve": pgettext_lazy("work order action, in a sentence", "approve"),
+    "schedule": pgettext_lazy("work order action, in a sentence", "schedule"),
+    "start": pgettext_lazy("work order action, in a sentence", "start"),
+    "pause": pgettext_lazy("work order action, in a sentence", "pause"),
+    "resume": pgettext_lazy("work order action, in a sentence", "resume"),
+    "complete": pgettext_lazy("work order action, in a sentence", "complete"),
+    "cancel": pgettext_lazy("work order action, in a sentence", "cancel"),
+}
+
+
+def _status_words(status: Status) -> str:
+    return pgettext("work order status", status.value.replace("_", " "))
+
+
+def _may_not(role: Role, action: str) -> str:
+    verb = ACTION_VERBS.get(action, action)
+    if role is Role.OPERATOR:
+        return gettext("An operator may not %(action)s a work order.") % {"action": verb}
+    if role is Role.TECHNICIAN:
+        return gettext("A technician may not %(action)s a work order.") % {"action": verb}
+    if role is Role.SUPERVISOR:
+        return gettext("A supervisor may not %(action)s a work order.") % {"action": verb}
+    return gettext("An admin may not %(action)s a work order.") % {"action": verb}
+
+
 @dataclass(frozen=True, slots=True)
 class Move:
     """One allowed move out of a status: its action name and the status it leads to."""
 
     action: str
     to: Status
+
+    @property
+    def label(self) -> str:
+        """The action as its button says it ("Approve"), in the active language."""
+        return str(ACTION_LABELS.get(self.action, self.action))
 
 
 def check(current: Status, target: Status, role: Role, *, is_assignee: bool = False) -> str:
@@ -76,19 +122,24 @@ def check(current: Status, target: Status, role: Role, *, is_assignee: bool = Fa
     """
     current, target, role = Status(current), Status(target), Role(role)
     if current in FINAL:
-        raise Refused(f"The work order is {current.value.replace('_', ' ')}: it is final.")
+        raise Refused(
+            gettext("The work order is %(status)s: it is final.")
+            % {"status": _status_words(current)}
+        )
     rule = TRANSITIONS.get((current, target))
     if rule is None:
         raise Refused(
-            f"A work order cannot go from {current.value.replace('_', ' ')} "
-            f"to {target.value.replace('_', ' ')}."
+            gettext("A work order cannot go from %(current)s to %(target)s.")
+            % {"current": _status_words(current), "target": _status_words(target)}
         )
     roles, action = rule
     if role not in roles:
-        article = "An" if role.value[0] in "aeiou" else "A"
-        raise Refused(f"{article} {role.value} may not {action} a work order.")
+        raise Refused(_may_not(role, action))
     if role is Role.TECHNICIAN and not is_assignee:
-        raise Refused(f"Only the assigned technician may {action} this work order.")
+        raise Refused(
+            gettext("Only the assigned technician may %(action)s this work order.")
+            % {"action": ACTION_VERBS.get(action, action)}
+        )
     return action
 
 

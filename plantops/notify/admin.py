@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils import timezone
 
 from plantops.core.admin import ReadOnlyAdmin
 from plantops.notify.models import (
@@ -78,7 +79,7 @@ class ChannelAdmin(admin.ModelAdmin):
     @admin.display(description="Health")
     def health(self, channel: Channel) -> str:
         return (
-            f"FAILING since {channel.failing_since:%Y-%m-%d %H:%M} UTC"
+            f"FAILING since {timezone.localtime(channel.failing_since):%Y-%m-%d %H:%M %Z}"
             if (channel.failing_since)
             else "ok"
         )

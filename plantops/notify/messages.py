@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from plantops.alerts.models import Alert, AlertEvent
 from plantops.assets.models import Line
+from plantops.assets.selectors import plant_zone
 
 ACK_SALT = "plantops.notify.ack"
 
@@ -150,7 +151,8 @@ def channel_failing_text(channel: Any) -> Text:
         "kind": channel.get_kind_display(),
         "failures": channel.consecutive_failures,
         "error": channel.last_error,
-        "since": f"{channel.failing_since:%Y-%m-%d %H:%M} UTC",
+        # A channel serves the whole plant: its clock is the plant's site's.
+        "since": local(channel.failing_since, plant_zone()),
         "link": link,
     }
     return Text(

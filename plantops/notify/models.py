@@ -21,6 +21,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from plantops.alerts.lifecycle import Priority
 from plantops.alerts.models import Alert, AlertEvent
@@ -307,7 +308,7 @@ class Flood(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Flood on {self.line} from {self.started_at:%Y-%m-%d %H:%M} UTC"
+        return f"Flood on {self.line} from {timezone.localtime(self.started_at):%Y-%m-%d %H:%M %Z}"
 
 
 class Escalation(models.Model):

@@ -25,16 +25,14 @@ def band(ratio: float | None) -> str:
 
 
 def _layout(**extra: Any) -> dict[str, Any]:
-    base = {"margin": {"l": 56, "r": 16, "t": 8, "b": 48}, "font": {**charts.FONT, "size": 16}}
+    base = {"margin": {"l": 56, "r": 16, "t": 8, "b": 64}, "font": {**charts.FONT, "size": 16}}
     return charts.layout(**(base | extra))
 
 
 def hourly_figure(hours: list[dict[str, Any]], tz: ZoneInfo) -> dict[str, Any]:
     """Each hour's OEE in percent, labelled with its start on the site's clock."""
     percents = [0 if hour["oee"] is None else round(hour["oee"] * 100) for hour in hours]
-    labels = [
-        datetime.fromisoformat(hour["hour"]).astimezone(tz).strftime("%H:%M") for hour in hours
-    ]
+    labels = charts.hour_labels([datetime.fromisoformat(hour["hour"]) for hour in hours], tz)
     bar = go.Bar(
         x=labels,
         y=percents,
@@ -47,7 +45,7 @@ def hourly_figure(hours: list[dict[str, Any]], tz: ZoneInfo) -> dict[str, Any]:
         [bar],
         _layout(
             yaxis={"range": [0, top], "ticksuffix": "%", "gridcolor": COLORS["grid"]},
-            xaxis={"type": "category"},
+            xaxis={"type": "category", "title": charts.time_title(tz)},
         ),
     )
 

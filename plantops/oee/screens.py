@@ -101,12 +101,13 @@ def with_figures(screen: dict, tz: ZoneInfo) -> dict:
     }
 
 
-def line_screen(line: Line, *, now: datetime | None = None) -> dict:
+def line_screen(line: Line, *, now: datetime | None = None, tz: ZoneInfo | None = None) -> dict:
     """Everything the line's OEE screen shows: the current (or last) shift's OEE with A, P, Q,
     the line's hourly trend, the down-time Pareto and the stops waiting for a reason, and the
-    charts of the trend and the Pareto as figures, their hours on the site's clock."""
+    charts of the trend and the Pareto as figures, their hours on the clock of `tz` (the
+    viewer's; the site's for a screen pushed to every viewer, `with_figures` redraws it)."""
     now = now or timezone.now()
-    tz = ZoneInfo(line.area.site.timezone)
+    tz = tz or ZoneInfo(line.area.site.timezone)
     plan = line_plan(line)
     shift = current_shift(plan, now)
     base = {"line": {"id": line.pk, "name": line.name}, "at": now.isoformat()}

@@ -70,7 +70,7 @@ def _hourly_figure(hourly: list[dict], tz: ZoneInfo) -> dict[str, Any]:
     percents = [None if hour["oee"] is None else round(hour["oee"] * 100) for hour in hourly]
     heights = [percent or 0 for percent in percents]
     bar = go.Bar(
-        x=[hour["hour"].astimezone(tz).strftime("%H:%M") for hour in hourly],
+        x=charts.hour_labels([hour["hour"] for hour in hourly], tz),
         y=heights,
         text=["—" if percent is None else f"{percent}%" for percent in percents],
         textposition="outside",
@@ -86,8 +86,8 @@ def _hourly_figure(hourly: list[dict], tz: ZoneInfo) -> dict[str, Any]:
     return charts.figure(
         [bar],
         charts.layout(
-            margin={"l": 52, "r": 12, "t": 8, "b": 36},
-            xaxis={**charts.AXIS, "type": "category"},
+            margin={"l": 52, "r": 12, "t": 8, "b": 52},
+            xaxis={**charts.AXIS, "type": "category", "title": charts.time_title(tz)},
             yaxis={**charts.AXIS, "range": [0, top], "ticksuffix": "%", **steps},
         ),
     )
@@ -122,8 +122,11 @@ def _stops(stops: list[Stop], now: datetime) -> dict:
     }
 
 
-def shift_report(line: Line, shift: PlannedShift, *, now: datetime | None = None) -> dict:
-    """Everything the shift's report shows (so far, for a shift still running)."""
+def shift_report(
+    line: Line, shift: PlannedShift, *, now: datetime | None = None, tz: ZoneInfo | None = None
+) -> dict:
+    """Everything the shift's report shows (so far, for a shift still running), its times on the
+    clock of `tz` (the viewer's), else the site's."""
     now = now or timezone.now()
     start, end = us_to_datetime(shift.start_us), us_to_datetime(shift.end_us)
     detail = line_oee_detail(line, start, end, now=now)
@@ -140,7 +143,7 @@ def shift_report(line: Line, shift: PlannedShift, *, now: datetime | None = None
         }
         for hour, oee in detail.hourly
     ]
-    tz = line_plan(line).tz
+    tz = tz or line_plan(line).tz
     return {
         "line": {"id": line.pk, "name": line.name},
         "tz": tz.key,
@@ -166,7 +169,7 @@ def shift_report(line: Line, shift: PlannedShift, *, now: datetime | None = None
             "scrap_count": total.total_count - total.good_count,
         },
         "hourly": hourly,
-        # Its hours labelled as the site's wall clock reads them.
+        # Its hours labelled as the wall clock of the report's zone reads them.
         "hourly_figure": _hourly_figure(hourly, tz),
         "losses": _losses(total),
         "pareto": [

@@ -113,7 +113,7 @@ def line_page(request: HttpRequest, line_id: int) -> HttpResponse:
         "oee/line.html",
         {
             "line": line,
-            "screen": screens.line_screen(line),
+            "screen": screens.line_screen(line, tz=timezone.get_current_timezone()),
             "reasons": StopReason.objects.filter(active=True),
             "assets": Asset.objects.filter(line=line).order_by("position", "name"),
             "can_explain": own_line and request.user.has_perm("oee.add_stopreasonentry"),
@@ -146,7 +146,10 @@ def shift_report_page(request: HttpRequest, line_id: int) -> HttpResponse:
     return render(
         request,
         "oee/shift_report.html",
-        {"line": line, "report": shift_report.shift_report(line, shift)},
+        {
+            "line": line,
+            "report": shift_report.shift_report(line, shift, tz=timezone.get_current_timezone()),
+        },
     )
 
 
@@ -154,7 +157,9 @@ def shift_report_page(request: HttpRequest, line_id: int) -> HttpResponse:
 @permission_required("assets.view_asset", raise_exception=True)
 @require_GET
 def line_screen_json(request: HttpRequest, line_id: int) -> JsonResponse:
-    return JsonResponse(screens.line_screen(_line_or_404(line_id)))
+    return JsonResponse(
+        screens.line_screen(_line_or_404(line_id), tz=timezone.get_current_timezone())
+    )
 
 
 @login_required

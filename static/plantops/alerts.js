@@ -111,7 +111,7 @@
   function showSound() {
     if (!soundButton) return;
     soundButton.setAttribute("aria-pressed", String(soundOn));
-    soundButton.textContent = soundOn ? "Sound on" : "Sound off";
+    soundButton.textContent = soundOn ? gettext("Sound on") : gettext("Sound off");
   }
 
   function beep() {

@@ -95,16 +95,17 @@
     };
   }
 
-  // Plotly shows numeric dates as UTC; shifting by the local offset shows the tablet's clock.
-  function liveTraces(chart, shift) {
+  // Plotly shows numeric dates as UTC: each time is moved to the page's clock by its own offset
+  // (clock.js), so an hour across a change to or from summer time is drawn as the wall reads.
+  function liveTraces(chart) {
     const x = [];
     const y = [];
     chart.times.forEach((time, i) => {
       if (i && time - chart.times[i - 1] > chart.gapMs) {
-        x.push(time - 1 + shift);
+        x.push(localTime(time - 1));
         y.push(null);
       }
-      x.push(time + shift);
+      x.push(localTime(time));
       y.push(chart.values[i]);
     });
     const hovertemplate = `%{y:.1f} ${chart.unit}<br>%{x|%H:%M:%S}<extra></extra>`;
@@ -115,7 +116,7 @@
   }
 
   // Each bucket shifted by its own offset: a month can span a change to or from summer time.
-  const localTime = (time) => time - new Date(time).getTimezoneOffset() * 60000;
+  const localTime = PlantOpsClock.wall;
 
   /**
    * A trend's traces: the min–max band, the mean line over it, and the mean's excursions.
@@ -159,15 +160,16 @@
     closeStretch();
     const alone = (i) => mean[i] !== null && (mean[i - 1] ?? null) === null && (mean[i + 1] ?? null) === null;
     const hovertemplate =
-      `mean %{y:.1f} ${chart.unit}<br>min %{customdata[0]:.1f} · max %{customdata[1]:.1f}` +
+      `${pgettext("a trend's bucket", "mean")} %{y:.1f} ${chart.unit}<br>` +
+      `${pgettext("lower limit", "min")} %{customdata[0]:.1f} · ${pgettext("upper limit", "max")} %{customdata[1]:.1f}` +
       "<br>%{x|%d %b %H:%M}<extra></extra>";
     return [
       {
-        x: bandX, y: bandY, type: "scatter", mode: "lines", name: "min–max",
+        x: bandX, y: bandY, type: "scatter", mode: "lines", name: gettext("min–max"),
         fill: "toself", fillcolor: COLORS.band, line: { width: 0 }, hoverinfo: "skip",
       },
       {
-        x, y: mean, customdata, type: "scatter", mode: "lines+markers", name: "mean",
+        x, y: mean, customdata, type: "scatter", mode: "lines+markers", name: pgettext("a trend's bucket", "mean"),
         line: { color: COLORS.blue, width: 3 },
         marker: { color: COLORS.blue, size: mean.map((_, i) => (alone(i) ? 8 : 0)) },
         hovertemplate,
@@ -196,7 +198,7 @@
   function layout(chart, { start, end, values, span, tickformat }) {
     const shapes = [];
     const annotations = [];
-    for (const [limit, label] of [[chart.max, "max"], [chart.min, "min"]]) {
+    for (const [limit, label] of [[chart.max, pgettext("upper limit", "max")], [chart.min, pgettext("lower limit", "min")]]) {
       if (limit === null) continue;
       const line = { color: COLORS.red, width: 2, dash: "dash" };
       shapes.push({ type: "line", xref: "paper", x0: 0, x1: 1, y0: limit, y1: limit, line });
@@ -207,15 +209,15 @@
       });
     }
     if (!values.some((value) => value !== null)) {
-      annotations.push(PlantOpsCharts.emptyNote(`No readings in the last ${span}`));
+      annotations.push(PlantOpsCharts.emptyNote(span === "hour" ? gettext("No readings in the last hour") : interpolate(gettext("No readings in the last %(span)s"), { span }, true)));
     }
     return PlantOpsCharts.layout({
       datarevision: revision,
-      margin: { l: 64, r: 12, t: 8, b: 36 },
+      margin: { l: 64, r: 12, t: 8, b: 56 },
       showlegend: false,
       dragmode: false,
       hovermode: "closest",
-      xaxis: { ...axis, type: "date", range: [start, end], tickformat, nticks: 7 },
+      xaxis: { ...axis, type: "date", range: [start, end], tickformat, nticks: 7, title: PlantOpsCharts.timeTitle() },
       yaxis: { ...axis, range: valueRange(chart, values), zeroline: false, nticks: 5 },
       shapes,
       annotations,
@@ -236,16 +238,15 @@
     frame = 0;
     const end = Math.max(Date.now(), newestTime());
     const start = end - WINDOW_MS;
-    const shift = -new Date(end).getTimezoneOffset() * 60000;
     revision += 1;
     for (const slug of dirty) {
       const chart = charts.get(slug);
       // Trimmed under a trend too, so the live hour is ready (and no longer) when Live is chosen.
       dropBefore(chart, start);
       if (range !== "live") continue;
-      const view = { start: start + shift, end: end + shift, values: chart.values, span: "hour", tickformat: "%H:%M" };
+      const view = { start: localTime(start), end: localTime(end), values: chart.values, span: "hour", tickformat: "%H:%M" };
       // react, not newPlot: Plotly diffs against the chart already on screen.
-      PlantOpsCharts.plot(chart.element, liveTraces(chart, shift), layout(chart, view));
+      PlantOpsCharts.plot(chart.element, liveTraces(chart), layout(chart, view));
     }
     dirty.clear();
   }
@@ -265,7 +266,9 @@
 
   function describeBucket(ms) {
     const minutes = Math.round(ms / 60000);
-    return minutes % 60 ? `${minutes} min` : `${minutes / 60} h`;
+    return minutes % 60
+      ? interpolate(gettext("%(minutes)s min"), { minutes }, true)
+      : interpolate(gettext("%(hours)s h"), { hours: minutes / 60 }, true);
   }
 
   function drawTrend(trend) {
@@ -276,13 +279,19 @@
       const buckets = trend.signals[slug] || [];
       const values = buckets.flatMap(([, min, , max]) => [min, max]);
       const view = {
-        start: localTime(trend.start_ms), end: localTime(trend.end_ms), values, span: trend.label, tickformat,
+        start: localTime(trend.start_ms), end: localTime(trend.end_ms), values, span: labelOf(trend.range), tickformat,
       };
       PlantOpsCharts.plot(chart.element, trendTraces(chart, buckets), layout(chart, view));
     }
     // Faded until now (also after a failed first load): the charts showed the previous range.
     signalsBox.removeAttribute("aria-busy");
-    showNote(`Last ${trend.label}: line is the mean per ${describeBucket(trend.bucket_ms)}, band is min to max.`);
+    showNote(
+      interpolate(
+        gettext("Last %(span)s: line is the mean per %(bucket)s, band is min to max."),
+        { span: labelOf(trend.range), bucket: describeBucket(trend.bucket_ms) },
+        true,
+      ),
+    );
   }
 
   async function loadTrend() {
@@ -313,7 +322,7 @@
     } catch (error) {
       if (error.name === "AbortError" || range !== key) return;
       retryMs = TREND_RETRY_MS;
-      showNote(`Could not load the last ${labelOf(key)}. Trying again…`, "error");
+      showNote(interpolate(gettext("Could not load the last %(span)s. Trying again…"), { span: labelOf(key) }, true), "error");
     } finally {
       if (trendRequest === request) {
         trendRequest = null;
@@ -329,18 +338,22 @@
     // In the address, so a reload (or a tablet waking up) shows the same range.
     history.replaceState(null, "", key === "live" ? location.pathname : `${location.pathname}?range=${key}`);
     const span = key === "live" ? "hour" : labelOf(key);
-    charts.forEach((chart) => chart.element.setAttribute("aria-label", `${chart.name}, last ${span}`));
+    const chartLabel = (name) =>
+      key === "live"
+        ? interpolate(gettext("%(name)s, last hour"), { name }, true)
+        : interpolate(gettext("%(name)s, last %(span)s"), { name, span }, true);
+    charts.forEach((chart) => chart.element.setAttribute("aria-label", chartLabel(chart.name)));
     clearTimeout(trendTimer);
     if (trendRequest) trendRequest.abort();
     trendRequest = null;
     if (key === "live") {
       signalsBox.removeAttribute("aria-busy");
-      showNote("Last hour: every reading, as it arrives.");
+      showNote(gettext("Last hour: every reading, as it arrives."));
       charts.forEach((_, slug) => redraw(slug));
       return;
     }
     signalsBox.setAttribute("aria-busy", "true");
-    showNote(`Loading the last ${span}…`);
+    showNote(interpolate(gettext("Loading the last %(span)s…"), { span }, true));
     loadTrend();
   }
 
@@ -354,10 +367,14 @@
     PlantOps.renderReading(value, signal);
     const time = value.closest(".signal-card").querySelector('[data-role="reading-time"]');
     time.setAttribute("datetime", signal.ts || "");
-    if (!signal.ts) time.textContent = "No readings yet";
+    if (!signal.ts) time.textContent = gettext("No readings yet");
     else {
       const clock = PlantOps.formatClock(new Date(signal.ts));
-      time.textContent = signal.stale ? `No new data since ${clock}` : `at ${clock}`;
+      time.textContent = interpolate(
+        signal.stale ? gettext("No new data since %(time)s") : pgettext("a reading's time", "at %(time)s"),
+        { time: clock },
+        true,
+      );
     }
   }
 

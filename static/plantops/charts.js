@@ -15,7 +15,12 @@ window.PlantOpsCharts = (() => {
   // The tablet's own fonts, as in floor.css: Plotly would otherwise fall back to its own.
   const font = { ...theme.font, family: getComputedStyle(document.body).fontFamily };
 
+  // Plotly's decimal and thousands marks in the page's language (<html lang>): "2,5" in German.
+  const decimalMark = (1.5).toLocaleString(document.documentElement.lang || "en").charAt(1);
+  const separators = decimalMark === "," ? ",." : ".,";
+
   const layout = (extra) => ({
+    separators,
     font: { ...font },
     paper_bgcolor: colors.paper,
     plot_bgcolor: colors.paper,
@@ -23,6 +28,14 @@ window.PlantOpsCharts = (() => {
   });
 
   const emptyNote = (text) => ({ ...theme.empty_note, text });
+
+  // A time axis names the clock its times are on (the page's, clock.js).
+  const timeTitle = () => ({
+    text: interpolateZone(theme.time_title, PlantOpsClock.zone),
+    font: { size: 14, color: colors.muted },
+    standoff: 4,
+  });
+  const interpolateZone = (template, zone) => template.replace("%(zone)s", zone);
 
   // A value a trace draws: a number; not a 0 where the element says so (data-zero-is-empty:
   // counts, where all zeros means nothing happened, unlike a percentage or a reading of 0).
@@ -35,7 +48,7 @@ window.PlantOpsCharts = (() => {
   // one, dated 2000 to 2001): the element's data-empty, else the figure's own note.
   function showWords(element, chartLayout) {
     const note = (chartLayout.annotations || []).find((a) => a.xref === "paper" && a.x === 0.5 && a.y === 0.5);
-    const text = element.dataset.empty || (note && note.text) || "Nothing to show yet.";
+    const text = element.dataset.empty || (note && note.text) || gettext("Nothing to show yet.");
     if (element.dataset.chartEmpty === text) return;
     Plotly.purge(element);
     element.replaceChildren(Object.assign(document.createElement("p"), { className: "chart-empty", textContent: text }));
@@ -62,7 +75,7 @@ window.PlantOpsCharts = (() => {
 
   // A figure the server composed, drawn in the page's font.
   const draw = (element, figure) =>
-    plot(element, figure.data, { ...figure.layout, font: { ...figure.layout.font, family: font.family } });
+    plot(element, figure.data, { separators, ...figure.layout, font: { ...figure.layout.font, family: font.family } });
 
-  return { colors, font, config, axis, layout, emptyNote, plot, draw };
+  return { colors, font, config, axis, layout, emptyNote, timeTitle, plot, draw };
 })();

@@ -16,7 +16,8 @@
     const element = document.getElementById("health-chart");
     if (!window.Plotly || !element) return;
     const history = health.history || [];
-    const x = history.map((p) => p.made_at);
+    // On the page's clock (clock.js): Plotly would draw the times as UTC.
+    const x = history.map((p) => PlantOpsClock.wall(Date.parse(p.made_at)));
     const traces = [
       // The band: the interval's high end, then the low end filled up to it.
       { x, y: history.map((p) => p.rul_high_days), mode: "lines", line: { width: 0 }, hoverinfo: "skip", showlegend: false },
@@ -27,7 +28,7 @@
         line: { width: 0 },
         fill: "tonexty",
         fillcolor: COLORS.band,
-        name: "90% interval",
+        name: gettext("90% interval"),
         hoverinfo: "skip",
       },
       {
@@ -36,8 +37,8 @@
         mode: "lines+markers",
         line: { color: COLORS.blue, width: 4 },
         marker: { size: 6 },
-        name: "Remaining life (days)",
-        hovertemplate: "%{y:.1f} days<extra></extra>",
+        name: gettext("Remaining life (days)"),
+        hovertemplate: `${gettext("%{y:.1f} days")}<extra></extra>`,
       },
       {
         x,
@@ -45,8 +46,8 @@
         yaxis: "y2",
         mode: "lines",
         line: { color: COLORS.green, width: 3, dash: "dot" },
-        name: "Health index",
-        hovertemplate: "health %{y:.2f}<extra></extra>",
+        name: gettext("Health index"),
+        hovertemplate: `${gettext("health %{y:.2f}")}<extra></extra>`,
       },
     ];
     PlantOpsCharts.plot(
@@ -55,10 +56,11 @@
       PlantOpsCharts.layout({
         margin: { l: 56, r: 56, t: 8, b: 48 },
         font: { ...PlantOpsCharts.font, size: 16 },
-        legend: { orientation: "h", y: -0.25 },
-        yaxis: { title: { text: "days" }, rangemode: "tozero", gridcolor: COLORS.grid },
-        yaxis2: { overlaying: "y", side: "right", range: [0, 1.05], showgrid: false, title: { text: "health" } },
-        xaxis: { type: "date", gridcolor: COLORS.grid },
+        // Below the time axis and its title, which names the zone.
+        legend: { orientation: "h", y: -0.38 },
+        yaxis: { title: { text: gettext("days") }, rangemode: "tozero", gridcolor: COLORS.grid },
+        yaxis2: { overlaying: "y", side: "right", range: [0, 1.05], showgrid: false, title: { text: pgettext("a machine's health", "health") } },
+        xaxis: { type: "date", gridcolor: COLORS.grid, title: PlantOpsCharts.timeTitle() },
       }),
     );
   }
@@ -73,7 +75,7 @@
       now.replaceChildren(
         Object.assign(document.createElement("p"), {
           className: "rul-figure rul-none",
-          textContent: "No remaining-life prediction yet: it needs a fitted model for this type of machine and a few hours of history.",
+          textContent: gettext("No remaining-life prediction yet: it needs a fitted model for this type of machine and a few hours of history."),
         }),
       );
     } else {
@@ -85,7 +87,11 @@
           const span = Object.assign(document.createElement("b"), { className: "rul-span", textContent: p.span });
           const note = Object.assign(document.createElement("span"), {
             className: "rul-note",
-            textContent: `to failure · ${p.confidence_pct}% confidence · health ${p.health_index.toFixed(2)}`,
+            textContent: interpolate(
+              gettext("to failure · %(confidence)s% confidence · health %(health)s"),
+              { confidence: p.confidence_pct, health: PlantOps.formatNumber(p.health_index, 2) },
+              true,
+            ),
           });
           figure.append(mode, span, note);
           return figure;
@@ -104,10 +110,13 @@
     );
     const evidence = panel.querySelector('[data-role="evidence"]');
     const items = health.evidence.length
-      ? health.evidence.map((e) => [e.signal, `${e.feature}: ${Number(e.z).toFixed(1)} σ from its regime baseline`])
+      ? health.evidence.map((e) => [
+          e.signal,
+          interpolate(gettext("%(feature)s: %(z)s σ from its regime baseline"), { feature: e.feature, z: PlantOps.formatNumber(Number(e.z), 1) }, true),
+        ])
       : health.current.flatMap((p) => p.drivers.map((d) => [d.column, ""]));
     if (!items.length) {
-      evidence.replaceChildren(Object.assign(document.createElement("li"), { className: "muted", textContent: "Nothing unusual." }));
+      evidence.replaceChildren(Object.assign(document.createElement("li"), { className: "muted", textContent: gettext("Nothing unusual.") }));
     } else {
       evidence.replaceChildren(
         ...items.map(([name, text]) => {

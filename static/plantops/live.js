@@ -24,7 +24,13 @@ window.PlantOps = window.PlantOps || {};
   // the banner show the worst of them: one feed offline is the page offline.
   const feeds = [];
   const WORST_FIRST = ["gone", "offline", "connecting", "live"];
-  const STATE_TEXT = { gone: "Not found", offline: "Offline", connecting: "Connecting", live: "Live" };
+  // Words from the page's catalog (base.html loads Django's JavaScript catalog first).
+  const STATE_TEXT = {
+    gone: gettext("Not found"),
+    offline: gettext("Offline"),
+    connecting: gettext("Connecting"),
+    live: pgettext("connection state", "Live"),
+  };
   let countdownTimer = 0;
   const retryNow = () => feeds.forEach((feed) => feed.reconnectNow());
 
@@ -35,9 +41,9 @@ window.PlantOps = window.PlantOps || {};
     indicator.querySelector(".conn-text").textContent = STATE_TEXT[state];
     clearInterval(countdownTimer);
     if (state === "gone") {
-      banner.show("Not found", "This asset no longer exists. Go back to the floor view.");
+      banner.show(gettext("Not found"), gettext("This asset no longer exists. Go back to the floor view."));
     } else if (state === "offline") {
-      banner.show("Offline — reconnecting…", "", retryNow);
+      banner.show(gettext("Offline — reconnecting…"), "", retryNow);
       countdown();
       countdownTimer = setInterval(countdown, 1000);
     } else {
@@ -49,12 +55,14 @@ window.PlantOps = window.PlantOps || {};
   function countdown() {
     const offline = feeds.filter((feed) => feed.state === "offline");
     if (offline.some((feed) => feed.trying())) {
-      banner.setDetail("Values on this screen may be out of date. Trying now…");
+      banner.setDetail(gettext("Values on this screen may be out of date. Trying now…"));
       return;
     }
     const retryAt = Math.min(...offline.map((feed) => feed.retryAt));
     const seconds = Math.max(0, Math.ceil((retryAt - Date.now()) / 1000));
-    banner.setDetail(`Values on this screen may be out of date. Next try in ${seconds} s.`);
+    banner.setDetail(
+      interpolate(gettext("Values on this screen may be out of date. Next try in %(seconds)s s."), { seconds }, true),
+    );
   }
 
   /**
@@ -204,35 +212,63 @@ window.PlantOps = window.PlantOps || {};
   // --- Renderers shared by the floor and asset pages ------------------------------------
 
   const STATE_LABELS = {
-    running: "Running",
-    idle: "Idle",
-    down: "Down",
-    planned_stop: "Planned stop",
-    changeover: "Changeover",
+    running: gettext("Running"),
+    idle: gettext("Idle"),
+    down: gettext("Down"),
+    planned_stop: gettext("Planned stop"),
+    changeover: gettext("Changeover"),
+  };
+  // The tile's one word, by its status (the server's English label is for logs and the API).
+  const STATUS_LABELS = {
+    down: gettext("DOWN"),
+    no_data: gettext("NO DATA"),
+    out_of_range: gettext("CHECK"),
+    stopped: gettext("STOPPED"),
+    running: gettext("RUNNING"),
+  };
+  PlantOps.statusLabel = (status) => STATUS_LABELS[status] || status;
+
+  // Numbers in the page's language (<html lang>): "2,5" in German, "2.5" in English.
+  PlantOps.language = document.documentElement.lang || "en";
+  const numberFormats = new Map();
+  PlantOps.formatNumber = (value, digits) => {
+    if (!numberFormats.has(digits)) {
+      numberFormats.set(
+        digits,
+        new Intl.NumberFormat(PlantOps.language, {
+          minimumFractionDigits: digits,
+          maximumFractionDigits: digits,
+          useGrouping: false,
+        }),
+      );
+    }
+    return numberFormats.get(digits).format(value);
   };
 
   // One decimal, none from 100 up: a tile cell has room for "1452 rpm", not "1452.3 rpm".
   // The templates round the same way, so the first live update does not change the format.
   PlantOps.formatValue = (value) => {
     if (value === null || value === undefined) return "—";
-    return value.toFixed(Math.abs(value) >= 100 ? 0 : 1);
+    return PlantOps.formatNumber(value, Math.abs(value) >= 100 ? 0 : 1);
   };
 
   // Limits as configured, without padding: "7.1", "1500", "0".
-  PlantOps.formatLimit = (limit) => String(Number(limit.toFixed(1)));
+  PlantOps.formatLimit = (limit) =>
+    new Intl.NumberFormat(PlantOps.language, { maximumFractionDigits: 1, useGrouping: false }).format(limit);
 
-  // A 24-hour clock whatever the tablet's locale, as on the charts and in shift logs.
-  PlantOps.formatClock = (date) =>
-    date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  // A 24-hour clock whatever the tablet's locale, as on the charts and in shift logs, in the
+  // page's zone (clock.js), not the tablet's.
+  PlantOps.formatClock = (date) => PlantOpsClock.time(date);
 
   function formatDuration(ms) {
     const minutes = Math.floor(Math.max(0, ms) / 60000);
-    if (minutes < 1) return "<1 min";
-    if (minutes < 60) return `${minutes} min`;
+    if (minutes < 1) return gettext("<1 min");
+    if (minutes < 60) return interpolate(gettext("%(minutes)s min"), { minutes }, true);
     const hours = Math.floor(minutes / 60);
     // Short enough that "Running · for 2h 16m" fits on one line of a tile.
-    if (hours < 48) return `${hours}h ${minutes % 60}m`;
-    return `${Math.floor(hours / 24)} days`;
+    if (hours < 48) return interpolate(gettext("%(hours)sh %(minutes)sm"), { hours, minutes: minutes % 60 }, true);
+    const days = Math.floor(hours / 24);
+    return interpolate(ngettext("%(days)s day", "%(days)s days", days), { days }, true);
   }
 
   PlantOps.renderStatus = (element, tile) => {
@@ -241,7 +277,7 @@ window.PlantOps = window.PlantOps || {};
     }
     element.classList.add(`status-${tile.status}`);
     element.dataset.status = tile.status;
-    element.textContent = tile.status_label;
+    element.textContent = PlantOps.statusLabel(tile.status);
   };
 
   PlantOps.renderReading = (element, signal) => {
@@ -256,7 +292,7 @@ window.PlantOps = window.PlantOps || {};
   /** Fill the state label, reason and "for 12 min" inside `root` from a tile. */
   PlantOps.renderState = (root, tile) => {
     root.querySelector('[data-role="state-label"]').textContent =
-      STATE_LABELS[tile.state] || tile.state || "No state reported";
+      STATE_LABELS[tile.state] || tile.state || gettext("No state reported");
     const reason = root.querySelector('[data-role="state-reason"]');
     reason.textContent = tile.state_reason;
     reason.hidden = !tile.state_reason;
@@ -272,8 +308,8 @@ window.PlantOps = window.PlantOps || {};
       return;
     }
     const since = new Date(iso);
-    element.textContent = `for ${formatDuration(Date.now() - since.getTime())}`;
-    element.title = `Since ${since.toLocaleString([], { hourCycle: "h23" })}`;
+    element.textContent = interpolate(gettext("for %(duration)s"), { duration: formatDuration(Date.now() - since.getTime()) }, true);
+    element.title = interpolate(gettext("Since %(time)s"), { time: PlantOpsClock.dateTime(since) }, true);
   };
 
   /** Keep every "for 12 min" on the page current. */

@@ -23,7 +23,7 @@
   }
 
   function localTime(iso) {
-    return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    return PlantOpsClock.time(new Date(iso), false);
   }
 
   // --- the line page -----------------------------------------------------------------------
@@ -64,7 +64,7 @@
     }
 
     function stopText(stop) {
-      return ` · ${stop.state} · ${localTime(stop.start)} · ${minutes(stop.seconds)}${stop.ongoing ? ", still stopped" : ""}`;
+      return ` · ${stop.state} · ${localTime(stop.start)} ${PlantOpsClock.offsetLabel(Date.parse(stop.start))} · ${minutes(stop.seconds)}${stop.ongoing ? ", still stopped" : ""}`;
     }
 
     function drawStops() {

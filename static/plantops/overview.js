@@ -8,11 +8,11 @@
 (() => {
   // Worst first: the order a supervisor reads the summary in.
   const SUMMARY = [
-    ["down", "DOWN"],
-    ["out_of_range", "CHECK"],
-    ["no_data", "NO DATA"],
-    ["stopped", "STOPPED"],
-    ["running", "RUNNING"],
+    ["down", PlantOps.statusLabel("down")],
+    ["out_of_range", PlantOps.statusLabel("out_of_range")],
+    ["no_data", PlantOps.statusLabel("no_data")],
+    ["stopped", PlantOps.statusLabel("stopped")],
+    ["running", PlantOps.statusLabel("running")],
   ];
   // The server pushes every tile every 10 s; three missed pushes means the socket is dead.
   const SILENCE_MS = 35000;

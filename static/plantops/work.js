@@ -17,8 +17,8 @@
       return;
     }
     PlantOps.offlineBanner.show(
-      "Offline — waiting for the network…",
-      "What you typed is kept on this tablet. Send it again once this goes away.",
+      gettext("Offline — waiting for the network…"),
+      gettext("What you typed is kept on this tablet. Send it again once this goes away."),
       () => window.location.reload(),
     );
   }

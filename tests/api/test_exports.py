@@ -21,6 +21,7 @@ from plantops.alerts.services import alerts_acknowledge
 from plantops.api import exports
 from plantops.api.export_tables import readings as export_readings
 from plantops.assets.models import Asset, Signal
+from plantops.core import services
 from plantops.core.time import datetime_to_us
 from plantops.maintenance import services as maintenance
 from plantops.maintenance.models import FailureCode, Part
@@ -378,6 +379,11 @@ def test_work_orders_come_with_their_codes_minutes_and_parts():
         == created.astimezone(BERLIN).utcoffset()
     )
     assert row["completed (UTC)"].endswith("Z")
+    completed = datetime.fromisoformat(row["completed (site time)"])
+    assert completed == datetime.fromisoformat(row["completed (UTC)"])
+    assert completed.utcoffset() == completed.astimezone(BERLIN).utcoffset()
+    due = datetime.fromisoformat(row["due (site time)"])
+    assert (due, due.utcoffset()) == (work.due_at, work.due_at.astimezone(BERLIN).utcoffset())
 
 
 def test_work_orders_as_xlsx_search_as_the_screens_do():
@@ -558,6 +564,20 @@ def test_alarm_kpis_are_a_figure_a_row_for_the_lines_a_user_is_shown():
     assert figure(every, "priority mix", "share", priority="high") == ["50.0"]
     assert figure(every, "priority mix", "target share", priority="low") == ["80.0"]
     assert figure(own, "period", "activations") == ["1"]
+    # The period also on the clock of the one who asked, which the row names.
+    (row,) = [r for r in every if r["section"] == "period"]
+    assert row["time zone"] == "UTC"  # no site zone set in this plant
+    chicago = make_user(role="manager")
+    services.preferences_set(user=chicago, time_zone="America/Chicago")
+    (row,) = [
+        r
+        for r in by_header(csv_rows(logged_in(chicago).get(f"{EXPORTS}/alarm-kpis.csv", period)))
+        if r["section"] == "period"
+    ]
+    assert row["time zone"] == "America/Chicago"
+    local = datetime.fromisoformat(row["from (local time)"])
+    assert local == datetime.fromisoformat(row["from (UTC)"])
+    assert local.utcoffset() == local.astimezone(ZoneInfo("America/Chicago")).utcoffset()
     assert {r["position"] for r in own} == {"", mine.line.name}
     assert other.status_code == 404
     too_long = operator.get(

@@ -194,7 +194,11 @@ def test_a_night_shift_belongs_to_its_local_start_day_and_is_clipped_to_the_rang
     assert body["timezone"] == "Europe/Berlin"
     (shift,) = body["buckets"]
     assert (shift["shift"], shift["shift_date"]) == ("Night", "2026-11-23")
-    assert (shift["start"], shift["end"]) == ("2026-11-23T23:00:00Z", "2026-11-24T05:00:00Z")
+    # In the caller's zone, the plant's site's: Berlin, an hour ahead of UTC in November.
+    assert (shift["start"], shift["end"]) == (
+        "2026-11-24T00:00:00+01:00",
+        "2026-11-24T06:00:00+01:00",
+    )
     assert (shift["planned_minutes"], shift["run_minutes"], shift["total_count"]) == (360, 330, 100)
     assert shift["losses"]["by_reason"] == [{"code": "jam-night", "label": "Jam", "minutes": 30}]
     assert shift["losses"]["breakdown_minutes"] == 30

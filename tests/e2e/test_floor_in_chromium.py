@@ -81,7 +81,7 @@ def log_in_on_the_way(browser, url: str, username: str) -> None:
     assert "/login/" in browser.current_url
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
+    browser.find_element(By.CSS_SELECTOR, "form:has([name=password]) [type=submit]").click()
 
 
 def log_in_with_a_session(browser, web: str, user) -> None:

@@ -102,7 +102,8 @@ def test_the_report_gives_the_shift_in_the_sites_time_zone_and_says_which(worked
     response = report_of(worked_shift)
     html = response.content.decode()
     offset = worked_shift.at(6).strftime("%z")  # +0100 in winter, +0200 in summer
-    assert f"times in Europe/Berlin (UTC{offset})" in html
+    name = worked_shift.at(6).tzname()  # CET in winter, CEST in summer
+    assert f"times in Europe/Berlin ({name}), UTC{offset[:3]}:{offset[3:]}." in html
     assert f'<time datetime="{worked_shift.at(6).isoformat()}">' in html
     assert f"{worked_shift.at(6):%a %-d %b} 06:00</time> to" in html
     # The stops' times as the wall clock in Berlin read them, not UTC.

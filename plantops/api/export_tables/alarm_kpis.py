@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils import timezone
 
 from plantops.alerts import kpis
 from plantops.alerts import selectors as alert_selectors
@@ -28,6 +29,9 @@ KPI_COLUMNS = [
     Column("unit"),
     Column("from (UTC)", "time"),
     Column("to (UTC)", "time"),
+    Column("from (local time)", "time"),
+    Column("to (local time)", "time"),
+    Column("time zone"),
 ]
 
 
@@ -58,13 +62,25 @@ def alarm_kpis_table(
 
 
 def _kpi_rows(report: kpis.AlarmKpis) -> list[list]:
-    period = (report.start, report.end)
+    # The period in UTC, then on the clock of whoever asked (their own zone, else their
+    # plant's: plantops.assets.clock), which it names.
+    zone = timezone.get_current_timezone()
+
+    def span(start: datetime | None, end: datetime | None) -> tuple:
+        """From and to in UTC, then in the zone, which the last column names."""
+
+        def there(moment: datetime | None) -> datetime | None:
+            return None if moment is None else moment.astimezone(zone)
+
+        return (start, end, there(start), there(end), str(zone))
+
+    period = span(report.start, report.end)
     rows: list[list] = [
         ["period", "", "", "", "", "activations", report.activations, "alarms", *period]
     ]
     for rate in report.rates:
         p = rate.position
-        peak = (rate.peak_at, rate.peak_at + kpis.RATE_WINDOW) if rate.peak_at else (None, None)
+        peak = span(rate.peak_at, rate.peak_at + kpis.RATE_WINDOW if rate.peak_at else None)
         rows += [
             ["rate", p, "", "", "", "activations", rate.activations, "alarms", *period],
             [
@@ -85,7 +101,7 @@ def _kpi_rows(report: kpis.AlarmKpis) -> list[list]:
             ["flood", p, "", "", "", "time in flood", flood.percent_of_period, "%", *period]
         )
         rows += [
-            ["flood", p, "", "", "", "flood", (b - a).total_seconds(), "s", a, b]
+            ["flood", p, "", "", "", "flood", (b - a).total_seconds(), "s", *span(a, b)]
             for a, b in flood.intervals
         ]
     for actor in report.bad_actors:
@@ -97,7 +113,13 @@ def _kpi_rows(report: kpis.AlarmKpis) -> list[list]:
     for chatter in report.chattering:
         alarm = ["chattering", chatter.position, chatter.key, chatter.asset, ""]
         rows += [
-            [*alarm, "most in 60 s", chatter.most_in_60s, "alarms", chatter.first_burst_at, None],
+            [
+                *alarm,
+                "most in 60 s",
+                chatter.most_in_60s,
+                "alarms",
+                *span(chatter.first_burst_at, None),
+            ],
             [*alarm, "activations", chatter.activations, "alarms", *period],
         ]
     for stale in report.stale:
@@ -111,8 +133,7 @@ def _kpi_rows(report: kpis.AlarmKpis) -> list[list]:
                 "active for",
                 round(stale.active_for.total_seconds() / 3600, 2),
                 "h",
-                stale.raised_at,
-                report.end,
+                *span(stale.raised_at, report.end),
             ]
         )
     mix = report.priority_mix

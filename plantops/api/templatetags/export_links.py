@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from plantops.alerts import selectors as alert_selectors
 from plantops.assets.models import Asset, Line
@@ -26,11 +27,11 @@ register = template.Library()
 TEMPLATE = "exports/_links.html"
 # The asset page's chart ranges, and the readings a download of each gives.
 READING_RANGES = {
-    "live": ("Last hour, every reading", 3600, "raw"),
-    "8h": ("Last 8 h, per minute", 8 * 3600, "minute"),
-    "24h": ("Last 24 h, per minute", 24 * 3600, "minute"),
-    "7d": ("Last 7 days, per minute", 7 * 86400, "minute"),
-    "30d": ("Last 30 days, per hour", 30 * 86400, "hour"),
+    "live": (_("Last hour, every reading"), 3600, "raw"),
+    "8h": (_("Last 8 h, per minute"), 8 * 3600, "minute"),
+    "24h": (_("Last 24 h, per minute"), 24 * 3600, "minute"),
+    "7d": (_("Last 7 days, per minute"), 7 * 86400, "minute"),
+    "30d": (_("Last 30 days, per hour"), 30 * 86400, "hour"),
 }
 # The work order lists of the screens, as the API's filters.
 WORK_LISTS = {
@@ -75,14 +76,14 @@ def oee_export_links(context: dict, line: Line, screen: dict) -> dict:
     if shift:
         groups.append(
             _group(
-                f"{shift['name']} shift, per hour",
+                _("%(shift)s shift, per hour") % {"shift": shift["name"]},
                 "oee",
                 {"line_id": line.pk, "from": shift["start"], "to": shift["end"], "group": "hour"},
             )
         )
     now = timezone.now()
     week = {"line_id": line.pk, "from": _iso(now - timedelta(days=7)), "to": _iso(now)}
-    groups.append(_group("Last 7 days, per shift", "oee", week | {"group": "shift"}, 7 * 86400))
+    groups.append(_group(_("Last 7 days, per shift"), "oee", week | {"group": "shift"}, 7 * 86400))
     return {"groups": groups}
 
 
@@ -97,7 +98,7 @@ def alerts_export_links(context: dict) -> dict:
         "priority": [p for p in query.getlist("priority") if p in alert_selectors.PRIORITIES],
         "state": states or list(alert_selectors.STATE_LABELS),
     }
-    return {"groups": [_group("Alerts shown, with their events", "alerts", params)]}
+    return {"groups": [_group(_("Alerts shown, with their events"), "alerts", params)]}
 
 
 @register.inclusion_tag(TEMPLATE, takes_context=True)
@@ -105,7 +106,7 @@ def alarm_kpis_export_links(context: dict, report: Any) -> dict:
     """The alarm KPIs of the page's period and lines."""
     lines = [v for v in context["request"].GET.getlist("line") if v.isdigit()]
     params = {"from": _iso(report.start), "to": _iso(report.end), "line_id": lines}
-    return {"groups": [_group("These KPIs", "alarm_kpis", params)]}
+    return {"groups": [_group(_("These KPIs"), "alarm_kpis", params)]}
 
 
 @register.inclusion_tag(TEMPLATE, takes_context=True)
@@ -120,7 +121,7 @@ def work_orders_export_links(context: dict) -> dict:
         "code_id": context.get("code_id"),
         "q": context.get("q"),
     }
-    return {"groups": [_group("This list, every match", "work_orders", params)]}
+    return {"groups": [_group(_("This list, every match"), "work_orders", params)]}
 
 
 @register.inclusion_tag(TEMPLATE, takes_context=True)

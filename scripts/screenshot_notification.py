@@ -117,11 +117,11 @@ def screenshot(page: Path) -> bytes:
     return base64.b64decode(shot["data"])
 
 
-def reduced(png: bytes) -> bytes:
+def reduced(png: bytes, colours: int = COLOURS) -> bytes:
     """The same picture in a palette of a few colours: flat colours and text lose nothing."""
     image = Image.open(io.BytesIO(png)).convert("RGB")
     out = io.BytesIO()
-    image.quantize(colors=COLOURS, method=Image.Quantize.MEDIANCUT).save(
+    image.quantize(colors=colours, method=Image.Quantize.MEDIANCUT).save(
         out, format="PNG", optimize=True
     )
     return out.getvalue()

@@ -2,9 +2,10 @@
 """Every screen's weight and load time in headless Chromium, cold, against the pages as they were.
 
 Builds its own PostgreSQL database (plantops_bench_pages, dropped at the end) holding the demo
-plant (4 lines, 20 assets, their rules, parts and preventive schedules), the last hour of
-readings at each signal's sampling interval (with a vibration excursion that raises alarms),
-8 hours of machine states and counts with unexplained stops, and work orders open and done.
+plant (4 lines, 20 assets, their rules, parts and preventive schedules) with the 90 days of
+past the first `make demo` gives it (`plantops.demo.history`: readings and rollups, states and
+counts, alerts with their lifecycle, corrective, preventive and predictive work, fitted models
+and predictions, OEE), so each page carries what a plant's would after three months.
 Collects the static files into a directory of its own, then serves the plant twice:
 
   light     `daphne plantops.asgi:application`, as the deployment runs it: DEBUG off, static
@@ -15,9 +16,9 @@ Collects the static files into a directory of its own, then serves the plant twi
             plotly.js bundle of the plotly wheel (this process's `--serve-baseline`).
 
 Each page (the login form, then as a signed-in admin: the floor, an asset, the OEE board, a
-line's OEE and its shift report, the alarm inbox, alarm KPIs, rules, the work list, a work order, the problem
-report, maintenance KPIs, model health, subscriptions, pipeline health, the admin index and the
-API docs) is opened RUNS times in one Chromium with a fresh profile, its HTTP cache cleared and
+line's OEE and its shift report, the alarm inbox, alarm KPIs, rules, the work list, a work
+order, the problem report, maintenance KPIs, model health, subscriptions, my settings,
+pipeline health, the admin index and the API docs) is opened RUNS times in one Chromium with a fresh profile, its HTTP cache cleared and
 disabled through the DevTools protocol before each load. Per page: the median load time
 (navigation start to the load event, Navigation Timing) and the bytes transferred until then
 (transferSize of the document and of every resource that finished by the load event, Resource
@@ -61,7 +62,6 @@ RUNS = 3
 MAX_LOAD_MS = 1000.0
 MAX_PAGE_KB = 1200.0
 MAX_CHART_PAGE_KB = 500.0
-HOURS_OF_STATES = 8
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 DAPHNE = str(Path(sys.executable).parent / "daphne")
@@ -71,6 +71,9 @@ BUNDLE = "vendor/plotly/plotly-basic.min.js"
 NOT_PAGES = {
     "logout",
     "metrics",
+    # A language choice (a POST) and the scripts' words, which every page loads and is measured with.
+    "set_language",
+    "javascript-catalog",
     "api-alerts",
     "alerts-panel",
     "alerts-acknowledge",
@@ -147,79 +150,27 @@ def baseline_static(into: Path) -> Path:
 
 
 def seed() -> dict[str, int]:
-    """The demo plant with an hour of readings, a shift of states and counts, and work orders;
-    returns the ids the pages need."""
-    import numpy as np
+    """The demo plant with its 90 days of past, as the first `make demo` stores it; returns
+    the ids the pages need."""
     from django.contrib.auth.models import User
-    from django.utils import timezone
 
-    from plantops.assets.models import Asset, Signal
-    from plantops.core.time import datetime_to_us
-    from plantops.demo.services import demo_plant_seed, demo_rules_seed, demo_stores_seed
-    from plantops.maintenance import services as maintenance
-    from plantops.pipeline.services import batch_store
-    from plantops.telemetry.batches import Batch
+    from plantops.demo.history import demo_history_seed
+    from plantops.demo.services import demo_plant_seed, demo_users_create
+    from plantops.maintenance.models import WorkOrder, WorkOrderKind
 
     demo_plant_seed()
-    demo_rules_seed()
-    demo_stores_seed()
+    # The past's operators, technicians and supervisor act as the demo's users do.
+    with tempfile.TemporaryDirectory() as folder:
+        demo_users_create(credentials=Path(folder) / "demo-users.txt")
     admin = User.objects.create_superuser("bench", "bench@example.invalid", "bench-password-1")
-    rng = np.random.default_rng(20261204)
-    now_us = datetime_to_us(timezone.now())
-    hour_us = 3_600_000_000
-    assets = list(Asset.objects.select_related("line").order_by("line__position", "position"))
-    excursion = assets[0]
-
-    signals = list(Signal.objects.filter(asset__in=assets).select_related("asset"))
-    for signal in signals:
-        step_us = int(signal.sampling_interval_s * 1_000_000)
-        times = np.arange(now_us - hour_us, now_us, step_us, dtype=np.int64)
-        low, high = signal.expected_min or 0.0, signal.expected_max or 100.0
-        # To the thousandth, as the simulator publishes them.
-        values = np.round(low + (high - low) * (0.45 + 0.1 * rng.standard_normal(len(times))), 3)
-        if signal.asset_id == excursion.pk and signal.slug == "vibration":
-            # Ten minutes over the limit, twenty minutes ago: alarms for the inbox and KPIs.
-            over = (times > now_us - hour_us // 3) & (times < now_us - hour_us // 6)
-            values[over] = high * 1.3
-        rows = list(zip([signal.pk] * len(times), times.tolist(), values.tolist(), strict=True))
-        batch_store(batch=Batch.of(readings=rows))
-
-    start_us = now_us - HOURS_OF_STATES * hour_us
-    minute_us = 60_000_000
-    for asset in assets:
-        states, counts = [(asset.pk, start_us, "running", "")], []
-        t = start_us
-        while t < now_us:
-            t += int(rng.uniform(40, 90)) * minute_us
-            if t >= now_us:
-                break
-            states.append((asset.pk, t, "down", ""))
-            t += int(rng.uniform(3, 12)) * minute_us
-            states.append((asset.pk, min(t, now_us - 1), "running", ""))
-        for minute in range(start_us, now_us, minute_us):
-            counts.append((asset.pk, minute, int(rng.poisson(20)), int(rng.binomial(2, 0.2))))
-        batch_store(batch=Batch.of(states=states, counts=counts))
-
-    orders = [
-        maintenance.workorder_create(
-            asset=asset,
-            kind=kind,
-            title=title,
-            user=admin,
-            estimated_minutes=60,
-            checklist=("Isolate and lock out", "Inspect", "Test run"),
-        )
-        for asset, kind, title in [
-            (excursion, "corrective", "Vibration over the limit: check the bearing"),
-            (assets[1], "preventive", "Lubricate the guides"),
-            (assets[2], "request", "Guard rattles"),
-            (assets[3], "corrective", "Motor trips on start"),
-        ]
-    ]
+    outcome = demo_history_seed(days=90.0, fleet_units=20, report=lambda line: say(f"  {line}"))
+    say(f"  {outcome.summary()}")
+    # The corrective order with the most to show: its asset, line and the order itself.
+    order = WorkOrder.objects.filter(kind=WorkOrderKind.CORRECTIVE).order_by("-pk").first()
     return {
-        "asset": excursion.pk,
-        "line": excursion.line_id,
-        "work_order": orders[0].pk,
+        "asset": order.asset_id,
+        "line": order.asset.line_id,
+        "work_order": order.pk,
         "admin": admin.pk,
     }
 
@@ -245,6 +196,7 @@ def pages(ids: dict[str, int]) -> list[tuple[str, str]]:
         ("maintenance KPIs", reverse("maintenance:kpis")),
         ("model health", reverse("maintenance:model_health")),
         ("subscriptions", reverse("notify:subscriptions")),
+        ("my settings", reverse("floor:my_settings")),
         ("pipeline health", reverse("pipeline")),
         ("admin index", reverse("admin:index")),
         ("API docs", "/api/v1/docs"),
@@ -445,7 +397,7 @@ def run() -> int:
     from django.test import Client
 
     call_command("migrate", verbosity=0)
-    say("seeding the demo plant, an hour of readings, a shift of states and counts, work orders")
+    say("seeding the demo plant and its 90 days of past")
     started = time.monotonic()
     ids = seed()
     say(f"seeded in {time.monotonic() - started:.1f} s")

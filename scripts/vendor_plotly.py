@@ -6,6 +6,13 @@ sha512 (npm's `dist.integrity`) before anything is unpacked, and kept out of git
 already there has the pinned content, nothing is fetched. Standard library only: it runs from
 scripts/bootstrap.sh and in the Docker build, neither of which has node.
 
+Two of the bundle's config defaults name plotly's servers: the map shapes' base
+(`topojsonURL`, for geo traces, which the basic bundle does not have) and Chart Studio's
+address (`plotlyServerURL`, for an "edit in Chart Studio" link our charts never show). Neither
+is ever fetched, but a plant's auditor should not find a CDN address in what the plant serves:
+both are rewritten to local values after the digest check, and the file kept is checked against
+its own digest.
+
 The version is the plotly.js the `plotly` Python package is built against (plotly.py 7.1 →
 plotly.js 4.1.1), so the figures the server composes with plotly.graph_objects are figures this
 bundle draws.
@@ -28,8 +35,15 @@ TARBALL = (
     f"https://registry.npmjs.org/plotly.js-basic-dist-min/-/plotly.js-basic-dist-min-{VERSION}.tgz"
 )
 INTEGRITY = "sha512-1oNF8PeQx2hv/y7tqEVWKD3JGwn/MGEMQ8mL9HUwsaqG9FGy/OU5FHUHvzqbqxN4mnwZGI9abTiE775C4kkjMQ=="
-# The bundle's own digest, so a later run can tell the right file is in place without the tarball.
-BUNDLE_SHA256 = "99784e3abfb07b142a15e521a439e6d9addceadb3f79553fd24c72774f0649ba"
+# The bundle as the tarball holds it, and as kept here (its server addresses made local), so a
+# later run can tell the right file is in place without the tarball.
+UPSTREAM_SHA256 = "99784e3abfb07b142a15e521a439e6d9addceadb3f79553fd24c72774f0649ba"
+BUNDLE_SHA256 = "bb7cfae7b84a14af05c19ec5793bde4ce4e58f5276208ff2d8791a271f44fd18"
+# (default as shipped, default kept): each is in the bundle exactly once.
+LOCAL_DEFAULTS = [
+    (b'dflt:"https://cdn.plot.ly/un/"', b'dflt:"/static/vendor/plotly/"'),
+    (b'dflt:"https://cloud.plotly.com/newchart"', b'dflt:""'),
+]
 MEMBERS = {"package/plotly-basic.min.js": "plotly-basic.min.js", "package/LICENSE": "LICENSE"}
 TARGET = Path(__file__).resolve().parent.parent / "static" / "vendor" / "plotly"
 MAX_BYTES = 10 * 1024 * 1024
@@ -90,9 +104,25 @@ def main() -> int:
     data = fetch(TARBALL)
     check_integrity(data, INTEGRITY)
     unpack(data, TARGET)
-    if sha256_of(bundle) != BUNDLE_SHA256:
+    if sha256_of(bundle) != UPSTREAM_SHA256:
         raise SystemExit(f"error: {bundle} from the verified tarball is not the pinned bundle")
+    localise(bundle)
+    if sha256_of(bundle) != BUNDLE_SHA256:
+        raise SystemExit(f"error: {bundle} with local defaults is not the pinned result")
     return 0
+
+
+def localise(bundle: Path) -> None:
+    """Rewrite the defaults that name plotly's servers to local values (see the docstring)."""
+    text = bundle.read_bytes()
+    for shipped, kept in LOCAL_DEFAULTS:
+        if text.count(shipped) != 1:
+            raise SystemExit(f"error: {shipped.decode()} is not in {bundle} exactly once")
+        text = text.replace(shipped, kept)
+    with tempfile.NamedTemporaryFile(dir=bundle.parent, delete=False) as part:
+        part.write(text)
+    os.replace(part.name, bundle)
+    bundle.chmod(0o644)
 
 
 if __name__ == "__main__":

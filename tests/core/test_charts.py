@@ -58,3 +58,13 @@ def test_a_tarball_is_unpacked_only_when_it_matches_its_npm_integrity():
         script.check_integrity(tarball + b"!", integrity)
     with pytest.raises(SystemExit, match="does not match its pinned integrity"):
         script.check_integrity(tarball, script.INTEGRITY)
+
+
+def test_the_bundle_served_names_no_server_of_plotlys():
+    """Its config defaults that name plotly's CDN and Chart Studio are made local when fetched."""
+    script = vendor_script()
+    served = (script.TARGET / "plotly-basic.min.js").read_bytes()
+    assert script.UPSTREAM_SHA256 != script.BUNDLE_SHA256
+    for name in (b"cdn.plot.ly", b"cloud.plotly.com", b"cdn.jsdelivr", b"unpkg.com"):
+        assert name not in served
+    assert b'topojsonURL:{valType:"string",noBlank:!0,dflt:"/static/vendor/plotly/"}' in served

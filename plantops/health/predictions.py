@@ -205,12 +205,14 @@ def prediction_condition(prediction: Prediction, *, asset_name: str) -> External
 def prediction_evidence(prediction: Prediction) -> dict[str, Any]:
     """What a prediction says, as its alert and the work on it keep it: the interval, its
     confidence, the health index, the model and the signals that drive it."""
+    # The interval stays exact: alert rules judge its end against their horizon, and a
+    # rounded 3.0016 days would pass a three-day rule. Pages round it as they show it.
     return {
         "prediction_id": prediction.pk,
         "failure_mode": prediction.failure_mode.code,
-        "rul_low_days": round(prediction.rul_low_days, 2),
-        "rul_days": round(prediction.rul_days, 2),
-        "rul_high_days": round(prediction.rul_high_days, 2),
+        "rul_low_days": prediction.rul_low_days,
+        "rul_days": prediction.rul_days,
+        "rul_high_days": prediction.rul_high_days,
         "confidence": prediction.confidence,
         "health_index": round(prediction.health_index, 3),
         "model": prediction.model.label,

@@ -184,6 +184,28 @@ def test_a_prediction_inside_the_horizon_raises_an_alert_in_the_plants_words():
     assert alert.state == "rtn_unack"
 
 
+def test_the_horizon_is_judged_on_the_exact_interval_not_its_rounded_evidence():
+    fitted_model()
+    asset = make_asset()
+    now = run_steps(asset, degrading_run(130, seed=5, observed=110))
+    (first,) = predictions.prediction_make(asset_id=asset.pk, now=now)
+    high = first.rul_high_days
+    # Two minutes short of the interval's end: rounded to the hundredth of a day, the two
+    # would be equal and the rule would wrongly take it.
+    rule = prediction_rule(horizon_days=high - 0.0015)
+    first.delete()
+
+    (again,) = predictions.prediction_make(asset_id=asset.pk, now=now)
+    assert again.rul_high_days == pytest.approx(high)
+    assert not Alert.objects.filter(asset=asset).exists()
+
+    rule.horizon_days = high
+    rule.save()
+    again.delete()
+    predictions.prediction_make(asset_id=asset.pk, now=now)
+    assert Alert.objects.get(asset=asset).evidence["rul_high_days"] == high
+
+
 def test_an_interval_reaching_past_the_horizon_raises_nothing_and_a_recovered_one_returns():
     fitted_model()
     rule = prediction_rule(horizon_days=4)

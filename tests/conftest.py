@@ -166,6 +166,20 @@ def delete_rabbitmq_queues(names: set[str]) -> None:
             channel.exchange_delete(name)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport:
+    """A failed test that ran processes shows the end of each one's log with its failure, so
+    a failure seen once on a loaded machine can be read without running it again."""
+    report = yield
+    procs = getattr(item, "funcargs", {}).get("processes")
+    if report.failed and isinstance(procs, Processes):
+        for name, _ in procs.running:
+            report.sections.append(
+                (f"log of {name} (last 3,000 characters)", procs.log(name)[-3000:])
+            )
+    return report
+
+
 @pytest.fixture
 def processes(process_env, tmp_path) -> Iterator[Processes]:
     procs = Processes(process_env, tmp_path)

@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.i18n import JavaScriptCatalog, set_language
+from django.views.i18n import set_language
 
 from plantops.api.v1 import api as api_v1
+from plantops.core import js_catalog
 from plantops.pipeline import views as pipeline_views
 from plantops.telemetry import views as telemetry_views
 
@@ -12,11 +13,11 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The top bar's language switcher (a POST, then back where it came from, with a cookie).
     path("language/", set_language, name="set_language"),
-    # The scripts' words in the page's language (static/plantops/*.js: gettext, ngettext);
-    # locale/ holds the catalogs, so no app's own are sent.
+    # The scripts' words in the page's language (static/plantops/*.js: gettext, ngettext),
+    # at an address with the catalog's digest, kept by browsers for a year.
     path(
-        "jsi18n/",
-        JavaScriptCatalog.as_view(domain="djangojs", packages=["plantops.core"]),
+        "jsi18n/<str:language>/<str:version>.js",
+        js_catalog.javascript_catalog,
         name="javascript-catalog",
     ),
     path("admin/", admin.site.urls),

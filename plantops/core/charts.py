@@ -14,6 +14,8 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 import plotly.graph_objects as go
+from django.utils import dates, translation
+from django.utils.formats import get_format
 from django.utils.translation import gettext
 from plotly.basedatatypes import BaseTraceType
 
@@ -113,6 +115,29 @@ def figure(data: Sequence[BaseTraceType], layout: dict[str, Any]) -> dict[str, A
     return fig.to_plotly_json()
 
 
+def plotly_locale() -> dict[str, Any]:
+    """plotly.js's words for dates in the active language, as a locale module for
+    `Plotly.register`: month and day names from Django's own catalogs, so a German time axis
+    reads "Dez" and "Mo" like the pages around it (plotly.js's own locale bundles are not
+    fetched)."""
+    # Django's week starts on Monday (0), plotly's on Sunday.
+    sunday_first = [(day + 6) % 7 for day in range(7)]
+    return {
+        "moduleType": "locale",
+        "name": translation.get_language() or "en",
+        "dictionary": {},
+        "format": {
+            "days": [str(dates.WEEKDAYS[day]) for day in sunday_first],
+            "shortDays": [str(dates.WEEKDAYS_ABBR[day]) for day in sunday_first],
+            "months": [str(dates.MONTHS[month]) for month in range(1, 13)],
+            # As Django's "M" shows them: "Dez", "Ene".
+            "shortMonths": [str(dates.MONTHS_3[month]).title() for month in range(1, 13)],
+            "decimal": get_format("DECIMAL_SEPARATOR"),
+            "thousands": get_format("THOUSAND_SEPARATOR"),
+        },
+    }
+
+
 def theme() -> dict[str, Any]:
     """What the browser's own charts take from here (static/plantops/charts.js)."""
     return {
@@ -123,4 +148,5 @@ def theme() -> dict[str, Any]:
         "empty_note": EMPTY_NOTE,
         # The browser names its time axes' zone in the page's words (charts.js, clock.js).
         "time_title": gettext("Time in %(zone)s"),
+        "locale": plotly_locale(),
     }

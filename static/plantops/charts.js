@@ -10,7 +10,10 @@
 
 window.PlantOpsCharts = (() => {
   const theme = JSON.parse(document.getElementById("chart-theme").textContent);
-  const { colors, config, axis } = theme;
+  const { colors, axis } = theme;
+  // Month and day names in the page's language (plantops/core/charts.py's plotly_locale).
+  Plotly.register(theme.locale);
+  const config = { ...theme.config, locale: theme.locale.name };
 
   // The tablet's own fonts, as in floor.css: Plotly would otherwise fall back to its own.
   const font = { ...theme.font, family: getComputedStyle(document.body).fontFamily };

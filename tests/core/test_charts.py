@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.util
+import json
 from pathlib import Path
 
 import plotly.graph_objects as go
 import pytest
+from django.utils import translation
 from plotly.offline import get_plotlyjs_version
 
 from plantops.core import charts
@@ -68,3 +70,21 @@ def test_the_bundle_served_names_no_server_of_plotlys():
     for name in (b"cdn.plot.ly", b"cloud.plotly.com", b"cdn.jsdelivr", b"unpkg.com"):
         assert name not in served
     assert b'topojsonURL:{valType:"string",noBlank:!0,dflt:"/static/vendor/plotly/"}' in served
+
+
+@pytest.mark.parametrize(
+    ("language", "december", "sunday", "decimal"),
+    [("en", "Dec", "Sun", "."), ("de", "Dez", "So", ","), ("es", "Dic", "dom", ",")],
+)
+def test_the_charts_name_months_and_days_in_the_active_language(
+    language, december, sunday, decimal
+):
+    with translation.override(language):
+        locale = charts.theme()["locale"]
+    assert locale["moduleType"] == "locale"
+    assert locale["name"] == language
+    assert locale["format"]["shortMonths"][11] == december
+    assert len(locale["format"]["months"]) == 12
+    assert locale["format"]["shortDays"][0] == sunday
+    assert locale["format"]["decimal"] == decimal
+    json.dumps(locale)  # no lazy words left for the page's JSON

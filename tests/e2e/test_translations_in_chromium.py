@@ -50,3 +50,34 @@ def test_a_script_built_message_shows_in_german_after_switching(browser, web):
     assert german["chart"] == "Keine Messwerte in der letzten Stunde"
     assert german["time"] == "Noch keine Messwerte"
     assert browser.current_url == f"{web}/assets/{asset.pk}/"
+
+
+DATE_TICKS = """
+const element = document.createElement("div");
+element.style.width = "640px";
+element.style.height = "320px";
+document.querySelector("main").append(element);
+const charts = window.PlantOpsCharts;
+const data = [{ x: ["2026-11-20", "2026-12-10"], y: [1, 2], type: "scatter" }];
+return charts
+  .plot(element, data, charts.layout({ xaxis: { type: "date" } }))
+  .then(() => Array.from(element.querySelectorAll(".xtick text"), (tick) => tick.textContent));
+"""
+
+
+def test_a_time_axis_names_its_months_in_the_page_s_language(browser, web):
+    asset = make_asset(signals=("vibration",))
+    e2e.log_in_with_a_session(browser, web, make_user(role="supervisor", username="sam"))
+    browser.add_cookie({"name": "django_language", "value": "de", "path": "/"})
+    browser.get(f"{web}/assets/{asset.pk}/")
+    WebDriverWait(browser, 20).until(
+        lambda b: (
+            b.execute_script("return !!window.PlantOpsCharts && document.documentElement.lang")
+            == "de"
+        )
+    )
+
+    ticks = browser.execute_script(DATE_TICKS)
+
+    assert any(tick.startswith("Dez") for tick in ticks), ticks
+    assert not any("Dec" in tick for tick in ticks), ticks

@@ -24,18 +24,17 @@ from typing import Any
 
 import numpy as np
 
+from plantops.health.baseline import RegimeBaseline
 from plantops.health.features import (
     HEALTH_FEATURES,
-    STOPPED,
     AssetWindows,
-    RegimeBands,
-    RegimeBaseline,
     StepRows,
     aggregate_steps,
     asset_windows,
     health_matrix,
     health_vector_names,
 )
+from plantops.health.regimes import STOPPED, RegimeBands
 
 __all__ = ["LEVELS", "AnomalyDetector", "Assessment"]
 
@@ -56,7 +55,7 @@ class Assessment:
     """The judgement of one window ending at `at_s`.
 
     `score` is the window's largest upward z (None while learning or stopped), `band` its
-    regime band (None while learning, `features.STOPPED` when stopped) and `evidence` the
+    regime band (None while learning, `regimes.STOPPED` when stopped) and `evidence` the
     deviations behind a raised level, largest first.
     """
 

@@ -23,54 +23,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.signal import lfilter
 from sklearn.cluster import KMeans
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge
 from threadpoolctl import threadpool_limits
 
+from plantops.health import series
+
+# Under its old name too: estimators stored before the calibration had a module of its own
+# unpickle it from here.
+from plantops.health.calibration import Calibration as _Calibration
+from plantops.health.unit_history import UnitHistory
+
 __all__ = ["FitStep", "RulEstimator", "RulInterval", "RulPrediction", "UnitHistory"]
-
-
-@dataclass(frozen=True, eq=False)
-class UnitHistory:
-    """One machine's run, oldest step first.
-
-    `settings` has shape (n_steps, n_settings): the operating-regime inputs (speed, load,
-    flight settings); it may have 0 columns. `sensors` has shape (n_steps, n_sensors): the
-    health inputs of each step. `failed` is True when the last step is the failure (a run to
-    failure, usable for fitting) and False for a machine still running (censored: usable only
-    for prediction). Both arrays are stored as 2-D float64; a ValueError is raised for other
-    shapes or for NaN and infinite values.
-    """
-
-    unit_id: str
-    settings: np.ndarray
-    sensors: np.ndarray
-    failed: bool = True
-
-    def __post_init__(self) -> None:
-        sensors = _as_matrix(self.sensors, f"unit {self.unit_id!r}: sensors")
-        settings_in = self.settings
-        if settings_in is None or (np.ndim(settings_in) == 1 and np.size(settings_in) == 0):
-            settings_in = np.empty((sensors.shape[0], 0))
-        settings = _as_matrix(settings_in, f"unit {self.unit_id!r}: settings")
-        if settings.shape[0] != sensors.shape[0]:
-            raise ValueError(
-                f"unit {self.unit_id!r}: settings have {settings.shape[0]} steps but sensors "
-                f"have {sensors.shape[0]}"
-            )
-        if sensors.shape[1] == 0:
-            raise ValueError(f"unit {self.unit_id!r}: sensors have no columns")
-        object.__setattr__(self, "sensors", sensors)
-        object.__setattr__(self, "settings", settings)
-        object.__setattr__(self, "unit_id", str(self.unit_id))
-        object.__setattr__(self, "failed", bool(self.failed))
-
-    @property
-    def n_steps(self) -> int:
-        """The number of steps in the history."""
-        return int(self.sensors.shape[0])
 
 
 @dataclass(frozen=True)
@@ -145,54 +110,6 @@ class _Pipeline:
     feature_std: np.ndarray
     gbm: HistGradientBoostingRegressor
     ridge: Ridge
-
-
-@dataclass
-class _Calibration:
-    """Out-of-fold residuals (true − predicted) in bins of predicted RUL (Mondrian conformal)."""
-
-    edges: np.ndarray  # bin b holds predictions in [edges[b], edges[b + 1])
-    residuals: list[np.ndarray]  # per bin, sorted
-    cum_weights: list[np.ndarray]  # per bin, normalised cumulative weights
-
-    @classmethod
-    def of(
-        cls, predicted: np.ndarray, residuals: np.ndarray, weights: np.ndarray, bins: int
-    ) -> _Calibration:
-        n_bins = max(1, min(bins, predicted.size // 200))
-        inner = np.quantile(predicted, np.linspace(0, 1, n_bins + 1)[1:-1]) if n_bins > 1 else []
-        edges = np.unique(np.concatenate([[-np.inf], inner, [np.inf]]))
-        which = np.searchsorted(edges[1:-1], predicted, side="right")
-        sorted_residuals, cum_weights = [], []
-        for b in range(edges.size - 1):
-            mask = which == b
-            order = np.argsort(residuals[mask], kind="stable")
-            w = weights[mask][order]
-            sorted_residuals.append(residuals[mask][order])
-            cum_weights.append(np.cumsum(w) / w.sum())
-        return cls(edges=edges, residuals=sorted_residuals, cum_weights=cum_weights)
-
-    def quantile(self, predicted: float, q: float) -> float:
-        """The q-quantile of the residuals in the bin of `predicted`."""
-        b = int(np.searchsorted(self.edges[1:-1], predicted, side="right"))
-        return _weighted_quantile(self.residuals[b], self.cum_weights[b], q)
-
-    def summary(self) -> list[dict[str, Any]]:
-        """The bins, JSON-ready: their range of predictions, size and residual quantiles."""
-        return [
-            {
-                "predicted_from": None if math.isinf(lo) else round(float(lo), 3),
-                "predicted_to": None if math.isinf(hi) else round(float(hi), 3),
-                "n": int(res.size),
-                "residual_quantiles": {
-                    f"{q:g}": round(_weighted_quantile(res, cw, q), 3)
-                    for q in (0.05, 0.1, 0.5, 0.9, 0.95)
-                },
-            }
-            for lo, hi, res, cw in zip(
-                self.edges[:-1], self.edges[1:], self.residuals, self.cum_weights, strict=True
-            )
-        ]
 
 
 class RulEstimator:
@@ -344,7 +261,7 @@ class RulEstimator:
         y_all = np.concatenate(targets)
         g_all = np.concatenate(oof_gbm)
         r_all = np.concatenate(oof_ridge)
-        self._blend = _best_blend(g_all, r_all, y_all)
+        self._blend = series.best_blend(g_all, r_all, y_all)
         oof = np.clip(self._blend * g_all + (1 - self._blend) * r_all, 0.0, self.cap)
         per_unit = self.calibrate_per == "unit"
         weights = np.concatenate(
@@ -423,7 +340,7 @@ class RulEstimator:
             std[r] = np.where(ok, s, 1.0)
         z = (sensors - mean[regime]) / std[regime]
 
-        corr = np.array([_corr(z[:, j], y) if varying[j] else 0.0 for j in range(z.shape[1])])
+        corr = np.array([series.corr(z[:, j], y) if varying[j] else 0.0 for j in range(z.shape[1])])
         selected = np.flatnonzero(varying & (np.abs(corr) >= self.min_abs_corr))
         if selected.size == 0:
             candidates = np.flatnonzero(varying)
@@ -512,18 +429,18 @@ class RulEstimator:
         hi = zs @ pipe.hi_coef + pipe.hi_intercept
         signals = np.column_stack([zs, hi])
         n = signals.shape[0]
-        parts = [_ewm(signals, h) for h in self.halflives]
-        parts += [_rolling_mean(signals, w) for w in self.windows]
-        parts += [_rolling_slope(signals, w) for w in self.slope_windows]
-        base = _expanding_head_mean(signals, self.baseline_steps)
-        parts.append(_ewm(signals, self.halflives[-1] if self.halflives else 10.0) - base)
+        parts = [series.ewm(signals, h) for h in self.halflives]
+        parts += [series.rolling_mean(signals, w) for w in self.windows]
+        parts += [series.rolling_slope(signals, w) for w in self.slope_windows]
+        base = series.expanding_head_mean(signals, self.baseline_steps)
+        parts.append(series.ewm(signals, self.halflives[-1] if self.halflives else 10.0) - base)
         if self.use_step_count:
             parts.append(np.arange(1, n + 1, dtype=np.float64)[:, None])
         return np.concatenate(parts, axis=1)
 
     def _feature_names(self, pipe: _Pipeline) -> list[str]:
         signals = [f"s{int(i)}" for i in pipe.selected] + ["hi"]
-        names = [f"{s}_ewm{h:g}" for h in self.halflives for s in signals]
+        names = [f"{s}series.ewm{h:g}" for h in self.halflives for s in signals]
         names += [f"{s}_mean{w}" for w in self.windows for s in signals]
         names += [f"{s}_slope{w}" for w in self.slope_windows for s in signals]
         names += [f"{s}_change" for s in signals]
@@ -601,7 +518,7 @@ class RulEstimator:
 
     def _drivers(self, pipe: _Pipeline, unit: UnitHistory) -> tuple[tuple[int, float], ...]:
         zs = self._standardised(pipe, unit)
-        recent = _ewm(zs, self.halflives[-1] if self.halflives else 10.0)[-1]
+        recent = series.ewm(zs, self.halflives[-1] if self.halflives else 10.0)[-1]
         deviation = pipe.signs * (recent - pipe.early_mean) / pipe.early_std
         order = np.argsort(-deviation, kind="stable")
         return tuple((int(pipe.selected[i]), round(float(deviation[i]), 4)) for i in order)
@@ -653,98 +570,9 @@ class RulEstimator:
 # ---------------------------------------------------------------------- helpers
 
 
-def _as_matrix(value: Any, what: str) -> np.ndarray:
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} must be numbers: {exc}") from exc
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim != 2:
-        raise ValueError(f"{what} must be a 2-D array (steps × columns), got shape {array.shape}")
-    if not np.isfinite(array).all():
-        row = int(np.flatnonzero(~np.isfinite(array).all(axis=1))[0])
-        raise ValueError(f"{what} contain NaN or infinite values (first at step {row})")
-    return array
-
-
 def _assign(settings: np.ndarray, centers: np.ndarray, scale: np.ndarray) -> np.ndarray:
     if centers.shape[0] == 1 or settings.shape[1] == 0:
         return np.zeros(settings.shape[0], dtype=np.intp)
     x = settings / scale
     d = ((x[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
     return np.argmin(d, axis=1)
-
-
-def _corr(a: np.ndarray, b: np.ndarray) -> float:
-    sa, sb = a.std(), b.std()
-    if sa < 1e-12 or sb < 1e-12:
-        return 0.0
-    return float(np.mean((a - a.mean()) * (b - b.mean())) / (sa * sb))
-
-
-def _ewm(x: np.ndarray, halflife: float) -> np.ndarray:
-    """Exponentially weighted mean of each column, normalised by the weights seen so far."""
-    beta = 0.5 ** (1.0 / halflife)
-    num = lfilter([1.0], [1.0, -beta], x, axis=0)
-    den = lfilter([1.0], [1.0, -beta], np.ones(x.shape[0]))
-    return num / den[:, None]
-
-
-def _rolling_mean(x: np.ndarray, window: int) -> np.ndarray:
-    """Mean of each column over the last `window` steps (fewer at the start)."""
-    n = x.shape[0]
-    cs = np.vstack([np.zeros((1, x.shape[1])), np.cumsum(x, axis=0)])
-    end = np.arange(1, n + 1)
-    start = np.maximum(0, end - window)
-    return (cs[end] - cs[start]) / (end - start)[:, None]
-
-
-def _rolling_slope(x: np.ndarray, window: int) -> np.ndarray:
-    """Least-squares slope per step of each column over the last `window` steps (0 for one)."""
-    n = x.shape[0]
-    out = np.zeros_like(x)
-    head = min(n, window)
-    # The first steps: expanding windows starting at step 0 (small sums, exact).
-    t = np.arange(head, dtype=np.float64)
-    m = t + 1
-    s_t = np.cumsum(t)
-    s_tt = np.cumsum(t * t)
-    s_y = np.cumsum(x[:head], axis=0)
-    s_ty = np.cumsum(t[:, None] * x[:head], axis=0)
-    den = m * s_tt - s_t**2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope = (m[:, None] * s_ty - s_t[:, None] * s_y) / den[:, None]
-    out[:head] = np.where(den[:, None] > 0, slope, 0.0)
-    if n > window:
-        # Full windows: a correlation with the centred time kernel.
-        k = np.arange(window, dtype=np.float64) - (window - 1) / 2
-        k /= (k**2).sum()
-        for j in range(x.shape[1]):
-            out[window:, j] = np.correlate(x[1:, j], k, mode="valid")
-    return out
-
-
-def _expanding_head_mean(x: np.ndarray, steps: int) -> np.ndarray:
-    """Mean of each column over the first min(step + 1, `steps`) steps."""
-    n = x.shape[0]
-    head = min(n, max(1, steps))
-    cs = np.cumsum(x[:head], axis=0) / np.arange(1, head + 1)[:, None]
-    return np.vstack([cs, np.repeat(cs[-1:], n - head, axis=0)])
-
-
-def _best_blend(a: np.ndarray, b: np.ndarray, y: np.ndarray) -> float:
-    """The weight w in [0, 1] minimising the squared error of w·a + (1−w)·b."""
-    d = a - b
-    denom = float(d @ d)
-    if denom <= 1e-12:
-        return 1.0
-    return float(np.clip(((y - b) @ d) / denom, 0.0, 1.0))
-
-
-def _weighted_quantile(sorted_values: np.ndarray, cum_weights: np.ndarray, q: float) -> float:
-    """The smallest value whose cumulative weight reaches q (values sorted, weights normalised)."""
-    if sorted_values.size == 0:
-        return 0.0
-    i = int(np.searchsorted(cum_weights, q - 1e-12, side="left"))
-    return float(sorted_values[min(i, sorted_values.size - 1)])

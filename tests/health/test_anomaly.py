@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from plantops.health.anomaly import AnomalyDetector, Assessment
-from plantops.health.features import STOPPED, AssetWindows, asset_windows
+from plantops.health.features import AssetWindows, asset_windows
+from plantops.health.regimes import STOPPED
 from plantops.simulator.physics import AssetSpec, SignalSpec, SimulatedAsset
 
 DAY_S = 86_400.0

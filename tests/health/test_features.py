@@ -8,11 +8,9 @@ import math
 import numpy as np
 import pytest
 
+from plantops.health.baseline import RegimeBaseline
 from plantops.health.features import (
     HEALTH_FEATURES,
-    STOPPED,
-    RegimeBands,
-    RegimeBaseline,
     aggregate_steps,
     asset_windows,
     health_matrix,
@@ -22,6 +20,7 @@ from plantops.health.features import (
     window_feature_arrays,
     window_features,
 )
+from plantops.health.regimes import STOPPED, RegimeBands
 
 
 def sine(amplitude: float = 2.0, *, periods: int = 50, per_period: int = 200) -> np.ndarray:

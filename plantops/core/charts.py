@@ -115,16 +115,20 @@ def figure(data: Sequence[BaseTraceType], layout: dict[str, Any]) -> dict[str, A
     return fig.to_plotly_json()
 
 
-def plotly_locale() -> dict[str, Any]:
+def plotly_locale() -> dict[str, Any] | None:
     """plotly.js's words for dates in the active language, as a locale module for
     `Plotly.register`: month and day names from Django's own catalogs, so a German time axis
     reads "Dez" and "Mo" like the pages around it (plotly.js's own locale bundles are not
-    fetched)."""
+    fetched). None in English, plotly.js's own: a locale is laid over English, and one named
+    "en" would take the place of what it lacks (the AM/PM words, the date formats)."""
+    language = translation.get_language() or "en"
+    if language.split("-")[0] == "en":
+        return None
     # Django's week starts on Monday (0), plotly's on Sunday.
     sunday_first = [(day + 6) % 7 for day in range(7)]
     return {
         "moduleType": "locale",
-        "name": translation.get_language() or "en",
+        "name": language,
         "dictionary": {},
         "format": {
             "days": [str(dates.WEEKDAYS[day]) for day in sunday_first],

@@ -11,9 +11,10 @@
 window.PlantOpsCharts = (() => {
   const theme = JSON.parse(document.getElementById("chart-theme").textContent);
   const { colors, axis } = theme;
-  // Month and day names in the page's language (plantops/core/charts.py's plotly_locale).
-  Plotly.register(theme.locale);
-  const config = { ...theme.config, locale: theme.locale.name };
+  // Month and day names in the page's language (plantops/core/charts.py's plotly_locale);
+  // none in English, plotly.js's own.
+  if (theme.locale) Plotly.register(theme.locale);
+  const config = theme.locale ? { ...theme.config, locale: theme.locale.name } : theme.config;
 
   // The tablet's own fonts, as in floor.css: Plotly would otherwise fall back to its own.
   const font = { ...theme.font, family: getComputedStyle(document.body).fontFamily };

@@ -74,7 +74,7 @@ def test_the_bundle_served_names_no_server_of_plotlys():
 
 @pytest.mark.parametrize(
     ("language", "december", "sunday", "decimal"),
-    [("en", "Dec", "Sun", "."), ("de", "Dez", "So", ","), ("es", "Dic", "dom", ",")],
+    [("de", "Dez", "So", ","), ("es", "Dic", "dom", ",")],
 )
 def test_the_charts_name_months_and_days_in_the_active_language(
     language, december, sunday, decimal
@@ -88,3 +88,8 @@ def test_the_charts_name_months_and_days_in_the_active_language(
     assert locale["format"]["shortDays"][0] == sunday
     assert locale["format"]["decimal"] == decimal
     json.dumps(locale)  # no lazy words left for the page's JSON
+
+
+def test_english_charts_keep_plotly_s_own_words():
+    with translation.override("en"):
+        assert charts.theme()["locale"] is None

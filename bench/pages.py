@@ -62,8 +62,6 @@ RUNS = 3
 MAX_LOAD_MS = 1000.0
 MAX_PAGE_KB = 1200.0
 MAX_CHART_PAGE_KB = 500.0
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 DAPHNE = str(Path(sys.executable).parent / "daphne")
 BUNDLE = "vendor/plotly/plotly-basic.min.js"
 
@@ -270,25 +268,9 @@ def warm_up(base: str, paths: list[tuple[str, str]], session: tuple[str, str]) -
 
 
 def chromium(profile: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from scripts import headless
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,800",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = headless.chromium("--window-size=1280,800", f"--user-data-dir={profile}")
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
     return driver

@@ -19,15 +19,13 @@ import base64
 import re
 from pathlib import Path
 
-from screenshot_notification import reduced  # scripts/ is the script's directory
+import headless  # scripts/ is the script's directory
+from screenshot_notification import reduced
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CREDENTIALS = ROOT / "var" / "demo-users.txt"
 TABLET = {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False}
 COLOURS = 96
@@ -64,19 +62,7 @@ def password(user: str) -> str:
 
 
 def browser() -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--hide-scrollbars",
-        "--no-first-run",
-        "--disable-sync",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver = headless.chromium("--hide-scrollbars")
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", TABLET)
     return driver
 
@@ -119,7 +105,7 @@ def main() -> None:
     parser.add_argument("--base", default="http://localhost:8000")
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     args = parser.parse_args()
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    if not headless.installed():
         raise SystemExit("Chromium is not installed: run scripts/services.sh chromium")
     base = args.base.rstrip("/")
     driver = browser()

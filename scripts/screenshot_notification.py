@@ -21,15 +21,12 @@ import tempfile
 from pathlib import Path
 
 import django
+import headless  # scripts/ is the script's directory
 from django.conf import settings
 from django.template.loader import render_to_string
 from PIL import Image
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 PHONE_WIDTH = 390  # CSS pixels: a common phone's portrait width
 PIXEL_RATIO = 2
 COLOURS = 64
@@ -89,21 +86,7 @@ def render_email() -> str:
 
 def screenshot(page: Path) -> bytes:
     """A PNG of the whole page at the phone's width, photographed by headless Chromium."""
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--hide-scrollbars",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver = headless.chromium("--hide-scrollbars")
     try:
         metrics = {"width": PHONE_WIDTH, "deviceScaleFactor": PIXEL_RATIO, "mobile": True}
         # A short viewport first, so the page's height is its content's, not the viewport's.
@@ -131,7 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "notification-email.png")
     args = parser.parse_args()
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    if not headless.installed():
         raise SystemExit("Chromium is not installed: run scripts/services.sh chromium")
     with tempfile.TemporaryDirectory() as folder:
         page = Path(folder) / "notification.html"

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import socket
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from scripts import headless
 from tests.conftest import VENV_BIN, wait_for
 from tests.factories import PASSWORD, logged_in, make_asset, make_user, topic
 
 pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
 def free_port() -> int:
@@ -30,25 +25,12 @@ def free_port() -> int:
 
 @pytest.fixture
 def browser():
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+    if not headless.installed():
         pytest.fail("Chromium is not installed: `make test` installs chromium and chromium-driver.")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,800",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-    ):
-        options.add_argument(flag)
     # The console, for what the page reports (Content-Security-Policy violations among it).
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver = headless.chromium(
+        "--window-size=1280,800", capabilities={"goog:loggingPrefs": {"browser": "ALL"}}
+    )
     yield driver
     driver.quit()
 

@@ -8,10 +8,9 @@ import json
 import re
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
+from scripts import headless
 from tests.e2e import test_floor_in_chromium as e2e
 from tests.factories import make_user
 from tests.oee.test_screens import line_with_a_stop  # noqa: F401 - a fixture
@@ -33,14 +32,9 @@ return Array.from(chart.data[0].y);
 @pytest.fixture
 def browser():
     """Chromium as the e2e tests start it, with its network events kept for the test to read."""
-    if not (e2e.CHROMIUM.exists() and e2e.CHROMEDRIVER.exists()):
+    if not headless.installed():
         pytest.fail("Chromium is not installed: `make test` installs chromium and chromium-driver.")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(e2e.CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(e2e.CHROMEDRIVER)), options=options)
+    driver = headless.chromium(capabilities={"goog:loggingPrefs": {"performance": "ALL"}})
     yield driver
     driver.quit()
 

@@ -160,12 +160,20 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "floor:overview"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 # Each language named in itself, as the switcher shows it. Catalogs: locale/<code>/LC_MESSAGES
 # (docs/translations.md); numbers and dates follow the language too (Django's formats).
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
+# The plant's language: its e-mails and chat messages, and the pages of a browser that asks for
+# none of ours (a user's own choice, on My settings or the login page, wins on the pages).
+LANGUAGE_CODE = env_str("LANGUAGE", "en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"LANGUAGE={LANGUAGE_CODE!r} is not one of PlantOps's languages: "
+        + ", ".join(code for code, _ in LANGUAGES)
+        + "."
+    )
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_AGE = 365 * 86400  # a tablet keeps its language
 LANGUAGE_COOKIE_HTTPONLY = True  # scripts read the language from <html lang>

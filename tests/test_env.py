@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,3 +55,26 @@ def test_a_bad_mqtt_url_is_refused(url):
 def test_passwords_are_hidden_in_messages():
     assert redacted("postgres://plant:s3cret@db/x") == "postgres://plant:***@db/x"
     assert redacted("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+
+
+def language_of_a_start(language: str) -> subprocess.CompletedProcess:
+    """Settings loaded in a fresh process with LANGUAGE=`language`: the site language it took."""
+    env = dict(os.environ, LANGUAGE=language, DJANGO_SETTINGS_MODULE="plantops.settings")
+    return subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.LANGUAGE_CODE)"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_the_plant_s_language_comes_from_the_environment_and_an_unknown_one_stops_the_start():
+    german = language_of_a_start("de")
+    assert german.returncode == 0, german.stderr
+    assert german.stdout.strip() == "de"
+
+    french = language_of_a_start("fr")
+    assert french.returncode != 0
+    assert "LANGUAGE='fr' is not one of PlantOps's languages: en, de, es." in french.stderr

@@ -1,6 +1,8 @@
 """Work-order photos as they are kept: decoded (so only real images are stored), turned the
 way the camera was held, scaled down to what a screen and a report need, and written again
-without the camera's metadata (GPS position, device, owner). Pure: no Django.
+without the camera's metadata (GPS position, device, owner). Pure: no Django, and no active
+language: a refusal carries its English words, marked for translation, and its figures apart,
+for the service to put in the user's language.
 
 Decoding is bounded in memory: an image's cost (`decoded_bytes`) is read from its header and
 refused over budget before a pixel is decoded, a JPEG is decoded straight at a reduced scale,
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
 from PIL import Image, ImageMode, ImageOps, UnidentifiedImageError
 
 from plantops.core.refusals import Refused
@@ -45,12 +48,34 @@ DECODE_WAIT_S = 10.0
 decoding = threading.BoundedSemaphore(DECODES_AT_ONCE)
 
 
+NOT_A_PHOTO = gettext_noop("That file is not a JPEG, PNG or WebP photo.")
+TOO_MANY_PIXELS = gettext_noop("The photo has too many pixels.")
+TOO_MANY_PIXELS_FOR = gettext_noop(
+    "The photo has too many pixels (%(width)s × %(height)s): a %(kind)s may have at most"
+    " %(most)s megapixels."
+)
+TOO_MANY_PIXELS_FOR_TRANSPARENT = gettext_noop(
+    "The photo has too many pixels (%(width)s × %(height)s): a %(kind)s with transparency may"
+    " have at most %(most)s megapixels."
+)
+BUSY = gettext_noop("Other photos are being processed just now; try again in a moment.")
+
+
 class NotAPhoto(ValueError):
-    """The bytes are not a JPEG, PNG or WebP image that can be read; the message says why."""
+    """The bytes are not a JPEG, PNG or WebP image that can be read; the message says why.
+
+    `str()` is the message in English; `message` (marked for translation) and `params` are
+    its words and figures, to translate: `gettext(error.message) % error.params`."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message % params)
+        self.message = message
+        self.params = params
 
 
 class PhotosBusy(Refused):
-    """Other photos took every decode for longer than a request waits; trying again works."""
+    """Other photos took every decode for longer than a request waits; trying again works.
+    Its message is `BUSY`, marked for translation."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +108,7 @@ def prepare(data: bytes, *, max_side: int = MAX_SIDE, wait_s: float | None = Non
         with Image.open(io.BytesIO(data), formats=sorted(ACCEPTED)) as image:
             image_format = image.format or ""
             if image_format not in ACCEPTED:  # a JPEG holding several pictures (MPO)
-                raise NotAPhoto("That file is not a JPEG, PNG or WebP photo.")
+                raise NotAPhoto(NOT_A_PHOTO)
             # Our own limit: the image library's (Image.MAX_IMAGE_PIXELS) is global, and
             # below twice its 89 megapixels it only warns.
             _check_budget(image_format, image.mode, image.size)
@@ -98,28 +123,29 @@ def prepare(data: bytes, *, max_side: int = MAX_SIDE, wait_s: float | None = Non
     except (NotAPhoto, PhotosBusy):
         raise
     except Image.DecompressionBombError as error:
-        raise NotAPhoto("The photo has too many pixels.") from error
+        raise NotAPhoto(TOO_MANY_PIXELS) from error
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, LookupError) as error:
-        raise NotAPhoto("That file is not a JPEG, PNG or WebP photo.") from error
+        raise NotAPhoto(NOT_A_PHOTO) from error
 
 
 def _check_budget(image_format: str, mode: str, size: tuple[int, int]) -> None:
     width, height = size
     most = min(MAX_PIXELS, MAX_DECODED_BYTES // decoded_bytes(image_format, mode, (1, 1)))
     if width * height > most:
-        kind = NAMES[image_format]
-        if mode in COPIED_TO_SCALE and image_format != "WEBP":
-            kind += " with transparency"
+        transparent = mode in COPIED_TO_SCALE and image_format != "WEBP"
         raise NotAPhoto(
-            f"The photo has too many pixels ({width} × {height}): a {kind} may have at most"
-            f" {most / 1e6:.1f} megapixels."
+            TOO_MANY_PIXELS_FOR_TRANSPARENT if transparent else TOO_MANY_PIXELS_FOR,
+            width=width,
+            height=height,
+            kind=NAMES[image_format],
+            most=f"{most / 1e6:.1f}",
         )
 
 
 @contextmanager
 def _decode_turn(wait_s: float) -> Iterator[None]:
     if not decoding.acquire(timeout=wait_s):
-        raise PhotosBusy("Other photos are being processed just now; try again in a moment.")
+        raise PhotosBusy(BUSY)
     try:
         yield
     finally:

@@ -374,7 +374,9 @@ def photo_add(
     try:
         kept = photos.prepare(upload.read())
     except photos.NotAPhoto as refused:
-        raise ValidationError({"photo": str(refused)}) from refused
+        raise ValidationError({"photo": _(refused.message) % refused.params}) from refused
+    except photos.PhotosBusy as busy:
+        raise photos.PhotosBusy(_(photos.BUSY)) from busy
     now = timezone.now()
     photo = WorkOrderPhoto(
         work_order=work_order,

@@ -393,15 +393,23 @@ def api_work_orders(request: HttpRequest) -> HttpResponse:
         if getattr(request, "authenticated_by_token", False):
             return _create(request)
         return csrf_protect(_create)(request)
-    return JsonResponse({"error": "GET or POST"}, status=405)
+    return JsonResponse({"error": _("GET or POST")}, status=405)
 
 
 def _list(request: HttpRequest) -> JsonResponse:
     if not request.user.has_perm("maintenance.view_workorder"):
-        return JsonResponse({"error": "you may not see work orders"}, status=403)
+        return JsonResponse({"error": _("you may not see work orders")}, status=403)
     status = request.GET.get("status") or None
     if status is not None and status not in {s.value for s in Status}:
-        return _bad({"status": [f"unknown status {status!r}: one of {', '.join(Status)}"]})
+        known = ", ".join(Status)
+        return _bad(
+            {
+                "status": [
+                    _("unknown status %(status)r: one of %(known)s")
+                    % {"status": status, "known": known}
+                ]
+            }
+        )
     asset = None
     if request.GET.get("asset"):
         try:
@@ -413,13 +421,13 @@ def _list(request: HttpRequest) -> JsonResponse:
 
 def _create(request: HttpRequest) -> JsonResponse:
     if not request.user.has_perm("maintenance.add_workorder"):
-        return JsonResponse({"error": "you may not create work orders"}, status=403)
+        return JsonResponse({"error": _("you may not create work orders")}, status=403)
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
-        return _bad({"__all__": ["the body is not JSON"]})
+        return _bad({"__all__": [_("the body is not JSON")]})
     if not isinstance(body, dict):
-        return _bad({"__all__": ["the body is a JSON object"]})
+        return _bad({"__all__": [_("the body is a JSON object")]})
     try:
         fields = _creation_fields(body)
         work_order = services.workorder_create(user=request.user, **fields)
@@ -433,10 +441,10 @@ def _creation_fields(body: dict[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for name in ("asset", "kind", "title"):
         if not isinstance(body.get(name), str) or not body[name].strip():
-            errors[name] = [f"{name} is required (a string)"]
+            errors[name] = [_("%(field)s is required (a string)") % {"field": name}]
     for name in ("priority", "description"):
         if name in body and not isinstance(body[name], str):
-            errors[name] = [f"{name} is a string"]
+            errors[name] = [_("%(field)s is a string") % {"field": name}]
         elif name in body:
             fields[name] = body[name]
     if "due_at" in body:
@@ -446,10 +454,12 @@ def _creation_fields(body: dict[str, Any]) -> dict[str, Any]:
                 raise ValueError
             fields["due_at"] = due
         except ValueError:
-            errors["due_at"] = ["due_at is an RFC 3339 date-time with an offset"]
+            errors["due_at"] = [
+                _("%(field)s is an RFC 3339 date-time with an offset") % {"field": "due_at"}
+            ]
     checklist = body.get("checklist", [])
     if not isinstance(checklist, list) or not all(isinstance(i, str) for i in checklist):
-        errors["checklist"] = ["checklist is a list of strings"]
+        errors["checklist"] = [_("%(field)s is a list of strings") % {"field": "checklist"}]
     else:
         fields["checklist"] = checklist
     if "asset" not in errors:

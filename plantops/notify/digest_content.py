@@ -4,7 +4,8 @@ A digest has five sections, each a `Section`: the alerts open now and their age,
 predicted within their horizon, the preventive work past due, each line's OEE of the period
 against its target with its three largest losses, and the alert rules whose alerts were
 confirmed least often. A section without rows carries the sentence that says why: nothing to
-tell, or nothing the reader may see. Times are in the site's zone and say which.
+tell, or nothing the reader may see. Times are in the site's zone and say which; the words
+and numbers are in the active language (`digests.digest_text` activates the site's).
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Subquery
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from plantops.alerts import selectors as alert_selectors
 from plantops.alerts.delivery import delay_text
@@ -27,7 +33,7 @@ from plantops.health.plant_time import DAY_S, plant_days_between, plant_s, wall
 from plantops.maintenance import selectors as maintenance_selectors
 from plantops.maintenance import workflow
 from plantops.maintenance.models import WorkOrder, WorkOrderKind
-from plantops.notify.messages import absolute, local
+from plantops.notify.messages import absolute, alert_title, local, priority_label
 from plantops.oee import selectors as oee_selectors
 from plantops.oee.calculation import Oee
 
@@ -38,24 +44,41 @@ TOP_LOSSES = 3
 DEFAULT_HORIZON_DAYS: float = AlertRule._meta.get_field("horizon_days").default
 
 LOSS_LABELS = {
-    "breakdowns_s": "Breakdowns",
-    "setup_changeover_s": "Set-up and changeovers",
-    "small_stops_s": "Small stops",
-    "reduced_speed_s": "Reduced speed",
-    "startup_rejects": "Start-up rejects",
-    "production_rejects": "Production rejects",
-    "no_data_s": "No data",
+    "breakdowns_s": _("Breakdowns"),
+    "setup_changeover_s": _("Set-up and changeovers"),
+    "small_stops_s": _("Small stops"),
+    "reduced_speed_s": _("Reduced speed"),
+    "startup_rejects": _("Start-up rejects"),
+    "production_rejects": _("Production rejects"),
+    "no_data_s": _("No data"),
 }
 REJECTS = ("startup_rejects", "production_rejects")
 
 
-# Per section, in the digest's order: its title, the permission to see it, and what that is.
+# Per section, in the digest's order: its title, the permission to see it, and what it says
+# to a reader without that permission.
 SECTIONS = {
-    "alerts": ("Open alerts", "alerts.view_alert", "alerts"),
-    "predictions": ("Predicted failures", "health.view_prediction", "predictions"),
-    "work": ("Overdue preventive work", "maintenance.view_workorder", "work orders"),
-    "oee": ("OEE", "assets.view_asset", "the lines' OEE"),
-    "rules": ("Least precise alert rules", "alerts.view_alertrule", "alert rules"),
+    "alerts": (
+        _("Open alerts"),
+        "alerts.view_alert",
+        _("Not shown: your account may not see alerts."),
+    ),
+    "predictions": (
+        _("Predicted failures"),
+        "health.view_prediction",
+        _("Not shown: your account may not see predictions."),
+    ),
+    "work": (
+        _("Overdue preventive work"),
+        "maintenance.view_workorder",
+        _("Not shown: your account may not see work orders."),
+    ),
+    "oee": ("OEE", "assets.view_asset", _("Not shown: your account may not see the lines' OEE.")),
+    "rules": (
+        _("Least precise alert rules"),
+        "alerts.view_alertrule",
+        _("Not shown: your account may not see alert rules."),
+    ),
 }
 
 
@@ -72,7 +95,7 @@ class Section:
 
     @property
     def title(self) -> str:
-        return SECTIONS[self.key][0]
+        return str(SECTIONS[self.key][0])
 
     @property
     def total(self) -> int:
@@ -80,7 +103,8 @@ class Section:
 
 
 def percent(ratio: float | None) -> str:
-    return "—" if ratio is None else f"{ratio * 100:.1f} %"
+    """ "77.8 %" ("77,8 %" in German and Spanish)."""
+    return "—" if ratio is None else f"{floatformat(ratio * 100, 1)} %"
 
 
 def digest_sections(
@@ -96,18 +120,17 @@ def digest_sections(
         "rules": lambda: worst_rules(line_ids),
     }
     sections = []
-    for key, (_, perm, what) in SECTIONS.items():
+    for key, (_title, perm, hidden) in SECTIONS.items():
         if user.has_perm(perm):
             sections.append(readers[key]())
         else:
-            note = f"Not shown: your account may not see {what}."
-            sections.append(Section(key, note, hidden=True))
+            sections.append(Section(key, str(hidden), hidden=True))
     return sections
 
 
 def open_alerts(line_ids: list[int], now: datetime, tz: ZoneInfo) -> Section:
     """Alerts open now (active, or returned and unacknowledged), most urgent first."""
-    section = Section("alerts", "No alert is open on these lines.")
+    section = Section("alerts", gettext("No alert is open on these lines."))
     if not line_ids:
         return section
     alerts = alert_selectors.inbox_alerts_sorted(line_ids=line_ids, sort="priority")
@@ -117,8 +140,9 @@ def open_alerts(line_ids: list[int], now: datetime, tz: ZoneInfo) -> Section:
         section.rows.append(
             {
                 "priority": alert.priority,
-                "state": alert.state_label,
-                "title": alert.message or f"{alert.rule.name} on {alert.asset.name}",
+                "priority_label": priority_label(alert.priority),
+                "state": str(alert.state_label),
+                "title": alert_title(alert),
                 "asset": alert.asset.name,
                 "line": alert.asset.line.name,
                 "since": local(since, tz),
@@ -129,6 +153,13 @@ def open_alerts(line_ids: list[int], now: datetime, tz: ZoneInfo) -> Section:
         )
     section.more = total - len(section.rows)
     return section
+
+
+def horizon_text(days: float) -> str:
+    """ "7 days", "1 day", "2.5 days" ("2,5 Tage")."""
+    number = number_format(Decimal(f"{float(days):g}"))
+    whole = float(days).is_integer()
+    return ngettext("%(days)s day", "%(days)s days", int(days) if whole else 2) % {"days": number}
 
 
 def _horizon_of() -> Callable[[str], float]:
@@ -150,7 +181,7 @@ def _horizon_of() -> Callable[[str], float]:
 def predictions_due(line_ids: list[int], now: datetime, tz: ZoneInfo) -> Section:
     """Each asset's latest prediction per failure mode, unless the asset has failed or been
     repaired since, whose interval ends within the horizon of its prediction rules."""
-    section = Section("predictions", "No failure is predicted within the horizon.")
+    section = Section("predictions", gettext("No failure is predicted within the horizon."))
     latest = Prediction.objects.filter(
         asset=OuterRef("asset"), failure_mode=OuterRef("failure_mode")
     ).order_by("-made_at", "-pk")
@@ -180,12 +211,12 @@ def predictions_due(line_ids: list[int], now: datetime, tz: ZoneInfo) -> Section
                 "failure_mode": prediction.failure_mode.label,
                 "span": rul_span_text(max(left_low, 0.0), left_high)
                 if left_high > 0
-                else "its interval has passed",
+                else gettext("its interval has passed"),
                 "from": local(wall(made_s + prediction.rul_low_days * DAY_S), tz),
                 "to": local(wall(made_s + prediction.rul_high_days * DAY_S), tz),
                 "ends_at": wall(made_s + prediction.rul_high_days * DAY_S),
-                "confidence": f"{prediction.confidence * 100:.0f} %",
-                "horizon": f"{horizon:g} days",
+                "confidence": f"{floatformat(prediction.confidence * 100, 0)} %",
+                "horizon": horizon_text(horizon),
                 "link": absolute(reverse("floor:asset", args=[prediction.asset_id])),
             }
         )
@@ -198,7 +229,7 @@ def overdue_preventive(line_ids: list[int], now: datetime, tz: ZoneInfo) -> Sect
     """Open preventive work orders past their due time, the longest overdue first. A schedule
     gets its work order as a due point comes within its lead, so its work orders tell what
     is due."""
-    section = Section("work", "No preventive work is overdue.")
+    section = Section("work", gettext("No preventive work is overdue."))
     overdue = (
         WorkOrder.objects.filter(
             kind=WorkOrderKind.PREVENTIVE,
@@ -218,7 +249,9 @@ def overdue_preventive(line_ids: list[int], now: datetime, tz: ZoneInfo) -> Sect
                 "asset": work.asset.name,
                 "line": work.asset.line.name,
                 "status": work.get_status_display(),
-                "assignee": work.assignee.get_username() if work.assignee else "nobody yet",
+                "assignee": work.assignee.get_username()
+                if work.assignee
+                else gettext("nobody yet"),
                 "due": local(work.due_at, tz),
                 "overdue": delay_text((now - work.due_at).total_seconds()),
                 "link": absolute(reverse("maintenance:detail", args=[work.pk])),
@@ -238,18 +271,18 @@ def top_losses(oee: Oee, *, count: int = TOP_LOSSES) -> list[dict[str, str]]:
             continue
         if name in REJECTS:
             seconds = value * cycle_s if cycle_s else 0.0
-            parts = "part" if value == 1 else "parts"
-            text = f"{value} {parts}" + (f" ({delay_text(seconds)})" if cycle_s else "")
+            text = ngettext("%(count)s part", "%(count)s parts", int(value)) % {"count": value}
+            text += f" ({delay_text(seconds)})" if cycle_s else ""
         else:
             seconds, text = float(value), delay_text(value)
-        ranked.append((seconds, LOSS_LABELS[name], text))
+        ranked.append((seconds, str(LOSS_LABELS[name]), text))
     ranked.sort(key=lambda loss: -loss[0])
     return [{"label": label, "amount": text} for _, label, text in ranked[:count]]
 
 
 def lines_oee(lines: list[Line], start: datetime, end: datetime, now: datetime) -> Section:
     """Each line's OEE over the period against its target, with its three largest losses."""
-    section = Section("oee", "No production was planned on these lines in this period.")
+    section = Section("oee", gettext("No production was planned on these lines in this period."))
     for line in lines:
         oee, _ = oee_selectors.line_oee(line, start, end, now=now)
         if not oee.has_plan:
@@ -261,7 +294,9 @@ def lines_oee(lines: list[Line], start: datetime, end: datetime, now: datetime) 
                 "oee": percent(value),
                 "target": percent(line.oee_target),
                 "below": value is not None and value < line.oee_target,
-                "unknown": "" if value is not None else "unknown: an asset has no ideal cycle time",
+                "unknown": ""
+                if value is not None
+                else gettext("unknown: an asset has no ideal cycle time"),
                 "availability": percent(oee.availability),
                 "performance": percent(oee.performance),
                 "quality": percent(oee.quality),
@@ -275,7 +310,9 @@ def lines_oee(lines: list[Line], start: datetime, end: datetime, now: datetime) 
 def worst_rules(line_ids: list[int]) -> Section:
     """The rules of these lines' alerts whose work found a fault least often, among those
     with at least one judged work order."""
-    section = Section("rules", "No alert of these lines has been judged by a work order yet.")
+    section = Section(
+        "rules", gettext("No alert of these lines has been judged by a work order yet.")
+    )
     rule_ids = list(
         AlertRule.objects.filter(alerts__asset__line_id__in=line_ids)
         .values_list("pk", flat=True)
@@ -296,7 +333,12 @@ def worst_rules(line_ids: list[int]) -> Section:
             {
                 "rule": names[pk],
                 "precision": percent(row["precision"]),
-                "found": f"{row['confirmed']} of {row['judged']} judged work orders found a fault",
+                "found": ngettext(
+                    "%(confirmed)s of %(judged)s judged work order found a fault",
+                    "%(confirmed)s of %(judged)s judged work orders found a fault",
+                    row["judged"],
+                )
+                % {"confirmed": row["confirmed"], "judged": row["judged"]},
             }
         )
     return section

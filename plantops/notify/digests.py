@@ -21,7 +21,8 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext, ngettext_lazy, pgettext
 
 from plantops.assets.models import Line
 from plantops.core.time import datetime_to_us, us_to_datetime
@@ -47,14 +48,31 @@ WHY = "your digest subscription"
 
 @dataclass(frozen=True)
 class Period:
-    """One digest's period: what it covers, on which lines, and how its key names it."""
+    """One digest's period: what it covers, on which lines, and how its key names it; a
+    shift's period has the names of its shifts."""
 
     id: str
     start: datetime
     end: datetime
     lines: list[Line]
     tz: ZoneInfo
-    title: str
+    shifts: tuple[str, ...] = ()
+
+    @property
+    def title(self) -> str:
+        """ "Monday 23 November 2026", or "Early shift, Mon 23 Nov 2026 06:00–14:00 CET": in
+        the active language, with its day and month names and its order of a date."""
+        start, end = self.start.astimezone(self.tz), self.end.astimezone(self.tz)
+        if not self.shifts:
+            # Translators: a date in Django's date format (l: weekday, d: day, F: month).
+            return dateformat.format(start, pgettext("a digest's day", "l d F Y"))
+        return gettext("%(shift)s shift, %(start)s–%(end)s %(zone)s") % {
+            "shift": " / ".join(self.shifts),
+            # Translators: a date and time in Django's date format (D: weekday, M: month).
+            "start": dateformat.format(start, pgettext("a shift's start", "D d M Y H:i")),
+            "end": f"{end:%H:%M}",
+            "zone": end.tzname(),
+        }
 
 
 def send_due_digests(*, now: datetime | None = None) -> int:
@@ -152,7 +170,6 @@ def day_due(lines: list[Line], send_at: time, now: datetime) -> Period | None:
         end=_midnight(day + timedelta(days=1), tz),
         lines=lines,
         tz=tz,
-        title=f"{day:%A %d %B %Y}",
     )
 
 
@@ -182,8 +199,7 @@ def ended_shifts(lines: list[Line], now: datetime) -> list[Period]:
                 end=end,
                 lines=shift_lines,
                 tz=tz,
-                title=f"{' / '.join(names)} shift, {local_start:%a %d %b %Y %H:%M}"
-                f"–{local_end:%H:%M} {local_end.tzname()}",
+                shifts=tuple(names),
             )
         )
     return periods
@@ -192,7 +208,15 @@ def ended_shifts(lines: list[Line], now: datetime) -> list[Period]:
 def digest_text(
     subscription: DigestSubscription, period: Period, *, now: datetime
 ) -> messages.Text:
-    """The digest's subject, plain text and HTML: its sections as the user may see them."""
+    """The digest's subject, plain text and HTML: its sections as the user may see them, in
+    the site's language."""
+    with messages.in_site_language():
+        return _digest_text(subscription, period, now=now)
+
+
+def _digest_text(
+    subscription: DigestSubscription, period: Period, *, now: datetime
+) -> messages.Text:
     sections = digest_sections(
         user=subscription.user,
         lines=period.lines,
@@ -204,17 +228,18 @@ def digest_text(
     daily = subscription.frequency == DigestFrequency.DAILY
     every_line = not subscription.lines.all()
     line_names = ", ".join(line.name for line in period.lines)
+    title = period.title
     subject = (
-        f"[PlantOps] Daily digest for {period.title}"
+        gettext("[PlantOps] Daily digest for %(period)s") % {"period": title}
         if daily
-        else f"[PlantOps] Digest of the {period.title}"
+        else gettext("[PlantOps] Digest of the %(period)s") % {"period": title}
     )
     if not every_line and len(period.lines) <= 3:
         subject += f" — {line_names}"
     link = messages.absolute(reverse("alerts-inbox"))
     context = {
         "daily": daily,
-        "period": period.title,
+        "period": title,
         "lines": line_names,
         "every_line": every_line,
         "zone": period.tz.key,
@@ -242,9 +267,11 @@ def digest_text(
 
 
 COUNTED = {
-    "alerts": ("open alert", "open alerts"),
-    "predictions": ("predicted failure", "predicted failures"),
-    "work": ("overdue work order", "overdue work orders"),
+    "alerts": ngettext_lazy("%(count)s open alert", "%(count)s open alerts", "count"),
+    "predictions": ngettext_lazy(
+        "%(count)s predicted failure", "%(count)s predicted failures", "count"
+    ),
+    "work": ngettext_lazy("%(count)s overdue work order", "%(count)s overdue work orders", "count"),
 }
 
 
@@ -254,6 +281,5 @@ def _counts(sections: list[Section]) -> str:
     parts = []
     for section in sections:
         if section.key in COUNTED and not section.hidden:
-            one, many = COUNTED[section.key]
-            parts.append(f"{section.total} {one if section.total == 1 else many}")
+            parts.append(COUNTED[section.key] % {"count": section.total})
     return " · ".join(parts)

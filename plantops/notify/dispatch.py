@@ -210,7 +210,7 @@ def _notify_tier(
                 events__activated=True,
                 events__at__gte=flood.started_at,
             )
-            .select_related("asset")
+            .select_related("asset", "rule")
             .distinct()
             .order_by("pk")
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from plantops.assets.models import Area, Line
 from plantops.notify.models import Channel, Subscription
@@ -30,7 +31,16 @@ class SubscriptionForm(forms.ModelForm):
             "quiet_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "quiet_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
-        labels = {"min_priority": "From priority"}
+        labels = {
+            "lines": _("Lines"),
+            "areas": _("Areas"),
+            "min_priority": _("From priority"),
+            "channels": _("Channels"),
+            "quiet_start": _("Quiet start"),
+            "quiet_end": _("Quiet end"),
+            "quiet_allows_critical": _("Quiet allows critical"),
+            "enabled": _("Enabled"),
+        }
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -41,7 +51,7 @@ class SubscriptionForm(forms.ModelForm):
         self.fields["areas"].queryset = Area.objects.order_by("name")
         personal = [c.pk for c in Channel.objects.filter(enabled=True) if c.personal]
         self.fields["channels"].queryset = Channel.objects.filter(pk__in=personal)
-        self.fields["channels"].help_text = "E-mail goes to your account's address."
+        self.fields["channels"].help_text = _("E-mail goes to your account's address.")
 
     def save(self, commit: bool = True) -> Subscription:
         self.instance.user = self.user

@@ -2,7 +2,8 @@
 
 Written once, when the notification is recorded (before sending), so every attempt sends the
 same message. Times are in the site's time zone and say which; links are absolute
-(`SITE_URL`) and land, after login, on the alert's inbox entry.
+(`SITE_URL`) and land, after login, on the alert's inbox entry. The words are in the site's
+language (`in_site_language`), whichever language the request or task that writes them has.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from django.conf import settings
 from django.core import signing
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from plantops.alerts.models import Alert, AlertEvent
+from plantops.alerts.selectors import PRIORITY_LABELS
 from plantops.assets.models import Line
 from plantops.assets.selectors import plant_zone
 
@@ -31,6 +35,32 @@ class Text:
     html: str
     data: dict[str, Any]
     link: str
+
+
+def site_language() -> str:
+    """The language notifications are written in: the site's (`LANGUAGE_CODE`). A message is
+    written once for every recipient, by a task or by whoever's request raised the alert, so
+    neither the browser's language nor the cookie of that request may choose it."""
+    return settings.LANGUAGE_CODE
+
+
+def in_site_language() -> translation.override:
+    """Write what follows (gettext, templates, numbers, month names) in the site's language."""
+    return translation.override(site_language())
+
+
+def alert_title(alert: Alert) -> str:
+    """The alert's own message, else "<rule> on <asset>" (in the active language)."""
+    return alert.message or gettext("%(rule)s on %(asset)s") % {
+        "rule": alert.rule.name,
+        "asset": alert.asset.name,
+    }
+
+
+def priority_label(priority: str) -> str:
+    """ "CRITICAL", "HIGH", … in the active language."""
+    label = PRIORITY_LABELS.get(priority)
+    return str(label) if label is not None else priority.upper()
 
 
 def local(at: datetime, tz: ZoneInfo) -> str:
@@ -63,16 +93,28 @@ def alert_text(
     alert: Alert, event: AlertEvent, *, tier: int, escalated: bool, ack_url: str
 ) -> Text:
     """A message about one alert: what, where, how urgent, since when, and the two links."""
+    with in_site_language():
+        return _alert_text(alert, event, tier=tier, escalated=escalated, ack_url=ack_url)
+
+
+def _alert_text(
+    alert: Alert, event: AlertEvent, *, tier: int, escalated: bool, ack_url: str
+) -> Text:
     line = alert.asset.line
     tz = site_zone(line)
     link = absolute(reverse("notify:alert", args=[alert.pk]))
-    title = alert.message or f"{alert.rule.name} on {alert.asset.name}"
-    priority = alert.priority.upper()
-    prefix = f"Escalated (tier {tier}): " if escalated else ""
-    subject = f"[{priority}] {prefix}{title} — {line.name}"
+    title = alert_title(alert)
+    words = {"priority": priority_label(alert.priority), "title": title, "line": line.name}
+    if escalated:
+        subject = gettext("[%(priority)s] Escalated (tier %(tier)s): %(title)s — %(line)s") % (
+            words | {"tier": tier}
+        )
+    else:
+        subject = gettext("[%(priority)s] %(title)s — %(line)s") % words
     context = {
         "title": title,
         "priority": alert.priority,
+        "priority_label": words["priority"],
         "escalated": escalated,
         "tier": tier,
         "asset": alert.asset.name,
@@ -108,9 +150,19 @@ def alert_text(
 
 def flood_text(line: Line, *, started_at: datetime, alerts: list[Alert], tier: int) -> Text:
     """One summary for a line in an alarm flood, instead of a message per alert."""
+    with in_site_language():
+        return _flood_text(line, started_at=started_at, alerts=alerts, tier=tier)
+
+
+def _flood_text(line: Line, *, started_at: datetime, alerts: list[Alert], tier: int) -> Text:
     tz = site_zone(line)
     link = absolute(reverse("alerts-inbox") + f"?line={line.pk}")
-    subject = f"[FLOOD] {len(alerts)} alerts on {line.name} since {local(started_at, tz)}"
+    # A flood is more than ten alerts: never one.
+    subject = gettext("[FLOOD] %(count)s alerts on %(line)s since %(since)s") % {
+        "count": len(alerts),
+        "line": line.name,
+        "since": local(started_at, tz),
+    }
     shown = alerts[:10]
     context = {
         "line": line.name,
@@ -118,7 +170,12 @@ def flood_text(line: Line, *, started_at: datetime, alerts: list[Alert], tier: i
         "started_at": local(started_at, tz),
         "count": len(alerts),
         "alerts": [
-            {"title": a.message or str(a), "priority": a.priority, "asset": a.asset.name}
+            {
+                "title": alert_title(a),
+                "priority": a.priority,
+                "priority_label": priority_label(a.priority),
+                "asset": a.asset.name,
+            }
             for a in shown
         ],
         "more": len(alerts) - len(shown),
@@ -145,10 +202,15 @@ def flood_text(line: Line, *, started_at: datetime, alerts: list[Alert], tier: i
 
 def channel_failing_text(channel: Any) -> Text:
     """To the admins: a channel keeps failing, with its last error and where to look."""
+    with in_site_language():
+        return _channel_failing_text(channel)
+
+
+def _channel_failing_text(channel: Any) -> Text:
     link = absolute(reverse("pipeline"))
     context = {
         "channel": channel.name,
-        "kind": channel.get_kind_display(),
+        "kind": str(channel.get_kind_display()),
         "failures": channel.consecutive_failures,
         "error": channel.last_error,
         # A channel serves the whole plant: its clock is the plant's site's.
@@ -156,7 +218,8 @@ def channel_failing_text(channel: Any) -> Text:
         "link": link,
     }
     return Text(
-        subject=f"[PlantOps] Notification channel “{channel.name}” is failing",
+        subject=gettext("[PlantOps] Notification channel “%(channel)s” is failing")
+        % {"channel": channel.name},
         text=render_to_string("notify/channel_failing.txt", context),
         html="",
         data={"type": "channel.failing", "channel": channel.name, "link": link},

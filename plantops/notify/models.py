@@ -22,20 +22,28 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from plantops.alerts.lifecycle import Priority
 from plantops.alerts.models import Alert, AlertEvent
 from plantops.assets.models import Area, Line, Shift
 
-PRIORITY_CHOICES = [(p.value, p.value.capitalize()) for p in Priority]
+PRIORITY_LABELS = {
+    Priority.CRITICAL: pgettext_lazy("alert priority", "Critical"),
+    Priority.HIGH: pgettext_lazy("alert priority", "High"),
+    Priority.MEDIUM: pgettext_lazy("alert priority", "Medium"),
+    Priority.LOW: pgettext_lazy("alert priority", "Low"),
+}
+PRIORITY_CHOICES = [(p.value, PRIORITY_LABELS[p]) for p in Priority]
 
 
 class ChannelKind(models.TextChoices):
-    EMAIL = "email", "E-mail (SMTP)"
-    WEBHOOK = "webhook", "Webhook (JSON, signed)"
-    TEAMS = "teams", "Microsoft Teams (incoming webhook)"
-    SLACK = "slack", "Slack (incoming webhook)"
-    APPRISE = "apprise", "Apprise URL (ntfy, SMS gateways, …)"
+    EMAIL = "email", _("E-mail (SMTP)")
+    WEBHOOK = "webhook", _("Webhook (JSON, signed)")
+    TEAMS = "teams", _("Microsoft Teams (incoming webhook)")
+    SLACK = "slack", _("Slack (incoming webhook)")
+    APPRISE = "apprise", _("Apprise URL (ntfy, SMS gateways, …)")
 
 
 PERSONAL_KINDS = frozenset({ChannelKind.EMAIL})
@@ -112,13 +120,13 @@ class QuietHours(models.Model):
     """Abstract: a span of local time in which a person is not disturbed."""
 
     quiet_start = models.TimeField(
-        null=True, blank=True, help_text="Quiet hours begin (the site's local time)."
+        null=True, blank=True, help_text=_("Quiet hours begin (the site's local time).")
     )
     quiet_end = models.TimeField(
-        null=True, blank=True, help_text="Quiet hours end; at or before the start: next day."
+        null=True, blank=True, help_text=_("Quiet hours end; at or before the start: next day.")
     )
     quiet_allows_critical = models.BooleanField(
-        default=True, help_text="Critical alerts still come during quiet hours."
+        default=True, help_text=_("Critical alerts still come during quiet hours.")
     )
 
     class Meta:
@@ -127,7 +135,7 @@ class QuietHours(models.Model):
     def clean(self) -> None:
         super().clean()
         if (self.quiet_start is None) != (self.quiet_end is None):
-            raise ValidationError("Give both ends of the quiet hours, or neither.")
+            raise ValidationError(gettext("Give both ends of the quiet hours, or neither."))
 
 
 class Subscription(QuietHours):
@@ -140,14 +148,14 @@ class Subscription(QuietHours):
         Line,
         blank=True,
         related_name="+",
-        help_text="Leave empty here and in areas for every line.",
+        help_text=_("Leave empty here and in areas for every line."),
     )
     areas = models.ManyToManyField(Area, blank=True, related_name="+")
     min_priority = models.CharField(
         max_length=16, choices=PRIORITY_CHOICES, default=Priority.HIGH.value
     )
     channels = models.ManyToManyField(
-        Channel, related_name="subscriptions", help_text="Personal channels: e-mail, phone, …"
+        Channel, related_name="subscriptions", help_text=_("Personal channels: e-mail, phone, …")
     )
     enabled = models.BooleanField(default=True)
 
@@ -235,7 +243,7 @@ class RoutingRule(models.Model):
         Line,
         blank=True,
         related_name="+",
-        help_text="Leave empty here and in areas for every line.",
+        help_text=_("Leave empty here and in areas for every line."),
     )
     areas = models.ManyToManyField(Area, blank=True, related_name="+")
     min_priority = models.CharField(
@@ -337,20 +345,20 @@ class DispatchCursor(models.Model):
 
 
 class NotificationKind(models.TextChoices):
-    ALERT = "alert", "Alert"
-    ESCALATION = "escalation", "Escalation"
-    FLOOD = "flood", "Flood summary"
-    DIGEST = "digest", "Digest"
-    CHANNEL_FAILING = "channel_failing", "Channel failing (to admins)"
+    ALERT = "alert", _("Alert")
+    ESCALATION = "escalation", _("Escalation")
+    FLOOD = "flood", _("Flood summary")
+    DIGEST = "digest", _("Digest")
+    CHANNEL_FAILING = "channel_failing", _("Channel failing (to admins)")
 
 
 class NotificationStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to be sent"
-    SENDING = "sending", "Being sent"
-    SENT = "sent", "Sent"
-    RETRYING = "retrying", "Failed, will retry"
-    FAILED = "failed", "Failed"
-    CANCELLED = "cancelled", "Cancelled (alert answered)"
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", pgettext_lazy("a notification's status", "Sent")
+    RETRYING = "retrying", _("Failed, will retry")
+    FAILED = "failed", pgettext_lazy("a notification's status", "Failed")
+    CANCELLED = "cancelled", _("Cancelled (alert answered)")
 
 
 class Notification(models.Model):
@@ -434,8 +442,8 @@ class DeliveryAttempt(models.Model):
 
 
 class DigestFrequency(models.TextChoices):
-    DAILY = "daily", "Daily"
-    SHIFT = "shift", "After each shift"
+    DAILY = "daily", _("Daily")
+    SHIFT = "shift", _("After each shift")
 
 
 class DigestSubscription(models.Model):

@@ -26,7 +26,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.utils.translation import pgettext
 
+from plantops.notify.messages import in_site_language
 from plantops.notify.models import Channel, ChannelKind
 
 TIMEOUT_S = 10.0
@@ -163,6 +165,12 @@ def _apprise(channel: Channel, message: Message) -> str:
     return "accepted (apprise)"
 
 
+def open_word() -> str:
+    """The word on a chat message's link button, in the site's language like its text."""
+    with in_site_language():
+        return pgettext("a button opening a notification's link", "Open")
+
+
 def teams_body(message: Message) -> dict[str, Any]:
     """An Adaptive Card, as Teams' incoming webhooks (and Workflows) take it."""
     card: dict[str, Any] = {
@@ -175,7 +183,7 @@ def teams_body(message: Message) -> dict[str, Any]:
         ],
     }
     if message.link:
-        card["actions"] = [{"type": "Action.OpenUrl", "title": "Open", "url": message.link}]
+        card["actions"] = [{"type": "Action.OpenUrl", "title": open_word(), "url": message.link}]
     return {
         "type": "message",
         "attachments": [
@@ -197,7 +205,7 @@ def slack_body(message: Message) -> dict[str, Any]:
                 "elements": [
                     {
                         "type": "button",
-                        "text": {"type": "plain_text", "text": "Open"},
+                        "text": {"type": "plain_text", "text": open_word()},
                         "url": message.link,
                     }
                 ],

@@ -11,6 +11,7 @@ from typing import Any
 from django.core import signing
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from plantops.alerts.models import Alert
 from plantops.alerts.services import alerts_acknowledge
@@ -39,21 +40,23 @@ def ack_link_target(token: str, *, user: Any) -> Notification:
         key = messages.ack_key(token)
     except signing.SignatureExpired:
         raise Refused(
-            "This acknowledge link has expired. Open the alert and acknowledge it there."
+            gettext("This acknowledge link has expired. Open the alert and acknowledge it there.")
         ) from None
     except signing.BadSignature:
-        raise Refused("This acknowledge link is not valid.") from None
+        raise Refused(gettext("This acknowledge link is not valid.")) from None
     notification = (
         Notification.objects.select_related("alert__asset__line", "alert__rule")
         .filter(key=key)
         .first()
     )
     if notification is None or notification.alert is None:
-        raise Refused("This acknowledge link is not valid.")
+        raise Refused(gettext("This acknowledge link is not valid."))
     if notification.user_id is not None and notification.user_id != user.pk:
-        raise Refused("This acknowledge link was sent to someone else; open the alert instead.")
+        raise Refused(
+            gettext("This acknowledge link was sent to someone else; open the alert instead.")
+        )
     if notification.ack_used_at is not None:
-        raise Refused("This acknowledge link has already been used.")
+        raise Refused(gettext("This acknowledge link has already been used."))
     return notification
 
 
@@ -69,7 +72,7 @@ def acknowledge_by_link(token: str, *, user: Any, note: str) -> Alert:
             .get(pk=notification.pk)
         )
         if used is not None:
-            raise Refused("This acknowledge link has already been used.")
+            raise Refused(gettext("This acknowledge link has already been used."))
         alerts_acknowledge(
             alert_ids=[notification.alert_id],
             user=user,

@@ -7,8 +7,10 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
+from plantops.alerts import selectors as alert_selectors
 from plantops.alerts.models import Alert
 from plantops.core.actions import attempt
 from plantops.core.refusals import Refused
@@ -39,11 +41,14 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
         done = attempt(
             request,
             lambda: services.acknowledge_by_link(token, user=request.user, note=note),
-            "Acknowledged.",
+            gettext("Acknowledged."),
         )
         if done:
             return redirect("notify:alert", alert_id=notification.alert_id)
-    return render(request, "notify/acknowledge.html", {"notification": notification})
+    (alert,) = alert_selectors.labelled([notification.alert])
+    return render(
+        request, "notify/acknowledge.html", {"notification": notification, "alert": alert}
+    )
 
 
 @login_required
@@ -69,9 +74,21 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
     else:
         form = SubscriptionForm(instance=editing, user=request.user)
     context = {
-        "subscriptions": own,
+        "subscriptions": [_described(sub) for sub in own],
         "form": form,
         "editing": editing,
         "recent": selectors.notifications_of(request.user, limit=20),
     }
     return render(request, "notify/subscriptions.html", context)
+
+
+def _described(sub: Subscription) -> dict[str, object]:
+    """A subscription with what it covers and how it comes, in words, for its row."""
+    lines = [line.name for line in sub.lines.all()]
+    areas = [gettext("%(area)s (area)") % {"area": area.name} for area in sub.areas.all()]
+    channels = [channel.name for channel in sub.channels.all()]
+    return {
+        "sub": sub,
+        "where": ", ".join(lines + areas) or gettext("every line"),
+        "channels": ", ".join(channels) or gettext("no channel"),
+    }

@@ -41,6 +41,8 @@ TRANSLATED_PAGES = {
     "maintenance KPIs, 7 days",
     "alerts inbox",
     "alerts panel",
+    "notification subscriptions",
+    "pipeline health",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]")
 # A hidden field's value is a code sent back ("approve", a path), never read by anyone.

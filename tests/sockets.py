@@ -16,9 +16,13 @@ def session_cookie(role: str | None = "operator") -> str:
 
 
 def communicator(
-    path: str, *, cookie: str | None, origin: str = "http://localhost"
+    path: str, *, cookie: str | None, origin: str = "http://localhost", language: str = ""
 ) -> WebsocketCommunicator:
+    """A socket to `path` with the session `cookie`, and the language cookie's `language`."""
     headers = [(b"origin", origin.encode()), (b"host", b"localhost")]
-    if cookie:
-        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    cookies = [f"{settings.SESSION_COOKIE_NAME}={cookie}"] if cookie else []
+    if language:
+        cookies.append(f"{settings.LANGUAGE_COOKIE_NAME}={language}")
+    if cookies:
+        headers.append((b"cookie", "; ".join(cookies).encode()))
     return WebsocketCommunicator(application, path, headers=headers)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import math
 from datetime import timedelta
+from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from plantops.assets import selectors as asset_selectors
 from plantops.assets.models import Asset, Line
@@ -119,8 +120,20 @@ class AssetConsumer(_LoggedInConsumer):
         )
 
 
+def scope_language(scope: dict) -> str:
+    """The language the viewer's pages are in, chosen as Django chooses a page's: the language
+    cookie, else the browser's Accept-Language, else the default."""
+    headers = dict(scope.get("headers", []))
+    accept = headers.get(b"accept-language", b"").decode("latin-1")
+    request = SimpleNamespace(
+        COOKIES=scope.get("cookies", {}), META={"HTTP_ACCEPT_LANGUAGE": accept}
+    )
+    return translation.get_language_from_request(request)
+
+
 class LineOeeConsumer(_LoggedInConsumer):
-    """The line's OEE screen: the whole screen on connect, then coalesced updates."""
+    """The line's OEE screen: the whole screen on connect, then coalesced updates, each in the
+    viewer's language and on the viewer's clock."""
 
     async def resolve(self) -> bool:
         self.line_id = self.scope["url_route"]["kwargs"]["line_id"]
@@ -131,16 +144,22 @@ class LineOeeConsumer(_LoggedInConsumer):
         # The viewer's clock, as on the page: the pushed screen's hours are on the site's.
         self.zone = await database_sync_to_async(asset_selectors.viewer_zone)(self.scope["user"])
         self.site_zone = asset_selectors.site_zone(self.line.area.site)
+        self.language = scope_language(self.scope)
         return True
 
+    def _screen(self) -> dict:
+        with translation.override(self.language):
+            return oee_screens.line_screen(self.line, tz=self.zone)
+
     async def snapshot(self) -> dict:
-        screen = await database_sync_to_async(oee_screens.line_screen)(self.line, tz=self.zone)
-        return {"type": "oee.screen", "screen": screen}
+        return {"type": "oee.screen", "screen": await database_sync_to_async(self._screen)()}
 
     async def oee_screen(self, event: dict) -> None:
+        # Pushed once for every viewer: in the pushing process's language, on the site's clock.
         screen = event["screen"]
-        if self.zone != self.site_zone:
-            screen = oee_screens.with_figures(screen, self.zone)
+        if self.zone != self.site_zone or event.get("language") != self.language:
+            with translation.override(self.language):
+                screen = oee_screens.for_viewer(screen, self.zone)
         await self.send_json({"type": "oee.screen", "screen": screen})
 
 

@@ -1,5 +1,6 @@
 """The line's OEE charts as figures: each hour's OEE coloured by its band, and down time by reason,
-largest at the top. Pure: built from the screen's own payload (`screens.line_screen`)."""
+largest at the top. Pure: built from the screen's own payload (`screens.line_screen`), its words
+in the active language (plain strings: a figure is JSON)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
+from django.utils.translation import gettext
 
 from plantops.core import charts
 
@@ -58,7 +60,9 @@ def pareto_figure(bars: list[dict[str, Any]]) -> dict[str, Any]:
         y=[b["label"] for b in shown],
         x=[math.floor(b["seconds"] / 6 + 0.5) / 10 for b in shown],
         marker={"color": COLORS["blue"]},
-        hovertemplate="%{y}: %{x} min<extra></extra>",
+        hovertemplate="%{y}: "
+        + gettext("%(minutes)s min") % {"minutes": "%{x}"}
+        + "<extra></extra>",
     )
     return charts.figure(
         [bar],

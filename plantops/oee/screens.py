@@ -1,5 +1,8 @@
 """What the OEE screens show, as JSON-ready payloads: a line's shift with A, P, Q, its hourly
-trend, the down-time Pareto and the stops waiting for a reason; the floor's OEE board."""
+trend, the down-time Pareto and the stops waiting for a reason; the floor's OEE board.
+
+A line's screen carries the words its page shows (a stop's state, the Pareto's labels, the
+charts' axes) in the active language, as plain strings; keys and codes stay English."""
 
 from __future__ import annotations
 
@@ -7,14 +10,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from plantops.assets.models import Asset, Line
-from plantops.assets.states import UNEXPLAINED_STOPS
+from plantops.assets.states import UNEXPLAINED_STOPS, MachineState
 from plantops.core.time import datetime_to_us, us_to_datetime
 from plantops.oee import calendar, charts
 from plantops.oee.calculation import Oee
 from plantops.oee.events import Plan, line_plan
-from plantops.oee.reasons import reason_labels
+from plantops.oee.reasons import reason_labels, shown
 from plantops.oee.selectors import line_oee, line_oee_detail, line_stops
 
 
@@ -55,6 +59,11 @@ def current_shift(plan: Plan, now: datetime) -> calendar.PlannedShift | None:
     return ended[-1] if ended else None
 
 
+def _state_label(state: str) -> str:
+    """A machine state's word in the active language ("Störung" for "down")."""
+    return gettext(MachineState(state).label)
+
+
 def stops_awaiting_reason(
     line: Line, start: datetime, end: datetime, *, now: datetime
 ) -> list[dict]:
@@ -65,6 +74,7 @@ def stops_awaiting_reason(
             "id": stop.id,
             "asset": stop.asset,
             "state": stop.state,
+            "state_label": _state_label(stop.state),
             "start": stop.start.isoformat(),
             "seconds": round(((stop.until or now) - stop.start).total_seconds()),
             "ongoing": stop.until is None,
@@ -77,10 +87,11 @@ def stops_awaiting_reason(
 
 
 def pareto(downtime_by_reason: dict[str, float]) -> list[dict]:
-    """Down time by reason, largest first, with the reasons' labels."""
+    """Down time by reason, largest first, with the reasons' labels (in the active language
+    for a stop with no reason)."""
     labels = reason_labels(downtime_by_reason)
     bars = [
-        {"code": code, "label": labels[code], "seconds": round(s)}
+        {"code": code, "label": shown(code, labels[code]), "seconds": round(s)}
         for code, s in downtime_by_reason.items()
         if s > 0
     ]
@@ -101,11 +112,29 @@ def with_figures(screen: dict, tz: ZoneInfo) -> dict:
     }
 
 
+def for_viewer(screen: dict, tz: ZoneInfo) -> dict:
+    """A screen made once for every viewer (in the language of the process that pushed it, on
+    the site's clock), in the active language and with its charts on the clock of `tz`. Pure:
+    the words come from the screen's own codes."""
+    return with_figures(
+        screen
+        | {
+            "pareto": [
+                bar | {"label": shown(bar["code"], bar["label"])} for bar in screen["pareto"]
+            ],
+            "stops": [
+                stop | {"state_label": _state_label(stop["state"])} for stop in screen["stops"]
+            ],
+        },
+        tz,
+    )
+
+
 def line_screen(line: Line, *, now: datetime | None = None, tz: ZoneInfo | None = None) -> dict:
     """Everything the line's OEE screen shows: the current (or last) shift's OEE with A, P, Q,
     the line's hourly trend, the down-time Pareto and the stops waiting for a reason, and the
     charts of the trend and the Pareto as figures, their hours on the clock of `tz` (the
-    viewer's; the site's for a screen pushed to every viewer, `with_figures` redraws it)."""
+    viewer's; the site's for a screen pushed to every viewer, `for_viewer` redraws it)."""
     now = now or timezone.now()
     tz = tz or ZoneInfo(line.area.site.timezone)
     plan = line_plan(line)

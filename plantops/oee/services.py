@@ -11,13 +11,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from plantops.assets.models import Asset, Line
-from plantops.assets.scope import require_line
-from plantops.assets.states import UNEXPLAINED_STOPS
+from plantops.assets.scope import may_act_on
+from plantops.assets.states import UNEXPLAINED_STOPS, MachineState
 from plantops.core import realtime
-from plantops.core.refusals import require_permission
+from plantops.core.refusals import Refused, require_permission
 from plantops.core.time import datetime_to_us, us_to_datetime
 from plantops.oee import screens, snapshots
 from plantops.oee.events import line_plan
@@ -88,14 +89,23 @@ def stop_reason_assign(
     """Give a stop its reason; refused for anything but a stop (no reason on running time).
     The line's screens are pushed after commit. `user` None: the plant itself (an import)."""
     if user is not None:
-        require_permission(user, "oee.add_stopreasonentry", "Your role may not explain stops.")
-        require_line(user, event.asset.line_id, what="this stop")
+        require_permission(
+            user, "oee.add_stopreasonentry", gettext("Your role may not explain stops.")
+        )
+        if not may_act_on(user, event.asset.line_id):
+            raise Refused(
+                gettext("You may act only on your own lines: this stop is on %(line)s.")
+                % {"line": event.asset.line.name}
+            )
     if event.state not in UNEXPLAINED_STOPS:
         raise ValidationError(
-            f"Only a stop gets a reason; the machine reported {event.get_state_display()} here."
+            gettext("Only a stop gets a reason; the machine reported “%(state)s” here.")
+            % {"state": gettext(MachineState(event.state).label)}
         )
     if not reason.active:
-        raise ValidationError(f"The reason {reason.label!r} is no longer in use.")
+        raise ValidationError(
+            gettext("The reason “%(reason)s” is no longer in use.") % {"reason": reason.label}
+        )
     entry, _ = StopReasonEntry.objects.update_or_create(
         event=event,
         defaults={"reason": reason, "entered_by": user, "entered_at": timezone.now()},
@@ -128,12 +138,16 @@ def scrap_record(
     plant itself (an import).
     """
     if user is not None:
-        require_permission(user, "oee.add_scrapentry", "Your role may not record scrap.")
-        require_line(user, asset.line_id, what=asset.name)
+        require_permission(user, "oee.add_scrapentry", gettext("Your role may not record scrap."))
+        if not may_act_on(user, asset.line_id):
+            raise Refused(
+                gettext("You may act only on your own lines: %(asset)s is on %(line)s.")
+                % {"asset": asset.name, "line": asset.line.name}
+            )
     if quantity < 1:
-        raise ValidationError("Give how many parts are scrap (at least 1).")
+        raise ValidationError(gettext("Give how many parts are scrap (at least 1)."))
     if ts > timezone.now():
-        raise ValidationError("Scrap cannot be recorded for parts not made yet.")
+        raise ValidationError(gettext("Scrap cannot be recorded for parts not made yet."))
     start, end = _count_period(asset, ts)
     # Lock the asset's row: two tablets recording at once must not both pass the check.
     Asset.objects.select_for_update().filter(pk=asset.pk).first()
@@ -150,11 +164,25 @@ def scrap_record(
         or 0
     )
     if quantity > good - already:
-        raise ValidationError(
-            f"{asset.name} counted {good} good parts in this shift"
-            + (f" and {already} are already recorded as scrap" if already else "")
-            + f": at most {max(0, good - already)} can be scrapped."
-        )
+        numbers = {"asset": asset.name, "good": good, "already": already}
+        numbers["left"] = max(0, good - already)
+        if already:
+            refusal = ngettext(
+                "%(asset)s counted %(good)s good part in this shift and %(already)s are already "
+                "recorded as scrap: at most %(left)s can be scrapped.",
+                "%(asset)s counted %(good)s good parts in this shift and %(already)s are already "
+                "recorded as scrap: at most %(left)s can be scrapped.",
+                good,
+            )
+        else:
+            refusal = ngettext(
+                "%(asset)s counted %(good)s good part in this shift: at most %(left)s can be "
+                "scrapped.",
+                "%(asset)s counted %(good)s good parts in this shift: at most %(left)s can be "
+                "scrapped.",
+                good,
+            )
+        raise ValidationError(refusal % numbers)
     entry = ScrapEntry.objects.create(
         asset=asset,
         ts=ts,
@@ -190,13 +218,13 @@ def oee_push_soon(*, line_ids: Iterable[int]) -> None:
 
 
 def oee_push_line(*, line_id: int) -> None:
-    """Send the line's OEE screen to the browsers showing it."""
+    """Send the line's OEE screen to the browsers showing it, with the language its words are
+    in: each socket puts them in its viewer's (`screens.for_viewer`)."""
     line = Line.objects.select_related("area__site").filter(pk=line_id).first()
     if line is not None:
         screen = screens.line_screen(line)
-        realtime.send_now(
-            [(realtime.line_oee_group(line.pk), {"type": "oee.screen", "screen": screen})]
-        )
+        message = {"type": "oee.screen", "screen": screen, "language": translation.get_language()}
+        realtime.send_now([(realtime.line_oee_group(line.pk), message)])
 
 
 def oee_push_board() -> None:

@@ -4,6 +4,7 @@ their reasons, and its scrap per machine with what operators recorded. Also whic
 line page offers reports of.
 
 Times stay aware datetimes; the report names the site's time zone, in which they are shown.
+Its words (the losses, a stop's state, who gave a reason) are in the active language.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import plotly.graph_objects as go
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext, pgettext
 
 from plantops.assets.models import Asset, Line
 from plantops.assets.states import MachineState
@@ -22,7 +24,7 @@ from plantops.core.time import datetime_to_us, us_to_datetime
 from plantops.oee.calculation import Oee
 from plantops.oee.calendar import PlannedShift
 from plantops.oee.events import line_plan
-from plantops.oee.reasons import reason_labels
+from plantops.oee.reasons import reason_labels, shown
 from plantops.oee.screens import pareto
 from plantops.oee.selectors import (
     Stop,
@@ -50,17 +52,21 @@ def _minutes(seconds: float | None) -> float | None:
 def _losses(oee: Oee) -> list[dict]:
     """The six big losses as rows: time losses in minutes, quality losses in parts."""
     figures = oee.loss_figures()
+    stops = oee.losses.breakdowns
     return [
         {
-            "label": "Breakdowns",
+            "label": gettext("Breakdowns"),
             "minutes": _minutes(figures["breakdowns_s"]),
-            "note": f"{oee.losses.breakdowns} stop{'s' if oee.losses.breakdowns != 1 else ''}",
+            "note": ngettext("%(count)s stop", "%(count)s stops", stops) % {"count": stops},
         },
-        {"label": "Setup and changeover", "minutes": _minutes(figures["setup_changeover_s"])},
-        {"label": "Small stops", "minutes": _minutes(figures["small_stops_s"])},
-        {"label": "Reduced speed", "minutes": _minutes(figures["reduced_speed_s"])},
-        {"label": "Start-up rejects", "parts": figures["startup_rejects"]},
-        {"label": "Production rejects", "parts": figures["production_rejects"]},
+        {
+            "label": gettext("Setup and changeover"),
+            "minutes": _minutes(figures["setup_changeover_s"]),
+        },
+        {"label": gettext("Small stops"), "minutes": _minutes(figures["small_stops_s"])},
+        {"label": gettext("Reduced speed"), "minutes": _minutes(figures["reduced_speed_s"])},
+        {"label": gettext("Start-up rejects"), "parts": figures["startup_rejects"]},
+        {"label": gettext("Production rejects"), "parts": figures["production_rejects"]},
     ]
 
 
@@ -96,14 +102,14 @@ def _hourly_figure(hourly: list[dict], tz: ZoneInfo) -> dict[str, Any]:
 def _stop_row(stop: Stop, labels: dict[str, str], now: datetime) -> dict:
     return {
         "asset": stop.asset,
-        "state": MachineState(stop.state).label,
+        "state": gettext(MachineState(stop.state).label),
         "start": stop.start,
         "until": stop.until,
         "minutes": _minutes(((stop.until or now) - stop.start).total_seconds()),
-        "reason": labels[stop.reason],
-        "given_by": (stop.explained_by or "operator")
+        "reason": shown(stop.reason, labels[stop.reason]),
+        "given_by": (stop.explained_by or pgettext("who gave a stop its reason", "an operator"))
         if stop.by_operator
-        else ("machine" if stop.reason else ""),
+        else (pgettext("who gave a stop its reason", "the machine") if stop.reason else ""),
     }
 
 

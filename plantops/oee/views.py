@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from plantops.assets.models import Asset, Line
@@ -138,10 +139,18 @@ def shift_report_page(request: HttpRequest, line_id: int) -> HttpResponse:
         day = None
     shift = selectors.shift_on(line, day=day, name=name) if day and name else None
     if shift is None:
-        messages.error(request, f"{line.name} has no shift “{name[:64]}” starting on that day.")
+        messages.error(
+            request,
+            gettext("%(line)s has no shift “%(shift)s” starting on that day.")
+            % {"line": line.name, "shift": name[:64]},
+        )
         return redirect("oee:line", line_id=line.pk)
     if shift.start_us > datetime_to_us(timezone.now()):
-        messages.error(request, f"The {shift.name} shift of {shift.day:%Y-%m-%d} has not begun.")
+        messages.error(
+            request,
+            gettext("The %(shift)s shift of %(day)s has not begun.")
+            % {"shift": shift.name, "day": f"{shift.day:%Y-%m-%d}"},
+        )
         return redirect("oee:line", line_id=line.pk)
     return render(
         request,
@@ -167,18 +176,19 @@ def line_screen_json(request: HttpRequest, line_id: int) -> JsonResponse:
 def stop_reason_set(request: HttpRequest, line_id: int, event_id: int) -> HttpResponse:
     line = _line_or_404(line_id)
     if not request.user.has_perm("oee.add_stopreasonentry"):
-        return HttpResponseForbidden("Only operators and supervisors explain stops.")
+        return HttpResponseForbidden(gettext("Only operators and supervisors explain stops."))
     event = get_object_or_404(
         StateEvent.objects.select_related("asset"), pk=event_id, asset__line=line
     )
     reason = StopReason.objects.filter(code=request.POST.get("reason", "")).first()
     if reason is None:
-        messages.error(request, "Pick one of the reasons shown.")
+        messages.error(request, gettext("Pick one of the reasons shown."))
     else:
         attempt(
             request,
             lambda: services.stop_reason_assign(event=event, reason=reason, user=request.user),
-            f"{event.asset.name}: stop explained as “{reason.label}”.",
+            gettext("%(asset)s: stop explained as “%(reason)s”.")
+            % {"asset": event.asset.name, "reason": reason.label},
         )
     return redirect("oee:line", line_id=line.pk)
 
@@ -188,13 +198,13 @@ def stop_reason_set(request: HttpRequest, line_id: int, event_id: int) -> HttpRe
 def scrap_add(request: HttpRequest, line_id: int) -> HttpResponse:
     line = _line_or_404(line_id)
     if not request.user.has_perm("oee.add_scrapentry"):
-        return HttpResponseForbidden("Only operators and supervisors record scrap.")
+        return HttpResponseForbidden(gettext("Only operators and supervisors record scrap."))
     asset = Asset.objects.filter(line=line, pk=_int(request.POST.get("asset"))).first()
     quantity = _int(request.POST.get("quantity"))
     if asset is None:
-        messages.error(request, "Pick the machine the scrap came from.")
+        messages.error(request, gettext("Pick the machine the scrap came from."))
     elif quantity is None:
-        messages.error(request, "Give how many parts are scrap, as a whole number.")
+        messages.error(request, gettext("Give how many parts are scrap, as a whole number."))
     else:
         attempt(
             request,
@@ -205,7 +215,12 @@ def scrap_add(request: HttpRequest, line_id: int) -> HttpResponse:
                 reason=request.POST.get("reason", ""),
                 user=request.user,
             ),
-            f"{asset.name}: {quantity} scrap recorded.",
+            ngettext(
+                "%(asset)s: %(quantity)s part recorded as scrap.",
+                "%(asset)s: %(quantity)s parts recorded as scrap.",
+                quantity,
+            )
+            % {"asset": asset.name, "quantity": quantity},
         )
     return redirect("oee:line", line_id=line.pk)
 

@@ -2,7 +2,9 @@
  * OEE screens: a line's current shift (/lines/<id>/oee/) and the floor's board (/oee/).
  * Both are rendered by the server and kept current over a WebSocket that sends the whole
  * screen on every (re)connect and then at most one update every few seconds, so a tablet back
- * from a Wi-Fi drop shows the right figures at once, with nothing to merge.
+ * from a Wi-Fi drop shows the right figures at once, with nothing to merge. The screen's own
+ * words (a stop's state, the Pareto's labels, the charts) come in the viewer's language; the
+ * page's are translated here (Django's JavaScript catalog).
  */
 "use strict";
 
@@ -17,9 +19,9 @@
   }
 
   function minutes(seconds) {
-    if (seconds < 90) return `${seconds} s`;
-    if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-    return `${(seconds / 3600).toFixed(1)} h`;
+    if (seconds < 90) return interpolate(gettext("%(seconds)s s"), { seconds }, true);
+    if (seconds < 5400) return interpolate(gettext("%(minutes)s min"), { minutes: Math.round(seconds / 60) }, true);
+    return interpolate(gettext("%(hours)s h"), { hours: PlantOps.formatNumber(seconds / 3600, 1) }, true);
   }
 
   function localTime(iso) {
@@ -59,12 +61,13 @@
               item.append(label, " ", value);
               return item;
             })
-          : [Object.assign(document.createElement("li"), { className: "empty", textContent: "No down time this shift." })]),
+          : [Object.assign(document.createElement("li"), { className: "empty", textContent: gettext("No down time this shift.") })]),
       );
     }
 
     function stopText(stop) {
-      return ` · ${stop.state} · ${localTime(stop.start)} ${PlantOpsClock.offsetLabel(Date.parse(stop.start))} · ${minutes(stop.seconds)}${stop.ongoing ? ", still stopped" : ""}`;
+      const still = stop.ongoing ? `, ${gettext("still stopped")}` : "";
+      return ` · ${stop.state_label} · ${localTime(stop.start)} ${PlantOpsClock.offsetLabel(Date.parse(stop.start))} · ${minutes(stop.seconds)}${still}`;
     }
 
     function drawStops() {
@@ -102,7 +105,7 @@
               item.append(details);
               return item;
             })
-          : [Object.assign(document.createElement("li"), { className: "empty", textContent: "Every stop this shift has a reason." })]),
+          : [Object.assign(document.createElement("li"), { className: "empty", textContent: gettext("Every stop this shift has a reason.") })]),
       );
     }
 
@@ -130,7 +133,7 @@
 
     function render() {
       const oee = screen.oee || {};
-      setText(head, "shift", screen.shift ? `${screen.shift.name} · ${localTime(screen.shift.start)}–${localTime(screen.shift.end)}` : "No shift planned");
+      setText(head, "shift", screen.shift ? `${screen.shift.name} · ${localTime(screen.shift.start)}–${localTime(screen.shift.end)}` : gettext("No shift planned"));
       setText(head, "oee-value", percent(oee.oee));
       head.querySelector('[data-role="oee"]').dataset.band = band(oee.oee);
       setText(head, "availability", percent(oee.availability));
@@ -141,8 +144,8 @@
       const why = document.querySelector('[data-role="oee-why"]');
       why.hidden = oee.oee !== null && oee.oee !== undefined;
       why.textContent = screen.shift
-        ? "No OEE yet: the machines of this line have reported no state or count this shift."
-        : "No shift planned: OEE is counted over the line's shifts.";
+        ? gettext("No OEE yet: the machines of this line have reported no state or count this shift.")
+        : gettext("No shift planned: OEE is counted over the line's shifts.");
       drawTrend();
       drawPareto();
       drawMachines();
@@ -165,14 +168,19 @@
   // --- the floor's OEE board ---------------------------------------------------------------
   const board = document.querySelector('[data-role="board"]');
   if (board) {
+    // As the tiles are first rendered (templates/oee/board.html).
+    const A = pgettext("availability, abbreviated", "A");
+    const P = pgettext("performance, abbreviated", "P");
+    const Q = pgettext("quality, abbreviated", "Q");
+    const NO_DATA = pgettext("a share of planned time with no machine state", "no data");
     function renderBoard(lines) {
       for (const line of lines) {
         const tile = board.querySelector(`[data-line-id="${line.id}"]`);
         if (!tile) continue;
         tile.dataset.band = band(line.oee);
         setText(tile, "oee-value", percent(line.oee));
-        const noData = line.no_data_share ? ` · no data ${percent(line.no_data_share)}` : "";
-        setText(tile, "parts", line.oee === null ? "" : `A ${percent(line.availability)} · P ${percent(line.performance)} · Q ${percent(line.quality)}${noData}`);
+        const noData = line.no_data_share ? ` · ${NO_DATA} ${percent(line.no_data_share)}` : "";
+        setText(tile, "parts", line.oee === null ? "" : `${A} ${percent(line.availability)} · ${P} ${percent(line.performance)} · ${Q} ${percent(line.quality)}${noData}`);
       }
     }
     board.querySelectorAll("[data-line-id]").forEach((tile) => {

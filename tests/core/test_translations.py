@@ -14,6 +14,7 @@ from django.conf import settings
 from django.test import Client
 
 from plantops.maintenance.models import FailureCode
+from plantops.oee.models import StopReason
 from tests.site_pages import ROLES, client_for, role_users, seed_site, site_pages
 from tests.test_site_pages import shown_text
 
@@ -27,6 +28,9 @@ TRANSLATED_PAGES = {
     "floor overview",
     "floor overview, one line",
     "asset page",
+    "OEE board",
+    "OEE line page",
+    "shift report",
     "alert rules",
     "work orders",
     "work orders: mine",
@@ -111,12 +115,14 @@ def _english_shown(text: str, words: dict[str, str]) -> list[str]:
 
 
 def _plant_data(plant) -> list[str]:
-    """The seeded plant's own names ("Asset 1", "Line 1", a failure code's "Cause unknown"):
-    data in English on every page, whatever the language, so no sign of a missed word."""
+    """The seeded plant's own names ("Asset 1", "Line 1", a failure code's "Cause unknown", a
+    stop reason's "Quality check"): data in English on every page, whatever the language, so
+    no sign of a missed word."""
     asset = plant.asset
     names = [asset.name, asset.line.name, asset.line.area.name, asset.line.area.site.name]
     names += [signal.name for signal in asset.signals.all()]
     names += list(FailureCode.objects.values_list("label", flat=True))
+    names += list(StopReason.objects.values_list("label", flat=True))
     return sorted(set(names), key=len, reverse=True)
 
 

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
+from django.utils import translation
 
 from plantops.oee import services
 from plantops.oee.models import StopReason
@@ -42,6 +43,44 @@ def test_a_line_socket_gets_its_screen_on_connect_and_each_push(line_with_a_stop
     assert [s["id"] for s in first["screen"]["stops"]] == [stop.pk]
     assert second["screen"]["stops"] == []
     assert second["screen"]["pareto"][0]["code"] == "jam"
+
+
+def test_each_viewer_gets_the_line_s_screen_in_their_own_language(line_with_a_stop):  # noqa: F811
+    asset, _ = line_with_a_stop
+    cookie = session_cookie()
+
+    def push_in_english():
+        with translation.override("en"):
+            services.oee_push_line(line_id=asset.line_id)
+
+    async def scenario():
+        german = communicator(f"/ws/lines/{asset.line_id}/oee/", cookie=cookie, language="de")
+        english = communicator(f"/ws/lines/{asset.line_id}/oee/", cookie=cookie)
+        assert (await german.connect())[0]
+        assert (await english.connect())[0]
+        snapshots = [await ws.receive_json_from(timeout=10) for ws in (german, english)]
+        await database_sync_to_async(push_in_english)()
+        pushes = [await ws.receive_json_from(timeout=10) for ws in (german, english)]
+        for ws in (german, english):
+            await ws.disconnect()
+        return snapshots, pushes
+
+    snapshots, pushes = asyncio.run(scenario())
+
+    def words(message):
+        screen = message["screen"]
+        return (
+            [stop["state_label"] for stop in screen["stops"]],
+            [bar["label"] for bar in screen["pareto"]],
+            screen["figures"]["pareto"]["data"][0]["y"],
+            screen["figures"]["hourly"]["layout"]["xaxis"]["title"]["text"].split(" ")[0],
+        )
+
+    german = (["Störung"], ["Noch nicht begründet"], ["Noch nicht begründet"], "Zeit")
+    english = (["Down"], ["Not explained yet"], ["Not explained yet"], "Time")
+    assert [words(message) for message in snapshots] == [german, english]
+    assert [words(message) for message in pushes] == [german, english]
+    assert pushes[0]["screen"]["stops"][0]["state"] == "down"  # the code stays as it is
 
 
 def test_the_board_socket_and_an_unknown_line(line_with_a_stop):  # noqa: F811

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -102,6 +103,28 @@ def test_an_operator_explains_a_stop_and_the_pareto_moves(line_with_a_stop):
     screen = operator.get(f"/lines/{asset.line_id}/oee.json").json()
     assert screen["stops"] == []
     assert screen["pareto"] == [{"code": "jam", "label": "Jam", "seconds": 900}]
+
+
+def test_the_line_s_json_speaks_the_viewer_s_language_with_english_keys(line_with_a_stop):
+    asset, stop = line_with_a_stop
+    operator = logged_in(make_user(role="operator", lines=[asset.line]))
+    operator.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    screen = operator.get(f"/lines/{asset.line_id}/oee.json").json()
+    assert screen["stops"][0] | {"start": None} == {
+        "id": stop.pk,
+        "asset": asset.name,
+        "state": "down",
+        "state_label": "Averiado",
+        "start": None,
+        "seconds": 900,
+        "ongoing": False,
+    }
+    assert screen["pareto"] == [{"code": "", "label": "Aún sin motivo", "seconds": 900}]
+    assert screen["figures"]["pareto"]["data"][0]["y"] == ["Aún sin motivo"]
+    assert screen["figures"]["hourly"]["layout"]["xaxis"]["title"]["text"].startswith("Hora en ")
+    # A refusal, whole in the viewer's language.
+    response = operator.post(f"/lines/{asset.line_id}/scrap", {"asset": asset.pk}, follow=True)
+    assert "Indique con un número entero cuántas piezas son rechazo." in response.content.decode()
 
 
 def test_a_reason_for_running_time_is_refused_with_a_message(line_with_a_stop):

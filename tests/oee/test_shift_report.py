@@ -121,7 +121,7 @@ def test_each_stop_carries_the_operators_reason_before_the_machines(worked_shift
         (row["asset"], row["state"], row["minutes"], row["reason"], row["given_by"]) for row in rows
     ] == [
         ("Press", "Down", 20.0, "Jam", "olga"),
-        ("Press", "Down", 30.0, "Motor trip", "machine"),
+        ("Press", "Down", 30.0, "Motor trip", "the machine"),
         ("Press", "Changeover", 15.0, "Not explained yet", ""),
         ("Press", "Idle", 10.0, "Not explained yet", ""),
     ]

@@ -1,5 +1,6 @@
 """The alarm KPI page's rate chart as a figure: alarms per 10 minutes for each operator position,
-with the flood threshold drawn across. Pure: built from `kpis.activation_series`."""
+with the flood threshold drawn across. Pure: built from `kpis.activation_series`; its words are
+in the active language (plain strings: the figure is JSON)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 import plotly.graph_objects as go
+from django.utils.translation import gettext
 
 from plantops.core import charts
 
@@ -32,13 +34,15 @@ def rate_figure(
     dates carry none."""
     x = [start.strftime("%Y-%m-%d %H:%M") for start in starts]
     positions = list(series)
+    alarms = gettext("alarms")
+    empty = gettext("No alarms in this period")
     traces = [
         go.Bar(
             name=position,
             x=x,
             y=list(series[position]),
             marker={"color": SERIES[i % len(SERIES)]},
-            hovertemplate=f"{position}: %{{y}} alarms<br>%{{x}}<extra></extra>",
+            hovertemplate=f"{position}: %{{y}} {alarms}<br>%{{x}}<extra></extra>",
         )
         for i, position in enumerate(positions)
     ]
@@ -68,8 +72,12 @@ def rate_figure(
                 "nticks": 8,
                 **({"title": charts.time_title(zone)} if zone is not None else {}),
             },
-            yaxis={**charts.AXIS, "rangemode": "tozero", "title": {"text": "alarms / 10 min"}},
+            yaxis={
+                **charts.AXIS,
+                "rangemode": "tozero",
+                "title": {"text": gettext("alarms / 10 min")},
+            },
             shapes=[threshold] if x else [],
-            annotations=[] if positions else [charts.empty_note("No alarms in this period")],
+            annotations=[] if positions else [charts.empty_note(empty)],
         ),
     )

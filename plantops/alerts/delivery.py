@@ -1,4 +1,4 @@
-"""Live or late: how a rule's edges reach the people on the floor. Pure: no Django.
+"""Live or late: how a rule's edges reach the people on the floor. Pure: no database.
 
 An edge (a raise or a clear, at the time of the reading that completed it) is *late* when it is
 judged more than `late_after_us` after that time: a gateway cut off from the server forwarding
@@ -12,7 +12,8 @@ A late edge is recorded exactly as a live one, at its own time; only its deliver
   caught up (its newest judged reading is live) a raise still active is announced then.
 
 `plan` makes that decision for one (rule, signal) per batch; the caller remembers `held`
-between batches. See docs/alert-lifecycle.md.
+between batches. See docs/alert-lifecycle.md. Its one use of Django is gettext, which words a
+delay in the active language.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+from django.utils.translation import gettext
 
 _US = 1_000_000
 
@@ -96,12 +99,16 @@ def delay_text(delay_s: float) -> str:
     """Return a delay as a person reads it: "45 s", "12 min", "3 h 10 min", "2 d 4 h"."""
     seconds = max(0, int(delay_s))
     if seconds < 60:
-        return f"{seconds} s"
+        return gettext("%(seconds)s s") % {"seconds": seconds}
     minutes = seconds // 60
     if minutes < 60:
-        return f"{minutes} min"
+        return gettext("%(minutes)s min") % {"minutes": minutes}
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+        if minutes:
+            return gettext("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+        return gettext("%(hours)s h") % {"hours": hours}
     days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return gettext("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+    return gettext("%(days)s d") % {"days": days}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from plantops.alerts.delivery import Delivery
 from plantops.alerts.evaluation import RuleKind, RuleSpec
@@ -21,12 +22,12 @@ SIGNAL_KINDS = frozenset({RuleKind.HIGH, RuleKind.LOW, RuleKind.RATE, RuleKind.N
 class RuleSource(models.TextChoices):
     """Where a rule's condition comes from: readings, or a detector through `AlertSource`."""
 
-    HIGH = RuleKind.HIGH.value, "High limit"
-    LOW = RuleKind.LOW.value, "Low limit"
-    RATE = RuleKind.RATE.value, "Rate of change"
-    NO_DATA = RuleKind.NO_DATA.value, "No data"
-    ANOMALY = "anomaly", "Anomaly (health model)"
-    PREDICTION = "prediction", "Failure prediction"
+    HIGH = RuleKind.HIGH.value, _("High limit")
+    LOW = RuleKind.LOW.value, _("Low limit")
+    RATE = RuleKind.RATE.value, _("Rate of change")
+    NO_DATA = RuleKind.NO_DATA.value, _("No data")
+    ANOMALY = "anomaly", _("Anomaly (health model)")
+    PREDICTION = "prediction", _("Failure prediction")
 
 
 class AlertRule(models.Model):

@@ -37,7 +37,7 @@ def _act(
 
     Alerts of lines the user may not act on are refused like an illegal transition: the others
     are still done, and the refusal names what was left."""
-    require_permission(user, ACT, "Your role may not act on alerts.")
+    require_permission(user, ACT, _("Your role may not act on alerts."))
     lines = acting_line_ids(user)
     now = timezone.now()
     with transaction.atomic():
@@ -52,7 +52,7 @@ def _act(
         refused: list[str] = []
         for alert in alerts:
             if lines is not None and alert.asset.line_id not in lines:
-                refused.append(f"{alert}: not on your lines")
+                refused.append(_("%(alert)s: not on your lines") % {"alert": alert})
                 continue
             try:
                 transition = action(alert.status(), now, alert)
@@ -118,7 +118,7 @@ def alert_assign(
 ) -> None:
     """Give the alert to someone who may act on alerts (or to nobody), as a supervisor of its
     line; recorded as an event with the note."""
-    require_permission(user, SUPERVISE, "Only a supervisor assigns alerts.")
+    require_permission(user, SUPERVISE, _("Only a supervisor assigns alerts."))
     if assignee is not None and not (assignee.is_active and assignee.has_perm(ACT)):
         raise Refused(
             _("%(name)s may not act on alerts, so cannot be assigned one.")
@@ -133,7 +133,7 @@ def alert_assign(
 
 
 def alert_comment(*, alert_id: int, user: AbstractBaseUser, note: str) -> None:
-    require_permission(user, ACT, "Your role may not comment on alerts.")
+    require_permission(user, ACT, _("Your role may not comment on alerts."))
     if not note.strip():
         raise Refused(_("A comment needs some text."))
     with transaction.atomic():

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from plantops.alerts import charts, kpis, selectors, services
+from plantops.alerts.delivery import delay_text
 from plantops.assets.scope import acting_line_ids
 from plantops.core.actions import attempt
 from plantops.core.auth import api_login_required
@@ -350,8 +351,20 @@ def alarm_kpis(request: HttpRequest) -> HttpResponse:
             "stale_grade": _grade(len(report.stale) < STALE_TARGET),
             "chatter_grade": _grade(not report.chattering),
         },
+        "stale": [
+            {
+                "alarm": alarm,
+                "priority_label": selectors.PRIORITY_LABELS.get(alarm.priority, alarm.priority),
+                "active_for": delay_text(alarm.active_for.total_seconds()),
+            }
+            for alarm in report.stale
+        ],
         "mix": [
-            {"bucket": bucket, "grade": _grade(abs(bucket.percent - bucket.target_percent) <= 5.0)}
+            {
+                "bucket": bucket,
+                "label": selectors.PRIORITY_LABELS.get(bucket.name, bucket.name),
+                "grade": _grade(abs(bucket.percent - bucket.target_percent) <= 5.0),
+            }
             for bucket in report.priority_mix.buckets
         ],
         "targets": {

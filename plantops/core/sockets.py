@@ -19,6 +19,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.http import HttpRequest
+from django.utils import translation
 from django.utils.crypto import constant_time_compare
 
 from plantops.core.sessions import is_idle, session_group, user_group
@@ -29,6 +31,17 @@ CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+
+
+def socket_language(scope: dict[str, Any]) -> str:
+    """The language a page would be shown in to the browser that opened this socket, chosen as
+    Django chooses a page's: the language cookie, else Accept-Language, else the plant's. A
+    push made once for every viewer (by a worker, in its language) is worded again in it."""
+    request = HttpRequest()
+    request.COOKIES = dict(scope.get("cookies") or {})
+    headers = dict(scope.get("headers") or [])
+    request.META["HTTP_ACCEPT_LANGUAGE"] = headers.get(b"accept-language", b"").decode("latin-1")
+    return translation.get_language_from_request(request)
 
 
 def still_signed_in(session_key: str | None, user_id: int, permission: str = "") -> bool:

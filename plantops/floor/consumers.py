@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 from datetime import timedelta
-from types import SimpleNamespace
 
 from channels.db import database_sync_to_async
 from django.utils import timezone, translation
@@ -17,7 +16,7 @@ from django.utils import timezone, translation
 from plantops.assets import selectors as asset_selectors
 from plantops.assets.models import Asset, Line
 from plantops.core import realtime
-from plantops.core.sockets import CLOSE_NOT_FOUND, SignedInConsumer
+from plantops.core.sockets import CLOSE_NOT_FOUND, SignedInConsumer, socket_language
 from plantops.floor import selectors
 from plantops.oee import screens as oee_screens
 
@@ -120,17 +119,6 @@ class AssetConsumer(_LoggedInConsumer):
         )
 
 
-def scope_language(scope: dict) -> str:
-    """The language the viewer's pages are in, chosen as Django chooses a page's: the language
-    cookie, else the browser's Accept-Language, else the default."""
-    headers = dict(scope.get("headers", []))
-    accept = headers.get(b"accept-language", b"").decode("latin-1")
-    request = SimpleNamespace(
-        COOKIES=scope.get("cookies", {}), META={"HTTP_ACCEPT_LANGUAGE": accept}
-    )
-    return translation.get_language_from_request(request)
-
-
 class LineOeeConsumer(_LoggedInConsumer):
     """The line's OEE screen: the whole screen on connect, then coalesced updates, each in the
     viewer's language and on the viewer's clock."""
@@ -144,7 +132,7 @@ class LineOeeConsumer(_LoggedInConsumer):
         # The viewer's clock, as on the page: the pushed screen's hours are on the site's.
         self.zone = await database_sync_to_async(asset_selectors.viewer_zone)(self.scope["user"])
         self.site_zone = asset_selectors.site_zone(self.line.area.site)
-        self.language = scope_language(self.scope)
+        self.language = socket_language(self.scope)
         return True
 
     def _screen(self) -> dict:

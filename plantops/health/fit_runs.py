@@ -6,6 +6,9 @@ again (a lost worker's task put back, a broker's redelivery) finds it claimed an
 While it fits, a thread touches the row's heartbeat; a run whose worker died stops doing so and
 `fit_runs_expire` fails it, so the page never shows it running for ever. One fit per asset type
 and failure mode may be under way at a time: the database refuses a second (a constraint).
+
+A run's stage and failure are kept as codes beside their English (`fit_words`): the page words
+them in its viewer's language. Refusals answer the request, in its language.
 """
 
 from __future__ import annotations
@@ -23,21 +26,18 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext, gettext_lazy
 
 from plantops.assets.models import AssetType
 from plantops.core import realtime
 from plantops.core.refusals import Refused, require_permission
-from plantops.health import selectors, training
+from plantops.health import fit_words, selectors, training
 from plantops.health.models import FIT_UNDER_WAY, FailureMode, FitRun, FitStatus
 
 logger = logging.getLogger(__name__)
 
 FIT_PERMISSION = "health.add_fitrun"
-REFUSAL = "Only supervisors and admins may fit the remaining-life models."
-QUEUE_DOWN = (
-    "The fit could not be handed to a worker: the job queue did not answer. Nothing was "
-    "fitted; try again in a minute."
-)
+REFUSAL = gettext_lazy("Only supervisors and admins may fit the remaining-life models.")
 # Told each stage as it starts, besides the row (the command line prints it).
 Observer = Callable[[FitRun], None]
 
@@ -61,10 +61,17 @@ def fit_run_request(
     """
     require_permission(user, FIT_PERMISSION, REFUSAL)
     if asset_type not in AssetType.values:
-        raise ValidationError({"asset_type": f"Unknown asset type {asset_type!r}."})
+        raise ValidationError(
+            {"asset_type": gettext("Unknown asset type %(code)r.") % {"code": asset_type}}
+        )
     failure_mode = FailureMode.objects.filter(code=failure_mode_code).first()
     if failure_mode is None:
-        raise ValidationError({"failure_mode": f"Unknown failure mode {failure_mode_code!r}."})
+        raise ValidationError(
+            {
+                "failure_mode": gettext("Unknown failure mode %(code)r.")
+                % {"code": failure_mode_code}
+            }
+        )
     run = fit_run_create(
         asset_type=asset_type, failure_mode=failure_mode, user=user, cap_days=cap_days, now=now
     )
@@ -97,7 +104,7 @@ def fit_run_create(
                 requested_by=user,
                 requested_at=now,
                 stage="queued",
-                stage_text="Waiting for a worker",
+                stage_text=fit_words.STAGES["queued"],
             )
     except IntegrityError:
         # Another request got there between the check and the insert.
@@ -105,7 +112,8 @@ def fit_run_create(
         raise Refused(
             _busy_text(under_way, now)
             if under_way
-            else f"A fit of {_pair_text(asset_type, failure_mode)} is already under way."
+            else gettext("A fit of %(pair)s is already under way.")
+            % {"pair": _pair_text(asset_type, failure_mode)}
         ) from None
     _push(run.pk)
     return run
@@ -121,17 +129,26 @@ def _under_way(asset_type: str, failure_mode: FailureMode) -> FitRun | None:
 
 def _busy_text(run: FitRun, now: datetime) -> str:
     by = run.requested_by
-    who = (by.get_full_name() or by.get_username()) if by else "the command line"
-    where = f"{run.percent} % done" if run.status == FitStatus.RUNNING else "waiting for a worker"
+    who = (by.get_full_name() or by.get_username()) if by else gettext("the command line")
+    where = (
+        gettext("%(percent)s %% done") % {"percent": run.percent}
+        if run.status == FitStatus.RUNNING
+        else gettext("waiting for a worker")
+    )
     when = (
-        "just now"
+        gettext("just now")
         if now - run.requested_at < timedelta(minutes=1)
-        else f"{timesince(run.requested_at, now)} ago"
+        else gettext("%(time)s ago") % {"time": timesince(run.requested_at, now)}
     )
-    return (
-        f"{_pair_text(run.asset_type, run.failure_mode)} is already being fitted: started by "
-        f"{who} {when}, {where}. Wait for it to finish, then fit again if you still need to."
-    )
+    return gettext(
+        "%(pair)s is already being fitted: started by %(who)s %(when)s, %(where)s. Wait for it "
+        "to finish, then fit again if you still need to."
+    ) % {
+        "pair": _pair_text(run.asset_type, run.failure_mode),
+        "who": who,
+        "when": when,
+        "where": where,
+    }
 
 
 def _hand_to_worker(run_id: int) -> None:
@@ -141,7 +158,12 @@ def _hand_to_worker(run_id: int) -> None:
         tasks.fit_run.delay(run_id)
     except Exception:
         logger.exception("could not queue fit %s", run_id)
-        _finish(run_id, status=FitStatus.FAILED, error=QUEUE_DOWN, only_if=FitStatus.QUEUED)
+        _finish(
+            run_id,
+            status=FitStatus.FAILED,
+            error=_error_fields("queue_down"),
+            only_if=FitStatus.QUEUED,
+        )
 
 
 def fit_run_execute(*, run_id: int, observer: Observer | None = None) -> FitRun | None:
@@ -157,7 +179,7 @@ def fit_run_execute(*, run_id: int, observer: Observer | None = None) -> FitRun 
         started_at=now,
         heartbeat_at=now,
         stage="starting",
-        stage_text="Starting",
+        stage_text=fit_words.STAGES["starting"],
         revision=F("revision") + 1,
     )
     if not claimed:
@@ -173,15 +195,16 @@ def fit_run_execute(*, run_id: int, observer: Observer | None = None) -> FitRun 
                 cap_days=run.cap_days,
                 progress=progress,
             )
+        except training.FitRefused as refusal:
+            error = _error_fields(refusal.code, refusal.params)
+            return _finish(run_id, status=FitStatus.FAILED, error=error)
         except ValueError as error:
-            return _finish(run_id, status=FitStatus.FAILED, error=_sentence(str(error)))
+            # In the English of the code that refused, which has no words of its own here.
+            return _finish(run_id, status=FitStatus.FAILED, error={"error": _sentence(str(error))})
         except Exception as error:
             logger.exception("fit %s of %s failed", run_id, run)
-            return _finish(
-                run_id,
-                status=FitStatus.FAILED,
-                error=f"The fit stopped on an unexpected error: {type(error).__name__}: {error}",
-            )
+            error = _error_fields("unexpected", {"error": f"{type(error).__name__}: {error}"})
+            return _finish(run_id, status=FitStatus.FAILED, error=error)
     return _finish(
         run_id, status=FitStatus.SUCCEEDED, model=model, result=selectors.fit_result(model)
     )
@@ -203,7 +226,9 @@ class _Progress:
         self.stage = ""
         self.percent = 0
 
-    def __call__(self, stage: str, text: str, done: float) -> None:
+    def __call__(
+        self, stage: str, text: str, done: float, *, part: int = 0, parts: int = 0
+    ) -> None:
         percent = max(self.percent, min(99, int(done * 100)))
         if stage == self.stage and percent == self.percent:
             return
@@ -211,6 +236,8 @@ class _Progress:
         FitRun.objects.filter(pk=self.run_id, status=FitStatus.RUNNING).update(
             stage=stage,
             stage_text=text,
+            stage_part=part,
+            stage_parts=parts,
             percent=percent,
             heartbeat_at=timezone.now(),
             revision=F("revision") + 1,
@@ -248,30 +275,43 @@ def _heartbeat(run_id: int) -> Iterator[None]:
         thread.join()
 
 
+def _error_fields(code: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A failure's row fields: its code and params, and its English (`fit_words.ERRORS`)."""
+    params = params or {}
+    error = fit_words.error_text(code, params, translate=fit_words.as_written)
+    return {"error": error, "error_code": code, "error_params": params}
+
+
 def _finish(
     run_id: int,
     *,
     status: str,
-    error: str = "",
+    error: dict[str, Any] | None = None,
     model: Any = None,
     result: dict[str, Any] | None = None,
     only_if: str | None = None,
 ) -> FitRun | None:
-    """End the run as `status` and push it. Also over a run the sweep had failed meanwhile (a
-    stalled heartbeat): what the fit really did is the better record."""
+    """End the run as `status` and push it; a failure's `error` holds its fields
+    (`_error_fields`). Also over a run the sweep had failed meanwhile (a stalled heartbeat):
+    what the fit really did is the better record."""
     runs = FitRun.objects.filter(pk=run_id)
     if only_if is not None:
         runs = runs.filter(status=only_if)
     fields: dict[str, Any] = {
         "status": status,
         "finished_at": timezone.now(),
-        "error": error,
+        "error": "",
+        "error_code": "",
+        "error_params": {},
         "revision": F("revision") + 1,
+        **(error or {}),
     }
     if status == FitStatus.SUCCEEDED:
         fields |= {
             "stage": "done",
-            "stage_text": "Done",
+            "stage_text": fit_words.STAGES["done"],
+            "stage_part": 0,
+            "stage_parts": 0,
             "percent": 100,
             "model": model,
             "result": result or {},
@@ -296,26 +336,25 @@ def fit_runs_expire(*, now: datetime | None = None) -> int:
                 Q(status=FitStatus.RUNNING, heartbeat_at__lt=silent)
                 | Q(status=FitStatus.QUEUED, requested_at__lt=waited)
             )
-            .only("pk", "status", "percent", "stage_text")
+            .only("pk", "status", "percent", "stage", "stage_text", "stage_part", "stage_parts")
         )
         for run in candidates:
             if run.status == FitStatus.RUNNING:
-                error = (
-                    f"The worker fitting it stopped answering at {run.percent} %, while "
-                    f"“{run.stage_text}” (restarted, or out of memory). Nothing was saved; "
-                    "start the fit again."
-                )
+                stage = {"stage": run.stage, "part": run.stage_part, "parts": run.stage_parts}
+                error = _error_fields("worker_lost", {"percent": run.percent, **stage})
+                # The stage as the row told it, whatever its code.
+                error["error"] = fit_words.ERRORS["worker_lost"] % {
+                    "percent": run.percent,
+                    "stage": run.stage_text,
+                }
             else:
                 minutes = round(settings.HEALTH_FIT_QUEUED_S / 60)
-                error = (
-                    f"No worker took the fit up within {minutes} minutes. Check that the "
-                    "workers are running, then start it again."
-                )
+                error = _error_fields("not_taken", {"minutes": minutes})
             FitRun.objects.filter(pk=run.pk).update(
                 status=FitStatus.FAILED,
                 finished_at=now,
-                error=error,
                 revision=F("revision") + 1,
+                **error,
             )
             expired.append(run.pk)
     for run_id in expired:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from plantops.assets.models import Asset, AssetType
 
@@ -30,10 +31,10 @@ class FailureMode(models.Model):
 
 
 class FailureSource(models.TextChoices):
-    MANUAL = "manual", "Entered in the admin"
-    IMPORTED = "imported", "Imported"
-    WORK_ORDER = "work_order", "Closed work order"
-    TELEMETRY = "telemetry", "Machine reported it"
+    MANUAL = "manual", _("Entered in the admin")
+    IMPORTED = "imported", _("Imported")
+    WORK_ORDER = "work_order", _("Closed work order")
+    TELEMETRY = "telemetry", _("Machine reported it")
 
 
 class FailureEvent(models.Model):
@@ -140,10 +141,10 @@ class HealthModel(models.Model):
 
 
 class FitStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting for a worker"
-    RUNNING = "running", "Fitting"
-    SUCCEEDED = "succeeded", "Fitted"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Waiting for a worker")
+    RUNNING = "running", _("Fitting")
+    SUCCEEDED = "succeeded", _("Fitted")
+    FAILED = "failed", _("Failed")
 
 
 # A fit that holds its asset type and failure mode: no second one may start meanwhile.
@@ -159,7 +160,11 @@ class FitRun(models.Model):
     failure_mode = models.ForeignKey(FailureMode, on_delete=models.PROTECT, related_name="+")
     cap_days = models.FloatField(help_text="Remaining life is learned up to this many plant days.")
     status = models.CharField(max_length=16, choices=FitStatus.choices, default=FitStatus.QUEUED)
+    # The stage's code, which a page words in its viewer's language (`fit_words`), with the
+    # round or run it is at for a stage told in parts (0 of 0 for the others), and its English.
     stage = models.CharField(max_length=32, blank=True)
+    stage_part = models.PositiveSmallIntegerField(default=0)
+    stage_parts = models.PositiveSmallIntegerField(default=0)
     stage_text = models.CharField(max_length=200, blank=True)
     percent = models.PositiveSmallIntegerField(default=0)
     requested_by = models.ForeignKey(
@@ -176,7 +181,11 @@ class FitRun(models.Model):
     # its worker, and is failed by the sweep rather than shown as running for ever.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Why it failed, in English; and as a code with its params for a page to word again (none
+    # for a refusal `fit_words` does not know, shown as written).
     error = models.TextField(blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_params = models.JSONField(default=dict, blank=True)
     model = models.ForeignKey(
         HealthModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -9,12 +9,14 @@ from typing import Any
 import numpy as np
 from django.db.models import Avg, Count, Exists, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Abs, TruncMonth
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from plantops.alerts.lifecycle import AlarmState
 from plantops.alerts.models import Alert
 from plantops.assets.models import Asset, AssetType, Signal
+from plantops.health import fit_words
 from plantops.health.models import (
     FIT_UNDER_WAY,
     AssetHealth,
@@ -241,48 +243,86 @@ def latest_fit_runs(*, now: datetime | None = None) -> list[dict[str, Any]]:
 
 
 def fit_run_json(run: FitRun, *, now: datetime | None = None) -> dict[str, Any]:
-    """Return a fit as the page shows it, its outcome in words; `elapsed_s` is counted by the
-    server, so a tablet whose clock is off still shows how long it has run."""
+    """Return a fit as the page shows it, its outcome in words (`fit_run_worded`, in the active
+    language); `elapsed_s` is counted by the server, so a tablet whose clock is off still shows
+    how long it has run. `requested_by` is empty for a fit started on the command line."""
     now = now or timezone.now()
     began = run.started_at or run.requested_at
     by = run.requested_by
-    return {
-        "id": run.pk,
-        "revision": run.revision,
-        "asset_type": run.asset_type,
-        "failure_mode": run.failure_mode.code,
-        "status": run.status,
-        "status_label": FitStatus(run.status).label,
-        "under_way": run.status in FIT_UNDER_WAY,
-        "stage": run.stage,
-        "stage_text": run.stage_text,
-        "percent": run.percent,
-        "requested_by": (by.get_full_name() or by.get_username()) if by else "the command line",
-        "requested_at": run.requested_at.isoformat(),
-        "started_at": run.started_at.isoformat() if run.started_at else None,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-        "elapsed_s": round(max(0.0, ((run.finished_at or now) - began).total_seconds()), 1),
-        "error": run.error,
-        "result": run.result,
-        "result_text": fit_result_text(run.result) if run.status == FitStatus.SUCCEEDED else "",
+    return fit_run_worded(
+        {
+            "id": run.pk,
+            "revision": run.revision,
+            "asset_type": run.asset_type,
+            "failure_mode": run.failure_mode.code,
+            "status": run.status,
+            "under_way": run.status in FIT_UNDER_WAY,
+            "stage": run.stage,
+            "stage_part": run.stage_part,
+            "stage_parts": run.stage_parts,
+            "stage_text": run.stage_text,
+            "percent": run.percent,
+            "requested_by": (by.get_full_name() or by.get_username()) if by else "",
+            "requested_at": run.requested_at.isoformat(),
+            "started_at": run.started_at.isoformat() if run.started_at else None,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "elapsed_s": round(max(0.0, ((run.finished_at or now) - began).total_seconds()), 1),
+            "error_code": run.error_code,
+            "error_params": run.error_params,
+            "error": run.error,
+            "result": run.result,
+        }
+    )
+
+
+def fit_run_worded(run: dict[str, Any]) -> dict[str, Any]:
+    """Return the fit (`fit_run_json`) with its words in the active language, made again from
+    its codes: a push, worded by the worker in English, is worded for each socket's viewer. A
+    stage or failure without known words keeps the English it has."""
+    status = run["status"]
+    stage = fit_words.stage_text(run["stage"], run.get("stage_part", 0), run.get("stage_parts", 0))
+    error = fit_words.error_text(run.get("error_code", ""), run.get("error_params", {}))
+    return run | {
+        "status_label": str(FitStatus(status).label),
+        "stage_text": stage if stage is not None else run["stage_text"],
+        "error": error if error is not None else run["error"],
+        "result_text": fit_result_text(run["result"]) if status == FitStatus.SUCCEEDED else "",
     }
 
 
 def fit_result_text(result: dict[str, Any]) -> str:
     """“Version 3 is now in use. It learned from 7 runs to failure (6 imported, 1 of our own
     machines); on runs it had not seen, its remaining life was off by 1.4 days (RMS).”"""
-    text = f"Version {result['version']} is now in use."
+    text = gettext("Version %(version)s is now in use.") % {"version": result["version"]}
     runs = result.get("n_units")
-    if runs is not None:
-        text += (
-            f" It learned from {runs} runs to failure ({result.get('imported_runs', 0)} imported,"
-            f" {result.get('own_runs', 0)} of our own machines)"
+    if runs is None:
+        return text
+    values = {
+        "runs": runs,
+        "imported": result.get("imported_runs", 0),
+        "own": result.get("own_runs", 0),
+    }
+    error_days = result.get("cv_rmse_days")
+    if error_days is None:
+        learned = ngettext(
+            "It learned from %(runs)s run to failure (%(imported)s imported, %(own)s of our own "
+            "machines).",
+            "It learned from %(runs)s runs to failure (%(imported)s imported, %(own)s of our own "
+            "machines).",
+            runs,
         )
-        error_days = result.get("cv_rmse_days")
-        if error_days is not None:
-            text += f"; on runs it had not seen, its remaining life was off by {error_days:.1f} days (RMS)"
-        text += "."
-    return text
+    else:
+        values["days"] = formats.number_format(error_days, 1)
+        learned = ngettext(
+            "It learned from %(runs)s run to failure (%(imported)s imported, %(own)s of our own "
+            "machines); on runs it had not seen, its remaining life was off by %(days)s days "
+            "(RMS).",
+            "It learned from %(runs)s runs to failure (%(imported)s imported, %(own)s of our own "
+            "machines); on runs it had not seen, its remaining life was off by %(days)s days "
+            "(RMS).",
+            runs,
+        )
+    return f"{text} {learned % values}"
 
 
 def fit_result(model: HealthModel) -> dict[str, Any]:

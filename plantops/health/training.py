@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from django.conf import settings
@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from plantops.health import fit_words
 from plantops.health.models import (
     FailureEvent,
     FailureMode,
@@ -32,8 +33,25 @@ if TYPE_CHECKING:
     # Imported where used: scikit-learn costs the ingest and web processes memory for nothing.
     from plantops.health.rul import FitStep, UnitHistory
 
-# Told as each stage of a fit starts: (stage, what it is doing in words, share of the fit done).
-FitProgress = Callable[[str, str, float], None]
+
+class FitProgress(Protocol):
+    """Told as each stage of a fit starts: the stage's code, what it is doing in words (English,
+    `fit_words`), the share of the fit done, and for a stage told in parts which of how many."""
+
+    def __call__(
+        self, stage: str, text: str, done: float, *, part: int = 0, parts: int = 0
+    ) -> None: ...
+
+
+class FitRefused(ValueError):
+    """Nothing, or nothing consistent, to learn from. `str()` says why in English; `code` and
+    `params` word it again in a viewer's language (`fit_words.ERRORS`)."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(fit_words.error_text(code, params, translate=fit_words.as_written))
+
 
 # Below this many steps since the last failure or repair, a machine is too new to predict,
 # and a run this short teaches nothing.
@@ -134,10 +152,12 @@ def _asset_runs(
         ).order_by("asset_id", "failed_at")
     )
     for n, failure in enumerate(failures):
+        part = {"part": n + 1, "parts": len(failures)}
         progress(
             "loading",
-            f"Reading the runs of our own machines ({n + 1} of {len(failures)})",
+            fit_words.stage_text("loading", **part, translate=fit_words.as_written),
             LOADING_SHARE * (0.5 + 0.5 * n / len(failures)),
+            **part,
         )
         steps = run_steps(failure.asset_id, sensor_columns, ended_at=failure.failed_at)
         if len(steps) >= MIN_PREDICTION_STEPS:
@@ -147,24 +167,21 @@ def _asset_runs(
 
 def _estimator_progress(progress: FitProgress) -> Callable[[FitStep], None]:
     """The estimator's stages, in the plant's words and as shares of the whole fit."""
-    words = {
-        "regimes": "Finding the operating regimes",
-        "cross_validation": "Testing on runs it has not seen",
-        "final_fit": "Fitting the model on every run",
-        "calibration": "Calibrating the intervals",
-    }
 
     def told(step: FitStep) -> None:
-        detail = words.get(step.stage, step.stage)
-        if step.parts > 1:
-            detail += f" (round {step.part} of {step.parts})"
+        part = {"part": step.part, "parts": step.parts} if step.parts > 1 else {}
+        detail = fit_words.stage_text(step.stage, **part, translate=fit_words.as_written)
         share = 1.0 - LOADING_SHARE - SAVING_SHARE
-        progress(step.stage, detail, LOADING_SHARE + share * step.done)
+        progress(step.stage, detail or step.stage, LOADING_SHARE + share * step.done, **part)
 
     return told
 
 
-def _no_progress(stage: str, detail: str, done: float) -> None:
+def _stage(stage: str) -> str:
+    return fit_words.stage_text(stage, translate=fit_words.as_written) or stage
+
+
+def _no_progress(stage: str, text: str, done: float, *, part: int = 0, parts: int = 0) -> None:
     return None
 
 
@@ -180,25 +197,23 @@ def health_model_fit(
     """Fit a new version of the remaining-life estimator for a type and mode from its fleet.
 
     The fleet is every imported run to failure of that type and mode, and every run of our
-    own assets of the type that ended in a recorded failure of the mode. Raises ValueError,
-    saying what is missing, when there is nothing to learn from. `progress` is told as each
+    own assets of the type that ended in a recorded failure of the mode. Raises FitRefused (a
+    ValueError), saying what is missing, when there is nothing to learn from. `progress` is told as each
     stage starts (`FitProgress`). Only the new version is written in a transaction: a fit
     takes minutes, and what it reports on the way must be seen while it runs.
     """
     progress = progress or _no_progress
     step_s = settings.HEALTH_STEP_S
-    progress("loading", "Reading the imported runs to failure", 0.0)
+    progress("loading", _stage("loading"), 0.0)
     histories = list(
         RunToFailureHistory.objects.filter(asset_type=asset_type, failure_mode=failure_mode)
     )
     other_steps = sorted({h.step_s for h in histories if h.step_s != step_s})
     if other_steps:
-        raise ValueError(
-            f"imported histories with steps of {other_steps} s, but HEALTH_STEP_S is {step_s} s"
-        )
+        raise FitRefused("step_mismatch", steps=str(other_steps), step_s=step_s)
     columns = {tuple(h.sensor_columns) for h in histories}
     if len(columns) > 1:
-        raise ValueError("imported histories disagree on their sensor columns")
+        raise FitRefused("columns_disagree")
     sensor_columns = list(next(iter(columns))) if columns else _asset_columns(asset_type)
     units = [_history_unit(h) for h in histories]
     units += _asset_runs(
@@ -208,15 +223,9 @@ def health_model_fit(
         progress=progress,
     )
     if not units:
-        raise ValueError(
-            f"no run to failure of a {asset_type} in mode {failure_mode.code} to learn from: "
-            "record failures on assets or import histories"
-        )
+        raise FitRefused("no_runs", asset_type=asset_type, failure_mode=failure_mode.code)
     if len(units) == 1:
-        raise ValueError(
-            f"only one run to failure of a {asset_type} in mode {failure_mode.code} to learn "
-            "from, and a fit needs two: record failures on assets or import histories"
-        )
+        raise FitRefused("one_run", asset_type=asset_type, failure_mode=failure_mode.code)
     from plantops.health.rul import RulEstimator
 
     cap_steps = cap_days * DAY_S / step_s
@@ -224,7 +233,7 @@ def health_model_fit(
     estimator = RulEstimator(cap=cap_steps, **options).fit(
         units, progress=_estimator_progress(progress)
     )
-    progress("saving", "Saving the new version", 1.0 - SAVING_SHARE)
+    progress("saving", _stage("saving"), 1.0 - SAVING_SHARE)
     summary = _json_ready(dict(estimator.fit_summary))
     summary |= {"imported_runs": len(histories), "own_runs": len(units) - len(histories)}
     with transaction.atomic():

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from plantops.assets.models import Asset
@@ -47,5 +48,5 @@ def fit_start(request: HttpRequest) -> HttpResponse:
         return redirect("maintenance:model_health")
     if wants_json:
         return JsonResponse({"run": selectors.fit_run_json(run)}, status=202)
-    messages.success(request, "Fit started: it shows below as it runs.")
+    messages.success(request, gettext("Fit started: it shows below as it runs."))
     return redirect("maintenance:model_health")

@@ -4,7 +4,8 @@
  *
  * The page starts from the runs rendered into it, and its socket sends the latest run of every
  * estimator again on each (re)connect, so a tablet back from a Wi-Fi drop is current at once.
- * Pushes may overtake one another: per run, only a higher revision is shown.
+ * Pushes may overtake one another: per run, only a higher revision is shown. The server words
+ * each run (status, stage, outcome) in the page's language; the rest is worded here.
  */
 "use strict";
 
@@ -20,9 +21,15 @@
 
   function elapsedText(seconds) {
     const s = Math.max(0, Math.floor(seconds));
-    if (s < 60) return `${s} s`;
-    if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-    return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+    if (s < 60) return interpolate(gettext("%(seconds)s s"), { seconds: s }, true);
+    if (s < 3600) {
+      return interpolate(gettext("%(minutes)s min %(seconds)s s"), { minutes: Math.floor(s / 60), seconds: s % 60 }, true);
+    }
+    return interpolate(
+      gettext("%(hours)s h %(minutes)s min"),
+      { hours: Math.floor(s / 3600), minutes: Math.floor((s % 3600) / 60) },
+      true,
+    );
   }
 
   function part(panel, role) {
@@ -34,9 +41,17 @@
     if (!entry) return;
     const { run, receivedAt } = entry;
     const extra = run.under_way ? (Date.now() - receivedAt) / 1000 : 0;
-    const by = `Started by ${run.requested_by}`;
-    const verb = run.status === "queued" ? "waiting" : run.under_way ? "running" : "took";
-    part(panel, "fit-meta").textContent = `${by} · ${verb} ${elapsedText(run.elapsed_s + extra)}`;
+    const by = run.requested_by
+      ? interpolate(gettext("Started by %(name)s"), { name: run.requested_by }, true)
+      : gettext("Started on the command line");
+    const time = elapsedText(run.elapsed_s + extra);
+    const how =
+      run.status === "queued"
+        ? interpolate(gettext("waiting %(time)s"), { time }, true)
+        : run.under_way
+          ? interpolate(gettext("running %(time)s"), { time }, true)
+          : interpolate(gettext("took %(time)s"), { time }, true);
+    part(panel, "fit-meta").textContent = `${by} · ${how}`;
   }
 
   function render(run) {
@@ -64,15 +79,15 @@
     outcome.hidden = !outcome.textContent;
     const button = part(panel, "fit-button");
     if (button) {
-      if (run.status === "succeeded") button.dataset.idleText = "Fit again"; // a version exists now
+      if (run.status === "succeeded") button.dataset.idleText = pgettext("fit a model", "Fit again"); // a version exists now
       button.disabled = run.under_way;
-      button.textContent = run.under_way ? "Fitting…" : button.dataset.idleText;
+      button.textContent = run.under_way ? gettext("Fitting…") : button.dataset.idleText;
     }
     if (!run.under_way) refuse(panel, ""); // "already being fitted" no longer holds
     // Seen to finish here: the header's version, rendered with the page, is now the old one.
     const version = panel.closest("section")?.querySelector(".line-area");
     if (version && current?.run.under_way && run.status === "succeeded") {
-      version.textContent = `${run.result.label}, in use, fitted just now`;
+      version.textContent = interpolate(gettext("%(label)s, in use, fitted just now"), { label: run.result.label }, true);
     }
     renderElapsed(panel);
   }
@@ -120,9 +135,13 @@
           render(answer.run);
           return;
         }
-        refuse(panel, answer.error || `The fit was not started (the server answered ${response.status}).`);
+        refuse(
+          panel,
+          answer.error ||
+            interpolate(gettext("The fit was not started (the server answered %(status)s)."), { status: response.status }, true),
+        );
       } catch {
-        refuse(panel, "PlantOps did not answer: the fit may not have started. It shows here once the page is back online.");
+        refuse(panel, gettext("PlantOps did not answer: the fit may not have started. It shows here once the page is back online."));
       }
       const entry = shown.get(panel);
       button.disabled = Boolean(entry && entry.run.under_way);

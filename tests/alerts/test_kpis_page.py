@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from plantops.alerts.models import AlertRule
@@ -118,6 +119,28 @@ def test_a_line_and_a_longer_period_narrow_and_widen_it(client, plant):
     assert [s.key for s in week.context["report"].stale] == [plant["stale"].name]
     assert '"range": "7d"' not in week.text  # the period buttons are links, not JSON
     assert 'aria-current="true">7 days<' in week.text
+
+
+def test_the_page_and_its_chart_speak_the_viewer_s_language(client, plant):
+    client.force_login(make_user(role="supervisor", username="sam"))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+
+    response = client.get(KPIS)
+    quiet = client.get(KPIS, {"line": plant["b"].pk})
+
+    # The stale alarm: its priority and how long it has been active, in words of the language.
+    row = re.search(r'<table class="figures" id="kpi-stale">.*?</table>', response.text, re.S)
+    assert "<td>1 T 6 h</td>" in row.group(), row.group()
+    assert ">KRITISCH</span>" in row.group()
+    assert "Flatternde Alarme" in response.text
+    # The figure's words are plain strings, in German: the chart draws them as they are.
+    layout = response.context["figure"]["layout"]
+    assert layout["yaxis"]["title"]["text"] == "Alarme / 10 min"
+    bars = {trace["name"]: trace for trace in response.context["figure"]["data"]}
+    assert ": %{y} Alarme<br>" in bars[plant["a"].name]["hovertemplate"]
+    [note] = quiet.context["figure"]["layout"]["annotations"]
+    assert note["text"] == "Keine Alarme in diesem Zeitraum"
+    assert 'data-empty="Keine Alarme in diesem Zeitraum."' in quiet.text
 
 
 def test_an_alarm_that_returned_is_not_stale(client):

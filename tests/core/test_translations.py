@@ -47,6 +47,9 @@ TRANSLATED_PAGES = {
     "alerts panel",
     "notification subscriptions",
     "pipeline health",
+    "alarm KPIs",
+    "alarm KPIs, 30 days",
+    "model health",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]")
 # A hidden field's value is a code sent back ("approve", a path), never read by anyone.

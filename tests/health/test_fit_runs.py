@@ -11,14 +11,16 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from plantops.asgi import application
 from plantops.core.refusals import Refused
-from plantops.health import fit_runs, training
+from plantops.health import fit_runs, selectors, training
 from plantops.health.models import FitRun, FitStatus, HealthModel
 from tests.factories import logged_in, make_user
 from tests.health.test_predictions import COLUMNS, bearing, degrading_run, fitted_model
@@ -247,6 +249,138 @@ def test_a_fit_pushes_each_stage_to_the_page_and_ends_with_the_new_version():
     assert (run.status, run.model, model.version, model.active) == ("succeeded", model, 1, True)
     assert run.result["cv_rmse_days"] == pytest.approx(model.summary["cv_rmse"] / 24, abs=0.01)
     assert run.started_at <= run.heartbeat_at <= run.finished_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_socket_words_a_pushed_fit_in_its_viewer_s_language():
+    sam = make_user(role="supervisor", username="sam")
+    session = f"{settings.SESSION_COOKIE_NAME}={logged_in(sam).cookies[settings.SESSION_COOKIE_NAME].value}"
+    # A pump has no run to failure to learn from: the fit fails, saying so.
+    run = fit_runs.fit_run_create(asset_type="pump", failure_mode=bearing(), user=sam)
+
+    def socket(*headers: tuple[bytes, bytes]) -> WebsocketCommunicator:
+        base = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
+        return WebsocketCommunicator(application, "/ws/health/fits/", headers=base + list(headers))
+
+    async def scenario() -> dict[str, list[dict]]:
+        sockets = {
+            "en": socket((b"cookie", session.encode())),
+            "de": socket((b"cookie", f"{session}; {settings.LANGUAGE_COOKIE_NAME}=de".encode())),
+            "es": socket((b"cookie", session.encode()), (b"accept-language", b"es-ES,es;q=0.9")),
+        }
+        seen: dict[str, list[dict]] = {}
+        for language, each in sockets.items():
+            assert (await each.connect())[0]
+            seen[language] = (await each.receive_json_from(timeout=10))["runs"]
+        await database_sync_to_async(fit_runs.fit_run_execute)(run_id=run.pk)
+        for language, each in sockets.items():
+            while seen[language][-1]["under_way"]:
+                seen[language].append((await each.receive_json_from(timeout=10))["run"])
+            await each.disconnect()
+        return seen
+
+    seen = asyncio.run(scenario())
+
+    words = {
+        language: [(r["status_label"], r["stage_text"], r["error"]) for r in runs]
+        for language, runs in seen.items()
+    }
+    assert words["en"] == [
+        ("Waiting for a worker", "Waiting for a worker", ""),
+        ("Fitting", "Starting", ""),
+        ("Fitting", "Reading the imported runs to failure", ""),
+        (
+            "Failed",
+            "Reading the imported runs to failure",
+            "No run to failure of a pump in mode bearing to learn from: record failures on "
+            "assets or import histories.",
+        ),
+    ]
+    assert words["de"] == [
+        ("Wartet auf einen Worker", "Wartet auf einen Worker", ""),
+        ("Wird angepasst", "Wird gestartet", ""),
+        ("Wird angepasst", "Liest die importierten Läufe bis zum Ausfall", ""),
+        (
+            "Fehlgeschlagen",
+            "Liest die importierten Läufe bis zum Ausfall",
+            "Kein Lauf bis zum Ausfall vom Typ pump im Modus bearing, aus dem gelernt werden "
+            "kann: Erfassen Sie Ausfälle an Anlagen oder importieren Sie Verläufe.",
+        ),
+    ]
+    assert [label for label, _, _ in words["es"]] == [
+        "Esperando a un worker",
+        "Ajustando",
+        "Ajustando",
+        "Fallido",
+    ]
+    # The row keeps the codes and the English, whoever looks.
+    run.refresh_from_db()
+    assert (run.error_code, run.error_params) == (
+        "no_runs",
+        {"asset_type": "pump", "failure_mode": "bearing"},
+    )
+    assert run.error == words["en"][-1][2]
+
+
+def test_the_page_words_a_fit_s_stage_and_failure_in_the_viewer_s_language():
+    import_fleet(units=1)
+    sam = make_user(role="supervisor", username="sam")
+    run = request_fit(sam)
+    now = timezone.now()
+    FitRun.objects.filter(pk=run.pk).update(
+        status=FitStatus.RUNNING,
+        stage="cross_validation",
+        stage_part=2,
+        stage_parts=5,
+        stage_text="Testing on runs it has not seen (round 2 of 5)",
+        percent=37,
+        heartbeat_at=now,
+    )
+    page = logged_in(sam)
+    page.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+
+    running = page.get(reverse("maintenance:model_health")).content.decode()
+
+    assert ">Wird angepasst</strong>" in running
+    assert ">Testet an Läufen, die es nicht kennt (Runde 2 von 5)</p>" in running
+    assert ">Gestartet von sam</p>" in running
+    assert ">Wird angepasst…</button>" in running
+
+    fit_runs.fit_runs_expire(now=now + timedelta(seconds=settings.HEALTH_FIT_STALE_S + 1))
+    page.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    failed = page.get(reverse("maintenance:model_health")).content.decode()
+
+    assert ">Fallido</strong>" in failed
+    assert (
+        "El worker que hacía el ajuste dejó de responder al 37 %, durante «Probando con ciclos "
+        "que no ha visto (ronda 2 de 5)» (reiniciado o sin memoria)."
+    ) in failed
+    assert 'data-idle-text="Ajustar"' in failed
+    assert FitRun.objects.get(pk=run.pk).error.startswith(
+        "The worker fitting it stopped answering at 37 %, while “Testing on runs it has not seen "
+        "(round 2 of 5)”"
+    )
+
+
+def test_a_fit_s_result_reads_with_the_language_s_decimal_mark():
+    result = {"version": 3, "n_units": 7, "imported_runs": 6, "own_runs": 1, "cv_rmse_days": 1.4}
+
+    with translation.override("en"):
+        assert selectors.fit_result_text(result) == (
+            "Version 3 is now in use. It learned from 7 runs to failure (6 imported, 1 of our "
+            "own machines); on runs it had not seen, its remaining life was off by 1.4 days (RMS)."
+        )
+    with translation.override("de"):
+        assert selectors.fit_result_text(result) == (
+            "Version 3 ist jetzt in Gebrauch. Es hat aus 7 Läufen bis zum Ausfall gelernt "
+            "(6 importiert, 1 von unseren eigenen Maschinen); an Läufen, die es nicht kannte, "
+            "lag seine Restlebensdauer um 1,4 Tage daneben (RMS)."
+        )
+    with translation.override("es"):
+        assert selectors.fit_result_text(result | {"cv_rmse_days": None}) == (
+            "La versión 3 ya está en uso. Aprendió de 7 ciclos hasta el fallo (6 importados, "
+            "1 de nuestras propias máquinas)."
+        )
 
 
 def test_the_page_offers_supervisors_a_fit_of_each_model_and_of_fleets_not_yet_fitted():

@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from plantops.health import fit_runs
 from plantops.health.models import FitRun, FitStatus
 from tests.e2e.test_floor_in_chromium import (  # noqa: F401 - fixtures
     browser,
@@ -22,7 +24,7 @@ from tests.e2e.test_floor_in_chromium import (  # noqa: F401 - fixtures
     web,
 )
 from tests.factories import make_user
-from tests.health.test_fit_runs import import_fleet
+from tests.health.test_fit_runs import bearing, import_fleet
 from tests.tcp_proxy import CuttableProxy
 
 pytestmark = [pytest.mark.services, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -132,3 +134,29 @@ def test_a_tablet_offline_while_the_fit_ends_shows_the_result_once_back(
         assert browser.execute_script("return window.__notReloaded === true")
     finally:
         proxy.close()
+
+
+def test_a_german_tablet_reads_the_fit_and_starts_one_in_german(browser, web):  # noqa: F811
+    import_fleet(units=1)  # one run to failure: a fit refuses it, and says why
+    sam = make_user(role="supervisor", username="sam")
+    failed = fit_runs.fit_run_create(asset_type="motor", failure_mode=bearing(), user=sam)
+    fit_runs.fit_run_execute(run_id=failed.pk)
+    log_in_with_a_session(browser, web, sam)
+    browser.add_cookie({"name": settings.LANGUAGE_COOKIE_NAME, "value": "de"})
+    browser.get(f"{web}/health/models/")
+    WebDriverWait(browser, 20).until(lambda d: connection_state(d) == "live")
+
+    assert part(browser, "fit-status").text == "Fehlgeschlagen"
+    assert part(browser, "fit-outcome").text.startswith(
+        "Nur ein Lauf bis zum Ausfall vom Typ motor"
+    )
+    assert re.fullmatch(r"Gestartet von sam · dauerte \d+ s", part(browser, "fit-meta").text)
+
+    part(browser, "fit-button").click()  # no worker: it waits
+    WebDriverWait(browser, 20).until(
+        lambda d: part(d, "fit-status").text == "Wartet auf einen Worker"
+    )
+    assert re.fullmatch(r"Gestartet von sam · wartet seit \d+ s", part(browser, "fit-meta").text)
+    button = part(browser, "fit-button")
+    assert (button.text, button.is_enabled()) == ("Wird angepasst…", False)
+    assert part(browser, "fit-stage").text == "Wartet auf einen Worker"

@@ -136,8 +136,9 @@ def test_a_prediction_names_its_model_and_holds_the_truth_in_its_interval():
 
 
 def test_it_does_not_fit_without_a_run_to_failure():
-    with pytest.raises(ValueError, match="no run to failure"):
+    with pytest.raises(ValueError, match="No run to failure") as refusal:
         training.health_model_fit(asset_type="pump", failure_mode=bearing())
+    assert refusal.value.code == "no_runs"
 
 
 def test_a_young_machine_or_one_without_a_model_gets_no_prediction():

@@ -217,3 +217,22 @@ def test_a_page_shows_numbers_with_the_language_s_decimal_mark(language, mark):
     assert all(re.fullmatch(rf"\d+{re.escape(mark)}\d", value) for value in values), values
     # The charts' own data stays machine-readable whatever the language.
     assert re.search(r'data-interval-s="\d+(\.\d+)?"', html)
+
+
+PRIORITY_WORDS = {
+    "de": ("KRITISCH", "HOCH", "MITTEL", "NIEDRIG"),
+    "es": ("CRÍTICA", "ALTA", "MEDIA", "BAJA"),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_alert_priorities_are_named_in_the_page_s_language(language):
+    # Too short for the page check above ("HIGH"), and once shown in English on two pages.
+    plant = seed_site(with_data=True)
+    client = client_for("supervisor", role_users(plant))
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    for url in ("/alerts/rules/", f"/assets/{plant.asset.pk}/"):
+        text = shown_text(client.get(url).content.decode())
+        assert not re.findall(r"\b(?:CRITICAL|HIGH|MEDIUM|LOW)\b", text), url
+        assert any(re.search(rf"\b{word}\b", text) for word in PRIORITY_WORDS[language]), url

@@ -280,3 +280,11 @@ def test_the_alarm_kpi_page_prints_with_nothing_cut(browser, web):
         assert browser.execute_script(GRADE_WORD, "peak") == '" · off target"'
         assert browser.execute_script(GRADE_WORD, "activations") == '" · on target"'
     check_pdf(printing.pdf_of(browser), at_least=pages)
+
+    # In the page's language.
+    browser.add_cookie({"name": "django_language", "value": "de", "path": "/"})
+    browser.get(f"{web}/alerts/kpis/")
+    WebDriverWait(browser, 20).until(lambda d: d.execute_script(GRADE_WORD, "peak") is not None)
+    with printing.print_media(browser):
+        assert browser.execute_script(GRADE_WORD, "peak") == '" · außerhalb des Ziels"'
+        assert browser.execute_script(GRADE_WORD, "activations") == '" · im Ziel"'

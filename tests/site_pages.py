@@ -230,6 +230,7 @@ def site_pages(plant: SeededSite) -> list[Page]:
         ),
         Page("model health", "/health/models/", _allowed("health.view_healthmodel")),
         Page("notification subscriptions", "/notifications/", _allowed(None)),
+        Page("my settings", "/me/", _allowed(None)),
         Page("pipeline health", "/pipeline/", STAFF),
         Page("API docs", "/api/v1/docs", frozenset({ANONYMOUS, *ROLES})),
         Page("admin index", "/admin/", STAFF),

@@ -28,6 +28,7 @@ from plantops.maintenance.models import (
     WorkOrder,
     WorkOrderKind,
 )
+from plantops.maintenance.selectors import kpis as kpi_selectors
 from plantops.maintenance.workflow import Status
 
 MAX_WORK_ORDERS = 50
@@ -225,7 +226,7 @@ def maintenance_kpis(user: Any, *, line_id: int | None = None, days: int = 30) -
         # No line shown: an empty filter would read as every line.
         require_permission(user, maintenance_selectors.VIEW_WORK, maintenance_selectors.MAY_NOT_SEE)
         return {"days": days, "lines": []}
-    page = maintenance_selectors.maintenance_kpi_page_for(
+    page = kpi_selectors.maintenance_kpi_page_for(
         user=user, start=start, end=end, line_ids=line_ids
     )
     zones = dict(

@@ -30,6 +30,7 @@ from plantops.maintenance.models import (
     WorkOrderKind,
     WorkOrderPriority,
 )
+from plantops.maintenance.selectors import kpis as kpi_selectors
 from plantops.maintenance.workflow import Status
 
 router = Router(tags=["work orders"])
@@ -522,6 +523,6 @@ def maintenance_kpis(
         raise ValidationError({"from": "`from` must be before `to`."})
     if end - start > MAX_KPI_SPAN:
         raise ValidationError({"from": "Ask for at most 366 days at a time."})
-    return selectors.maintenance_kpi_page_for(
+    return kpi_selectors.maintenance_kpi_page_for(
         user=request.user, start=start, end=end, line_ids=line_id or None
     )

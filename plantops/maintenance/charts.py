@@ -1,6 +1,6 @@
 """The maintenance KPI page's charts as figures: PM compliance and the planned share per line,
 MTBF and MTTR per asset, and planned against unplanned work per asset with the open backlog.
-Pure: built from the page's series (`selectors.maintenance_kpi_page`'s "chart"), its words in
+Pure: built from the page's series (`selectors.kpis.maintenance_kpi_page`'s "chart"), its words in
 the active language."""
 
 from __future__ import annotations

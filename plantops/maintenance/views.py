@@ -41,6 +41,7 @@ from plantops.maintenance.models import (
     WorkOrder,
     WorkOrderPhoto,
 )
+from plantops.maintenance.selectors import kpis as kpi_selectors
 from plantops.maintenance.workflow import Status
 
 # --- the tablet screens ------------------------------------------------------------------------
@@ -494,7 +495,7 @@ def maintenance_kpis(request: HttpRequest) -> HttpResponse:
         range_key = KPI_DEFAULT_RANGE
     chosen = [value for value in request.GET.getlist("line") if value.isdigit()]
     end = timezone.now()
-    page = selectors.maintenance_kpi_page_for(
+    page = kpi_selectors.maintenance_kpi_page_for(
         user=request.user,
         start=end - timedelta(days=KPI_RANGES[range_key][1]),
         end=end,

@@ -23,6 +23,7 @@ from plantops.maintenance.models import (
     WorkOrder,
     WorkOrderEvent,
 )
+from plantops.maintenance.selectors import kpis as kpi_selectors
 from tests.api.tokens import bearer
 from tests.factories import logged_in, make_asset, make_user, make_work_order, past_work_order
 
@@ -676,7 +677,7 @@ def test_the_kpis_are_the_kpi_pages_per_line_and_asset_over_the_period_asked(cre
     assert (kpis["backlog"], kpis["backlog_hours"]) == (1, 2.0)
     assert (kpis["planned"], kpis["unplanned"]) == (2, 1)
     assert [a["name"] for a in body["lines"][0]["assets"]] == [pump.name]
-    page = selectors.maintenance_kpi_page(start=start, end=end, line_ids=[pump.line_id])
+    page = kpi_selectors.maintenance_kpi_page(start=start, end=end, line_ids=[pump.line_id])
     assert kpis["mtbf_s"] == page["lines"][0]["kpis"]["mtbf_s"]
 
     both = client.get(f"{V1}/maintenance/kpis?line_id={pump.line_id}&line_id={fan.line_id}").json()

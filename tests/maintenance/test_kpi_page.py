@@ -14,7 +14,7 @@ from django.utils import timezone
 from selenium.webdriver.support.ui import WebDriverWait
 
 from plantops.assets.models import Asset, Line, Shift
-from plantops.maintenance import selectors
+from plantops.maintenance.selectors import kpis as kpi_selectors
 from plantops.oee.models import StateEvent
 from tests.e2e.test_floor_in_chromium import (  # noqa: F401 - fixtures
     browser,
@@ -158,7 +158,7 @@ def line_of(page: dict, line: Line) -> dict:
 
 @pytest.mark.django_db
 def test_it_gives_each_asset_its_own_figures(press_line):
-    page = selectors.maintenance_kpi_page(
+    page = kpi_selectors.maintenance_kpi_page(
         start=press_line["start"], end=press_line["end"], line_ids=None
     )
 
@@ -175,7 +175,7 @@ def test_it_gives_each_asset_its_own_figures(press_line):
     assert (press["planned"], press["unplanned"], press["planned_percent"]) == (1, 3, 25.0)
     assert (feeder["planned"], feeder["unplanned"], feeder["planned_percent"]) == (1, 1, 50.0)
     # The same as the asset's own KPIs, with the page's hours and percentages added.
-    own = selectors.asset_kpis(
+    own = kpi_selectors.asset_kpis(
         asset=press_line["press"], start=press_line["start"], end=press_line["end"]
     )
     assert own.pop("asset") == press["id"]
@@ -184,7 +184,7 @@ def test_it_gives_each_asset_its_own_figures(press_line):
 
 @pytest.mark.django_db
 def test_a_lines_figures_sum_its_assets_before_dividing(press_line):
-    page = selectors.maintenance_kpi_page(
+    page = kpi_selectors.maintenance_kpi_page(
         start=press_line["start"], end=press_line["end"], line_ids=[press_line["line"].pk]
     )
 
@@ -203,7 +203,7 @@ def test_a_lines_figures_sum_its_assets_before_dividing(press_line):
 
 @pytest.mark.django_db
 def test_without_work_order_failures_a_line_falls_back_on_its_breakdown_states(quiet_line):
-    page = selectors.maintenance_kpi_page(
+    page = kpi_selectors.maintenance_kpi_page(
         start=quiet_line["start"], end=quiet_line["end"], line_ids=None
     )
 
@@ -223,8 +223,10 @@ def test_without_work_order_failures_a_line_falls_back_on_its_breakdown_states(q
 @pytest.mark.django_db
 def test_it_shows_the_chosen_lines_and_charts_their_assets(press_line, quiet_line):
     start, end = press_line["start"], press_line["end"]
-    everything = selectors.maintenance_kpi_page(start=start, end=end, line_ids=None)
-    quiet = selectors.maintenance_kpi_page(start=start, end=end, line_ids=[quiet_line["line"].pk])
+    everything = kpi_selectors.maintenance_kpi_page(start=start, end=end, line_ids=None)
+    quiet = kpi_selectors.maintenance_kpi_page(
+        start=start, end=end, line_ids=[quiet_line["line"].pk]
+    )
 
     assert [line["id"] for line in everything["lines"]] == [
         press_line["line"].pk,
@@ -254,7 +256,7 @@ def test_two_lines_assets_of_one_name_are_told_apart_in_the_charts(press_line):
     other = placed(make_asset().line, 3)
     on_line(other, "Feeder")
 
-    page = selectors.maintenance_kpi_page(
+    page = kpi_selectors.maintenance_kpi_page(
         start=press_line["start"], end=press_line["end"], line_ids=None
     )
 
@@ -270,7 +272,7 @@ def test_two_lines_assets_of_one_name_are_told_apart_in_the_charts(press_line):
 def test_its_queries_do_not_grow_with_the_work_orders(press_line):
     def queries() -> int:
         with CaptureQueriesContext(connection) as captured:
-            selectors.maintenance_kpi_page(
+            kpi_selectors.maintenance_kpi_page(
                 start=press_line["start"], end=press_line["end"], line_ids=None
             )
         return len(captured)

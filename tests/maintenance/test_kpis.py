@@ -7,8 +7,9 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from plantops.assets.models import Shift
-from plantops.maintenance import selectors, services
+from plantops.maintenance import services
 from plantops.maintenance.kpis import WorkFacts, maintenance_kpis
+from plantops.maintenance.selectors import kpis as kpi_selectors
 from plantops.oee.models import StateEvent
 from tests.factories import make_asset, make_user, make_work_order
 
@@ -85,14 +86,14 @@ def test_an_assets_reliability_comes_from_work_orders_or_else_from_its_breakdown
     StateEvent.objects.create(asset=asset, ts=day(2), state="down", reason="jam")
     StateEvent.objects.create(asset=asset, ts=day(2) + timedelta(minutes=30), state="running")
 
-    from_states = selectors.asset_kpis(asset=asset, start=START, end=day(3))
+    from_states = kpi_selectors.asset_kpis(asset=asset, start=START, end=day(3))
     admin = make_user(role="admin", username="ada")
     work = make_work_order(
         by=admin, asset=asset, title="Jam", assignee=admin, due_at=day(2), started=True
     )
     services.workorder_complete(work_order=work, user=admin, actual_minutes=25)
     now = work.created_at
-    from_work = selectors.asset_kpis(
+    from_work = kpi_selectors.asset_kpis(
         asset=asset, start=now - timedelta(days=1), end=now + timedelta(days=1)
     )
 

@@ -1,6 +1,7 @@
 """Filters that say which clock a time is on: `{{ moment|zone_offset }}` ("UTC+01:00"),
-`{{ moment|zone_label }}` ("Europe/Berlin (CET)"), both in the active zone at that moment, and
-`{{ text|from_iso }}`, a payload's ISO 8601 time as a datetime for `|date`."""
+`{{ moment|zone_label }}` ("Europe/Berlin (CET)"), both in the active zone at that moment,
+`{{ moment|wall_time }}` ("02:30", "02:30 CEST" in the hour a change from summer time repeats),
+and `{{ text|from_iso }}`, a payload's ISO 8601 time as a datetime for `|date`."""
 
 from __future__ import annotations
 
@@ -35,3 +36,16 @@ def zone_offset(value: datetime | None) -> str:
 def zone_label(value: datetime | None) -> str:
     """The active zone named as at `value` (now without one): "Europe/Berlin (CEST)"."""
     return clock.describe(timezone.get_current_timezone(), value)
+
+
+@register.filter
+def wall_time(value: datetime | None) -> str:
+    """`value` on the active zone's wall clock, "02:30"; in the hour the clock repeats when
+    summer time ends, with the zone's abbreviation ("02:30 CEST", then "02:30 CET"), so two
+    moments an hour apart never read the same."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value)
+    text = f"{local:%H:%M}"
+    twin = local.replace(fold=1 - local.fold)
+    return f"{text} {local.tzname()}" if twin.utcoffset() != local.utcoffset() else text

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from plantops.alerts.models import Alert, AlertEvent, AlertRule
 from plantops.core.admin import ReadOnlyAdmin
@@ -14,18 +16,18 @@ class AlertRuleAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "kind", "priority", "enabled"]}),
         (
-            "Scope",
+            pgettext_lazy("what an alert rule applies to", "Scope"),
             {
                 "fields": ["signal", "asset_type", "signal_slug"],
-                "description": "Either one signal, or an asset type with a signal slug.",
+                "description": _("Either one signal, or an asset type with a signal slug."),
             },
         ),
-        ("Condition", {"fields": ["limit", "deadband", "window_s", "timeout_s"]}),
+        (_("Condition"), {"fields": ["limit", "deadband", "window_s", "timeout_s"]}),
         (
-            "Delays",
+            _("Delays"),
             {"fields": ["on_delay_s", "off_delay_s", "realarm_after_s", "max_shelve_s"]},
         ),
-        ("Message", {"fields": ["message_template"]}),
+        (_("Message"), {"fields": ["message_template"]}),
     ]
 
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.template.defaultfilters import pluralize
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from plantops.assets import services
 from plantops.assets.models import (
@@ -104,7 +105,7 @@ class LineAdmin(admin.ModelAdmin):
     filter_horizontal = ["operators"]
     fieldsets = [
         (None, {"fields": ["area", "slug", "name", "position", "operators"]}),
-        ("OEE", {"fields": ["oee_target", "small_stop_s", "startup_reject_window_s"]}),
+        (_("OEE"), {"fields": ["oee_target", "small_stop_s", "startup_reject_window_s"]}),
     ]
     inlines = [ShiftInline, AssetInline]
 
@@ -151,35 +152,46 @@ class AssetAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Reported by the machine", {"fields": ["state", "state_reason", "state_since"]}),
+        (_("Reported by the machine"), {"fields": ["state", "state_reason", "state_since"]}),
         (
-            "Maintenance",
+            _("Maintenance"),
             {
                 "fields": ["out_of_service_since", "out_of_service_reason"],
-                "description": "While an asset is out of service its alerts are suppressed.",
+                "description": _("While an asset is out of service its alerts are suppressed."),
             },
         ),
     ]
     inlines = [SignalInline, ProductCycleTimeInline]
 
-    @admin.display(boolean=True, description="In service", ordering="out_of_service_since")
+    @admin.display(boolean=True, description=_("In service"), ordering="out_of_service_since")
     def in_service(self, asset: Asset) -> bool:
         return asset.out_of_service_since is None
 
-    @admin.action(description="Take out of service for maintenance", permissions=["change"])
+    @admin.action(description=_("Take out of service for maintenance"), permissions=["change"])
     def take_out_of_service(self, request: HttpRequest, queryset: QuerySet[Asset]) -> None:
         n = services.assets_take_out_of_service(
             asset_ids=list(queryset.values_list("pk", flat=True)),
+            # Stored on the asset and shown to everyone as written: data, not translated.
             reason=f"Maintenance (set by {request.user.get_username()})",
         )
         self.message_user(
-            request, f"{n} asset{pluralize(n)} out of service: their alerts are suppressed."
+            request,
+            ngettext(
+                "%(count)d asset out of service: its alerts are suppressed.",
+                "%(count)d assets out of service: their alerts are suppressed.",
+                n,
+            )
+            % {"count": n},
         )
 
-    @admin.action(description="Return to service", permissions=["change"])
+    @admin.action(description=_("Return to service"), permissions=["change"])
     def return_to_service(self, request: HttpRequest, queryset: QuerySet[Asset]) -> None:
         n = services.assets_return_to_service(asset_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{n} asset{pluralize(n)} back in service.")
+        self.message_user(
+            request,
+            ngettext("%(count)d asset back in service.", "%(count)d assets back in service.", n)
+            % {"count": n},
+        )
 
 
 @admin.register(Signal)

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext
 
 from plantops.core.models import ApiToken
 
@@ -51,7 +52,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
             {
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
-                "title": f"The API token of {obj}",
+                "title": gettext("The API token of %(name)s") % {"name": obj},
                 "token": obj,
                 "secret": request.api_token_secret,
             },

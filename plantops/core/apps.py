@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate, post_save
+from django.utils.translation import gettext_lazy as _
 
 
 def _ensure_roles(sender, **kwargs) -> None:
@@ -11,6 +12,7 @@ def _ensure_roles(sender, **kwargs) -> None:
 class CoreConfig(AppConfig):
     name = "plantops.core"
     label = "core"
+    verbose_name = _("Core")
 
     def ready(self) -> None:
         # After every app's migrations, so the permissions the roles name exist.

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def token_digest(token: str) -> str:
@@ -14,28 +15,42 @@ def token_digest(token: str) -> str:
 
 
 class TokenScope(models.TextChoices):
-    READ = "read", "Read"
-    WRITE = "write", "Read and write"
+    READ = "read", _("Read")
+    WRITE = "write", _("Read and write")
 
 
 class ApiToken(models.Model):
     """A key for machine clients of the JSON API, acting as its user within its scope, until it
     expires. Only a digest is kept; the secret is shown once, on a page of its own."""
 
-    name = models.CharField(max_length=100, help_text="Who or what uses it, e.g. “MES bridge”.")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("Who or what uses it, e.g. “MES bridge”.")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
     scope = models.CharField(
+        _("scope"),
         max_length=8,
         choices=TokenScope.choices,
         default=TokenScope.READ,
-        help_text="Read: GET requests only. Read and write: also what the user's role may change.",
+        help_text=_(
+            "Read: GET requests only. Read and write: also what the user's role may change."
+        ),
     )
     expires_at = models.DateTimeField(
-        null=True, blank=True, help_text="After this the token is refused. Empty: no expiry."
+        _("expires at"),
+        null=True,
+        blank=True,
+        help_text=_("After this the token is refused. Empty: no expiry."),
     )
-    digest = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
         return self.name
@@ -72,11 +87,12 @@ class Preferences(models.Model):
     time_zone = models.CharField(
         max_length=64,
         blank=True,
-        help_text="IANA name, e.g. America/Chicago; blank: the plant's own zone.",
+        help_text=_("IANA name, e.g. America/Chicago; blank: the plant's own zone."),
     )
 
     class Meta:
-        verbose_name_plural = "preferences"
+        verbose_name = _("preferences")
+        verbose_name_plural = _("preferences")
 
     def __str__(self) -> str:
         return f"Preferences of {self.user}"

@@ -18,13 +18,15 @@ from plantops.assets.models import Asset, AssetType
 class FailureMode(models.Model):
     """How a machine fails (bearing degradation, HPC degradation …): what a prediction is of."""
 
-    code = models.SlugField(max_length=64, unique=True)
+    code = models.SlugField(_("code"), max_length=64, unique=True)
     label = models.CharField(
-        max_length=200, help_text="In the plant's words: “Bearing degradation”."
+        _("label"), max_length=200, help_text=_("In the plant's words: “Bearing degradation”.")
     )
 
     class Meta:
         ordering = ["label"]
+        verbose_name = _("failure mode")
+        verbose_name_plural = _("failure modes")
 
     def __str__(self) -> str:
         return self.label
@@ -45,21 +47,31 @@ class FailureEvent(models.Model):
     run, but says nothing about when the failure would have come, so it scores nothing.
     """
 
-    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="failure_events")
-    failure_mode = models.ForeignKey(FailureMode, on_delete=models.PROTECT, related_name="+")
-    failed_at = models.DateTimeField()
+    asset = models.ForeignKey(
+        Asset, verbose_name=_("asset"), on_delete=models.CASCADE, related_name="failure_events"
+    )
+    failure_mode = models.ForeignKey(
+        FailureMode, verbose_name=_("failure mode"), on_delete=models.PROTECT, related_name="+"
+    )
+    failed_at = models.DateTimeField(_("failed at"))
     repaired_before_failure = models.BooleanField(
+        _("repaired before failure"),
         default=False,
-        help_text="Replaced or repaired before it failed: ends the run, scores no prediction.",
+        help_text=_("Replaced or repaired before it failed: ends the run, scores no prediction."),
     )
     source = models.CharField(
-        max_length=16, choices=FailureSource.choices, default=FailureSource.MANUAL
+        _("source"), max_length=16, choices=FailureSource.choices, default=FailureSource.MANUAL
     )
-    note = models.CharField(max_length=500, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-failed_at"]
@@ -68,6 +80,8 @@ class FailureEvent(models.Model):
                 fields=["asset", "failure_mode", "failed_at"], name="failure_once_per_moment"
             )
         ]
+        verbose_name = _("failure event")
+        verbose_name_plural = _("failure events")
 
     def __str__(self) -> str:
         return f"{self.failure_mode} on {self.asset.name} at {self.failed_at:%Y-%m-%d %H:%M}"
@@ -81,16 +95,20 @@ class RunToFailureHistory(models.Model):
     `step_s` plant seconds, as float64 arrays in row order.
     """
 
-    asset_type = models.CharField(max_length=32, choices=AssetType.choices)
-    failure_mode = models.ForeignKey(FailureMode, on_delete=models.PROTECT, related_name="+")
-    name = models.CharField(max_length=200, help_text="Where it comes from, e.g. “sim-41 unit 3”.")
-    step_s = models.FloatField(help_text="Plant seconds per step.")
-    n_steps = models.PositiveIntegerField()
-    settings_columns = models.JSONField(default=list)
-    sensor_columns = models.JSONField(default=list)
-    settings_data = models.BinaryField()
-    sensors_data = models.BinaryField()
-    imported_at = models.DateTimeField(auto_now_add=True)
+    asset_type = models.CharField(_("asset type"), max_length=32, choices=AssetType.choices)
+    failure_mode = models.ForeignKey(
+        FailureMode, verbose_name=_("failure mode"), on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField(
+        _("name"), max_length=200, help_text=_("Where it comes from, e.g. “sim-41 unit 3”.")
+    )
+    step_s = models.FloatField(_("step s"), help_text=_("Plant seconds per step."))
+    n_steps = models.PositiveIntegerField(_("n steps"))
+    settings_columns = models.JSONField(_("settings columns"), default=list)
+    sensor_columns = models.JSONField(_("sensor columns"), default=list)
+    settings_data = models.BinaryField(_("settings data"))
+    sensors_data = models.BinaryField(_("sensors data"))
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
 
     class Meta:
         ordering = ["asset_type", "name"]
@@ -99,7 +117,8 @@ class RunToFailureHistory(models.Model):
                 fields=["asset_type", "failure_mode", "name"], name="history_name_unique"
             )
         ]
-        verbose_name_plural = "run-to-failure histories"
+        verbose_name = _("run-to-failure history")
+        verbose_name_plural = _("run-to-failure histories")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.n_steps} steps)"
@@ -112,17 +131,23 @@ class HealthModel(models.Model):
     of `rul.RulEstimator.to_bytes()`, produced only by PlantOps itself.
     """
 
-    asset_type = models.CharField(max_length=32, choices=AssetType.choices)
-    failure_mode = models.ForeignKey(FailureMode, on_delete=models.PROTECT, related_name="+")
-    version = models.PositiveIntegerField()
-    algorithm = models.CharField(max_length=64)
-    step_s = models.FloatField(help_text="Plant seconds per step of its inputs.")
-    cap_steps = models.FloatField(help_text="Remaining life is learned up to this many steps.")
-    sensor_columns = models.JSONField(default=list)
-    estimator = models.BinaryField()
-    summary = models.JSONField(default=dict, help_text="What it was fitted on and how well.")
-    fitted_at = models.DateTimeField()
-    active = models.BooleanField(default=True)
+    asset_type = models.CharField(_("asset type"), max_length=32, choices=AssetType.choices)
+    failure_mode = models.ForeignKey(
+        FailureMode, verbose_name=_("failure mode"), on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(_("version"))
+    algorithm = models.CharField(_("algorithm"), max_length=64)
+    step_s = models.FloatField(_("step s"), help_text=_("Plant seconds per step of its inputs."))
+    cap_steps = models.FloatField(
+        _("cap steps"), help_text=_("Remaining life is learned up to this many steps.")
+    )
+    sensor_columns = models.JSONField(_("sensor columns"), default=list)
+    estimator = models.BinaryField(_("estimator"))
+    summary = models.JSONField(
+        _("summary"), default=dict, help_text=_("What it was fitted on and how well.")
+    )
+    fitted_at = models.DateTimeField(_("fitted at"))
+    active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["asset_type", "failure_mode", "-version"]
@@ -131,6 +156,8 @@ class HealthModel(models.Model):
                 fields=["asset_type", "failure_mode", "version"], name="health_model_version"
             )
         ]
+        verbose_name = _("health model")
+        verbose_name_plural = _("health models")
 
     def __str__(self) -> str:
         return f"{self.get_asset_type_display()} · {self.failure_mode} v{self.version}"
@@ -156,44 +183,59 @@ class FitRun(models.Model):
     command line: who asked, how far it has got, and how it ended (the version it made, or
     why it failed). The page reads it on load and is pushed each change."""
 
-    asset_type = models.CharField(max_length=32, choices=AssetType.choices)
-    failure_mode = models.ForeignKey(FailureMode, on_delete=models.PROTECT, related_name="+")
-    cap_days = models.FloatField(help_text="Remaining life is learned up to this many plant days.")
-    status = models.CharField(max_length=16, choices=FitStatus.choices, default=FitStatus.QUEUED)
+    asset_type = models.CharField(_("asset type"), max_length=32, choices=AssetType.choices)
+    failure_mode = models.ForeignKey(
+        FailureMode, verbose_name=_("failure mode"), on_delete=models.PROTECT, related_name="+"
+    )
+    cap_days = models.FloatField(
+        _("cap days"), help_text=_("Remaining life is learned up to this many plant days.")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=FitStatus.choices, default=FitStatus.QUEUED
+    )
     # The stage's code, which a page words in its viewer's language (`fit_words`), with the
     # round or run it is at for a stage told in parts (0 of 0 for the others), and its English.
-    stage = models.CharField(max_length=32, blank=True)
-    stage_part = models.PositiveSmallIntegerField(default=0)
-    stage_parts = models.PositiveSmallIntegerField(default=0)
-    stage_text = models.CharField(max_length=200, blank=True)
-    percent = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(_("stage"), max_length=32, blank=True)
+    stage_part = models.PositiveSmallIntegerField(_("stage part"), default=0)
+    stage_parts = models.PositiveSmallIntegerField(_("stage parts"), default=0)
+    stage_text = models.CharField(_("stage text"), max_length=200, blank=True)
+    percent = models.PositiveSmallIntegerField(_("percent"), default=0)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        help_text="Empty: started on the command line.",
+        help_text=_("Empty: started on the command line."),
     )
-    requested_at = models.DateTimeField()
-    started_at = models.DateTimeField(null=True, blank=True)
+    requested_at = models.DateTimeField(_("requested at"))
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     # Touched every few seconds by the process fitting: a run whose heartbeat stops has lost
     # its worker, and is failed by the sweep rather than shown as running for ever.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("heartbeat at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # Why it failed, in English; and as a code with its params for a page to word again (none
     # for a refusal `fit_words` does not know, shown as written).
-    error = models.TextField(blank=True)
-    error_code = models.CharField(max_length=32, blank=True)
-    error_params = models.JSONField(default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    error_code = models.CharField(_("error code"), max_length=32, blank=True)
+    error_params = models.JSONField(_("error params"), default=dict, blank=True)
     model = models.ForeignKey(
-        HealthModel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        HealthModel,
+        verbose_name=_("model"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     result = models.JSONField(
-        default=dict, blank=True, help_text="The version made and how well it did when tested."
+        _("result"),
+        default=dict,
+        blank=True,
+        help_text=_("The version made and how well it did when tested."),
     )
     # Grows with every change: a page keeps the newest of two pushes that arrive out of order.
-    revision = models.PositiveIntegerField(default=0)
+    revision = models.PositiveIntegerField(_("revision"), default=0)
 
     class Meta:
         ordering = ["-requested_at"]
@@ -209,6 +251,8 @@ class FitRun(models.Model):
                 fields=["asset_type", "failure_mode", "-requested_at"], name="fit_run_latest"
             )
         ]
+        verbose_name = _("fit run")
+        verbose_name_plural = _("fit runs")
 
     def __str__(self) -> str:
         return f"{self.asset_type} · {self.failure_mode_id} fit {self.pk}: {self.status}"
@@ -217,22 +261,28 @@ class FitRun(models.Model):
 class AssetHealth(models.Model):
     """Where an asset's health monitoring stands: the detector's state and its latest judgement."""
 
-    asset = models.OneToOneField(Asset, on_delete=models.CASCADE, related_name="health")
+    asset = models.OneToOneField(
+        Asset, verbose_name=_("asset"), on_delete=models.CASCADE, related_name="health"
+    )
     # anomaly.AnomalyDetector.to_dict(): baseline, regime bands, persistence counters.
-    detector = models.JSONField(default=dict)
+    detector = models.JSONField(_("detector"), default=dict)
     processed_until = models.DateTimeField(
-        null=True, blank=True, help_text="Readings up to here have been turned into features."
+        _("processed until"),
+        null=True,
+        blank=True,
+        help_text=_("Readings up to here have been turned into features."),
     )
     # Set before a run reads: a reading stored later that is older than this arrived late, and
     # its windows are judged again (`LateReadings`).
-    read_until = models.DateTimeField(null=True, blank=True)
-    level = models.CharField(max_length=16, default="learning")
-    score = models.FloatField(null=True, blank=True)
-    evidence = models.JSONField(default=list, blank=True)
-    judged_at = models.DateTimeField(null=True, blank=True)
+    read_until = models.DateTimeField(_("read until"), null=True, blank=True)
+    level = models.CharField(_("level"), max_length=16, default="learning")
+    score = models.FloatField(_("score"), null=True, blank=True)
+    evidence = models.JSONField(_("evidence"), default=list, blank=True)
+    judged_at = models.DateTimeField(_("judged at"), null=True, blank=True)
 
     class Meta:
-        verbose_name_plural = "asset health"
+        verbose_name = _("asset health")
+        verbose_name_plural = _("asset health")
 
     def __str__(self) -> str:
         return f"{self.asset.name}: {self.level}"
@@ -253,7 +303,8 @@ class LateReadings(models.Model):
     version = models.PositiveBigIntegerField(default=0)
 
     class Meta:
-        verbose_name_plural = "late readings"
+        verbose_name = _("late readings")
+        verbose_name_plural = _("late readings")
 
     def __str__(self) -> str:
         return f"{self.asset_id} late since {self.since.isoformat()}"
@@ -264,7 +315,7 @@ class HealthCheckpoint(models.Model):
     readings fill are judged again from. Thinned as they age (`monitor.checkpoints_kept`)."""
 
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="+")
-    at = models.DateTimeField(help_text="The step end the detector had judged up to.")
+    at = models.DateTimeField(help_text=_("The step end the detector had judged up to."))
     detector = models.JSONField()
 
     class Meta:
@@ -272,6 +323,8 @@ class HealthCheckpoint(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["asset", "at"], name="health_checkpoint_once")
         ]
+        verbose_name = _("health checkpoint")
+        verbose_name_plural = _("health checkpoints")
 
     def __str__(self) -> str:
         return f"{self.asset_id} checkpoint at {self.at.isoformat()}"
@@ -281,7 +334,7 @@ class HealthStep(models.Model):
     """One step (a plant hour by default) of an asset's health features: the estimator's input."""
 
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="health_steps")
-    at = models.DateTimeField(help_text="The end of the step.")
+    at = models.DateTimeField(help_text=_("The end of the step."))
     settings_values = models.JSONField(default=list)
     sensor_values = models.JSONField(default=list)
     sensor_columns = models.JSONField(default=list)
@@ -293,6 +346,8 @@ class HealthStep(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["asset", "at"], name="health_step_once_per_moment")
         ]
+        verbose_name = _("health step")
+        verbose_name_plural = _("health steps")
 
     def __str__(self) -> str:
         return f"{self.asset_id} step at {self.at.isoformat()}"
@@ -301,29 +356,51 @@ class HealthStep(models.Model):
 class Prediction(models.Model):
     """A remaining-life prediction for one asset and failure mode, and later how it fared."""
 
-    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="predictions")
-    failure_mode = models.ForeignKey(FailureMode, on_delete=models.PROTECT, related_name="+")
-    model = models.ForeignKey(HealthModel, on_delete=models.PROTECT, related_name="predictions")
-    made_at = models.DateTimeField(db_index=True)
-    rul_low_days = models.FloatField()
-    rul_days = models.FloatField(help_text="The central estimate, plant days from made_at.")
-    rul_high_days = models.FloatField()
-    confidence = models.FloatField(help_text="Of the low–high interval, e.g. 0.9.")
-    health_index = models.FloatField(help_text="1 healthy … 0 at failure.")
-    inputs = models.JSONField(default=dict, help_text="Steps used, their span, the drivers.")
+    asset = models.ForeignKey(
+        Asset, verbose_name=_("asset"), on_delete=models.CASCADE, related_name="predictions"
+    )
+    failure_mode = models.ForeignKey(
+        FailureMode, verbose_name=_("failure mode"), on_delete=models.PROTECT, related_name="+"
+    )
+    model = models.ForeignKey(
+        HealthModel, verbose_name=_("model"), on_delete=models.PROTECT, related_name="predictions"
+    )
+    made_at = models.DateTimeField(_("made at"), db_index=True)
+    rul_low_days = models.FloatField(_("RUL low days"))
+    rul_days = models.FloatField(
+        _("RUL days"), help_text=_("The central estimate, plant days from made_at.")
+    )
+    rul_high_days = models.FloatField(_("RUL high days"))
+    confidence = models.FloatField(
+        _("confidence"), help_text=_("Of the low–high interval, e.g. 0.9.")
+    )
+    health_index = models.FloatField(_("health index"), help_text=_("1 healthy … 0 at failure."))
+    inputs = models.JSONField(
+        _("inputs"), default=dict, help_text=_("Steps used, their span, the drivers.")
+    )
     # Scored once a failure is recorded after it.
     failure = models.ForeignKey(
-        FailureEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="scored"
+        FailureEvent,
+        verbose_name=_("failure"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="scored",
     )
-    actual_rul_days = models.FloatField(null=True, blank=True)
-    inside_interval = models.BooleanField(null=True, blank=True)
+    actual_rul_days = models.FloatField(_("actual RUL days"), null=True, blank=True)
+    inside_interval = models.BooleanField(_("inside interval"), null=True, blank=True)
     error_days = models.FloatField(
-        null=True, blank=True, help_text="Predicted minus actual: positive is late, too hopeful."
+        _("error days"),
+        null=True,
+        blank=True,
+        help_text=_("Predicted minus actual: positive is late, too hopeful."),
     )
 
     class Meta:
         ordering = ["-made_at"]
         indexes = [models.Index(fields=["asset", "made_at"], name="prediction_asset_made")]
+        verbose_name = _("prediction")
+        verbose_name_plural = _("predictions")
 
     def __str__(self) -> str:
         return f"{self.asset.name}: {self.span_text()}"

@@ -145,7 +145,7 @@ def current_predictions(*, now: datetime | None = None) -> QuerySet[Prediction]:
 
 def _model_group(asset_type: str, failure_mode: FailureMode) -> dict[str, Any]:
     return {
-        "asset_type": AssetType(asset_type).label,
+        "asset_type": str(AssetType(asset_type).label),
         "asset_type_code": asset_type,
         "failure_mode": failure_mode.label,
         "failure_mode_code": failure_mode.code,

@@ -29,16 +29,17 @@ class FailureCode(models.Model):
     """One code of the failure taxonomy, in the style of ISO 14224: failure mode (problem),
     failure cause and maintenance activity (remedy)."""
 
-    kind = models.CharField(max_length=16, choices=CodeKind.choices)
-    code = models.SlugField(max_length=32)
-    label = models.CharField(max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=CodeKind.choices)
+    code = models.SlugField(_("code"), max_length=32)
+    label = models.CharField(_("label"), max_length=200)
     failure_mode = models.ForeignKey(
         FailureMode,
+        verbose_name=_("failure mode"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        help_text="Problem codes: the failure mode the health model predicts, if any.",
+        help_text=_("Problem codes: the failure mode the health model predicts, if any."),
     )
 
     class Meta:
@@ -46,6 +47,8 @@ class FailureCode(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "code"], name="failure_code_unique_per_kind")
         ]
+        verbose_name = _("failure code")
+        verbose_name_plural = _("failure codes")
 
     def __str__(self) -> str:
         return f"{self.code} {self.label}"
@@ -54,18 +57,22 @@ class FailureCode(models.Model):
 class Part(models.Model):
     """A spare part kept in stores; work orders take from its stock, never below zero."""
 
-    number = models.SlugField(max_length=64, unique=True)
-    name = models.CharField(max_length=200)
-    unit = models.CharField(max_length=16, default="pcs")
-    stock = models.PositiveIntegerField(default=0)
-    reorder_at = models.PositiveIntegerField(default=0, help_text="Reorder at or below this.")
-    location = models.CharField(max_length=100, blank=True)
+    number = models.SlugField(_("number"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    unit = models.CharField(_("unit"), max_length=16, default="pcs")
+    stock = models.PositiveIntegerField(_("stock"), default=0)
+    reorder_at = models.PositiveIntegerField(
+        _("reorder at"), default=0, help_text=_("Reorder at or below this.")
+    )
+    location = models.CharField(_("location"), max_length=100, blank=True)
 
     class Meta:
         ordering = ["number"]
         constraints = [
             models.CheckConstraint(condition=models.Q(stock__gte=0), name="part_stock_not_negative")
         ]
+        verbose_name = _("part")
+        verbose_name_plural = _("parts")
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
@@ -106,65 +113,104 @@ STATUS_LABELS = {
 
 
 class WorkOrder(models.Model):
-    kind = models.CharField(max_length=16, choices=WorkOrderKind.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=WorkOrderKind.choices)
     priority = models.CharField(
-        max_length=16, choices=WorkOrderPriority.choices, default=WorkOrderPriority.MEDIUM
+        _("priority"),
+        max_length=16,
+        choices=WorkOrderPriority.choices,
+        default=WorkOrderPriority.MEDIUM,
     )
-    status = models.CharField(max_length=16, choices=[(s.value, STATUS_LABELS[s]) for s in Status])
-    asset = models.ForeignKey(Asset, on_delete=models.PROTECT, related_name="work_orders")
-    title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=[(s.value, STATUS_LABELS[s]) for s in Status]
+    )
+    asset = models.ForeignKey(
+        Asset, verbose_name=_("asset"), on_delete=models.PROTECT, related_name="work_orders"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="assigned_work_orders",
     )
-    due_at = models.DateTimeField(null=True, blank=True)
-    estimated_minutes = models.PositiveIntegerField(null=True, blank=True)
-    actual_minutes = models.PositiveIntegerField(null=True, blank=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    estimated_minutes = models.PositiveIntegerField(_("estimated minutes"), null=True, blank=True)
+    actual_minutes = models.PositiveIntegerField(_("actual minutes"), null=True, blank=True)
     problem = models.ForeignKey(
-        FailureCode, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    cause = models.ForeignKey(
-        FailureCode, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    remedy = models.ForeignKey(
-        FailureCode, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
-    notes = models.TextField(blank=True, help_text="The technician's closing note.")
-    # Where the work came from: the evidence is copied, so it stays as it was seen.
-    alert = models.ForeignKey(
-        Alert, on_delete=models.SET_NULL, null=True, blank=True, related_name="work_orders"
-    )
-    prediction = models.ForeignKey(
-        Prediction, on_delete=models.SET_NULL, null=True, blank=True, related_name="work_orders"
-    )
-    failure_mode = models.ForeignKey(
-        FailureMode,
+        FailureCode,
+        verbose_name=_("problem"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        help_text="The failure mode the work is about (predicted, or found).",
     )
-    evidence = models.JSONField(default=dict, blank=True)
-    downtime = models.ForeignKey(
-        StateEvent,
+    cause = models.ForeignKey(
+        FailureCode,
+        verbose_name=_("cause"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    remedy = models.ForeignKey(
+        FailureCode,
+        verbose_name=_("remedy"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    notes = models.TextField(_("notes"), blank=True, help_text=_("The technician's closing note."))
+    # Where the work came from: the evidence is copied, so it stays as it was seen.
+    alert = models.ForeignKey(
+        Alert,
+        verbose_name=_("alert"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="work_orders",
-        help_text="The stop of the asset this work is about: the state event it began with.",
     )
-    created_at = models.DateTimeField()
-    started_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
+    prediction = models.ForeignKey(
+        Prediction,
+        verbose_name=_("prediction"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="work_orders",
+    )
+    failure_mode = models.ForeignKey(
+        FailureMode,
+        verbose_name=_("failure mode"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The failure mode the work is about (predicted, or found)."),
+    )
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    downtime = models.ForeignKey(
+        StateEvent,
+        verbose_name=_("downtime"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="work_orders",
+        help_text=_("The stop of the asset this work is about: the state event it began with."),
+    )
+    created_at = models.DateTimeField(_("created at"))
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -176,22 +222,33 @@ class WorkOrder(models.Model):
             ("execute_workorder", "Start, pause and complete assigned work orders"),
             ("supervise_workorder", "Approve, schedule, assign and cancel work orders"),
         ]
+        verbose_name = _("work order")
+        verbose_name_plural = _("work orders")
 
     def __str__(self) -> str:
         return f"WO-{self.pk} {self.title}"
 
 
 class ChecklistItem(models.Model):
-    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="checklist")
-    position = models.PositiveIntegerField(default=0)
-    text = models.CharField(max_length=300)
-    done_at = models.DateTimeField(null=True, blank=True)
+    work_order = models.ForeignKey(
+        WorkOrder, verbose_name=_("work order"), on_delete=models.CASCADE, related_name="checklist"
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    text = models.CharField(_("text"), max_length=300)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     done_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     class Meta:
         ordering = ["work_order", "position"]
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
 
     def __str__(self) -> str:
         return self.text
@@ -216,19 +273,33 @@ class WorkOrderPhoto(models.Model):
 
     class Meta:
         ordering = ["work_order", "taken_at", "pk"]
+        verbose_name = _("work order photo")
+        verbose_name_plural = _("work order photos")
 
     def __str__(self) -> str:
         return f"WO-{self.work_order_id} photo {self.pk}"
 
 
 class PartUse(models.Model):
-    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="parts_used")
-    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="uses")
-    quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    used_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    work_order = models.ForeignKey(
+        WorkOrder, verbose_name=_("work order"), on_delete=models.CASCADE, related_name="parts_used"
     )
-    used_at = models.DateTimeField()
+    part = models.ForeignKey(
+        Part, verbose_name=_("part"), on_delete=models.PROTECT, related_name="uses"
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("used by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    used_at = models.DateTimeField(_("used at"))
+
+    class Meta:
+        verbose_name = _("part use")
+        verbose_name_plural = _("part uses")
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.part.number}"
@@ -237,18 +308,26 @@ class PartUse(models.Model):
 class WorkOrderEvent(models.Model):
     """Everything that happened to a work order: who, when, what."""
 
-    work_order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events")
-    at = models.DateTimeField()
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    work_order = models.ForeignKey(
+        WorkOrder, verbose_name=_("work order"), on_delete=models.CASCADE, related_name="events"
     )
-    kind = models.CharField(max_length=32)
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16, blank=True)
-    note = models.CharField(max_length=500, blank=True)
+    at = models.DateTimeField(_("at"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=32)
+    from_status = models.CharField(_("from status"), max_length=16, blank=True)
+    to_status = models.CharField(_("to status"), max_length=16, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["work_order", "at", "pk"]
+        verbose_name = _("work order event")
+        verbose_name_plural = _("work order events")
 
     def __str__(self) -> str:
         return f"WO-{self.work_order_id} {self.kind} at {self.at.isoformat()}"
@@ -267,31 +346,42 @@ class PreventiveSchedule(models.Model):
     `starts_at`; a work order is generated `lead` ahead of each due point, once per point.
     """
 
-    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="pm_schedules")
-    title = models.CharField(max_length=200)
-    meter = models.CharField(max_length=16, choices=MeterKind.choices)
+    asset = models.ForeignKey(
+        Asset, verbose_name=_("asset"), on_delete=models.CASCADE, related_name="pm_schedules"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    meter = models.CharField(_("meter"), max_length=16, choices=MeterKind.choices)
     interval = models.FloatField(
-        validators=[MinValueValidator(0.001)], help_text="Days, running hours or cycles."
+        _("interval"),
+        validators=[MinValueValidator(0.001)],
+        help_text=_("Days, running hours or cycles."),
     )
     lead = models.FloatField(
-        default=0.0, help_text="Generate the work order this far ahead, in the same unit."
+        _("lead"),
+        default=0.0,
+        help_text=_("Generate the work order this far ahead, in the same unit."),
     )
-    checklist = models.TextField(blank=True, help_text="One item per line.")
-    estimated_minutes = models.PositiveIntegerField(null=True, blank=True)
+    checklist = models.TextField(_("checklist"), blank=True, help_text=_("One item per line."))
+    estimated_minutes = models.PositiveIntegerField(_("estimated minutes"), null=True, blank=True)
     priority = models.CharField(
-        max_length=16, choices=WorkOrderPriority.choices, default=WorkOrderPriority.MEDIUM
+        _("priority"),
+        max_length=16,
+        choices=WorkOrderPriority.choices,
+        default=WorkOrderPriority.MEDIUM,
     )
-    starts_at = models.DateTimeField(help_text="The meter counts from here.")
-    active = models.BooleanField(default=True)
+    starts_at = models.DateTimeField(_("starts at"), help_text=_("The meter counts from here."))
+    active = models.BooleanField(_("active"), default=True)
     # Where the meter stood when last read, so that a run reads only the events since.
-    meter_value = models.FloatField(default=0.0)
-    meter_read_at = models.DateTimeField(null=True, blank=True)
+    meter_value = models.FloatField(_("meter value"), default=0.0)
+    meter_read_at = models.DateTimeField(_("meter read at"), null=True, blank=True)
     # The earliest state or count stored after the meter had been read past it (a gateway's
     # backlog): the next run counts the meter again from before it.
-    recount_from = models.DateTimeField(null=True, blank=True)
+    recount_from = models.DateTimeField(_("recount from"), null=True, blank=True)
 
     class Meta:
         ordering = ["asset", "title"]
+        verbose_name = _("preventive schedule")
+        verbose_name_plural = _("preventive schedules")
 
     def __str__(self) -> str:
         return f"{self.title} every {self.interval:g} {self.get_meter_display().lower()}"
@@ -314,6 +404,8 @@ class PreventiveDue(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["schedule", "point"], name="pm_due_point_once")
         ]
+        verbose_name = _("preventive due")
+        verbose_name_plural = _("preventive dues")
 
     def __str__(self) -> str:
         return f"{self.schedule} #{self.point}"

@@ -9,6 +9,8 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from plantops.core.admin import ReadOnlyAdmin
 from plantops.notify.models import (
@@ -26,18 +28,18 @@ from plantops.notify.models import (
     TeamShift,
 )
 
-KEEP = "Leave empty to keep the one saved; it is never shown again."
-
 
 class ChannelForm(forms.ModelForm):
     """The URL and the secret are written, never shown: an empty field keeps the saved one."""
 
     url = forms.CharField(
+        label=Channel._meta.get_field("url").verbose_name,
         required=False,
         max_length=1000,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
     secret = forms.CharField(
+        label=Channel._meta.get_field("secret").verbose_name,
         required=False,
         max_length=200,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
@@ -51,12 +53,12 @@ class ChannelForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         url_help = Channel._meta.get_field("url").help_text
         if self.instance.pk:
+            keep = gettext("Leave empty to keep the one saved; it is never shown again.")
             for name in ("url", "secret"):
                 saved = bool(getattr(self.instance, name))
-                self.fields[
-                    name
-                ].help_text = f"{'A value is saved. ' if saved else 'Nothing saved. '}{KEEP}"
-            self.fields["url"].help_text += " " + url_help
+                said = gettext("A value is saved.") if saved else gettext("Nothing saved.")
+                self.fields[name].help_text = f"{said} {keep}"
+            self.fields["url"].help_text += f" {url_help}"
         else:
             self.fields["url"].help_text = url_help
             self.fields["secret"].help_text = Channel._meta.get_field("secret").help_text
@@ -76,13 +78,13 @@ class ChannelAdmin(admin.ModelAdmin):
     list_filter = ["kind", "enabled"]
     readonly_fields = ["consecutive_failures", "failing_since", "last_error", "last_success_at"]
 
-    @admin.display(description="Health")
+    @admin.display(description=_("Health"))
     def health(self, channel: Channel) -> str:
-        return (
-            f"FAILING since {timezone.localtime(channel.failing_since):%Y-%m-%d %H:%M %Z}"
-            if (channel.failing_since)
-            else "ok"
-        )
+        if channel.failing_since is None:
+            return gettext("ok")
+        return gettext("FAILING since %(time)s") % {
+            "time": f"{timezone.localtime(channel.failing_since):%Y-%m-%d %H:%M %Z}"
+        }
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         fields = ["name", "kind", "url", "secret", "enabled"]

@@ -26,16 +26,8 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from plantops.alerts.lifecycle import Priority
-from plantops.alerts.models import Alert, AlertEvent
+from plantops.alerts.models import PRIORITY_CHOICES, Alert, AlertEvent
 from plantops.assets.models import Area, Line, Shift
-
-PRIORITY_LABELS = {
-    Priority.CRITICAL: pgettext_lazy("alert priority", "Critical"),
-    Priority.HIGH: pgettext_lazy("alert priority", "High"),
-    Priority.MEDIUM: pgettext_lazy("alert priority", "Medium"),
-    Priority.LOW: pgettext_lazy("alert priority", "Low"),
-}
-PRIORITY_CHOICES = [(p.value, PRIORITY_LABELS[p]) for p in Priority]
 
 
 class ChannelKind(models.TextChoices):
@@ -52,30 +44,40 @@ PERSONAL_KINDS = frozenset({ChannelKind.EMAIL})
 class Channel(models.Model):
     """One way a message leaves the plant. The URL and secret are write-only in the admin."""
 
-    name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=16, choices=ChannelKind.choices)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=ChannelKind.choices)
     url = models.CharField(
+        _("URL"),
         max_length=1000,
         blank=True,
-        help_text="Webhook, Teams or Slack: the incoming-webhook URL. Apprise: the service URL, "
-        "e.g. ntfys://ntfy.example.com/{address} or an SMS gateway's; {address} is replaced "
-        "by each user's address for this channel (then the channel is personal). "
-        "Not shown again once saved.",
+        help_text=_(
+            "Webhook, Teams or Slack: the incoming-webhook URL. Apprise: the service URL, "
+            "e.g. ntfys://ntfy.example.com/{address} or an SMS gateway's; {address} is replaced "
+            "by each user's address for this channel (then the channel is personal). "
+            "Not shown again once saved."
+        ),
     )
     secret = models.CharField(
+        _("secret"),
         max_length=200,
         blank=True,
-        help_text="Webhook: the key of the HMAC-SHA256 signature header. Not shown again.",
+        help_text=_("Webhook: the key of the HMAC-SHA256 signature header. Not shown again."),
     )
-    enabled = models.BooleanField(default=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
     # Health: a channel that keeps failing is shown as failing and the admins are told once.
-    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
-    failing_since = models.DateTimeField(null=True, blank=True, editable=False)
-    last_error = models.CharField(max_length=500, blank=True, editable=False)
-    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    consecutive_failures = models.PositiveIntegerField(
+        _("consecutive failures"), default=0, editable=False
+    )
+    failing_since = models.DateTimeField(_("failing since"), null=True, blank=True, editable=False)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True, editable=False)
+    last_success_at = models.DateTimeField(
+        _("last success at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
 
     def __str__(self) -> str:
         return self.name
@@ -90,27 +92,36 @@ class Channel(models.Model):
     def clean(self) -> None:
         super().clean()
         if self.kind != ChannelKind.EMAIL and not self.url:
-            raise ValidationError({"url": "This kind of channel needs its URL."})
+            raise ValidationError({"url": gettext("This kind of channel needs its URL.")})
         webhook = self.kind in (ChannelKind.WEBHOOK, ChannelKind.TEAMS, ChannelKind.SLACK)
         if webhook and not self.url.startswith(("https://", "http://")):
-            raise ValidationError({"url": "A webhook URL starts with https:// or http://."})
+            raise ValidationError(
+                {"url": gettext("A webhook URL starts with https:// or http://.")}
+            )
         if self.kind == ChannelKind.WEBHOOK and not self.secret:
-            raise ValidationError({"secret": "A webhook is signed: give it a secret."})
+            raise ValidationError({"secret": gettext("A webhook is signed: give it a secret.")})
 
 
 class Contact(models.Model):
     """A user's address on a personal channel other than e-mail (a phone number, a topic)."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notify_contacts"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notify_contacts",
     )
-    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="contacts")
-    address = models.CharField(max_length=200)
+    channel = models.ForeignKey(
+        Channel, verbose_name=_("channel"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    address = models.CharField(_("address"), max_length=200)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "channel"], name="one_contact_per_channel")
         ]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
 
     def __str__(self) -> str:
         return f"{self.user} on {self.channel}"
@@ -120,13 +131,21 @@ class QuietHours(models.Model):
     """Abstract: a span of local time in which a person is not disturbed."""
 
     quiet_start = models.TimeField(
-        null=True, blank=True, help_text=_("Quiet hours begin (the site's local time).")
+        _("quiet start"),
+        null=True,
+        blank=True,
+        help_text=_("Quiet hours begin (the site's local time)."),
     )
     quiet_end = models.TimeField(
-        null=True, blank=True, help_text=_("Quiet hours end; at or before the start: next day.")
+        _("quiet end"),
+        null=True,
+        blank=True,
+        help_text=_("Quiet hours end; at or before the start: next day."),
     )
     quiet_allows_critical = models.BooleanField(
-        default=True, help_text=_("Critical alerts still come during quiet hours.")
+        _("quiet allows critical"),
+        default=True,
+        help_text=_("Critical alerts still come during quiet hours."),
     )
 
     class Meta:
@@ -142,25 +161,34 @@ class Subscription(QuietHours):
     """What one user asks to be told: alerts of their lines or areas, from a priority up."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notify_subscriptions"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notify_subscriptions",
     )
     lines = models.ManyToManyField(
         Line,
+        verbose_name=_("lines"),
         blank=True,
         related_name="+",
         help_text=_("Leave empty here and in areas for every line."),
     )
-    areas = models.ManyToManyField(Area, blank=True, related_name="+")
+    areas = models.ManyToManyField(Area, verbose_name=_("areas"), blank=True, related_name="+")
     min_priority = models.CharField(
-        max_length=16, choices=PRIORITY_CHOICES, default=Priority.HIGH.value
+        _("min priority"), max_length=16, choices=PRIORITY_CHOICES, default=Priority.HIGH.value
     )
     channels = models.ManyToManyField(
-        Channel, related_name="subscriptions", help_text=_("Personal channels: e-mail, phone, …")
+        Channel,
+        verbose_name=_("channels"),
+        related_name="subscriptions",
+        help_text=_("Personal channels: e-mail, phone, …"),
     )
-    enabled = models.BooleanField(default=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
 
     class Meta:
         ordering = ["user", "pk"]
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
 
     def __str__(self) -> str:
         return f"{self.user}: {self.min_priority} and above"
@@ -173,22 +201,26 @@ class Team(models.Model):
     then (`TeamShift`), otherwise whoever is on call then (`OnCall`), otherwise every member.
     """
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("members"),
         blank=True,
         related_name="notify_teams",
-        help_text="Reached when no shift or on-call period covers the moment.",
+        help_text=_("Reached when no shift or on-call period covers the moment."),
     )
     channels = models.ManyToManyField(
         Channel,
+        verbose_name=_("channels"),
         blank=True,
         related_name="teams",
-        help_text="How the team's people are reached (personal channels).",
+        help_text=_("How the team's people are reached (personal channels)."),
     )
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
 
     def __str__(self) -> str:
         return self.name
@@ -197,14 +229,22 @@ class Team(models.Model):
 class TeamShift(models.Model):
     """Who of a team works a line's shift."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="shifts")
-    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="+")
-    people = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="shifts"
+    )
+    shift = models.ForeignKey(
+        Shift, verbose_name=_("shift"), on_delete=models.CASCADE, related_name="+"
+    )
+    people = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("people"), related_name="+"
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["team", "shift"], name="one_rota_per_team_shift")
         ]
+        verbose_name = _("team shift")
+        verbose_name_plural = _("team shifts")
 
     def __str__(self) -> str:
         return f"{self.team} on {self.shift.line} {self.shift}"
@@ -213,14 +253,19 @@ class TeamShift(models.Model):
 class OnCall(models.Model):
     """One person on call for a team from one moment to another (outside the shifts)."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="on_call")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="on_call"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
 
     class Meta:
         ordering = ["team", "starts_at"]
-        verbose_name = "on-call period"
+        verbose_name = _("on-call period")
+        verbose_name_plural = _("on-call periods")
 
     def __str__(self) -> str:
         return f"{self.user} for {self.team}"
@@ -228,7 +273,7 @@ class OnCall(models.Model):
     def clean(self) -> None:
         super().clean()
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
-            raise ValidationError("An on-call period ends after it starts.")
+            raise ValidationError(gettext("An on-call period ends after it starts."))
 
 
 class RoutingRule(models.Model):
@@ -238,34 +283,46 @@ class RoutingRule(models.Model):
     priority's escalation step, tier 3 after two steps, and so on (`EscalationPolicy`).
     """
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(_("name"), max_length=200)
     lines = models.ManyToManyField(
         Line,
+        verbose_name=_("lines"),
         blank=True,
         related_name="+",
         help_text=_("Leave empty here and in areas for every line."),
     )
-    areas = models.ManyToManyField(Area, blank=True, related_name="+")
+    areas = models.ManyToManyField(Area, verbose_name=_("areas"), blank=True, related_name="+")
     min_priority = models.CharField(
-        max_length=16, choices=PRIORITY_CHOICES, default=Priority.CRITICAL.value
+        _("min priority"), max_length=16, choices=PRIORITY_CHOICES, default=Priority.CRITICAL.value
     )
     tier = models.PositiveSmallIntegerField(
-        default=1, help_text="1: at once; 2: after one escalation step unacknowledged; …"
+        _("tier"),
+        default=1,
+        help_text=_("1: at once; 2: after one escalation step unacknowledged; …"),
     )
     team = models.ForeignKey(
-        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="routing_rules"
+        Team,
+        verbose_name=_("team"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="routing_rules",
     )
     channels = models.ManyToManyField(
         Channel,
+        verbose_name=_("channels"),
         blank=True,
         related_name="routing_rules",
-        help_text="Rooms to post to (webhook, Teams, Slack); the team is reached by its own "
-        "channels.",
+        help_text=_(
+            "Rooms to post to (webhook, Teams, Slack); the team is reached by its own channels."
+        ),
     )
-    enabled = models.BooleanField(default=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
 
     class Meta:
         ordering = ["tier", "name"]
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
 
     def __str__(self) -> str:
         return self.name
@@ -273,20 +330,22 @@ class RoutingRule(models.Model):
     def clean(self) -> None:
         super().clean()
         if self.tier < 1:
-            raise ValidationError({"tier": "Tiers count from 1."})
+            raise ValidationError({"tier": gettext("Tiers count from 1.")})
 
 
 class EscalationPolicy(models.Model):
     """How long each tier waits for an acknowledgement, for one priority."""
 
-    priority = models.CharField(max_length=16, choices=PRIORITY_CHOICES, unique=True)
+    priority = models.CharField(_("priority"), max_length=16, choices=PRIORITY_CHOICES, unique=True)
     step_minutes = models.PositiveIntegerField(
-        help_text="Unacknowledged this long after a tier was told, the next tier is told."
+        _("step minutes"),
+        help_text=_("Unacknowledged this long after a tier was told, the next tier is told."),
     )
 
     class Meta:
         ordering = ["step_minutes"]
-        verbose_name_plural = "escalation policies"
+        verbose_name = _("escalation policy")
+        verbose_name_plural = _("escalation policies")
 
     def __str__(self) -> str:
         return f"{self.priority}: every {self.step_minutes} min"
@@ -294,16 +353,20 @@ class EscalationPolicy(models.Model):
     def clean(self) -> None:
         super().clean()
         if self.step_minutes < 1:
-            raise ValidationError({"step_minutes": "At least one minute."})
+            raise ValidationError({"step_minutes": gettext("At least one minute.")})
 
 
 class Flood(models.Model):
     """An alarm flood on a line: from its first activation until the rate falls back."""
 
-    line = models.ForeignKey(Line, on_delete=models.CASCADE, related_name="+")
-    started_at = models.DateTimeField()
-    ended_at = models.DateTimeField(null=True, blank=True)
-    alerts = models.PositiveIntegerField(default=0, help_text="Activations during the flood.")
+    line = models.ForeignKey(
+        Line, verbose_name=_("line"), on_delete=models.CASCADE, related_name="+"
+    )
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    alerts = models.PositiveIntegerField(
+        _("alerts"), default=0, help_text=_("Activations during the flood.")
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -314,6 +377,8 @@ class Flood(models.Model):
                 name="one_open_flood_per_line",
             )
         ]
+        verbose_name = _("flood")
+        verbose_name_plural = _("floods")
 
     def __str__(self) -> str:
         return f"Flood on {self.line} from {timezone.localtime(self.started_at):%Y-%m-%d %H:%M %Z}"
@@ -325,10 +390,14 @@ class Escalation(models.Model):
     event = models.OneToOneField(AlertEvent, on_delete=models.CASCADE, related_name="+")
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="+")
     flood = models.ForeignKey(Flood, on_delete=models.SET_NULL, null=True, blank=True)
-    tier = models.PositiveSmallIntegerField(default=1, help_text="The highest tier told so far.")
+    tier = models.PositiveSmallIntegerField(default=1, help_text=_("The highest tier told so far."))
     next_at = models.DateTimeField(null=True, blank=True, db_index=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
     stopped_why = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
 
     def __str__(self) -> str:
         return f"{self.alert} at tier {self.tier}"
@@ -339,6 +408,10 @@ class DispatchCursor(models.Model):
 
     name = models.CharField(max_length=32, unique=True)
     last_id = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("dispatch cursor")
+        verbose_name_plural = _("dispatch cursors")
 
     def __str__(self) -> str:
         return f"{self.name} at {self.last_id}"
@@ -365,48 +438,76 @@ class Notification(models.Model):
     """One message to one recipient by one channel; written before it is sent."""
 
     key = models.CharField(
+        _("key"),
         max_length=200,
         unique=True,
-        help_text="What it tells of, to whom, by which channel: never two of one key.",
+        help_text=_("What it tells of, to whom, by which channel: never two of one key."),
     )
-    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=16, choices=NotificationKind.choices)
+    channel = models.ForeignKey(
+        Channel, verbose_name=_("channel"), on_delete=models.PROTECT, related_name="notifications"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="notifications",
     )
-    address = models.CharField(max_length=254, blank=True, help_text="E-mail or address used.")
+    address = models.CharField(
+        _("address"), max_length=254, blank=True, help_text=_("E-mail or address used.")
+    )
     alert = models.ForeignKey(
-        Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+        Alert,
+        verbose_name=_("alert"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
     )
     event = models.ForeignKey(
-        AlertEvent, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        AlertEvent,
+        verbose_name=_("event"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     flood = models.ForeignKey(
-        Flood, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+        Flood,
+        verbose_name=_("flood"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
     )
-    tier = models.PositiveSmallIntegerField(default=0)
-    why = models.CharField(max_length=200, blank=True, help_text="The rule or subscription.")
-    subject = models.CharField(max_length=300)
-    body_text = models.TextField()
-    body_html = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True, help_text="The webhook's JSON body.")
+    tier = models.PositiveSmallIntegerField(_("tier"), default=0)
+    why = models.CharField(
+        _("why"), max_length=200, blank=True, help_text=_("The rule or subscription.")
+    )
+    subject = models.CharField(_("subject"), max_length=300)
+    body_text = models.TextField(_("body text"))
+    body_html = models.TextField(_("body html"), blank=True)
+    data = models.JSONField(
+        _("data"), default=dict, blank=True, help_text=_("The webhook's JSON body.")
+    )
     status = models.CharField(
+        _("status"),
         max_length=16,
         choices=NotificationStatus.choices,
         default=NotificationStatus.PENDING,
         db_index=True,
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    ack_used_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    ack_used_at = models.DateTimeField(_("ack used at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.address or self.channel}: {self.subject}"
@@ -421,13 +522,20 @@ class DeliveryAttempt(models.Model):
     """One try at sending a notification, and what the provider answered."""
 
     notification = models.ForeignKey(
-        Notification, on_delete=models.CASCADE, related_name="delivery_attempts"
+        Notification,
+        verbose_name=_("notification"),
+        on_delete=models.CASCADE,
+        related_name="delivery_attempts",
     )
-    number = models.PositiveSmallIntegerField()
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
-    ok = models.BooleanField(null=True, help_text="Empty: the worker stopped during the send.")
-    answer = models.CharField(max_length=1000, blank=True, help_text="The provider's answer.")
+    number = models.PositiveSmallIntegerField(_("number"))
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    ok = models.BooleanField(
+        _("ok"), null=True, help_text=_("Empty: the worker stopped during the send.")
+    )
+    answer = models.CharField(
+        _("answer"), max_length=1000, blank=True, help_text=_("The provider's answer.")
+    )
 
     class Meta:
         ordering = ["notification", "number"]
@@ -436,6 +544,8 @@ class DeliveryAttempt(models.Model):
                 fields=["notification", "number"], name="one_attempt_per_number"
             )
         ]
+        verbose_name = _("delivery attempt")
+        verbose_name_plural = _("delivery attempts")
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.notification_id}"
@@ -450,21 +560,32 @@ class DigestSubscription(models.Model):
     """A supervisor's or manager's daily (or per-shift) e-mail of the plant's state."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notify_digests"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="notify_digests",
     )
     frequency = models.CharField(
-        max_length=8, choices=DigestFrequency.choices, default=DigestFrequency.DAILY
+        _("frequency"), max_length=8, choices=DigestFrequency.choices, default=DigestFrequency.DAILY
     )
     send_at = models.TimeField(
-        default="06:00", help_text="Daily: when it is sent, in the site's local time."
+        _("send at"),
+        default="06:00",
+        help_text=_("Daily: when it is sent, in the site's local time."),
     )
     lines = models.ManyToManyField(
-        Line, blank=True, related_name="+", help_text="Leave empty for every line."
+        Line,
+        verbose_name=_("lines"),
+        blank=True,
+        related_name="+",
+        help_text=_("Leave empty for every line."),
     )
-    enabled = models.BooleanField(default=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
 
     class Meta:
         ordering = ["user"]
+        verbose_name = _("digest subscription")
+        verbose_name_plural = _("digest subscriptions")
 
     def __str__(self) -> str:
         return f"{self.get_frequency_display()} digest for {self.user}"

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OeeConfig(AppConfig):
     name = "plantops.oee"
     label = "oee"
-    verbose_name = "OEE events"
+    verbose_name = _("OEE events")

@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from plantops.pipeline import services
 from plantops.telemetry import admin as telemetry_admin
@@ -11,7 +13,7 @@ class DeadLetterAdmin(telemetry_admin.DeadLetterAdmin):
     actions = ["replay"]
 
     @admin.action(
-        description="Re-process with the current plant configuration", permissions=["delete"]
+        description=_("Re-process with the current plant configuration"), permissions=["delete"]
     )
     def replay(self, request, queryset) -> None:
         outcome = services.dead_letters_replay(
@@ -19,7 +21,14 @@ class DeadLetterAdmin(telemetry_admin.DeadLetterAdmin):
         )
         self.message_user(
             request,
-            f"{outcome.stored} stored, {outcome.still_refused} still refused (reason updated), "
-            f"{outcome.not_replayable} too large to replay.",
+            gettext(
+                "%(stored)d stored, %(refused)d still refused (reason updated), "
+                "%(too_large)d too large to replay."
+            )
+            % {
+                "stored": outcome.stored,
+                "refused": outcome.still_refused,
+                "too_large": outcome.not_replayable,
+            },
             messages.WARNING if outcome.still_refused else messages.SUCCESS,
         )

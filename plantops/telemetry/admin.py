@@ -5,10 +5,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from plantops.telemetry import gateways, selectors
 from plantops.telemetry.models import Gateway, SparkplugMetric, SparkplugSource
@@ -75,11 +76,11 @@ class GatewayAdmin(admin.ModelAdmin):
     ]
     actions = ["revoke", "reinstate"]
 
-    @admin.display(description="Broker")
+    @admin.display(description=_("Broker"))
     def broker(self, gateway: Gateway) -> str:
         if gateway.broker_error:
-            return gateway.broker_error
-        return "in step" if gateway.broker_synced_at else "on its way"
+            return gateway.broker_error  # the broker's own words
+        return gettext("in step") if gateway.broker_synced_at else gettext("on its way")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Gateway | None = None) -> list[str]:
         # The user name is the broker's key for the client: a new name is a new gateway.
@@ -108,8 +109,11 @@ class GatewayAdmin(admin.ModelAdmin):
             gateways.gateway_changed(gateway=gateway)
             self.message_user(
                 request,
-                f"“{gateway}” is saved without a password: {error}. Issue one from its page "
-                "once the broker answers.",
+                gettext(
+                    "“%(gateway)s” is saved without a password: %(error)s. Issue one from its "
+                    "page once the broker answers."
+                )
+                % {"gateway": gateway, "error": error},
                 messages.ERROR,
             )
 
@@ -129,7 +133,9 @@ class GatewayAdmin(admin.ModelAdmin):
         try:
             password = gateways.gateway_issue_password(gateway=gateway)
         except gateways.BrokerError as error:
-            self.message_user(request, f"No new password: {error}.", messages.ERROR)
+            self.message_user(
+                request, gettext("No new password: %(error)s.") % {"error": error}, messages.ERROR
+            )
             return HttpResponseRedirect(change_url)
         return self._password_page(request, gateway, password)
 
@@ -140,7 +146,7 @@ class GatewayAdmin(admin.ModelAdmin):
             {
                 **self.admin_site.each_context(request),
                 "opts": self.opts,
-                "title": f"The password of {gateway}",
+                "title": gettext("The password of %(gateway)s") % {"gateway": gateway},
                 "gateway": gateway,
                 "password": password,
                 "prefixes": selectors.gateway_topic_prefixes(gateway=gateway),
@@ -157,27 +163,36 @@ class GatewayAdmin(admin.ModelAdmin):
         for gateway in queryset:
             gateways.gateway_delete(gateway=gateway)
 
-    @admin.action(description="Revoke: the broker refuses them from now on", permissions=["change"])
+    @admin.action(
+        description=_("Revoke: the broker refuses them from now on"), permissions=["change"]
+    )
     def revoke(self, request: HttpRequest, queryset: QuerySet[Gateway]) -> None:
         for gateway in queryset:
             gateways.gateway_revoke(gateway=gateway)
         n = len(queryset)
-        self.message_user(request, f"{n} gateway{pluralize(n)} revoked.")
+        self.message_user(
+            request,
+            ngettext("%(count)d gateway revoked.", "%(count)d gateways revoked.", n) % {"count": n},
+        )
 
-    @admin.action(description="Reinstate with their passwords", permissions=["change"])
+    @admin.action(description=_("Reinstate with their passwords"), permissions=["change"])
     def reinstate(self, request: HttpRequest, queryset: QuerySet[Gateway]) -> None:
         for gateway in queryset:
             gateways.gateway_reinstate(gateway=gateway)
         n = len(queryset)
-        self.message_user(request, f"{n} gateway{pluralize(n)} reinstated.")
+        self.message_user(
+            request,
+            ngettext("%(count)d gateway reinstated.", "%(count)d gateways reinstated.", n)
+            % {"count": n},
+        )
 
 
 class UnmappedFilter(admin.SimpleListFilter):
-    title = "mapping"
+    title = _("mapping")
     parameter_name = "mapped"
 
     def lookups(self, request, model_admin):
-        return [("no", "Not mapped yet"), ("yes", "Mapped")]
+        return [("no", _("Not mapped yet")), ("yes", _("Mapped"))]
 
     def queryset(self, request, queryset):
         if self.value() == "no":
@@ -213,7 +228,7 @@ class SparkplugSourceAdmin(admin.ModelAdmin):
             .annotate(unmapped=Count("metrics", filter=Q(metrics__target="")))
         )
 
-    @admin.display(description="Metrics not mapped", ordering="unmapped")
+    @admin.display(description=_("Metrics not mapped"), ordering="unmapped")
     def unmapped_metrics(self, source: SparkplugSource) -> int:
         return source.unmapped
 
@@ -244,23 +259,29 @@ class SparkplugMetricAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False  # metrics are what the sources publish
 
-    @admin.display(description="Datatype", ordering="datatype")
+    @admin.display(description=_("Datatype"), ordering="datatype")
     def datatype_name(self, metric: SparkplugMetric) -> str:
         try:
             return DataType(metric.datatype).name.title()
         except ValueError:
             return str(metric.datatype)
 
-    @admin.action(description="Map to the asset's signal of the same name")
+    @admin.action(description=_("Map to the asset's signal of the same name"))
     def map_to_signal_of_same_name(self, request: HttpRequest, queryset: QuerySet) -> None:
         mapped, missing = sparkplug_metrics_map_by_name(metrics=queryset.select_related("source"))
         if mapped:
-            self.message_user(request, f"Mapped {mapped} metric{pluralize(mapped)}.")
+            self.message_user(
+                request,
+                ngettext("Mapped %(count)d metric.", "Mapped %(count)d metrics.", mapped)
+                % {"count": mapped},
+            )
         if missing:
             self.message_user(
                 request,
-                "No signal of the same name on the source's asset (add it under Signals, "
-                f"or map it here by hand): {', '.join(missing[:20])}"
-                + (" …" if len(missing) > 20 else ""),
+                gettext(
+                    "No signal of the same name on the source's asset (add it under Signals, "
+                    "or map it here by hand): %(metrics)s"
+                )
+                % {"metrics": ", ".join(missing[:20]) + (" …" if len(missing) > 20 else "")},
                 messages.WARNING,
             )

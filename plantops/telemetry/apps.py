@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TelemetryConfig(AppConfig):
     name = "plantops.telemetry"
     label = "telemetry"
+    verbose_name = _("Telemetry")
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save, pre_delete

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from plantops.assets.models import Area, Asset, Line, Signal
 from plantops.telemetry.payloads import Reason
@@ -30,6 +32,10 @@ class Reading(models.Model):
     ts = models.DateTimeField()
     value = models.FloatField()
 
+    class Meta:
+        verbose_name = _("reading")
+        verbose_name_plural = _("readings")
+
     def __str__(self) -> str:
         return f"{self.signal_id}@{self.ts.isoformat()}={self.value}"
 
@@ -43,6 +49,10 @@ class LatestReading(models.Model):
     ts = models.DateTimeField()
     value = models.FloatField()
 
+    class Meta:
+        verbose_name = _("latest reading")
+        verbose_name_plural = _("latest readings")
+
     def __str__(self) -> str:
         return f"{self.signal_id}={self.value} at {self.ts.isoformat()}"
 
@@ -50,19 +60,24 @@ class LatestReading(models.Model):
 class DeadLetter(models.Model):
     """A message, or one item of a batch message, that ingest refused, with the reason."""
 
-    batch_id = models.UUIDField(editable=False)
-    position = models.PositiveIntegerField(editable=False)
-    received_at = models.DateTimeField(db_index=True)
-    topic = models.CharField(max_length=512)
-    payload = models.TextField(help_text="The first 1,000 characters of what was received.")
+    batch_id = models.UUIDField(_("batch id"), editable=False)
+    position = models.PositiveIntegerField(_("position"), editable=False)
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    topic = models.CharField(_("topic"), max_length=512)
+    payload = models.TextField(
+        _("payload"), help_text=_("The first 1,000 characters of what was received.")
+    )
     raw = models.BinaryField(
+        _("raw"),
         blank=True,
         default=b"",
         editable=False,
-        help_text="The message to replay; empty when too large.",
+        help_text=_("The message to replay; empty when too large."),
     )
-    reason = models.CharField(max_length=32, choices=[(r.value, r.value) for r in Reason])
-    detail = models.CharField(max_length=300)
+    reason = models.CharField(
+        _("reason"), max_length=32, choices=[(r.value, r.value) for r in Reason]
+    )
+    detail = models.CharField(_("detail"), max_length=300)
 
     class Meta:
         ordering = ["-received_at", "position"]
@@ -72,6 +87,8 @@ class DeadLetter(models.Model):
                 fields=["batch_id", "position"], name="dead_letter_once_per_batch"
             )
         ]
+        verbose_name = _("dead letter")
+        verbose_name_plural = _("dead letters")
 
     def __str__(self) -> str:
         return f"{self.reason} on {self.topic}"
@@ -98,6 +115,10 @@ class MinuteRollup(models.Model):
     value_count = models.PositiveIntegerField()
     last_ts = models.DateTimeField(null=True)
     value_last = models.FloatField(null=True)
+
+    class Meta:
+        verbose_name = _("minute rollup")
+        verbose_name_plural = _("minute rollups")
 
     def __str__(self) -> str:
         return f"{self.signal_id}@{self.minute.isoformat()} n={self.value_count}"
@@ -127,6 +148,10 @@ class HourRollup(models.Model):
     value_last = models.FloatField(null=True)
     minutes = models.BinaryField(null=True, editable=False)
 
+    class Meta:
+        verbose_name = _("hour rollup")
+        verbose_name_plural = _("hour rollups")
+
     def __str__(self) -> str:
         return f"{self.signal_id}@{self.hour.isoformat()} n={self.value_count}"
 
@@ -147,45 +172,65 @@ class Gateway(models.Model):
     A revoked gateway is refused at its next login and its open connections are dropped.
     """
 
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(_("name"), max_length=200, unique=True)
     username = models.SlugField(
+        _("username"),
         max_length=64,
         unique=True,
-        help_text="The MQTT user name the gateway logs in with, and its client id. Fixed once "
-        "the gateway exists.",
+        help_text=_(
+            "The MQTT user name the gateway logs in with, and its client id. Fixed once "
+            "the gateway exists."
+        ),
     )
-    assets = models.ManyToManyField(Asset, blank=True, related_name="+")
+    assets = models.ManyToManyField(Asset, verbose_name=_("assets"), blank=True, related_name="+")
     lines = models.ManyToManyField(
-        Line, blank=True, related_name="+", help_text="Every asset of these lines, now or later."
+        Line,
+        verbose_name=_("lines"),
+        blank=True,
+        related_name="+",
+        help_text=_("Every asset of these lines, now or later."),
     )
     areas = models.ManyToManyField(
-        Area, blank=True, related_name="+", help_text="Every asset of these areas, now or later."
+        Area,
+        verbose_name=_("areas"),
+        blank=True,
+        related_name="+",
+        help_text=_("Every asset of these areas, now or later."),
     )
     sparkplug_nodes = models.TextField(
+        _("sparkplug nodes"),
         blank=True,
-        help_text="The Sparkplug B edge nodes this gateway is, one per line as "
-        "<group id>/<edge node id>: it may publish their births, data and deaths and receive "
-        "their commands.",
+        help_text=_(
+            "The Sparkplug B edge nodes this gateway is, one per line as "
+            "<group id>/<edge node id>: it may publish their births, data and deaths and receive "
+            "their commands."
+        ),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
     password_set_at = models.DateTimeField(
+        _("password set at"),
         null=True,
         blank=True,
         editable=False,
-        help_text="When the broker took the gateway's current password; empty: it has none.",
+        help_text=_("When the broker took the gateway's current password; empty: it has none."),
     )
     broker_synced_at = models.DateTimeField(
+        _("broker synced at"),
         null=True,
         blank=True,
         editable=False,
-        help_text="When the broker last confirmed it holds this gateway as saved here; "
-        "empty while a change is on its way.",
+        help_text=_(
+            "When the broker last confirmed it holds this gateway as saved here; "
+            "empty while a change is on its way."
+        ),
     )
-    broker_error = models.CharField(max_length=300, blank=True, editable=False)
+    broker_error = models.CharField(_("broker error"), max_length=300, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("gateway")
+        verbose_name_plural = _("gateways")
 
     def __str__(self) -> str:
         return self.name
@@ -214,15 +259,19 @@ class Gateway(models.Model):
             if line.strip() and (len(parts) != 2 or not all(parts) or any(c in line for c in "+#")):
                 raise ValidationError(
                     {
-                        "sparkplug_nodes": f"{line.strip()!r}: write <group id>/<edge node id>, "
-                        "without + or #."
+                        "sparkplug_nodes": gettext(
+                            "“%(line)s”: write <group id>/<edge node id>, without + or #."
+                        )
+                        % {"line": line.strip()}
                     }
                 )
         if self.username in taken or self.username.startswith("plantops-"):
             raise ValidationError(
                 {
-                    "username": "This user name belongs to PlantOps itself (the ingest, the "
-                    "broker's admin, or a name starting with plantops-)."
+                    "username": gettext(
+                        "This user name belongs to PlantOps itself (the ingest, the "
+                        "broker's admin, or a name starting with plantops-)."
+                    )
                 }
             )
 
@@ -234,21 +283,22 @@ class SparkplugSource(models.Model):
     chooses the asset, the source's data is not stored, only its metrics listed.
     """
 
-    group_id = models.CharField(max_length=200)
-    edge_node_id = models.CharField(max_length=200)
-    device_id = models.CharField(max_length=200, blank=True)
+    group_id = models.CharField(_("group id"), max_length=200)
+    edge_node_id = models.CharField(_("edge node id"), max_length=200)
+    device_id = models.CharField(_("device id"), max_length=200, blank=True)
     asset = models.ForeignKey(
         Asset,
+        verbose_name=_("asset"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        help_text="The asset this node or device is; its mapped metrics feed it.",
+        help_text=_("The asset this node or device is; its mapped metrics feed it."),
     )
-    online = models.BooleanField(default=False, editable=False)
-    first_seen_at = models.DateTimeField(auto_now_add=True)
-    last_birth_at = models.DateTimeField(null=True, blank=True, editable=False)
-    last_death_at = models.DateTimeField(null=True, blank=True, editable=False)
+    online = models.BooleanField(_("online"), default=False, editable=False)
+    first_seen_at = models.DateTimeField(_("first seen at"), auto_now_add=True)
+    last_birth_at = models.DateTimeField(_("last birth at"), null=True, blank=True, editable=False)
+    last_death_at = models.DateTimeField(_("last death at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["group_id", "edge_node_id", "device_id"]
@@ -257,6 +307,8 @@ class SparkplugSource(models.Model):
                 fields=["group_id", "edge_node_id", "device_id"], name="sparkplug_source_once"
             )
         ]
+        verbose_name = _("Sparkplug source")
+        verbose_name_plural = _("Sparkplug sources")
 
     def __str__(self) -> str:
         return "/".join(part for part in (self.group_id, self.edge_node_id, self.device_id) if part)
@@ -266,27 +318,32 @@ class SparkplugMetric(models.Model):
     """A metric a Sparkplug source published, as last seen, and what it feeds in PlantOps."""
 
     class Target(models.TextChoices):
-        NONE = "", "Not mapped"
-        SIGNAL = "signal", "Signal"
-        STATE = "state", "Machine state"
-        GOOD_TOTAL = "good_total", "Good parts (running total)"
-        SCRAP_TOTAL = "scrap_total", "Scrap parts (running total)"
-        IGNORE = "ignore", "Ignored"
+        NONE = "", _("Not mapped")
+        SIGNAL = "signal", _("Signal")
+        STATE = "state", _("Machine state")
+        GOOD_TOTAL = "good_total", _("Good parts (running total)")
+        SCRAP_TOTAL = "scrap_total", _("Scrap parts (running total)")
+        IGNORE = "ignore", _("Ignored")
 
-    source = models.ForeignKey(SparkplugSource, on_delete=models.CASCADE, related_name="metrics")
-    name = models.CharField(max_length=255)
-    datatype = models.PositiveSmallIntegerField(default=0)
-    alias = models.BigIntegerField(null=True, blank=True)
-    last_value = models.CharField(max_length=200, blank=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
-    target = models.CharField(max_length=16, choices=Target.choices, blank=True, default="")
+    source = models.ForeignKey(
+        SparkplugSource, verbose_name=_("source"), on_delete=models.CASCADE, related_name="metrics"
+    )
+    name = models.CharField(_("name"), max_length=255)
+    datatype = models.PositiveSmallIntegerField(_("datatype"), default=0)
+    alias = models.BigIntegerField(_("alias"), null=True, blank=True)
+    last_value = models.CharField(_("last value"), max_length=200, blank=True)
+    last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
+    target = models.CharField(
+        _("target"), max_length=16, choices=Target.choices, blank=True, default=""
+    )
     signal = models.ForeignKey(
         Signal,
+        verbose_name=_("signal"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
-        help_text="For a signal target: one of the source's asset's signals.",
+        help_text=_("For a signal target: one of the source's asset's signals."),
     )
 
     class Meta:
@@ -294,6 +351,8 @@ class SparkplugMetric(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "name"], name="sparkplug_metric_once")
         ]
+        verbose_name = _("Sparkplug metric")
+        verbose_name_plural = _("Sparkplug metrics")
 
     def __str__(self) -> str:
         return f"{self.source} {self.name}"
@@ -302,12 +361,15 @@ class SparkplugMetric(models.Model):
         super().clean()
         if self.target == self.Target.SIGNAL:
             if self.signal_id is None:
-                raise ValidationError({"signal": "Choose the signal this metric feeds."})
+                raise ValidationError({"signal": gettext("Choose the signal this metric feeds.")})
             if self.source.asset_id is None:
-                raise ValidationError({"target": "Choose the source's asset first."})
+                raise ValidationError({"target": gettext("Choose the source's asset first.")})
             if self.signal.asset_id != self.source.asset_id:
                 raise ValidationError(
-                    {"signal": f"Choose a signal of {self.source.asset}, the source's asset."}
+                    {
+                        "signal": gettext("Choose a signal of %(asset)s, the source's asset.")
+                        % {"asset": self.source.asset}
+                    }
                 )
         elif self.signal_id is not None:
-            raise ValidationError({"signal": "Only a signal target takes a signal."})
+            raise ValidationError({"signal": gettext("Only a signal target takes a signal.")})
